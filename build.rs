@@ -1,0 +1,138 @@
+//! Names the OS groups and picks the backend: the one place in nbio where
+//! lists of target operating systems live.
+//!
+//! It emits, for the crate's code to test with plain `#[cfg]`:
+//!
+//! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`.
+//! - `nbio_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "shell"`:
+//!   the readiness mechanism behind `Poll`.
+//! - `nbio_waker = "eventfd" | "kqueue" | "port" | "pipe" | "shell"`: how a
+//!   `Waker` interrupts a blocked `poll`.
+//!
+//! Two cfgs given by the user in RUSTFLAGS force the fallbacks so that the
+//! whole test suite can run against them on Linux:
+//! `--cfg nbio_force_poll` (the poll(2) selector) and
+//! `--cfg nbio_force_pipe_waker` (the pipe waker).
+//!
+//! No dependencies: this must build before anything else.
+
+use std::env;
+
+const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "shell"];
+const WAKERS: &[&str] = &["eventfd", "kqueue", "port", "pipe", "shell"];
+const GROUPS: &[&str] = &["linux_like", "apple", "bsd", "freebsdlike", "solarish"];
+const USER_CFGS: &[&str] = &["nbio_force_poll", "nbio_force_pipe_waker"];
+
+/// What build.rs knows about the target.
+struct Target {
+    os: String,
+    family: String,
+    os_poll: bool,
+    force_poll: bool,
+    force_pipe_waker: bool,
+}
+
+impl Target {
+    fn from_env() -> Target {
+        let var = |name: &str| env::var(name).unwrap_or_default();
+        let set = |name: &str| env::var_os(name).is_some();
+        Target {
+            os: var("CARGO_CFG_TARGET_OS"),
+            family: var("CARGO_CFG_TARGET_FAMILY"),
+            os_poll: set("CARGO_FEATURE_OS_POLL"),
+            force_poll: set("CARGO_CFG_NBIO_FORCE_POLL"),
+            force_pipe_waker: set("CARGO_CFG_NBIO_FORCE_PIPE_WAKER"),
+        }
+    }
+
+    fn is_unix(&self) -> bool {
+        self.family.split(',').any(|family| family == "unix")
+    }
+
+    fn os_is(&self, names: &[&str]) -> bool {
+        names.contains(&self.os.as_str())
+    }
+
+    /// The OS groups this target belongs to.
+    fn groups(&self) -> Vec<&'static str> {
+        let mut groups = Vec::new();
+        if self.os_is(&["linux", "android"]) {
+            groups.push("linux_like");
+        }
+        if self.os_is(&["macos", "ios", "tvos", "watchos", "visionos"]) {
+            groups.push("apple");
+        }
+        if self.os_is(&["freebsd", "dragonfly"]) {
+            groups.push("freebsdlike");
+        }
+        if self.os_is(&["freebsd", "dragonfly", "netbsd", "openbsd"]) {
+            groups.push("bsd");
+        }
+        if self.os_is(&["illumos", "solaris"]) {
+            groups.push("solarish");
+        }
+        groups
+    }
+
+    /// The readiness mechanism: a chain that covers every target and ends in
+    /// the shell.
+    fn selector(&self, groups: &[&str]) -> &'static str {
+        let has = |group: &str| groups.contains(&group);
+        if !self.os_poll || !self.is_unix() {
+            "shell"
+        } else if self.force_poll {
+            "poll"
+        } else if has("linux_like") {
+            "epoll"
+        } else if has("apple") || has("bsd") {
+            "kqueue"
+        } else if has("solarish") {
+            "event_ports"
+        } else {
+            "poll"
+        }
+    }
+
+    /// How a `Waker` reaches the selector.
+    fn waker(&self, selector: &str, groups: &[&str]) -> &'static str {
+        let has = |group: &str| groups.contains(&group);
+        match selector {
+            "shell" => "shell",
+            _ if self.force_pipe_waker => "pipe",
+            "epoll" => "eventfd",
+            // EVFILT_USER: Apple, FreeBSD and DragonFly; NetBSD and OpenBSD
+            // get the pipe.
+            "kqueue" if has("apple") || has("freebsdlike") => "kqueue",
+            "event_ports" => "port",
+            _ if has("linux_like") => "eventfd",
+            _ => "pipe",
+        }
+    }
+}
+
+fn declare(name: &str, values: &[&str]) {
+    let quoted: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+    println!(
+        "cargo:rustc-check-cfg=cfg({name}, values({}))",
+        quoted.join(", ")
+    );
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    declare("nbio_selector", SELECTORS);
+    declare("nbio_waker", WAKERS);
+    for name in GROUPS.iter().chain(USER_CFGS) {
+        println!("cargo:rustc-check-cfg=cfg({name})");
+    }
+
+    let target = Target::from_env();
+    let groups = target.groups();
+    let selector = target.selector(&groups);
+    let waker = target.waker(selector, &groups);
+    for group in &groups {
+        println!("cargo:rustc-cfg={group}");
+    }
+    println!("cargo:rustc-cfg=nbio_selector=\"{selector}\"");
+    println!("cargo:rustc-cfg=nbio_waker=\"{waker}\"");
+}

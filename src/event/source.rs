@@ -1,0 +1,114 @@
+use std::io;
+
+use crate::{Interest, Registry, Token};
+
+/// Something that can be registered with a [`Registry`] to receive
+/// readiness events.
+///
+/// nbio's own I/O types implement it. To make your own type a source, wrap
+/// an existing one and forward the three methods to it (see
+/// `nbio::unix::SourceFd` for raw descriptors). Applications do not call
+/// these methods; they call [`Registry::register`] and friends, which
+/// forward here.
+///
+/// # Examples
+///
+/// A type that forwards to a socket it owns:
+///
+/// ```
+/// use std::io;
+/// use std::os::unix::net::UnixDatagram;
+/// use std::os::fd::AsRawFd;
+///
+/// use nbio::event::Source;
+/// use nbio::unix::SourceFd;
+/// use nbio::{Interest, Poll, Registry, Token};
+///
+/// struct Channel {
+///     socket: UnixDatagram,
+/// }
+///
+/// impl Source for Channel {
+///     fn register(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+///         SourceFd(&self.socket.as_raw_fd()).register(registry, token, interests)
+///     }
+///
+///     fn reregister(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+///         SourceFd(&self.socket.as_raw_fd()).reregister(registry, token, interests)
+///     }
+///
+///     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+///         SourceFd(&self.socket.as_raw_fd()).deregister(registry)
+///     }
+/// }
+///
+/// # fn main() -> io::Result<()> {
+/// let poll = Poll::new()?;
+/// let (socket, _peer) = UnixDatagram::pair()?;
+/// socket.set_nonblocking(true)?;
+/// let mut channel = Channel { socket };
+/// poll.registry().register(&mut channel, Token(0), Interest::READABLE)?;
+/// poll.registry().deregister(&mut channel)?;
+/// # Ok(())
+/// # }
+/// ```
+pub trait Source {
+    /// Registers `self` with `registry`; called by [`Registry::register`].
+    ///
+    /// # Errors
+    ///
+    /// `AlreadyExists` if the source is already registered.
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()>;
+
+    /// Changes the token and interest of a registered source; called by
+    /// [`Registry::reregister`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if the source is not registered.
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()>;
+
+    /// Removes the registration; called by [`Registry::deregister`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if the source is not registered.
+    fn deregister(&mut self, registry: &Registry) -> io::Result<()>;
+}
+
+impl<T> Source for Box<T>
+where
+    T: Source + ?Sized,
+{
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        (**self).register(registry, token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        (**self).reregister(registry, token, interests)
+    }
+
+    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        (**self).deregister(registry)
+    }
+}

@@ -1,0 +1,105 @@
+//! Non-blocking, event-driven I/O: the thin, portable layer that async
+//! runtimes and servers are built on.
+//!
+//! nbio waits for readiness on many sources at once, through each OS's own
+//! mechanism (epoll on Linux and Android, kqueue on macOS, iOS and the BSDs,
+//! event ports on illumos and Solaris, poll(2) elsewhere), and reports it
+//! as [`Event`](event::Event)s. Its API is source-compatible with mio 1.x:
+//! code written for mio compiles against nbio by renaming the dependency.
+//!
+//! The pieces:
+//!
+//! - [`Poll`] waits; its [`Registry`] adds and removes sources.
+//! - [`Events`] receives what `poll` found; each [`event::Event`] carries
+//!   the [`Token`] the source was registered with.
+//! - [`Interest`] says which readiness to watch for.
+//! - [`Waker`] interrupts a blocked `poll` from another thread.
+//! - [`event::Source`] is implemented by everything that can be
+//!   registered; `unix::SourceFd` registers any raw descriptor.
+//!
+//! Readiness is edge-triggered: perform each operation until it returns
+//! `WouldBlock` before waiting again. The [`guide`] explains why and how;
+//! [`features`] lists the Cargo features.
+//!
+//! # Example
+//!
+//! A pair of connected Unix sockets, watched until one has data:
+//!
+//! ```
+//! use std::io::{self, Read, Write};
+//! use std::os::fd::AsRawFd;
+//! use std::os::unix::net::UnixStream;
+//! use std::time::Duration;
+//!
+//! use nbio::unix::SourceFd;
+//! use nbio::{Events, Interest, Poll, Token};
+//!
+//! const RECEIVER: Token = Token(0);
+//!
+//! fn main() -> io::Result<()> {
+//!     let mut poll = Poll::new()?;
+//!     let mut events = Events::with_capacity(128);
+//!
+//!     let (mut sender, mut receiver) = UnixStream::pair()?;
+//!     receiver.set_nonblocking(true)?;
+//!     let fd = receiver.as_raw_fd();
+//!     poll.registry().register(&mut SourceFd(&fd), RECEIVER, Interest::READABLE)?;
+//!
+//!     sender.write_all(b"ping")?;
+//!
+//!     let mut received = Vec::new();
+//!     while received.is_empty() {
+//!         poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+//!         for event in &events {
+//!             if event.token() == RECEIVER {
+//!                 // Drain until WouldBlock: the next event only comes after.
+//!                 let mut buf = [0; 64];
+//!                 loop {
+//!                     match receiver.read(&mut buf) {
+//!                         Ok(0) => break,
+//!                         Ok(n) => received.extend_from_slice(&buf[..n]),
+//!                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+//!                         Err(e) => return Err(e),
+//!                     }
+//!                 }
+//!             }
+//!         }
+//!     }
+//!     assert_eq!(received, b"ping");
+//!     Ok(())
+//! }
+//! ```
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[macro_use]
+mod macros;
+
+pub mod event;
+mod flag_names;
+mod interest;
+#[cfg(any(feature = "net", feature = "os-ext"))]
+#[allow(dead_code)] // Until the net and pipe types build on it.
+mod io_source;
+mod poll;
+mod sys;
+mod token;
+mod waker;
+
+pub mod features;
+pub mod guide;
+
+pub use crate::event::Events;
+pub use crate::interest::Interest;
+pub use crate::poll::{Poll, Registry};
+pub use crate::token::Token;
+pub use crate::waker::Waker;
+
+/// Unix-only extensions.
+#[cfg(all(unix, feature = "os-ext"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]
+pub mod unix {
+    pub use crate::sys::unix::SourceFd;
+}

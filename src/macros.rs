@@ -1,0 +1,12 @@
+//! Logging macros that forward to the `log` crate when the `log` feature is
+//! on and compile to nothing otherwise (the arguments are still
+//! type-checked, so both builds see the same code).
+
+macro_rules! trace {
+    ($($arg:tt)+) => {{
+        #[cfg(feature = "log")]
+        log::trace!(target: "nbio", $($arg)+);
+        #[cfg(not(feature = "log"))]
+        let _ = format_args!($($arg)+);
+    }};
+}

@@ -1,0 +1,80 @@
+//! The platform layer: the one place that picks the backend.
+//!
+//! `build.rs` names the backend for the target in two cfgs,
+//! `nbio_selector` and `nbio_waker`, by a chain that covers every target and
+//! ends in the shell; this module turns them into modules. The public types
+//! never contain platform cfgs beyond choosing which methods exist.
+//!
+//! # The backend contract
+//!
+//! Every selector module exports the same names:
+//!
+//! - `Selector`:
+//!   - `new() -> io::Result<Selector>` and `try_clone(&self)`: the clone
+//!     shares the registrations and has the same `id()`;
+//!   - `id(&self) -> usize`: unique per selector in the process, used to
+//!     catch a source registered with two `Poll`s;
+//!   - `select(&self, &mut Events, Option<Duration>)`: clears the events,
+//!     then waits for at most the timeout (never rounding a non-zero timeout
+//!     down to zero, never overflowing on huge ones) and fills the events.
+//!     An `Events` of capacity zero waits the same way but consumes
+//!     nothing. A signal surfaces as `ErrorKind::Interrupted`;
+//!   - `register(fd, Token, Interest)`, `reregister(fd, Token, Interest)`,
+//!     `deregister(fd)`: `AlreadyExists` for a second registration,
+//!     `NotFound` for a source that is not registered.
+//! - `Event` (the OS record) and `Events` (a `Vec<Event>`), with the pure
+//!   functions of module `event`: `token`, `is_readable`, `is_writable`,
+//!   `is_error`, `is_read_closed`, `is_write_closed`, `is_priority`,
+//!   `is_aio`, `is_lio`, and `os_flags`, which returns the OS's flag bits
+//!   with their names for `Debug`.
+//! - `IoSourceState`: the per-source registration state behind `IoSource`.
+//!   Its `do_io` runs every I/O operation; a backend that emulates edge
+//!   triggering re-arms the interest there when the operation returns
+//!   `WouldBlock`.
+//!
+//! Every waker module exports `Waker` with `new(&Selector, Token)` and
+//! `wake(&self)`: the event carries the token and is readable, wakes
+//! coalesce, and a wake issued before `poll` is not lost.
+//!
+//! Work shared by all backends is done once, above this layer: argument
+//! checks and registration bookkeeping in `IoSource` and `Registry`,
+//! timeout arithmetic in [`timeout`], flag names in `crate::flag_names`.
+//! Every backend returns descriptors as `OwnedFd`, created CLOEXEC.
+
+#[cfg(not(nbio_selector = "shell"))]
+pub(crate) mod timeout;
+
+#[cfg(unix)]
+pub(crate) mod unix;
+
+#[cfg(nbio_selector = "epoll")]
+#[path = "unix/selector/epoll.rs"]
+mod selector;
+#[cfg(nbio_selector = "shell")]
+#[path = "shell/selector.rs"]
+mod selector;
+
+pub(crate) use self::selector::{event, Event, Events, Selector};
+// Only the I/O types (features `net`, `os-ext`) use the per-source state.
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(unused_imports))]
+pub(crate) use self::selector::IoSourceState;
+
+/// What a selector registers: a borrowed descriptor.
+#[cfg(unix)]
+pub(crate) type RawSource<'a> = std::os::fd::BorrowedFd<'a>;
+/// What a selector registers: nothing can be registered on a target that only
+/// has the shell.
+#[cfg(not(unix))]
+pub(crate) type RawSource<'a> = std::marker::PhantomData<&'a ()>;
+
+#[cfg(nbio_waker = "eventfd")]
+#[path = "unix/waker/eventfd.rs"]
+mod waker;
+#[cfg(nbio_waker = "shell")]
+#[path = "shell/waker.rs"]
+mod waker;
+
+pub(crate) use self::waker::Waker;
+
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+mod stateless_io_source;

@@ -1,0 +1,7 @@
+//! The Unix platform layer: what every Unix backend shares, and the
+//! Unix-only public types.
+
+#[cfg(feature = "os-ext")]
+mod sourcefd;
+#[cfg(feature = "os-ext")]
+pub use self::sourcefd::SourceFd;

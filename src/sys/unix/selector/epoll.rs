@@ -1,0 +1,423 @@
+//! The epoll selector: Linux and Android.
+//!
+//! # Trigger model
+//!
+//! Native edge triggering: every registration carries `EPOLLET`, so the
+//! kernel reports a source once per readiness change and the application
+//! drains it until an operation returns `WouldBlock`. `IoSourceState` is
+//! stateless here.
+//!
+//! | `Interest`  | epoll flags                          |
+//! |-------------|--------------------------------------|
+//! | `READABLE`  | `EPOLLIN \| EPOLLRDHUP`              |
+//! | `WRITABLE`  | `EPOLLOUT`                           |
+//! | `PRIORITY`  | `EPOLLPRI`                           |
+//! | (always)    | `EPOLLET` (`EPOLLERR`, `EPOLLHUP` are implied by the kernel) |
+//!
+//! # Close and error mapping
+//!
+//! | `Event` query      | true when the kernel reported                      |
+//! |--------------------|----------------------------------------------------|
+//! | `is_readable`      | `EPOLLIN` or `EPOLLPRI`                             |
+//! | `is_writable`      | `EPOLLOUT`                                          |
+//! | `is_error`         | `EPOLLERR`                                          |
+//! | `is_read_closed`   | `EPOLLHUP`, or `EPOLLIN` together with `EPOLLRDHUP` |
+//! | `is_write_closed`  | `EPOLLHUP`, `EPOLLOUT` together with `EPOLLERR`, or `EPOLLERR` alone |
+//! | `is_priority`      | `EPOLLPRI`                                          |
+//! | `is_aio`, `is_lio` | never                                              |
+//!
+//! `EPOLLHUP` means both directions are shut (a socket whose peer closed
+//! and that was shut down locally, a pipe whose other end closed); the
+//! kernel reports it even without interest. `EPOLLRDHUP` means the peer
+//! shut down its writing half, so it only counts as read-closed when it
+//! comes with `EPOLLIN` (it is also set, alone, in the registration
+//! flags). `EPOLLERR` alone is a failed socket (a refused connect, a reset)
+//! or the read end of a pipe that closed: writing is over.
+//!
+//! # Timeouts
+//!
+//! Whole milliseconds go to `epoll_wait`. A timeout with a sub-millisecond
+//! part goes to `epoll_pwait2` (Linux 5.11) with nanosecond precision; the
+//! first `ENOSYS` (or `EPERM` from a seccomp filter that does not know the
+//! call) switches the process to `epoll_wait` with the timeout rounded up.
+//! Timeouts beyond `epoll_wait`'s `i32` milliseconds (24.8 days) are
+//! clamped there, which may end the wait early; `epoll_pwait2` has no such
+//! limit.
+//!
+//! # Man pages
+//!
+//! epoll(7), epoll_create1(2), epoll_ctl(2), epoll_wait(2) (and
+//! `epoll_pwait2`), poll(2) for the zero-capacity wait, fcntl(2) for
+//! `F_DUPFD_CLOEXEC`.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+#[cfg(target_os = "linux")]
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use std::mem::MaybeUninit;
+
+use rustix::event::epoll::{self, EventData, EventFlags};
+use rustix::event::{PollFd, PollFlags};
+
+use crate::flag_names::FlagNames;
+use crate::sys::timeout::{is_whole_millis, millis_rounded_up, timespec};
+use crate::sys::RawSource;
+use crate::{Interest, Token};
+
+pub(crate) use crate::sys::stateless_io_source::IoSourceState;
+
+/// The kernel's `struct epoll_event`, as rustix lays it out.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct Event(epoll::Event);
+
+// SAFETY: rustix's event is neither `Send` nor `Sync` only because its
+// data field may hold a pointer. nbio only ever stores a token, a plain
+// integer, there (`token_data`), so sharing or moving events between
+// threads shares nothing else.
+unsafe impl Send for Event {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Event {}
+
+pub(crate) type Events = Vec<Event>;
+
+/// An epoll instance.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    id: usize,
+    ep: OwnedFd,
+}
+
+/// Gives every selector created in this process a distinct id.
+pub(crate) fn next_selector_id() -> usize {
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        let ep = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+        Ok(Selector {
+            id: next_selector_id(),
+            ep,
+        })
+    }
+
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        let ep = rustix::io::fcntl_dupfd_cloexec(&self.ep, 0)?;
+        Ok(Selector { id: self.id, ep })
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.clear();
+        if events.capacity() == 0 {
+            return wait_until_ready(self.ep.as_fd(), timeout);
+        }
+        match timeout {
+            Some(timeout) if !fits_epoll_wait(timeout) => self.wait_precise(events, timeout),
+            _ => self.wait_millis(events, timeout),
+        }
+    }
+
+    /// `epoll_wait` through rustix; the caller made sure any timeout is a
+    /// whole number of milliseconds that fits in an `i32`.
+    fn wait_millis(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        let timeout = timeout.map(timespec);
+        let (ready, _) = epoll::wait(&self.ep, free_slots(events), timeout.as_ref())?;
+        let filled = ready.len();
+        // SAFETY: `events` was empty, and rustix initialised its first
+        // `filled` slots.
+        unsafe { events.set_len(filled) };
+        Ok(())
+    }
+
+    /// A timeout `epoll_wait` cannot express: sub-millisecond or longer than
+    /// 24.8 days.
+    fn wait_precise(&self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Some(result) = pwait2::wait(self.ep.as_fd(), events, timeout) {
+            return result;
+        }
+        let millis = millis_rounded_up(timeout, i32::MAX as u32);
+        self.wait_millis(events, Some(Duration::from_millis(millis.into())))
+    }
+
+    pub(crate) fn register(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        epoll::add(&self.ep, fd, token_data(token), interest_flags(interests))?;
+        Ok(())
+    }
+
+    pub(crate) fn reregister(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        epoll::modify(&self.ep, fd, token_data(token), interest_flags(interests))?;
+        Ok(())
+    }
+
+    pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
+        epoll::delete(&self.ep, fd)?;
+        Ok(())
+    }
+}
+
+impl AsFd for Selector {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.ep.as_fd()
+    }
+}
+
+impl AsRawFd for Selector {
+    fn as_raw_fd(&self) -> RawFd {
+        self.ep.as_raw_fd()
+    }
+}
+
+/// The unused capacity of `events`, typed for rustix.
+fn free_slots(events: &mut Events) -> &mut [MaybeUninit<epoll::Event>] {
+    let free = events.spare_capacity_mut();
+    // SAFETY: `Event` is `repr(transparent)` over `epoll::Event`, so the two
+    // slices have the same layout; the borrow of `events` carries over.
+    unsafe { &mut *(free as *mut [MaybeUninit<Event>] as *mut [MaybeUninit<epoll::Event>]) }
+}
+
+/// Returns true if `epoll_wait` can wait for exactly `timeout`.
+fn fits_epoll_wait(timeout: Duration) -> bool {
+    is_whole_millis(timeout) && timeout.as_millis() <= i32::MAX as u128
+}
+
+fn token_data(token: Token) -> EventData {
+    EventData::new_u64(token.0 as u64)
+}
+
+fn interest_flags(interests: Interest) -> EventFlags {
+    let mut flags = EventFlags::ET;
+    if interests.is_readable() {
+        flags |= EventFlags::IN | EventFlags::RDHUP;
+    }
+    if interests.is_writable() {
+        flags |= EventFlags::OUT;
+    }
+    if interests.is_priority() {
+        flags |= EventFlags::PRI;
+    }
+    flags
+}
+
+/// Waits until the epoll instance has events, without taking them: an epoll
+/// descriptor is itself readable while events are pending. Used for an
+/// `Events` of capacity zero, so that nothing is consumed and lost.
+fn wait_until_ready(ep: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<()> {
+    let mut fds = [PollFd::from_borrowed_fd(ep, PollFlags::IN)];
+    let timeout = timeout.map(timespec);
+    rustix::event::poll(&mut fds, timeout.as_ref())?;
+    Ok(())
+}
+
+/// `epoll_pwait2`, which rustix only calls when built for Linux 5.11; nbio
+/// detects it at run time instead.
+#[cfg(target_os = "linux")]
+mod pwait2 {
+    use super::*;
+
+    /// False once the kernel has refused the syscall.
+    static AVAILABLE: AtomicBool = AtomicBool::new(true);
+
+    /// The kernel's `struct __kernel_timespec`: 64-bit on every
+    /// architecture, unlike libc's `timespec` on 32-bit targets.
+    #[repr(C)]
+    pub(super) struct KernelTimespec {
+        pub(super) tv_sec: i64,
+        pub(super) tv_nsec: i64,
+    }
+
+    /// Waits with `epoll_pwait2`, or returns `None` if the kernel lacks it.
+    pub(super) fn wait(
+        ep: BorrowedFd<'_>,
+        events: &mut Events,
+        timeout: Duration,
+    ) -> Option<io::Result<()>> {
+        if !AVAILABLE.load(Ordering::Relaxed) {
+            return None;
+        }
+        let ts = timespec(timeout);
+        let ts = KernelTimespec {
+            tv_sec: ts.tv_sec,
+            tv_nsec: ts.tv_nsec,
+        };
+        let capacity = events.capacity().min(i32::MAX as usize) as libc::c_int;
+        // SAFETY: the buffer pointer and `capacity` describe the Vec's
+        // allocation, which the kernel fills with up to `capacity`
+        // `epoll_event`s (rustix's `Event` has the kernel's layout, checked
+        // by a test); `ts` outlives the call; a null sigmask means the
+        // signal mask is left alone.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_epoll_pwait2,
+                ep.as_raw_fd(),
+                events.as_mut_ptr(),
+                capacity,
+                &ts as *const KernelTimespec,
+                std::ptr::null::<libc::sigset_t>(),
+                0usize,
+            )
+        };
+        if n < 0 {
+            let error = io::Error::last_os_error();
+            if matches!(error.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) {
+                AVAILABLE.store(false, Ordering::Relaxed);
+                return None;
+            }
+            return Some(Err(error));
+        }
+        // SAFETY: the kernel initialised the first `n` entries, and `n` is at
+        // most `capacity`.
+        unsafe { events.set_len(n as usize) };
+        Some(Ok(()))
+    }
+}
+
+pub(crate) mod event {
+    use super::*;
+
+    /// epoll's flags by name, for `Debug`.
+    static NAMES: [(u64, &str); 11] = [
+        (EventFlags::IN.bits() as u64, "EPOLLIN"),
+        (EventFlags::PRI.bits() as u64, "EPOLLPRI"),
+        (EventFlags::OUT.bits() as u64, "EPOLLOUT"),
+        (EventFlags::ERR.bits() as u64, "EPOLLERR"),
+        (EventFlags::HUP.bits() as u64, "EPOLLHUP"),
+        (EventFlags::RDNORM.bits() as u64, "EPOLLRDNORM"),
+        (EventFlags::RDBAND.bits() as u64, "EPOLLRDBAND"),
+        (EventFlags::WRNORM.bits() as u64, "EPOLLWRNORM"),
+        (EventFlags::WRBAND.bits() as u64, "EPOLLWRBAND"),
+        (EventFlags::MSG.bits() as u64, "EPOLLMSG"),
+        (EventFlags::RDHUP.bits() as u64, "EPOLLRDHUP"),
+    ];
+
+    fn flags(event: &Event) -> EventFlags {
+        // Copied out: the struct is packed on x86-64.
+        let epoll::Event { flags, .. } = event.0;
+        flags
+    }
+
+    pub(crate) fn token(event: &Event) -> Token {
+        let epoll::Event { data, .. } = event.0;
+        Token(data.u64() as usize)
+    }
+
+    pub(crate) fn is_readable(event: &Event) -> bool {
+        flags(event).intersects(EventFlags::IN | EventFlags::PRI)
+    }
+
+    pub(crate) fn is_writable(event: &Event) -> bool {
+        flags(event).contains(EventFlags::OUT)
+    }
+
+    pub(crate) fn is_error(event: &Event) -> bool {
+        flags(event).contains(EventFlags::ERR)
+    }
+
+    pub(crate) fn is_read_closed(event: &Event) -> bool {
+        let flags = flags(event);
+        flags.contains(EventFlags::HUP) || flags.contains(EventFlags::IN | EventFlags::RDHUP)
+    }
+
+    pub(crate) fn is_write_closed(event: &Event) -> bool {
+        let flags = flags(event);
+        flags.contains(EventFlags::HUP)
+            || flags.contains(EventFlags::OUT | EventFlags::ERR)
+            || flags == EventFlags::ERR
+    }
+
+    pub(crate) fn is_priority(event: &Event) -> bool {
+        flags(event).contains(EventFlags::PRI)
+    }
+
+    pub(crate) fn is_aio(_: &Event) -> bool {
+        false
+    }
+
+    pub(crate) fn is_lio(_: &Event) -> bool {
+        false
+    }
+
+    pub(crate) fn os_flags(event: &Event) -> FlagNames {
+        FlagNames::new(u64::from(flags(event).bits()), &NAMES)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_has_the_kernel_layout() {
+        assert_eq!(
+            std::mem::size_of::<Event>(),
+            std::mem::size_of::<libc::epoll_event>()
+        );
+        assert_eq!(
+            std::mem::align_of::<Event>(),
+            std::mem::align_of::<libc::epoll_event>()
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn kernel_timespec_is_two_64_bit_fields() {
+        assert_eq!(std::mem::size_of::<pwait2::KernelTimespec>(), 16);
+        assert_eq!(
+            std::mem::align_of::<pwait2::KernelTimespec>(),
+            std::mem::align_of::<i64>()
+        );
+    }
+
+    fn event(flags: EventFlags) -> Event {
+        Event(epoll::Event {
+            flags,
+            data: EventData::new_u64(7),
+        })
+    }
+
+    #[test]
+    fn close_and_error_mapping() {
+        use event::*;
+        let e = event(EventFlags::IN | EventFlags::RDHUP);
+        assert!(is_readable(&e) && is_read_closed(&e) && !is_write_closed(&e));
+        let e = event(EventFlags::RDHUP);
+        assert!(!is_read_closed(&e));
+        let e = event(EventFlags::HUP);
+        assert!(is_read_closed(&e) && is_write_closed(&e) && !is_error(&e));
+        let e = event(EventFlags::ERR);
+        assert!(is_error(&e) && is_write_closed(&e) && !is_read_closed(&e));
+        let e = event(EventFlags::OUT | EventFlags::ERR);
+        assert!(is_writable(&e) && is_write_closed(&e));
+        let e = event(EventFlags::IN | EventFlags::ERR);
+        assert!(is_error(&e) && !is_write_closed(&e));
+        let e = event(EventFlags::PRI);
+        assert!(is_priority(&e) && is_readable(&e));
+        assert_eq!(token(&e), Token(7));
+        assert!(!is_aio(&e) && !is_lio(&e));
+    }
+
+    #[test]
+    fn debug_names_the_flags() {
+        let e = event(EventFlags::IN | EventFlags::RDHUP);
+        assert_eq!(format!("{:?}", event::os_flags(&e)), "EPOLLIN | EPOLLRDHUP");
+    }
+}

@@ -1,0 +1,130 @@
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+
+use crate::event::Source;
+use crate::{Interest, Registry, Token};
+
+/// Registers any raw file descriptor with a [`Poll`].
+///
+/// `SourceFd` borrows the descriptor; it never closes it. Use it for
+/// descriptors that nbio has no type for, or inside your own
+/// [`Source`] implementation.
+///
+/// The descriptor must stay open while it is registered, and must be
+/// deregistered before it is closed: the kernel removes a descriptor from
+/// epoll only when its last duplicate closes, so a closed but duplicated
+/// descriptor can keep producing events. A negative or closed descriptor
+/// makes registration fail with `EBADF`.
+///
+/// Where nbio emulates edge triggering (the poll(2) backend), it cannot see
+/// the I/O you do on a raw descriptor; call [`Registry::reregister`] after
+/// an operation returns `WouldBlock` to re-arm it there.
+///
+/// [`Poll`]: crate::Poll
+///
+/// # Examples
+///
+/// Registering the read end of a standard library pipe:
+///
+/// ```
+/// use std::io::{self, Write};
+/// use std::os::fd::AsRawFd;
+/// use std::time::Duration;
+///
+/// use nbio::unix::SourceFd;
+/// use nbio::{Events, Interest, Poll, Token};
+///
+/// # fn main() -> io::Result<()> {
+/// let (reader, mut writer) = std::io::pipe()?;
+/// let mut poll = Poll::new()?;
+/// let fd = reader.as_raw_fd();
+/// poll.registry()
+///     .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)?;
+///
+/// writer.write_all(b"hello")?;
+/// let mut events = Events::with_capacity(8);
+/// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+/// assert!(events.iter().any(|event| event.token() == Token(0) && event.is_readable()));
+///
+/// poll.registry().deregister(&mut SourceFd(&fd))?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Implementing [`Source`] for a type that owns a descriptor:
+///
+/// ```
+/// use std::io;
+/// use std::os::fd::{AsRawFd, OwnedFd};
+///
+/// use nbio::event::Source;
+/// use nbio::unix::SourceFd;
+/// use nbio::{Interest, Registry, Token};
+///
+/// struct MyIo {
+///     fd: OwnedFd,
+/// }
+///
+/// impl Source for MyIo {
+///     fn register(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+///         SourceFd(&self.fd.as_raw_fd()).register(registry, token, interests)
+///     }
+///
+///     fn reregister(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+///         SourceFd(&self.fd.as_raw_fd()).reregister(registry, token, interests)
+///     }
+///
+///     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+///         SourceFd(&self.fd.as_raw_fd()).deregister(registry)
+///     }
+/// }
+/// ```
+#[derive(Debug)]
+pub struct SourceFd<'a>(pub &'a RawFd);
+
+impl Source for SourceFd<'_> {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        registry
+            .selector()
+            .register(borrow_raw_fd(self.0)?, token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        registry
+            .selector()
+            .reregister(borrow_raw_fd(self.0)?, token, interests)
+    }
+
+    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        registry.selector().deregister(borrow_raw_fd(self.0)?)
+    }
+}
+
+/// Borrows a raw descriptor handed to nbio by the application.
+///
+/// Fails with `EBADF` for a negative descriptor instead of creating an
+/// invalid `BorrowedFd`; any other closed descriptor is rejected by the
+/// kernel with `EBADF` as well.
+fn borrow_raw_fd(fd: &RawFd) -> io::Result<BorrowedFd<'_>> {
+    if *fd < 0 {
+        return Err(io::Error::from_raw_os_error(
+            rustix::io::Errno::BADF.raw_os_error(),
+        ));
+    }
+    // SAFETY: the descriptor is not -1 (checked above), so the value is a
+    // valid `BorrowedFd`. The borrow is tied to the caller's `&RawFd` and
+    // only lives for one registration call; if the application passed a
+    // descriptor that is not open, the syscall fails with EBADF, which
+    // touches no memory.
+    Ok(unsafe { BorrowedFd::borrow_raw(*fd) })
+}

@@ -1,0 +1,77 @@
+use std::io;
+
+use crate::{sys, Registry, Token};
+
+/// Wakes a [`Poll`] from another thread.
+///
+/// A `Waker` is registered with a `Poll` when it is created. Calling
+/// [`wake`](Waker::wake), from any thread, makes the `Poll` return an event
+/// that carries the waker's token and is readable. If `poll` is not
+/// blocked at that moment, the next call returns the event at once: a wake
+/// is never lost. Several wakes before the next `poll` coalesce into one
+/// event.
+///
+/// A `Waker` is `Send` and `Sync`; share it with an `Arc`. Dropping it
+/// removes it from the `Poll`. A `Poll` may have several wakers with
+/// different tokens.
+///
+/// [`Poll`]: crate::Poll
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::thread;
+/// use std::time::Duration;
+///
+/// use nbio::{Events, Poll, Token, Waker};
+///
+/// const WAKE: Token = Token(10);
+///
+/// # fn main() -> std::io::Result<()> {
+/// let mut poll = Poll::new()?;
+/// let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
+///
+/// let remote = Arc::clone(&waker);
+/// let handle = thread::spawn(move || remote.wake());
+///
+/// let mut events = Events::with_capacity(8);
+/// loop {
+///     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+///     if let Some(event) = events.iter().find(|event| event.token() == WAKE) {
+///         assert!(event.is_readable());
+///         break;
+///     }
+/// }
+/// handle.join().unwrap()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Waker {
+    inner: sys::Waker,
+}
+
+impl Waker {
+    /// Creates a waker registered with `registry`'s `Poll` under `token`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors for creating and registering the wake-up descriptor
+    /// (e.g. `EMFILE`), or `Unsupported` without a backend.
+    pub fn new(registry: &Registry, token: Token) -> io::Result<Waker> {
+        sys::Waker::new(registry.selector(), token).map(|inner| Waker { inner })
+    }
+
+    /// Wakes the `Poll`: its current or next `poll` call returns an event
+    /// with this waker's token.
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors for signalling the wake-up descriptor; they do not
+    /// occur in normal operation.
+    pub fn wake(&self) -> io::Result<()> {
+        trace!("waking poll");
+        self.inner.wake()
+    }
+}
