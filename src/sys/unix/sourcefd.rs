@@ -24,18 +24,20 @@ use crate::{Interest, Registry, Token};
 ///
 /// # Examples
 ///
-/// Registering the read end of a standard library pipe:
+/// Registering one end of a standard library socket pair:
 ///
 /// ```
 /// use std::io::{self, Write};
 /// use std::os::fd::AsRawFd;
+/// use std::os::unix::net::UnixStream;
 /// use std::time::Duration;
 ///
 /// use nbio::unix::SourceFd;
 /// use nbio::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> io::Result<()> {
-/// let (reader, mut writer) = std::io::pipe()?;
+/// let (reader, mut writer) = UnixStream::pair()?;
+/// reader.set_nonblocking(true)?;
 /// let mut poll = Poll::new()?;
 /// let fd = reader.as_raw_fd();
 /// poll.registry()

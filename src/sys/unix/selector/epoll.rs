@@ -235,7 +235,7 @@ mod pwait2 {
     use super::*;
 
     /// False once the kernel has refused the syscall.
-    static AVAILABLE: AtomicBool = AtomicBool::new(true);
+    pub(super) static AVAILABLE: AtomicBool = AtomicBool::new(true);
 
     /// The kernel's `struct __kernel_timespec`: 64-bit on every
     /// architecture, unlike libc's `timespec` on 32-bit targets.
@@ -385,6 +385,26 @@ mod tests {
             std::mem::align_of::<pwait2::KernelTimespec>(),
             std::mem::align_of::<i64>()
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_epoll_pwait2_sub_millisecond_timeouts_round_up() {
+        // As on a kernel older than 5.11. Only this test in the library's
+        // unit tests polls with a sub-millisecond timeout.
+        pwait2::AVAILABLE.store(false, Ordering::Relaxed);
+        let selector = Selector::new().unwrap();
+        let mut events = Events::with_capacity(4);
+        let start = std::time::Instant::now();
+        selector
+            .select(&mut events, Some(Duration::from_micros(100)))
+            .unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(1),
+            "{:?}",
+            start.elapsed()
+        );
+        pwait2::AVAILABLE.store(true, Ordering::Relaxed);
     }
 
     fn event(flags: EventFlags) -> Event {

@@ -1,0 +1,101 @@
+//! Every descriptor nbio creates is close-on-exec and closed on drop, and
+//! failures leak none. The tests in this file change the process's
+//! descriptor limit and count its descriptors, so they run one at a time.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Mutex;
+
+use nbio::{Poll, Token, Waker};
+
+mod util;
+use util::{is_cloexec, open_fds};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn fd_set() -> BTreeSet<RawFd> {
+    open_fds().into_iter().collect()
+}
+
+/// The descriptors `f` opened, and its result.
+fn new_fds<T>(f: impl FnOnce() -> T) -> (T, Vec<RawFd>) {
+    let before = fd_set();
+    let value = f();
+    let after = fd_set();
+    (value, after.difference(&before).copied().collect())
+}
+
+#[test]
+fn poll_registry_and_waker_descriptors_are_cloexec_and_closed_on_drop() {
+    let _serial = serial();
+    let before = fd_set();
+
+    let (poll, created) = new_fds(|| Poll::new().unwrap());
+    assert_eq!(created.len(), 1, "Poll::new opened {created:?}");
+    assert!(is_cloexec(&created[0]));
+
+    let (registry, created) = new_fds(|| poll.registry().try_clone().unwrap());
+    assert_eq!(created.len(), 1, "try_clone opened {created:?}");
+    assert!(is_cloexec(&created[0]));
+
+    let (waker, created) = new_fds(|| Waker::new(poll.registry(), Token(0)).unwrap());
+    assert_eq!(created.len(), 1, "Waker::new opened {created:?}");
+    assert!(is_cloexec(&created[0]));
+
+    drop(waker);
+    drop(registry);
+    drop(poll);
+    assert_eq!(fd_set(), before, "descriptors leaked");
+}
+
+/// Runs `f` with the descriptor limit set so that no new descriptor can be
+/// opened, then restores the limit.
+fn without_free_descriptors<T>(f: impl FnOnce() -> T) -> T {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let saved = getrlimit(Resource::Nofile);
+    let highest = open_fds().into_iter().max().unwrap_or(0) as u64;
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(highest + 1),
+            maximum: saved.maximum,
+        },
+    )
+    .unwrap();
+    // Fill the gaps below the limit so the next open fails.
+    let mut fillers = Vec::new();
+    while let Ok(fd) = rustix::io::fcntl_dupfd_cloexec(std::io::stdin(), 0) {
+        fillers.push(fd);
+    }
+    let value = f();
+    drop(fillers);
+    setrlimit(Resource::Nofile, saved).unwrap();
+    value
+}
+
+#[test]
+fn failures_are_errors_and_leak_nothing() {
+    let _serial = serial();
+    let poll = Poll::new().unwrap();
+    let before = fd_set();
+
+    let (poll_error, clone_error, waker_error) = without_free_descriptors(|| {
+        (
+            Poll::new().map(drop).unwrap_err(),
+            poll.registry().try_clone().map(drop).unwrap_err(),
+            Waker::new(poll.registry(), Token(0)).map(drop).unwrap_err(),
+        )
+    });
+    for error in [poll_error, clone_error, waker_error] {
+        assert_eq!(error.raw_os_error(), Some(libc::EMFILE), "{error}");
+        assert_ne!(error.kind(), io::ErrorKind::Other);
+    }
+    assert_eq!(fd_set(), before, "descriptors leaked");
+}

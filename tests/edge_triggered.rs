@@ -1,0 +1,75 @@
+//! One event per readiness change; after `WouldBlock`, the next change
+//! produces a new event.
+
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+
+use nbio::unix::SourceFd;
+use nbio::{Events, Interest, Poll, Token};
+
+mod util;
+use util::{expect_events, expect_no_events, READABLE, WRITABLE};
+
+fn setup(interests: Interest) -> (Poll, Events, UnixStream, UnixStream) {
+    let poll = Poll::new().unwrap();
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    poll.registry()
+        .register(&mut SourceFd(&a.as_raw_fd()), Token(0), interests)
+        .unwrap();
+    (poll, Events::with_capacity(8), a, b)
+}
+
+fn read_until_would_block(stream: &mut UnixStream) -> usize {
+    let mut total = 0;
+    let mut buf = [0; 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return total,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+#[test]
+fn readiness_that_does_not_change_is_reported_once() {
+    let (mut poll, mut events, _a, mut b) = setup(Interest::READABLE);
+    b.write_all(b"one").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+    // The data is still there, but nothing changed: no new event.
+    expect_no_events(&mut poll, &mut events);
+}
+
+#[test]
+fn after_would_block_the_next_change_is_reported() {
+    let (mut poll, mut events, mut a, mut b) = setup(Interest::READABLE);
+    for round in 0..10u8 {
+        b.write_all(&[round; 100]).unwrap();
+        expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+        assert_eq!(read_until_would_block(&mut a), 100);
+        expect_no_events(&mut poll, &mut events);
+    }
+}
+
+#[test]
+fn writable_is_reported_again_after_the_buffer_drains() {
+    let (mut poll, mut events, mut a, mut b) = setup(Interest::WRITABLE);
+    expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+    // Fill the socket until it would block.
+    let chunk = [1u8; 4096];
+    loop {
+        match a.write(&chunk) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    expect_no_events(&mut poll, &mut events);
+    // The peer empties it: the socket becomes writable again.
+    read_until_would_block(&mut b);
+    expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+}

@@ -1,0 +1,177 @@
+//! The flags of real events: readable, writable, closed, error, priority.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+
+use nbio::unix::SourceFd;
+use nbio::{Events, Interest, Poll, Token};
+
+mod util;
+use util::{expect_events, pipe, Readiness, READABLE, WRITABLE};
+
+fn register(poll: &Poll, fd: &impl AsRawFd, token: Token, interests: Interest) {
+    poll.registry()
+        .register(&mut SourceFd(&fd.as_raw_fd()), token, interests)
+        .unwrap();
+}
+
+const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
+
+#[test]
+fn a_fresh_socket_is_writable_and_data_makes_it_readable() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    register(&poll, &a, Token(0), BOTH);
+    let seen = expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+    assert!(!seen[&Token(0)].readable && !seen[&Token(0)].read_closed);
+
+    b.write_all(b"data").unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+    assert!(!seen[&Token(0)].error);
+}
+
+#[test]
+fn peer_close_is_read_closed() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    register(&poll, &a, Token(0), Interest::READABLE);
+    drop(b);
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(0), closed)]);
+    assert_eq!(a.read(&mut [0; 8]).unwrap(), 0);
+}
+
+#[test]
+fn peer_shutdown_of_its_write_half_is_read_closed_only() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    register(&poll, &a, Token(0), BOTH);
+    b.shutdown(std::net::Shutdown::Write).unwrap();
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    let seen = expect_events(&mut poll, &mut events, &[(Token(0), closed)]);
+    assert!(!seen[&Token(0)].write_closed, "{seen:?}");
+}
+
+#[test]
+fn pipe_writer_closed_is_read_closed_for_the_reader() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (reader, writer) = pipe();
+    register(&poll, &reader, Token(1), Interest::READABLE);
+    drop(writer);
+    let closed = Readiness {
+        read_closed: true,
+        ..Readiness::default()
+    };
+    expect_events(&mut poll, &mut events, &[(Token(1), closed)]);
+}
+
+#[test]
+fn pipe_reader_closed_is_error_and_write_closed_for_the_writer() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (reader, writer) = pipe();
+    register(&poll, &writer, Token(2), Interest::WRITABLE);
+    drop(reader);
+    let broken = Readiness {
+        error: true,
+        write_closed: true,
+        ..Readiness::default()
+    };
+    expect_events(&mut poll, &mut events, &[(Token(2), broken)]);
+}
+
+/// A TCP connect to a port nobody listens on, started without blocking.
+fn refused_connect() -> OwnedFd {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let socket = rustix::net::socket_with(
+        AddressFamily::INET,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    match rustix::net::connect(&socket, &addr) {
+        Ok(()) | Err(rustix::io::Errno::INPROGRESS) | Err(rustix::io::Errno::CONNREFUSED) => {}
+        Err(error) => panic!("connect: {error}"),
+    }
+    socket
+}
+
+#[test]
+fn a_refused_connect_is_an_error_event() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let socket = refused_connect();
+    register(&poll, &socket, Token(3), BOTH);
+    let failed = Readiness {
+        error: true,
+        write_closed: true,
+        ..Readiness::default()
+    };
+    expect_events(&mut poll, &mut events, &[(Token(3), failed)]);
+    let error = rustix::net::sockopt::socket_error(socket.as_fd()).unwrap();
+    assert_eq!(error, Err(rustix::io::Errno::CONNREFUSED));
+}
+
+#[test]
+fn out_of_band_data_is_priority() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let sender = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (receiver, _) = listener.accept().unwrap();
+    receiver.set_nonblocking(true).unwrap();
+    register(
+        &poll,
+        &receiver,
+        Token(4),
+        Interest::READABLE | Interest::PRIORITY,
+    );
+
+    rustix::net::send(&sender, b"!", rustix::net::SendFlags::OOB).unwrap();
+    let urgent = Readiness {
+        priority: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(4), urgent)]);
+}
+
+#[test]
+fn debug_names_the_os_flags() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    register(&poll, &a, Token(6), Interest::READABLE);
+    b.write_all(b"x").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(6), READABLE)]);
+    let event = events.iter().next().unwrap();
+    let debug = format!("{event:?}");
+    assert!(debug.contains("token: Token(6)"), "{debug}");
+    assert!(debug.contains("readable: true"), "{debug}");
+    assert!(debug.contains("EPOLLIN"), "{debug}");
+    // Events can be cloned out of the buffer.
+    let copy = event.clone();
+    assert_eq!(copy.token(), Token(6));
+}

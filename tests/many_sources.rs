@@ -1,0 +1,122 @@
+//! 10,000 registered sources, a few ready per poll: every ready one is
+//! reported exactly once per readiness change, and no other.
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
+
+use nbio::unix::SourceFd;
+use nbio::{Events, Interest, Poll, Token};
+
+mod util;
+use util::{drain_eventfd, eventfd, expect_no_events, signal_eventfd, DEADLINE};
+
+const SOURCES: usize = 10_000;
+
+/// Raises the soft descriptor limit to what the test needs.
+fn allow_descriptors(needed: u64) {
+    let limits = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let hard = limits.maximum.unwrap_or(u64::MAX);
+    assert!(
+        hard >= needed,
+        "the hard descriptor limit {hard} is below {needed}"
+    );
+    if limits.current.is_some_and(|soft| soft < needed) {
+        let raised = rustix::process::Rlimit {
+            current: Some(needed),
+            maximum: limits.maximum,
+        };
+        rustix::process::setrlimit(rustix::process::Resource::Nofile, raised).unwrap();
+    }
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % bound as u64) as usize
+    }
+}
+
+fn run_rounds(poll: &mut Poll, fds: &[OwnedFd], ready_per_round: usize, capacity: usize) {
+    let mut events = Events::with_capacity(capacity);
+    let mut random = XorShift(0x9e37_79b9_7f4a_7c15 ^ ready_per_round as u64);
+    for round in 0..20 {
+        let mut ready: Vec<usize> = Vec::new();
+        while ready.len() < ready_per_round {
+            let index = random.below(fds.len());
+            if !ready.contains(&index) {
+                ready.push(index);
+            }
+        }
+        for &index in &ready {
+            signal_eventfd(&fds[index]);
+        }
+
+        let mut seen: HashMap<usize, usize> = HashMap::new();
+        let start = std::time::Instant::now();
+        while seen.len() < ready.len() {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "round {round}: saw {} of {}",
+                seen.len(),
+                ready.len()
+            );
+            poll.poll(&mut events, Some(DEADLINE)).unwrap();
+            for event in events.iter() {
+                assert!(event.is_readable());
+                *seen.entry(event.token().0).or_default() += 1;
+            }
+        }
+        // Anything still queued would show up at once.
+        poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+        for event in events.iter() {
+            *seen.entry(event.token().0).or_default() += 1;
+        }
+        let mut expected = ready.clone();
+        expected.sort_unstable();
+        let mut reported: Vec<usize> = seen.keys().copied().collect();
+        reported.sort_unstable();
+        assert_eq!(reported, expected, "round {round}: wrong sources reported");
+        assert!(
+            seen.values().all(|&count| count == 1),
+            "round {round}: duplicates {seen:?}"
+        );
+
+        for &index in &ready {
+            drain_eventfd(&fds[index]);
+        }
+    }
+}
+
+#[test]
+fn ten_thousand_sources() {
+    allow_descriptors(SOURCES as u64 + 256);
+    let mut poll = Poll::new().unwrap();
+    let fds: Vec<OwnedFd> = (0..SOURCES).map(|_| eventfd()).collect();
+    for (index, fd) in fds.iter().enumerate() {
+        let raw = fd.as_raw_fd();
+        poll.registry()
+            .register(&mut SourceFd(&raw), Token(index), Interest::READABLE)
+            .unwrap();
+    }
+    let mut events = Events::with_capacity(1024);
+    expect_no_events(&mut poll, &mut events);
+
+    run_rounds(&mut poll, &fds, 1, 16);
+    run_rounds(&mut poll, &fds, 64, 1024);
+    // Fewer slots than ready sources: the rest come in later calls.
+    run_rounds(&mut poll, &fds, 64, 16);
+
+    for fd in &fds {
+        poll.registry()
+            .deregister(&mut SourceFd(&fd.as_raw_fd()))
+            .unwrap();
+    }
+    signal_eventfd(&fds[0]);
+    expect_no_events(&mut poll, &mut events);
+}

@@ -1,0 +1,170 @@
+use std::os::fd::{AsFd, AsRawFd};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nbio::unix::SourceFd;
+use nbio::{Events, Interest, Poll, Registry, Token, Waker};
+
+mod util;
+use util::{expect_events, expect_no_events, within_deadline, READABLE};
+
+#[test]
+fn poll_without_timeout_blocks_until_woken() {
+    let poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(0)).unwrap();
+    let waiter = thread::spawn(move || {
+        let mut poll = poll;
+        let mut events = Events::with_capacity(8);
+        loop {
+            poll.poll(&mut events, None).unwrap();
+            if events.iter().any(|event| event.token() == Token(0)) {
+                return;
+            }
+        }
+    });
+    waker.wake().unwrap();
+    within_deadline(move || waiter.join().unwrap());
+}
+
+#[test]
+fn zero_timeout_returns_at_once() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    within_deadline(move || {
+        for _ in 0..1000 {
+            poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+            assert!(events.is_empty());
+        }
+    });
+}
+
+#[test]
+fn a_timeout_is_waited_out() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let timeout = Duration::from_millis(30);
+    let start = Instant::now();
+    poll.poll(&mut events, Some(timeout)).unwrap();
+    assert!(events.is_empty());
+    assert!(
+        start.elapsed() >= timeout,
+        "returned after {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn sub_millisecond_timeouts_are_never_rounded_to_zero() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    for micros in [1, 250, 999, 1500] {
+        let timeout = Duration::from_micros(micros);
+        let start = Instant::now();
+        poll.poll(&mut events, Some(timeout)).unwrap();
+        assert!(events.is_empty());
+        assert!(
+            start.elapsed() >= timeout,
+            "{timeout:?} returned after {:?}",
+            start.elapsed()
+        );
+    }
+    let start = Instant::now();
+    poll.poll(&mut events, Some(Duration::from_nanos(1)))
+        .unwrap();
+    assert!(start.elapsed() >= Duration::from_nanos(1));
+}
+
+#[test]
+fn huge_timeouts_neither_overflow_nor_panic() {
+    let mut poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(1)).unwrap();
+    let mut events = Events::with_capacity(8);
+    let weeks = Duration::from_secs(60 * 60 * 24 * 7 * 6);
+    let timeouts = [
+        weeks,
+        weeks + Duration::from_nanos(1),
+        Duration::from_secs(u64::MAX),
+        Duration::MAX,
+        Duration::from_millis(i32::MAX as u64 + 1),
+    ];
+    for timeout in timeouts {
+        waker.wake().unwrap();
+        poll.poll(&mut events, Some(timeout)).unwrap();
+        let tokens: Vec<Token> = events.iter().map(|e| e.token()).collect();
+        assert_eq!(tokens, [Token(1)], "timeout {timeout:?}");
+    }
+}
+
+#[test]
+fn huge_timeout_still_blocks_until_an_event() {
+    let poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(1)).unwrap();
+    let waiter = thread::spawn(move || {
+        let mut poll = poll;
+        let mut events = Events::with_capacity(8);
+        while events.is_empty() {
+            poll.poll(&mut events, Some(Duration::MAX)).unwrap();
+        }
+    });
+    waker.wake().unwrap();
+    within_deadline(move || waiter.join().unwrap());
+}
+
+#[test]
+fn a_poll_can_be_nested_in_another() {
+    let mut outer = Poll::new().unwrap();
+    let inner = Poll::new().unwrap();
+    let fd = inner.as_raw_fd();
+    outer
+        .registry()
+        .register(&mut SourceFd(&fd), Token(9), Interest::READABLE)
+        .unwrap();
+
+    let mut events = Events::with_capacity(8);
+    expect_no_events(&mut outer, &mut events);
+
+    let waker = Waker::new(inner.registry(), Token(0)).unwrap();
+    waker.wake().unwrap();
+    expect_events(&mut outer, &mut events, &[(Token(9), READABLE)]);
+}
+
+#[test]
+fn poll_and_registry_expose_the_same_queue() {
+    let poll = Poll::new().unwrap();
+    assert_eq!(poll.as_raw_fd(), poll.registry().as_raw_fd());
+    assert_eq!(
+        poll.as_fd().as_raw_fd(),
+        poll.registry().as_fd().as_raw_fd()
+    );
+    assert!(util::is_cloexec(&poll));
+}
+
+#[test]
+fn poll_registry_and_waker_are_send_and_sync() {
+    util::assert_send::<Poll>();
+    util::assert_sync::<Poll>();
+    util::assert_send::<Registry>();
+    util::assert_sync::<Registry>();
+    util::assert_send::<Waker>();
+    util::assert_sync::<Waker>();
+}
+
+#[test]
+fn debug_output() {
+    let poll = Poll::new().unwrap();
+    assert_eq!(format!("{poll:?}"), "Poll { .. }");
+    let registry = format!("{:?}", poll.registry());
+    assert!(registry.starts_with("Registry { poll_id: "), "{registry}");
+    let clone = poll.registry().try_clone().unwrap();
+    assert_eq!(format!("{clone:?}"), registry);
+    assert_ne!(format!("{:?}", Poll::new().unwrap().registry()), registry);
+}
+
+#[test]
+fn many_polls_at_once() {
+    let polls: Vec<Poll> = (0..64).map(|_| Poll::new().unwrap()).collect();
+    let mut events = Events::with_capacity(1);
+    for mut poll in polls {
+        poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    }
+}

@@ -1,0 +1,218 @@
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::thread;
+
+use nbio::unix::SourceFd;
+use nbio::{Events, Interest, Poll, Token};
+
+mod util;
+use util::{expect_events, expect_no_events, within_deadline, READABLE, WRITABLE};
+
+fn stream_pair() -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    (a, b)
+}
+
+#[test]
+fn registering_twice_is_already_exists() {
+    let poll = Poll::new().unwrap();
+    let (a, _b) = stream_pair();
+    let fd = a.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+    let error = poll
+        .registry()
+        .register(&mut SourceFd(&fd), Token(1), Interest::WRITABLE)
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+}
+
+#[test]
+fn reregistering_an_unregistered_source_is_not_found() {
+    let poll = Poll::new().unwrap();
+    let (a, _b) = stream_pair();
+    let fd = a.as_raw_fd();
+    let error = poll
+        .registry()
+        .reregister(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+}
+
+#[test]
+fn deregistering_an_unregistered_source_is_not_found() {
+    let poll = Poll::new().unwrap();
+    let (a, _b) = stream_pair();
+    let fd = a.as_raw_fd();
+    let error = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+    poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+    let error = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+}
+
+#[test]
+fn invalid_descriptors_are_errors_not_panics() {
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry();
+    let ebadf = Some(libc::EBADF);
+    for fd in [-1, -42, i32::MIN, 1_000_000] {
+        let error = registry
+            .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+            .unwrap_err();
+        assert_eq!(error.raw_os_error(), ebadf, "fd {fd}");
+        let error = registry
+            .reregister(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+            .unwrap_err();
+        assert_eq!(error.raw_os_error(), ebadf, "fd {fd}");
+        let error = registry.deregister(&mut SourceFd(&fd)).unwrap_err();
+        assert_eq!(error.raw_os_error(), ebadf, "fd {fd}");
+    }
+}
+
+#[test]
+fn a_regular_file_is_refused_with_a_clear_error() {
+    let poll = Poll::new().unwrap();
+    let file = std::fs::File::open("Cargo.toml").unwrap();
+    let fd = file.as_raw_fd();
+    let error = poll
+        .registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::PermissionDenied, "{error}");
+}
+
+#[test]
+fn a_deregistered_source_gets_no_events_and_can_register_again() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = stream_pair();
+    let fd = a.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+    poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+
+    b.write_all(b"x").unwrap();
+    expect_no_events(&mut poll, &mut events);
+
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(1), Interest::READABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+}
+
+#[test]
+fn deregistering_drops_events_already_queued() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = stream_pair();
+    let fd = a.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+    b.write_all(b"x").unwrap();
+    poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+    expect_no_events(&mut poll, &mut events);
+}
+
+#[test]
+fn reregister_moves_a_source_to_another_token_and_interest() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = stream_pair();
+    let fd = a.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+
+    // Writable only: a fresh socket is writable at once.
+    poll.registry()
+        .reregister(&mut SourceFd(&fd), Token(1), Interest::WRITABLE)
+        .unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(Token(1), WRITABLE)]);
+    assert!(!seen.contains_key(&Token(0)));
+    assert!(!seen[&Token(1)].readable);
+
+    // Back to readable under a third token.
+    poll.registry()
+        .reregister(&mut SourceFd(&fd), Token(2), Interest::READABLE)
+        .unwrap();
+    b.write_all(b"x").unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+    assert!(!seen.contains_key(&Token(1)));
+}
+
+#[test]
+fn another_thread_registers_while_poll_blocks() {
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+    let (a, mut b) = stream_pair();
+    b.write_all(b"ready before registration").unwrap();
+
+    let (started, wait_started) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let mut poll = poll;
+        let mut events = Events::with_capacity(8);
+        started.send(()).unwrap();
+        loop {
+            poll.poll(&mut events, None).unwrap();
+            if events
+                .iter()
+                .any(|event| event.token() == Token(5) && event.is_readable())
+            {
+                return;
+            }
+        }
+    });
+    wait_started.recv().unwrap();
+    let fd = a.as_raw_fd();
+    registry
+        .register(&mut SourceFd(&fd), Token(5), Interest::READABLE)
+        .unwrap();
+    within_deadline(move || waiter.join().unwrap());
+}
+
+#[test]
+fn boxed_and_dyn_sources_register() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = stream_pair();
+    let fd = a.as_raw_fd();
+    let mut source: Box<dyn nbio::event::Source + '_> = Box::new(SourceFd(&fd));
+    poll.registry()
+        .register(&mut source, Token(3), Interest::READABLE)
+        .unwrap();
+    b.write_all(b"x").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(3), READABLE)]);
+    poll.registry().deregister(&mut *source).unwrap();
+}
+
+#[test]
+fn one_descriptor_in_two_polls() {
+    let mut first = Poll::new().unwrap();
+    let mut second = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = stream_pair();
+    let fd = a.as_raw_fd();
+    first
+        .registry()
+        .register(&mut SourceFd(&fd), Token(1), Interest::READABLE)
+        .unwrap();
+    second
+        .registry()
+        .register(&mut SourceFd(&fd), Token(2), Interest::READABLE)
+        .unwrap();
+    b.write_all(b"x").unwrap();
+    expect_events(&mut first, &mut events, &[(Token(1), READABLE)]);
+    expect_events(&mut second, &mut events, &[(Token(2), READABLE)]);
+}

@@ -1,0 +1,190 @@
+//! Helpers shared by the integration tests. Every wait here is bounded.
+
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nbio::event::Event;
+use nbio::{Events, Poll, Token};
+
+/// The longest any test waits for something that should happen.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long a test waits to conclude that nothing happens.
+pub const QUIET: Duration = Duration::from_millis(100);
+
+/// What a test expects of one event: its token and the flags that must be
+/// set (flags not listed are not checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Readiness {
+    pub readable: bool,
+    pub writable: bool,
+    pub error: bool,
+    pub read_closed: bool,
+    pub write_closed: bool,
+    pub priority: bool,
+}
+
+pub const READABLE: Readiness = Readiness {
+    readable: true,
+    writable: false,
+    error: false,
+    read_closed: false,
+    write_closed: false,
+    priority: false,
+};
+pub const WRITABLE: Readiness = Readiness {
+    readable: false,
+    writable: true,
+    ..READABLE
+};
+
+impl Readiness {
+    pub fn of(event: &Event) -> Readiness {
+        Readiness {
+            readable: event.is_readable(),
+            writable: event.is_writable(),
+            error: event.is_error(),
+            read_closed: event.is_read_closed(),
+            write_closed: event.is_write_closed(),
+            priority: event.is_priority(),
+        }
+    }
+
+    /// Every flag set in `self` is set in `actual`.
+    pub fn is_met_by(self, actual: Readiness) -> bool {
+        (!self.readable || actual.readable)
+            && (!self.writable || actual.writable)
+            && (!self.error || actual.error)
+            && (!self.read_closed || actual.read_closed)
+            && (!self.write_closed || actual.write_closed)
+            && (!self.priority || actual.priority)
+    }
+
+    pub fn union(self, other: Readiness) -> Readiness {
+        Readiness {
+            readable: self.readable || other.readable,
+            writable: self.writable || other.writable,
+            error: self.error || other.error,
+            read_closed: self.read_closed || other.read_closed,
+            write_closed: self.write_closed || other.write_closed,
+            priority: self.priority || other.priority,
+        }
+    }
+}
+
+/// Polls until every expected token has been seen with (at least) the
+/// expected flags, merging the flags of several events for one token.
+/// Panics after `DEADLINE`. Returns what was seen, per token.
+pub fn expect_events(
+    poll: &mut Poll,
+    events: &mut Events,
+    expected: &[(Token, Readiness)],
+) -> HashMap<Token, Readiness> {
+    let start = Instant::now();
+    let mut seen: HashMap<Token, Readiness> = HashMap::new();
+    loop {
+        let done = expected
+            .iter()
+            .all(|(token, want)| seen.get(token).is_some_and(|got| want.is_met_by(*got)));
+        if done {
+            return seen;
+        }
+        let left = DEADLINE
+            .checked_sub(start.elapsed())
+            .unwrap_or_else(|| panic!("timed out waiting for {expected:?}; saw {seen:?}"));
+        poll.poll(events, Some(left)).expect("poll failed");
+        for event in events.iter() {
+            let entry = seen.entry(event.token()).or_default();
+            *entry = entry.union(Readiness::of(event));
+        }
+    }
+}
+
+/// Polls for `QUIET` and panics if any event arrives.
+pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
+    poll.poll(events, Some(QUIET)).expect("poll failed");
+    let got: Vec<&Event> = events.iter().collect();
+    assert!(got.is_empty(), "expected no events, got {got:?}");
+}
+
+/// Polls for `QUIET` and returns the tokens of all events, in order.
+pub fn tokens_within_quiet(poll: &mut Poll, events: &mut Events) -> Vec<Token> {
+    poll.poll(events, Some(QUIET)).expect("poll failed");
+    events.iter().map(|event| event.token()).collect()
+}
+
+/// Runs `f` on another thread and returns its result, failing the test if
+/// it takes longer than `DEADLINE`: for calls that would block forever if
+/// nbio were broken, such as `poll(None)`.
+pub fn within_deadline<T, F>(f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = sender.send(f());
+    });
+    receiver
+        .recv_timeout(DEADLINE)
+        .expect("the operation did not finish before the deadline")
+}
+
+/// A non-blocking eventfd: one descriptor that is readable while its
+/// counter is non-zero.
+pub fn eventfd() -> OwnedFd {
+    use rustix::event::EventfdFlags;
+    rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).expect("eventfd")
+}
+
+/// Makes an eventfd readable (a new readiness edge).
+pub fn signal_eventfd(fd: &OwnedFd) {
+    rustix::io::write(fd, &1u64.to_ne_bytes()).expect("write to eventfd");
+}
+
+/// Empties an eventfd; afterwards it is not readable.
+pub fn drain_eventfd(fd: &OwnedFd) {
+    let mut buf = [0u8; 8];
+    match rustix::io::read(fd, &mut buf) {
+        Ok(_) | Err(rustix::io::Errno::AGAIN) => {}
+        Err(error) => panic!("read from eventfd: {error}"),
+    }
+}
+
+/// A non-blocking, close-on-exec pipe: (reader, writer).
+pub fn pipe() -> (OwnedFd, OwnedFd) {
+    use rustix::pipe::PipeFlags;
+    rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).expect("pipe")
+}
+
+/// The descriptors this process has open.
+pub fn open_fds() -> Vec<RawFd> {
+    let listed: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    // The listing saw its own directory descriptor, closed by now.
+    listed.into_iter().filter(|&fd| is_open(fd)).collect()
+}
+
+fn is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only inspects the descriptor table; a closed
+    // descriptor yields EBADF.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+/// Returns true if `fd` has the close-on-exec flag.
+pub fn is_cloexec(fd: &impl AsRawFd) -> bool {
+    // SAFETY: the descriptor is borrowed from a live object for this call.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd.as_raw_fd()) };
+    let flags = rustix::io::fcntl_getfd(fd).expect("F_GETFD");
+    flags.contains(rustix::io::FdFlags::CLOEXEC)
+}
+
+pub fn assert_send<T: Send>() {}
+pub fn assert_sync<T: Sync>() {}

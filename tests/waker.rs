@@ -1,0 +1,126 @@
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use nbio::{Events, Poll, Token, Waker};
+
+mod util;
+use util::{expect_events, expect_no_events, within_deadline, DEADLINE, READABLE};
+
+#[test]
+fn a_wake_from_another_thread_carries_the_token_and_is_readable() {
+    let mut poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(11)).unwrap();
+    thread::scope(|scope| {
+        scope.spawn(|| waker.wake().unwrap());
+    });
+
+    let mut events = Events::with_capacity(8);
+    poll.poll(&mut events, Some(DEADLINE)).unwrap();
+    let event = events.iter().next().expect("an event");
+    assert_eq!(event.token(), Token(11));
+    assert!(event.is_readable());
+    assert!(!event.is_writable() && !event.is_error());
+}
+
+#[test]
+fn wakes_before_poll_are_not_lost_and_coalesce() {
+    let mut poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(1)).unwrap();
+    for _ in 0..100 {
+        waker.wake().unwrap();
+    }
+    let mut events = Events::with_capacity(8);
+    poll.poll(&mut events, Some(DEADLINE)).unwrap();
+    assert_eq!(events.iter().count(), 1);
+    expect_no_events(&mut poll, &mut events);
+
+    // And the next wake produces the next event.
+    waker.wake().unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+}
+
+#[test]
+fn concurrent_wakes_from_many_threads() {
+    let poll = Poll::new().unwrap();
+    let waker = Arc::new(Waker::new(poll.registry(), Token(2)).unwrap());
+    let threads = 8;
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let waker = Arc::clone(&waker);
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                barrier.wait();
+                for _ in 0..1000 {
+                    waker.wake().unwrap();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let mut poll = poll;
+    let mut events = Events::with_capacity(8);
+    expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+}
+
+#[test]
+fn a_blocked_poll_is_woken_repeatedly() {
+    let poll = Poll::new().unwrap();
+    let waker = Arc::new(Waker::new(poll.registry(), Token(0)).unwrap());
+    let rounds = 200;
+    let (ack, acks) = std::sync::mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let mut poll = poll;
+        let mut events = Events::with_capacity(8);
+        for _ in 0..rounds {
+            loop {
+                poll.poll(&mut events, None).unwrap();
+                if events.iter().any(|event| event.token() == Token(0)) {
+                    break;
+                }
+            }
+            ack.send(()).unwrap();
+        }
+    });
+    for _ in 0..rounds {
+        waker.wake().unwrap();
+        acks.recv_timeout(DEADLINE)
+            .expect("the waiter missed a wake");
+    }
+    within_deadline(move || waiter.join().unwrap());
+}
+
+#[test]
+fn several_wakers_on_one_poll() {
+    let mut poll = Poll::new().unwrap();
+    let first = Waker::new(poll.registry(), Token(1)).unwrap();
+    let second = Waker::new(poll.registry(), Token(2)).unwrap();
+    let mut events = Events::with_capacity(8);
+    second.wake().unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+    assert!(!seen.contains_key(&Token(1)));
+    first.wake().unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+}
+
+#[test]
+fn waking_after_the_poll_is_dropped_does_not_panic() {
+    let poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(0)).unwrap();
+    drop(poll);
+    // The wake has nobody to wake; it must not panic or hang.
+    let _ = within_deadline(move || waker.wake());
+}
+
+#[test]
+fn dropping_a_waker_removes_it() {
+    let mut poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(0)).unwrap();
+    waker.wake().unwrap();
+    drop(waker);
+    let mut events = Events::with_capacity(8);
+    expect_no_events(&mut poll, &mut events);
+    assert!(format!("{:?}", Waker::new(poll.registry(), Token(0)).unwrap()).starts_with("Waker"));
+}
