@@ -8,6 +8,14 @@
 //!   the readiness mechanism behind `Poll`.
 //! - `nbio_waker = "eventfd" | "kqueue" | "port" | "pipe" | "shell"`: how a
 //!   `Waker` interrupts a blocked `poll`.
+//! - Capabilities of the Unix system calls, where the safe answer for an
+//!   unlisted system is "no":
+//!   - `nbio_atomic_flags`: `SOCK_NONBLOCK | SOCK_CLOEXEC` for `socket` and
+//!     `socketpair`, `accept4` and `pipe2`, so that descriptors are created
+//!     close-on-exec and non-blocking in one system call;
+//!   - `nbio_msg_nosignal`: `MSG_NOSIGNAL` keeps a send to a closed peer from
+//!     raising `SIGPIPE` (Apple systems use `SO_NOSIGPIPE` instead, see
+//!     `apple`).
 //!
 //! Two cfgs given by the user in RUSTFLAGS force the fallbacks so that the
 //! whole test suite can run against them on Linux:
@@ -21,6 +29,7 @@ use std::env;
 const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "shell"];
 const WAKERS: &[&str] = &["eventfd", "kqueue", "port", "pipe", "shell"];
 const GROUPS: &[&str] = &["linux_like", "apple", "bsd", "freebsdlike", "solarish"];
+const CAPABILITIES: &[&str] = &["nbio_atomic_flags", "nbio_msg_nosignal"];
 const USER_CFGS: &[&str] = &["nbio_force_poll", "nbio_force_pipe_waker"];
 
 /// What build.rs knows about the target.
@@ -93,6 +102,17 @@ impl Target {
         }
     }
 
+    /// The capabilities (see the module docs) of this target.
+    fn capabilities(&self, groups: &[&str]) -> Vec<&'static str> {
+        let has = |group: &str| groups.contains(&group);
+        let mut capabilities = Vec::new();
+        if has("linux_like") || has("bsd") || has("solarish") {
+            capabilities.push("nbio_atomic_flags");
+            capabilities.push("nbio_msg_nosignal");
+        }
+        capabilities
+    }
+
     /// How a `Waker` reaches the selector.
     fn waker(&self, selector: &str, groups: &[&str]) -> &'static str {
         let has = |group: &str| groups.contains(&group);
@@ -122,7 +142,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     declare("nbio_selector", SELECTORS);
     declare("nbio_waker", WAKERS);
-    for name in GROUPS.iter().chain(USER_CFGS) {
+    for name in GROUPS.iter().chain(CAPABILITIES).chain(USER_CFGS) {
         println!("cargo:rustc-check-cfg=cfg({name})");
     }
 
@@ -130,8 +150,8 @@ fn main() {
     let groups = target.groups();
     let selector = target.selector(&groups);
     let waker = target.waker(selector, &groups);
-    for group in &groups {
-        println!("cargo:rustc-cfg={group}");
+    for name in groups.iter().chain(&target.capabilities(&groups)) {
+        println!("cargo:rustc-cfg={name}");
     }
     println!("cargo:rustc-cfg=nbio_selector=\"{selector}\"");
     println!("cargo:rustc-cfg=nbio_waker=\"{waker}\"");

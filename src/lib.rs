@@ -81,8 +81,10 @@ pub mod event;
 mod flag_names;
 mod interest;
 #[cfg(any(feature = "net", feature = "os-ext"))]
-#[allow(dead_code)] // Until the net and pipe types build on it.
 mod io_source;
+#[cfg(feature = "net")]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
+pub mod net;
 mod poll;
 mod sys;
 mod token;
@@ -101,5 +103,6 @@ pub use crate::waker::Waker;
 #[cfg(all(unix, feature = "os-ext"))]
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]
 pub mod unix {
+    pub use crate::sys::unix::pipe;
     pub use crate::sys::unix::SourceFd;
 }

@@ -46,6 +46,11 @@ pub(crate) mod timeout;
 
 #[cfg(unix)]
 pub(crate) mod unix;
+#[cfg(all(unix, feature = "net"))]
+pub(crate) use self::unix::net;
+#[cfg(all(not(unix), feature = "net"))]
+#[path = "shell/net.rs"]
+pub(crate) mod net;
 
 #[cfg(nbio_selector = "epoll")]
 #[path = "unix/selector/epoll.rs"]

@@ -5,3 +5,10 @@
 mod sourcefd;
 #[cfg(feature = "os-ext")]
 pub use self::sourcefd::SourceFd;
+
+#[cfg(feature = "net")]
+pub(crate) mod net;
+#[cfg(feature = "os-ext")]
+pub mod pipe;
+#[cfg(feature = "net")]
+pub(crate) mod uds;

@@ -1,0 +1,114 @@
+use std::net::{self, SocketAddr};
+use std::{fmt, io};
+
+use crate::io_source::IoSource;
+use crate::net::TcpStream;
+use crate::sys;
+
+/// A non-blocking TCP socket that listens for connections.
+///
+/// Register it for [`Interest::READABLE`](crate::Interest::READABLE); on an
+/// event, call [`accept`](TcpListener::accept) until it returns
+/// `WouldBlock`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use nbio::net::{TcpListener, TcpStream};
+/// use nbio::{Events, Interest, Poll, Token};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let mut poll = Poll::new()?;
+/// let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+/// poll.registry().register(&mut listener, Token(0), Interest::READABLE)?;
+///
+/// let _client = TcpStream::connect(listener.local_addr()?)?;
+///
+/// let mut events = Events::with_capacity(8);
+/// let (connection, peer) = loop {
+///     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+///     match listener.accept() {
+///         Ok(accepted) => break accepted,
+///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+///         Err(e) => return Err(e),
+///     }
+/// };
+/// assert_eq!(connection.peer_addr()?, peer);
+/// # Ok(())
+/// # }
+/// ```
+pub struct TcpListener {
+    inner: IoSource<net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Creates a listener bound to `addr`, with `SO_REUSEADDR` set and std's
+    /// backlog.
+    ///
+    /// Bind to port 0 to let the OS pick a free port, then read it with
+    /// [`local_addr`](TcpListener::local_addr).
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` if another socket listens on the address,
+    /// `AddrNotAvailable` if the address is not one of this host's, and the
+    /// OS's other errors.
+    pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+        sys::net::tcp_bind(addr).map(TcpListener::from_std)
+    }
+
+    /// Wraps a std listener. It should be non-blocking
+    /// (`set_nonblocking(true)`); nbio does not change it.
+    pub fn from_std(listener: net::TcpListener) -> TcpListener {
+        TcpListener {
+            inner: IoSource::new(listener),
+        }
+    }
+
+    /// Accepts a connection, returned non-blocking and close-on-exec with
+    /// the peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no connection is waiting: wait for the next
+    /// readable event. Other errors (e.g. `ConnectionAborted`, or `EMFILE`
+    /// when out of descriptors) concern one connection attempt; the listener
+    /// stays usable.
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, addr) = self.inner.do_io(sys::net::tcp_accept)?;
+        Ok((TcpStream::from_std(stream), addr))
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of packets sent by accepted sockets.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+
+    /// Takes the pending error (`SO_ERROR`), if any, clearing it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+}
+
+impl_source!(TcpListener);
+#[cfg(unix)]
+impl_fd_traits!(TcpListener, net::TcpListener);
+impl_into_std!(TcpListener, net::TcpListener);
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}

@@ -1,0 +1,5 @@
+mod listener;
+mod stream;
+
+pub use self::listener::TcpListener;
+pub use self::stream::TcpStream;

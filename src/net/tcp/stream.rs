@@ -1,0 +1,178 @@
+use std::net::{self, Shutdown, SocketAddr};
+use std::{fmt, io};
+
+use crate::io_source::IoSource;
+use crate::sys;
+
+/// A non-blocking TCP connection.
+///
+/// Reads and writes return `WouldBlock` instead of waiting: register the
+/// stream for the readiness you need and retry on the next event.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::net::TcpListener as StdListener;
+/// use std::time::Duration;
+///
+/// use nbio::net::TcpStream;
+/// use nbio::{Events, Interest, Poll, Token};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let server = StdListener::bind("127.0.0.1:0")?;
+/// let mut poll = Poll::new()?;
+/// let mut stream = TcpStream::connect(server.local_addr()?)?;
+/// poll.registry().register(&mut stream, Token(0), Interest::WRITABLE)?;
+///
+/// // Writable means the connect finished; check how.
+/// let mut events = Events::with_capacity(8);
+/// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+/// if let Some(error) = stream.take_error()? {
+///     return Err(error);
+/// }
+/// stream.write_all(b"hello")?;
+///
+/// let (mut accepted, _) = server.accept()?;
+/// let mut buf = [0; 5];
+/// accepted.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"hello");
+/// # Ok(())
+/// # }
+/// ```
+pub struct TcpStream {
+    inner: IoSource<net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Starts connecting to `addr` and returns at once.
+    ///
+    /// The connection completes in the background. Register the stream for
+    /// [`Interest::WRITABLE`](crate::Interest::WRITABLE): the writable event
+    /// means the attempt is over. Then [`take_error`](TcpStream::take_error)
+    /// returns the failure, if any (e.g. `ConnectionRefused`), and
+    /// [`peer_addr`](TcpStream::peer_addr) succeeds once connected.
+    ///
+    /// # Errors
+    ///
+    /// Errors the OS reports at once, e.g. `EMFILE`, or
+    /// `AddrNotAvailable`/`NetworkUnreachable` for an address that cannot be
+    /// reached.
+    pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        sys::net::tcp_connect(addr).map(TcpStream::from_std)
+    }
+
+    /// Wraps a std stream. It should be non-blocking
+    /// (`set_nonblocking(true)`); nbio does not change it.
+    pub fn from_std(stream: net::TcpStream) -> TcpStream {
+        TcpStream {
+            inner: IoSource::new(stream),
+        }
+    }
+
+    /// The remote address; `NotConnected` until the connection is
+    /// established.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// Shuts down the reading half, the writing half or both.
+    ///
+    /// After `Shutdown::Write` the peer reads end-of-stream; after
+    /// `Shutdown::Read` reads here return 0.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.shutdown(how)
+    }
+
+    /// Sets `TCP_NODELAY`: when true, small writes go out at once instead of
+    /// being coalesced (Nagle's algorithm off).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.inner.set_nodelay(nodelay)
+    }
+
+    /// Reads `TCP_NODELAY`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.nodelay()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of outgoing packets.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// Reads `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+
+    /// Takes the pending error (`SO_ERROR`), if any, clearing it. After a
+    /// non-blocking connect this is how a failure is reported.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
+    /// Reads data without removing it from the receive queue.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no data is waiting.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.do_io(|stream| stream.peek(buf))
+    }
+
+    /// Runs `f`, an I/O operation of your own on this socket (for example
+    /// through its raw descriptor), within nbio's readiness bookkeeping.
+    ///
+    /// `f` must perform the operation without blocking and return its
+    /// result, passing `WouldBlock` through: on backends that emulate edge
+    /// triggering, that is what re-arms the registration. Do not call
+    /// `try_io` from within `f`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use std::os::fd::AsFd;
+    ///
+    /// use nbio::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> io::Result<()> {
+    /// let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let stream = TcpStream::connect(listener.local_addr()?)?;
+    ///
+    /// // Count the bytes waiting to be read, with a call nbio lacks.
+    /// let result = stream.try_io(|| {
+    ///     let mut buf = [0; 16];
+    ///     let flags = rustix::net::RecvFlags::PEEK;
+    ///     let (read, _) = rustix::net::recv(stream.as_fd(), &mut buf, flags)?;
+    ///     Ok(read)
+    /// });
+    /// assert_eq!(result.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn try_io<F, T>(&self, f: F) -> io::Result<T>
+    where
+        F: FnOnce() -> io::Result<T>,
+    {
+        self.inner.do_io(|_| f())
+    }
+}
+
+impl_read!(TcpStream);
+impl_write!(TcpStream, sys::net::send_vectored);
+impl_source!(TcpStream);
+#[cfg(unix)]
+impl_fd_traits!(TcpStream, net::TcpStream);
+impl_into_std!(TcpStream, net::TcpStream);
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}

@@ -1,0 +1,146 @@
+use std::net::Shutdown;
+use std::os::unix::net::{self as unix_net, SocketAddr};
+use std::path::Path;
+use std::{fmt, io};
+
+use crate::io_source::IoSource;
+use crate::sys::unix::uds;
+
+/// A non-blocking Unix-domain datagram socket.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use nbio::net::UnixDatagram;
+/// use nbio::{Events, Interest, Poll, Token};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let mut poll = Poll::new()?;
+/// let (left, mut right) = UnixDatagram::pair()?;
+/// poll.registry().register(&mut right, Token(0), Interest::READABLE)?;
+///
+/// left.send(b"one datagram")?;
+/// let mut events = Events::with_capacity(8);
+/// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+/// let mut buf = [0; 64];
+/// let len = right.recv(&mut buf)?;
+/// assert_eq!(&buf[..len], b"one datagram");
+/// # Ok(())
+/// # }
+/// ```
+pub struct UnixDatagram {
+    inner: IoSource<unix_net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// Creates a socket bound to the filesystem path `path`.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` if the path exists, `InvalidInput` if it is too long.
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
+        UnixDatagram::bind_addr(&SocketAddr::from_pathname(path)?)
+    }
+
+    /// Creates a socket bound to `address`: a path, or on Linux and Android
+    /// an abstract name.
+    pub fn bind_addr(address: &SocketAddr) -> io::Result<UnixDatagram> {
+        uds::datagram_bind(address).map(UnixDatagram::from_std)
+    }
+
+    /// Wraps a std socket. It should be non-blocking
+    /// (`set_nonblocking(true)`); nbio does not change it.
+    pub fn from_std(socket: unix_net::UnixDatagram) -> UnixDatagram {
+        UnixDatagram {
+            inner: IoSource::new(socket),
+        }
+    }
+
+    /// Sets the default peer for `send` and `recv`.
+    pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
+        self.inner.connect(path)
+    }
+
+    /// Creates a socket bound to no address: it can send, and receive
+    /// replies only through `connect` or a pair.
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        uds::datagram_unbound().map(UnixDatagram::from_std)
+    }
+
+    /// Creates a connected pair of unnamed sockets.
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = uds::datagram_pair()?;
+        Ok((UnixDatagram::from_std(a), UnixDatagram::from_std(b)))
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// Receives one datagram and the address it came from.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram is waiting.
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.inner.do_io(|socket| socket.recv_from(buf))
+    }
+
+    /// Receives one datagram.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.do_io(|socket| socket.recv(buf))
+    }
+
+    /// Sends one datagram to the socket bound at `path`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the receiver's queue is full.
+    pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
+        self.inner.do_io(|socket| socket.send_to(buf, path))
+    }
+
+    /// Sends one datagram to the connected peer.
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.do_io(|socket| socket.send(buf))
+    }
+
+    /// Takes the pending error (`SO_ERROR`), if any, clearing it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
+    /// Shuts down the reading half, the writing half or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.shutdown(how)
+    }
+
+    /// Runs `f`, an I/O operation of your own on this socket, within nbio's
+    /// readiness bookkeeping; see [`TcpStream::try_io`] for the rules.
+    ///
+    /// [`TcpStream::try_io`]: crate::net::TcpStream::try_io
+    pub fn try_io<F, T>(&self, f: F) -> io::Result<T>
+    where
+        F: FnOnce() -> io::Result<T>,
+    {
+        self.inner.do_io(|_| f())
+    }
+}
+
+impl_source!(UnixDatagram);
+impl_fd_traits!(UnixDatagram, unix_net::UnixDatagram);
+impl_into_std!(UnixDatagram, unix_net::UnixDatagram);
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}

@@ -1,0 +1,7 @@
+mod datagram;
+mod listener;
+mod stream;
+
+pub use self::datagram::UnixDatagram;
+pub use self::listener::UnixListener;
+pub use self::stream::UnixStream;

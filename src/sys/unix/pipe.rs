@@ -1,0 +1,193 @@
+//! Unix pipes for use with nbio: [`new`] creates a non-blocking pair, and
+//! the pipes of a child process convert with `From`.
+//!
+//! A pipe carries bytes one way, from a [`Sender`] to a [`Receiver`]. Both
+//! ends are sources: register the receiver for readable readiness and the
+//! sender for writable readiness.
+//!
+//! When the sender is dropped, the receiver reads what is left and then 0
+//! (end of file), and is reported read-closed. When the receiver is
+//! dropped, a write fails with `BrokenPipe`. Unlike sockets, pipes have no
+//! per-write way to suppress `SIGPIPE`: Rust programs ignore that signal by
+//! default, but a program that restores its default action is killed by it.
+//!
+//! # Examples
+//!
+//! A child process's output, read without blocking:
+//!
+//! ```
+//! use std::io::Read;
+//! use std::process::{Command, Stdio};
+//! use std::time::Duration;
+//!
+//! use nbio::unix::pipe;
+//! use nbio::{Events, Interest, Poll, Token};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut child = Command::new("echo").arg("hello").stdout(Stdio::piped()).spawn()?;
+//! let mut output = pipe::Receiver::from(child.stdout.take().unwrap());
+//! output.set_nonblocking(true)?;
+//!
+//! let mut poll = Poll::new()?;
+//! poll.registry().register(&mut output, Token(0), Interest::READABLE)?;
+//! let mut events = Events::with_capacity(8);
+//! let mut text = Vec::new();
+//! loop {
+//!     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+//!     let mut buf = [0; 64];
+//!     match output.read(&mut buf) {
+//!         Ok(0) => break,
+//!         Ok(n) => text.extend_from_slice(&buf[..n]),
+//!         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+//!         Err(e) => return Err(e),
+//!     }
+//! }
+//! child.wait()?;
+//! assert_eq!(text, b"hello\n");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Man pages: pipe(2) (`pipe2`), pipe(7), ioctl(2) (`FIONBIO`).
+
+use std::fs::File;
+use std::io::{self, IoSlice, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::{ChildStderr, ChildStdin, ChildStdout};
+
+use crate::io_source::IoSource;
+
+/// Creates a pipe whose two ends are non-blocking and close-on-exec.
+///
+/// # Errors
+///
+/// The OS's errors, e.g. `EMFILE` when out of descriptors.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// use nbio::unix::pipe;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let (mut sender, mut receiver) = pipe::new()?;
+/// sender.write_all(b"through the pipe")?;
+/// let mut buf = [0; 16];
+/// receiver.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"through the pipe");
+/// # Ok(())
+/// # }
+/// ```
+pub fn new() -> io::Result<(Sender, Receiver)> {
+    let (reader, writer) = new_pipe()?;
+    Ok((Sender::from(writer), Receiver::from(reader)))
+}
+
+/// `(read end, write end)`, both non-blocking and close-on-exec.
+fn new_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    #[cfg(nbio_atomic_flags)]
+    let pipe = {
+        use rustix::pipe::PipeFlags;
+        rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?
+    };
+    #[cfg(not(nbio_atomic_flags))]
+    let pipe = {
+        use crate::sys::unix::net::set_cloexec_nonblocking;
+        let (reader, writer) = rustix::pipe::pipe()?;
+        (
+            set_cloexec_nonblocking(reader)?,
+            set_cloexec_nonblocking(writer)?,
+        )
+    };
+    Ok(pipe)
+}
+
+/// Sets or clears `O_NONBLOCK` on one end of a pipe.
+fn set_nonblocking(fd: &impl AsFd, nonblocking: bool) -> io::Result<()> {
+    Ok(rustix::io::ioctl_fionbio(fd, nonblocking)?)
+}
+
+/// The writing end of a pipe.
+#[derive(Debug)]
+pub struct Sender {
+    inner: IoSource<File>,
+}
+
+impl Sender {
+    /// Sets or clears non-blocking mode. Ends made by [`new`] are already
+    /// non-blocking; ends converted from a child's pipes are not.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        set_nonblocking(&*self.inner, nonblocking)
+    }
+
+    /// Runs `f`, an I/O operation of your own on this pipe, within nbio's
+    /// readiness bookkeeping; see
+    /// [`TcpStream::try_io`](crate::net::TcpStream::try_io) for the rules.
+    pub fn try_io<F, T>(&self, f: F) -> io::Result<T>
+    where
+        F: FnOnce() -> io::Result<T>,
+    {
+        self.inner.do_io(|_| f())
+    }
+}
+
+/// The reading end of a pipe.
+#[derive(Debug)]
+pub struct Receiver {
+    inner: IoSource<File>,
+}
+
+impl Receiver {
+    /// Sets or clears non-blocking mode. Ends made by [`new`] are already
+    /// non-blocking; ends converted from a child's pipes are not.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        set_nonblocking(&*self.inner, nonblocking)
+    }
+
+    /// Runs `f`, an I/O operation of your own on this pipe, within nbio's
+    /// readiness bookkeeping; see
+    /// [`TcpStream::try_io`](crate::net::TcpStream::try_io) for the rules.
+    pub fn try_io<F, T>(&self, f: F) -> io::Result<T>
+    where
+        F: FnOnce() -> io::Result<T>,
+    {
+        self.inner.do_io(|_| f())
+    }
+}
+
+/// A vectored write to a pipe.
+fn write_vectored(mut pipe: &File, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    pipe.write_vectored(bufs)
+}
+
+impl_write!(Sender, write_vectored);
+impl_source!(Sender);
+impl_fd_traits!(Sender, File);
+impl_read!(Receiver);
+impl_source!(Receiver);
+impl_fd_traits!(Receiver, File);
+
+/// The child's standard input, as a pipe sender. It stays blocking until
+/// [`Sender::set_nonblocking`] is called.
+impl From<ChildStdin> for Sender {
+    fn from(stdin: ChildStdin) -> Sender {
+        Sender::from(OwnedFd::from(stdin))
+    }
+}
+
+/// The child's standard output, as a pipe receiver. It stays blocking until
+/// [`Receiver::set_nonblocking`] is called.
+impl From<ChildStdout> for Receiver {
+    fn from(stdout: ChildStdout) -> Receiver {
+        Receiver::from(OwnedFd::from(stdout))
+    }
+}
+
+/// The child's standard error, as a pipe receiver. It stays blocking until
+/// [`Receiver::set_nonblocking`] is called.
+impl From<ChildStderr> for Receiver {
+    fn from(stderr: ChildStderr) -> Receiver {
+        Receiver::from(OwnedFd::from(stderr))
+    }
+}
