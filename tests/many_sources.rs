@@ -9,26 +9,9 @@ use nbio::unix::SourceFd;
 use nbio::{Events, Interest, Poll, Token};
 
 mod util;
-use util::{drain_eventfd, eventfd, expect_no_events, signal_eventfd, DEADLINE};
+use util::{allow_descriptors, drain_eventfd, eventfd, expect_no_events, signal_eventfd, DEADLINE};
 
 const SOURCES: usize = 10_000;
-
-/// Raises the soft descriptor limit to what the test needs.
-fn allow_descriptors(needed: u64) {
-    let limits = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-    let hard = limits.maximum.unwrap_or(u64::MAX);
-    assert!(
-        hard >= needed,
-        "the hard descriptor limit {hard} is below {needed}"
-    );
-    if limits.current.is_some_and(|soft| soft < needed) {
-        let raised = rustix::process::Rlimit {
-            current: Some(needed),
-            maximum: limits.maximum,
-        };
-        rustix::process::setrlimit(rustix::process::Resource::Nofile, raised).unwrap();
-    }
-}
 
 /// A small deterministic generator, so a failure can be replayed.
 struct XorShift(u64);

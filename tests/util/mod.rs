@@ -3,13 +3,14 @@
 #![allow(dead_code)] // Each test file uses a different subset.
 
 use std::collections::HashMap;
+use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nbio::event::Event;
-use nbio::{Events, Poll, Token};
+use nbio::event::{Event, Source};
+use nbio::{Events, Interest, Poll, Token};
 
 /// The longest any test waits for something that should happen.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -188,3 +189,186 @@ pub fn is_cloexec(fd: &impl AsRawFd) -> bool {
 
 pub fn assert_send<T: Send>() {}
 pub fn assert_sync<T: Sync>() {}
+
+/// Raises the soft descriptor limit to `needed`, for tests with thousands
+/// of sockets.
+pub fn allow_descriptors(needed: u64) {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limits = getrlimit(Resource::Nofile);
+    let hard = limits.maximum.unwrap_or(u64::MAX);
+    assert!(
+        hard >= needed,
+        "the hard descriptor limit {hard} is below {needed}"
+    );
+    if limits.current.is_some_and(|soft| soft < needed) {
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(needed),
+                maximum: limits.maximum,
+            },
+        )
+        .unwrap();
+    }
+}
+
+/// A reproducible byte stream: position `i` holds `pattern[i % len]`, with
+/// a prime length so that chunk boundaries never line up with it.
+pub struct Pattern {
+    bytes: Vec<u8>,
+}
+
+impl Pattern {
+    pub fn new() -> Pattern {
+        let mut state: u32 = 0x1234_5678;
+        let bytes = (0..1_048_573)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as u8
+            })
+            .collect();
+        Pattern { bytes }
+    }
+
+    /// Up to `max` bytes of the stream starting at `offset`.
+    pub fn at(&self, offset: usize, max: usize) -> &[u8] {
+        let start = offset % self.bytes.len();
+        let end = self.bytes.len().min(start + max);
+        &self.bytes[start..end]
+    }
+
+    /// Panics unless `data` is the stream's content at `offset`.
+    pub fn check(&self, mut offset: usize, mut data: &[u8]) {
+        while !data.is_empty() {
+            let expected = self.at(offset, data.len());
+            assert!(
+                data[..expected.len()] == *expected,
+                "wrong bytes near offset {offset}"
+            );
+            offset += expected.len();
+            data = &data[expected.len()..];
+        }
+    }
+}
+
+/// Moves `total` bytes from `writer` to `reader` through one `Poll`, with
+/// writes of at most `write_chunk` and reads of at most `read_chunk` bytes,
+/// each side drained until `WouldBlock` on every event. Checks every byte.
+pub fn transfer<W, R>(
+    writer: &mut W,
+    reader: &mut R,
+    total: usize,
+    write_chunk: usize,
+    read_chunk: usize,
+) where
+    W: Write + Source,
+    R: Read + Source,
+{
+    const WRITER: Token = Token(0);
+    const READER: Token = Token(1);
+    let pattern = Pattern::new();
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    poll.registry()
+        .register(writer, WRITER, Interest::WRITABLE)
+        .unwrap();
+    poll.registry()
+        .register(reader, READER, Interest::READABLE)
+        .unwrap();
+
+    let (mut written, mut read) = (0, 0);
+    let mut buf = vec![0; read_chunk];
+    while read < total {
+        poll.poll(&mut events, Some(DEADLINE)).unwrap();
+        assert!(
+            !events.is_empty(),
+            "no progress for {DEADLINE:?}: wrote {written}, read {read}"
+        );
+        for event in events.iter() {
+            if event.token() == WRITER {
+                while written < total {
+                    let chunk = pattern.at(written, write_chunk.min(total - written));
+                    match writer.write(chunk) {
+                        Ok(n) => written += n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("write failed after {written} bytes: {e}"),
+                    }
+                }
+            } else if event.token() == READER {
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => panic!("unexpected end of stream after {read} bytes"),
+                        Ok(n) => {
+                            pattern.check(read, &buf[..n]);
+                            read += n;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("read failed after {read} bytes: {e}"),
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(read, total);
+    poll.registry().deregister(writer).unwrap();
+    poll.registry().deregister(reader).unwrap();
+}
+
+/// Reads until `WouldBlock` or end of stream; returns the bytes and
+/// whether the stream ended.
+pub fn read_available(reader: &mut impl Read) -> (Vec<u8>, bool) {
+    let mut data = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return (data, true),
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (data, false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+}
+
+/// The loopback address with port 0, for binding.
+pub fn any_local_v4() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// The IPv6 loopback with port 0, or `None` when this machine has no IPv6
+/// (tests then skip their IPv6 half, and say so).
+pub fn any_local_v6() -> Option<std::net::SocketAddr> {
+    let addr: std::net::SocketAddr = "[::1]:0".parse().unwrap();
+    match std::net::UdpSocket::bind(addr) {
+        Ok(_) => Some(addr),
+        Err(e) => {
+            eprintln!("skipping IPv6: {e}");
+            None
+        }
+    }
+}
+
+/// A directory of its own for a test's Unix socket files, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("nbio-{}-{name}-{unique}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self, file: &str) -> std::path::PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,139 @@
+//! A TCP echo server: every byte a client sends comes back to it. One
+//! thread, one `Poll`, any number of clients.
+//!
+//! Run with:
+//!
+//! ```text
+//! cargo run --example tcp_server --features os-poll,net [ADDRESS]
+//! ```
+//!
+//! ADDRESS defaults to 127.0.0.1:9000. Talk to it with `nc 127.0.0.1 9000`:
+//! each line you type is echoed back.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use nbio::event::Event;
+use nbio::net::{TcpListener, TcpStream};
+use nbio::{Events, Interest, Poll, Registry, Token};
+
+const SERVER: Token = Token(0);
+const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
+
+/// One client: its socket, the bytes received but not yet echoed, and the
+/// interest it is registered with.
+struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    pending: Vec<u8>,
+    interests: Interest,
+}
+
+fn main() -> io::Result<()> {
+    let address = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
+    let address: SocketAddr = address
+        .parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{address}: {e}")))?;
+
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(1024);
+    let mut server = TcpListener::bind(address)?;
+    poll.registry()
+        .register(&mut server, SERVER, Interest::READABLE)?;
+    println!("echo server listening on {}", server.local_addr()?);
+
+    let mut connections: HashMap<Token, Connection> = HashMap::new();
+    let mut next_token = 1;
+    loop {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for event in &events {
+            if event.token() == SERVER {
+                // Accept until WouldBlock: several clients may be waiting.
+                loop {
+                    let (mut stream, peer) = match server.accept() {
+                        Ok(accepted) => accepted,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => {
+                            eprintln!("accept failed: {e}");
+                            break;
+                        }
+                    };
+                    let token = Token(next_token);
+                    next_token += 1;
+                    poll.registry()
+                        .register(&mut stream, token, Interest::READABLE)?;
+                    let interests = Interest::READABLE;
+                    connections.insert(
+                        token,
+                        Connection {
+                            stream,
+                            peer,
+                            pending: Vec::new(),
+                            interests,
+                        },
+                    );
+                }
+            } else if let Some(connection) = connections.get_mut(&event.token()) {
+                let open = serve(poll.registry(), connection, event)?;
+                if !open {
+                    let mut connection = connections.remove(&event.token()).expect("present");
+                    poll.registry().deregister(&mut connection.stream)?;
+                    println!("{} disconnected", connection.peer);
+                }
+            }
+        }
+    }
+}
+
+/// Handles one event for a client; returns false once it is gone.
+fn serve(registry: &Registry, connection: &mut Connection, event: &Event) -> io::Result<bool> {
+    let mut peer_closed = false;
+    if event.is_readable() {
+        let mut buf = [0; 4096];
+        loop {
+            match connection.stream.read(&mut buf) {
+                Ok(0) => {
+                    peer_closed = true;
+                    break;
+                }
+                Ok(n) => connection.pending.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Ok(false),
+            }
+        }
+    }
+    // Echo what we have; whatever does not fit waits for a writable event.
+    while !connection.pending.is_empty() {
+        match connection.stream.write(&connection.pending) {
+            Ok(n) => {
+                connection.pending.drain(..n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Ok(false),
+        }
+    }
+    if peer_closed && connection.pending.is_empty() {
+        return Ok(false);
+    }
+    // Watch for writability only while output is queued.
+    let interests = if connection.pending.is_empty() {
+        Interest::READABLE
+    } else {
+        Interest::READABLE | Interest::WRITABLE
+    };
+    if interests != connection.interests {
+        registry.reregister(&mut connection.stream, event.token(), interests)?;
+        connection.interests = interests;
+    }
+    Ok(true)
+}

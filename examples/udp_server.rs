@@ -1,0 +1,66 @@
+//! A UDP echo server: every datagram is sent back to where it came from.
+//!
+//! Run with:
+//!
+//! ```text
+//! cargo run --example udp_server --features os-poll,net [ADDRESS]
+//! ```
+//!
+//! ADDRESS defaults to 127.0.0.1:9000. Talk to it with
+//! `nc -u 127.0.0.1 9000`: each line you type comes back.
+
+use std::io;
+use std::net::SocketAddr;
+
+use nbio::net::UdpSocket;
+use nbio::{Events, Interest, Poll, Token};
+
+const SOCKET: Token = Token(0);
+const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
+
+fn main() -> io::Result<()> {
+    let address = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
+    let address: SocketAddr = address
+        .parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{address}: {e}")))?;
+
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(64);
+    let mut socket = UdpSocket::bind(address)?;
+    poll.registry()
+        .register(&mut socket, SOCKET, Interest::READABLE)?;
+    println!("UDP echo server on {}", socket.local_addr()?);
+
+    // Large enough for any UDP datagram.
+    let mut buf = vec![0; 65536];
+    loop {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for event in &events {
+            if event.token() != SOCKET {
+                continue;
+            }
+            // Receive until WouldBlock.
+            loop {
+                let (len, from) = match socket.recv_from(&mut buf) {
+                    Ok(received) => received,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        eprintln!("receive failed: {e}");
+                        break;
+                    }
+                };
+                // A full send buffer drops the echo, as UDP may.
+                if let Err(e) = socket.send_to(&buf[..len], from) {
+                    eprintln!("echo to {from} failed: {e}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,322 @@
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, TcpListener as StdListener};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+
+use nbio::net::{TcpListener, TcpStream};
+use nbio::{Events, Interest, Poll, Token};
+
+mod util;
+use util::{
+    any_local_v4, any_local_v6, expect_events, expect_no_events, read_available, transfer,
+    Readiness, READABLE, WRITABLE,
+};
+
+/// A connected pair: (client, server side), both nbio streams.
+fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = StdListener::bind(any_local_v4()).unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    server.set_nonblocking(true).unwrap();
+    (client, TcpStream::from_std(server))
+}
+
+#[test]
+fn connect_returns_at_once_and_completes_with_a_writable_event() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let listener = StdListener::bind(any_local_v4()).unwrap();
+    let mut stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    poll.registry()
+        .register(&mut stream, Token(0), Interest::WRITABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+    assert!(stream.take_error().unwrap().is_none());
+    assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+}
+
+#[test]
+fn a_refused_connection_is_reported_through_an_event_and_take_error() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let port = StdListener::bind(any_local_v4())
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}").parse().unwrap()).unwrap();
+    poll.registry()
+        .register(
+            &mut stream,
+            Token(0),
+            Interest::WRITABLE | Interest::READABLE,
+        )
+        .unwrap();
+    let failed = Readiness {
+        write_closed: true,
+        ..Readiness::default()
+    };
+    expect_events(&mut poll, &mut events, &[(Token(0), failed)]);
+    let error = stream.take_error().unwrap().expect("a pending error");
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    assert!(stream.peer_addr().is_err());
+}
+
+#[test]
+fn sixty_four_mebibytes_with_small_buffers() {
+    let (mut client, mut server) = connected_pair();
+    transfer(&mut client, &mut server, 64 << 20, 1000, 777);
+}
+
+#[test]
+fn sixty_four_mebibytes_with_large_buffers() {
+    let (mut client, mut server) = connected_pair();
+    transfer(&mut server, &mut client, 64 << 20, 1 << 20, 1 << 20);
+}
+
+#[test]
+fn peer_close_reads_zero_and_is_read_closed() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut client, server) = connected_pair();
+    poll.registry()
+        .register(&mut client, Token(1), Interest::READABLE)
+        .unwrap();
+    drop(server);
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(1), closed)]);
+    assert_eq!(read_available(&mut client), (Vec::new(), true));
+}
+
+#[test]
+fn shutdown_of_the_write_half_shows_on_the_peer() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (client, mut server) = connected_pair();
+    poll.registry()
+        .register(&mut server, Token(2), Interest::READABLE)
+        .unwrap();
+    (&client).write_all(b"last words").unwrap();
+    client.shutdown(Shutdown::Write).unwrap();
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(2), closed)]);
+    assert_eq!(read_available(&mut server), (b"last words".to_vec(), true));
+    // The other direction still works.
+    (&server).write_all(b"reply").unwrap();
+}
+
+#[test]
+fn writing_to_a_closed_peer_is_an_error_not_a_signal() {
+    let (client, server) = connected_pair();
+    drop(server);
+    let mut failure = None;
+    // The first writes may succeed; the reset makes a later one fail.
+    for _ in 0..1000 {
+        let result = if failure.is_none() {
+            (&client).write(b"into the void")
+        } else {
+            (&client).write_vectored(&[IoSlice::new(b"again")])
+        };
+        match result {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => {
+                if failure.is_some() {
+                    return;
+                }
+                failure = Some(e);
+            }
+        }
+        std::thread::yield_now();
+    }
+    panic!("writes to a closed peer kept succeeding: {failure:?}");
+}
+
+#[test]
+fn vectored_reads_and_writes() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut client, mut server) = connected_pair();
+    poll.registry()
+        .register(&mut server, Token(0), Interest::READABLE)
+        .unwrap();
+    let written = client
+        .write_vectored(&[IoSlice::new(b"hello "), IoSlice::new(b"world")])
+        .unwrap();
+    assert_eq!(written, 11);
+    expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+    let (mut first, mut second) = ([0; 6], [0; 5]);
+    let read = server
+        .read_vectored(&mut [IoSliceMut::new(&mut first), IoSliceMut::new(&mut second)])
+        .unwrap();
+    assert_eq!(read, 11);
+    assert_eq!((&first, &second), (b"hello ", b"world"));
+    client.flush().unwrap();
+}
+
+#[test]
+fn peek_leaves_the_data() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (client, mut server) = connected_pair();
+    poll.registry()
+        .register(&mut server, Token(0), Interest::READABLE)
+        .unwrap();
+    assert_eq!(
+        server.peek(&mut [0; 4]).unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    (&client).write_all(b"peek").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+    let mut buf = [0; 4];
+    assert_eq!(server.peek(&mut buf).unwrap(), 4);
+    assert_eq!(read_available(&mut server).0, b"peek");
+}
+
+#[test]
+fn socket_options() {
+    let (client, _server) = connected_pair();
+    client.set_nodelay(true).unwrap();
+    assert!(client.nodelay().unwrap());
+    client.set_nodelay(false).unwrap();
+    assert!(!client.nodelay().unwrap());
+    client.set_ttl(17).unwrap();
+    assert_eq!(client.ttl().unwrap(), 17);
+    assert!(client.take_error().unwrap().is_none());
+}
+
+#[test]
+fn deregister_register_again_and_move_to_another_token() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (client, mut server) = connected_pair();
+    poll.registry()
+        .register(&mut server, Token(1), Interest::READABLE)
+        .unwrap();
+    poll.registry().deregister(&mut server).unwrap();
+    (&client).write_all(b"a").unwrap();
+    expect_no_events(&mut poll, &mut events);
+
+    poll.registry()
+        .register(&mut server, Token(2), Interest::READABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+    read_available(&mut server);
+
+    poll.registry()
+        .reregister(&mut server, Token(3), Interest::READABLE)
+        .unwrap();
+    (&client).write_all(b"b").unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(Token(3), READABLE)]);
+    assert!(!seen.contains_key(&Token(2)));
+}
+
+#[test]
+fn registration_errors_of_io_sources() {
+    let first = Poll::new().unwrap();
+    let second = Poll::new().unwrap();
+    let (_client, mut server) = connected_pair();
+    let not_found = first
+        .registry()
+        .reregister(&mut server, Token(0), Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(not_found.kind(), io::ErrorKind::NotFound);
+    assert_eq!(
+        first.registry().deregister(&mut server).unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+
+    first
+        .registry()
+        .register(&mut server, Token(0), Interest::READABLE)
+        .unwrap();
+    let twice = first
+        .registry()
+        .register(&mut server, Token(1), Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(twice.kind(), io::ErrorKind::AlreadyExists);
+    let elsewhere = second
+        .registry()
+        .register(&mut server, Token(1), Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(elsewhere.kind(), io::ErrorKind::AlreadyExists);
+    let moved = second
+        .registry()
+        .reregister(&mut server, Token(1), Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(moved.kind(), io::ErrorKind::AlreadyExists);
+
+    first.registry().deregister(&mut server).unwrap();
+    second
+        .registry()
+        .register(&mut server, Token(1), Interest::READABLE)
+        .unwrap();
+}
+
+#[test]
+fn try_io_keeps_the_readiness_contract() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (client, mut server) = connected_pair();
+    poll.registry()
+        .register(&mut server, Token(0), Interest::READABLE)
+        .unwrap();
+    for round in 0..3u8 {
+        (&client).write_all(&[round; 10]).unwrap();
+        expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+        let fd = server.as_raw_fd();
+        let mut total = 0;
+        loop {
+            let result = server.try_io(|| {
+                let mut buf = [0u8; 4];
+                // SAFETY: a plain read(2) into a live buffer.
+                let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match result {
+                Ok(n) => total += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(total, 10);
+    }
+}
+
+#[test]
+fn ipv6_connection() {
+    let Some(addr) = any_local_v6() else { return };
+    let listener = TcpListener::bind(addr).unwrap();
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    poll.registry()
+        .register(&mut client, Token(0), Interest::WRITABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+    assert!(client.peer_addr().unwrap().is_ipv6());
+}
+
+#[test]
+fn conversions_keep_the_socket() {
+    let (client, _server) = connected_pair();
+    let peer = client.peer_addr().unwrap();
+    let std_stream: std::net::TcpStream = client.into();
+    let client = TcpStream::from_std(std_stream);
+    let fd: OwnedFd = client.into();
+    let client = TcpStream::from(fd);
+    let raw = client.into_raw_fd();
+    // SAFETY: `raw` came from `into_raw_fd` above and is owned by nobody else.
+    let client = unsafe { TcpStream::from_raw_fd(raw) };
+    assert_eq!(client.peer_addr().unwrap(), peer);
+    assert!(format!("{client:?}").contains("TcpStream"));
+}
