@@ -6,8 +6,8 @@
 //! | Feature   | Default | What it enables |
 //! |-----------|---------|-----------------|
 //! | `os-poll` | no      | The OS readiness mechanism behind [`Poll`](crate::Poll) and [`Waker`](crate::Waker). Without it nbio still compiles, on any target, and every operation that needs the OS returns an [`Unsupported`](std::io::ErrorKind::Unsupported) error. |
-//! | `os-ext`  | no      | OS-specific extensions: `unix::SourceFd` to register any raw descriptor. Implies `os-poll`. |
-//! | `net`     | no      | The network types of the `net` module. |
+//! | `os-ext`  | no      | OS-specific extensions: `unix::SourceFd` to register any raw descriptor, and `unix::pipe`. Implies `os-poll`. |
+//! | `net`     | no      | The network types of the `net` module: TCP, UDP and Unix-domain sockets. |
 //! | `log`     | yes     | Trace and warning messages through the [`log`](https://docs.rs/log) crate. Without it, the logging code compiles to nothing. |
 //!
 //! A typical dependency line:

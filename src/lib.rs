@@ -76,6 +76,9 @@
 
 #[macro_use]
 mod macros;
+#[cfg(any(feature = "net", feature = "os-ext"))]
+#[macro_use]
+mod io_macros;
 
 pub mod event;
 mod flag_names;

@@ -41,6 +41,7 @@ use crate::{sys, Events, Interest, Token};
 /// A waker as the only source:
 ///
 /// ```
+/// use std::sync::Arc;
 /// use std::thread;
 /// use std::time::Duration;
 ///
@@ -48,9 +49,12 @@ use crate::{sys, Events, Interest, Token};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
-/// let waker = Waker::new(poll.registry(), Token(0))?;
+/// // Shared, so that it outlives the wake: dropping a waker removes it,
+/// // along with an event not yet collected.
+/// let waker = Arc::new(Waker::new(poll.registry(), Token(0))?);
 ///
-/// let handle = thread::spawn(move || waker.wake());
+/// let remote = Arc::clone(&waker);
+/// let handle = thread::spawn(move || remote.wake());
 ///
 /// let mut events = Events::with_capacity(16);
 /// loop {

@@ -12,8 +12,9 @@ use crate::{sys, Registry, Token};
 /// event.
 ///
 /// A `Waker` is `Send` and `Sync`; share it with an `Arc`. Dropping it
-/// removes it from the `Poll`. A `Poll` may have several wakers with
-/// different tokens.
+/// removes it from the `Poll`, together with a wake that `poll` has not
+/// yet returned: keep the waker alive until the event is handled. A `Poll`
+/// may have several wakers with different tokens.
 ///
 /// [`Poll`]: crate::Poll
 ///

@@ -118,6 +118,201 @@ macro_rules! pin_core_api {
     }};
 }
 
+fn fd_interop<T>()
+where
+    T: std::os::fd::AsRawFd + std::os::fd::AsFd + std::os::fd::FromRawFd + std::os::fd::IntoRawFd,
+    T: From<std::os::fd::OwnedFd> + Into<std::os::fd::OwnedFd> + Debug + Send + Sync,
+{
+}
+fn reads<T>()
+where
+    T: std::io::Read,
+    for<'a> &'a T: std::io::Read,
+{
+}
+fn writes<T>()
+where
+    T: std::io::Write,
+    for<'a> &'a T: std::io::Write,
+{
+}
+
+type Closure = fn() -> std::io::Result<usize>;
+
+macro_rules! pin_net_api {
+    ($krate:ident) => {{
+        use std::io;
+        use std::net::{self, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr};
+        use std::os::unix::net as unix_net;
+        use std::path::Path;
+
+        use $krate::event::Source;
+        use $krate::net::{
+            TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
+        };
+
+        fn source<T: Source>() {}
+
+        // TcpListener
+        let _: fn(SocketAddr) -> io::Result<TcpListener> = TcpListener::bind;
+        let _: fn(net::TcpListener) -> TcpListener = TcpListener::from_std;
+        let _: fn(&TcpListener) -> io::Result<(TcpStream, SocketAddr)> = TcpListener::accept;
+        let _: fn(&TcpListener) -> io::Result<SocketAddr> = TcpListener::local_addr;
+        let _: fn(&TcpListener, u32) -> io::Result<()> = TcpListener::set_ttl;
+        let _: fn(&TcpListener) -> io::Result<u32> = TcpListener::ttl;
+        let _: fn(&TcpListener) -> io::Result<Option<io::Error>> = TcpListener::take_error;
+        source::<TcpListener>();
+        fd_interop::<TcpListener>();
+        let _: fn(TcpListener) -> net::TcpListener = Into::into;
+
+        // TcpStream
+        let _: fn(SocketAddr) -> io::Result<TcpStream> = TcpStream::connect;
+        let _: fn(net::TcpStream) -> TcpStream = TcpStream::from_std;
+        let _: fn(&TcpStream) -> io::Result<SocketAddr> = TcpStream::peer_addr;
+        let _: fn(&TcpStream) -> io::Result<SocketAddr> = TcpStream::local_addr;
+        let _: fn(&TcpStream, Shutdown) -> io::Result<()> = TcpStream::shutdown;
+        let _: fn(&TcpStream, bool) -> io::Result<()> = TcpStream::set_nodelay;
+        let _: fn(&TcpStream) -> io::Result<bool> = TcpStream::nodelay;
+        let _: fn(&TcpStream, u32) -> io::Result<()> = TcpStream::set_ttl;
+        let _: fn(&TcpStream) -> io::Result<u32> = TcpStream::ttl;
+        let _: fn(&TcpStream) -> io::Result<Option<io::Error>> = TcpStream::take_error;
+        let _: fn(&TcpStream, &mut [u8]) -> io::Result<usize> = TcpStream::peek;
+        let _: fn(&TcpStream, Closure) -> io::Result<usize> = TcpStream::try_io::<Closure, usize>;
+        source::<TcpStream>();
+        fd_interop::<TcpStream>();
+        reads::<TcpStream>();
+        writes::<TcpStream>();
+        let _: fn(TcpStream) -> net::TcpStream = Into::into;
+
+        // UdpSocket
+        let _: fn(SocketAddr) -> io::Result<UdpSocket> = UdpSocket::bind;
+        let _: fn(net::UdpSocket) -> UdpSocket = UdpSocket::from_std;
+        let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::local_addr;
+        let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::peer_addr;
+        let _: fn(&UdpSocket, &[u8], SocketAddr) -> io::Result<usize> = UdpSocket::send_to;
+        let _: fn(&UdpSocket, &mut [u8]) -> io::Result<(usize, SocketAddr)> = UdpSocket::recv_from;
+        let _: fn(&UdpSocket, &mut [u8]) -> io::Result<(usize, SocketAddr)> = UdpSocket::peek_from;
+        let _: fn(&UdpSocket, &[u8]) -> io::Result<usize> = UdpSocket::send;
+        let _: fn(&UdpSocket, &mut [u8]) -> io::Result<usize> = UdpSocket::recv;
+        let _: fn(&UdpSocket, &mut [u8]) -> io::Result<usize> = UdpSocket::peek;
+        let _: fn(&UdpSocket, SocketAddr) -> io::Result<()> = UdpSocket::connect;
+        let _: fn(&UdpSocket, bool) -> io::Result<()> = UdpSocket::set_broadcast;
+        let _: fn(&UdpSocket) -> io::Result<bool> = UdpSocket::broadcast;
+        let _: fn(&UdpSocket, bool) -> io::Result<()> = UdpSocket::set_multicast_loop_v4;
+        let _: fn(&UdpSocket) -> io::Result<bool> = UdpSocket::multicast_loop_v4;
+        let _: fn(&UdpSocket, u32) -> io::Result<()> = UdpSocket::set_multicast_ttl_v4;
+        let _: fn(&UdpSocket) -> io::Result<u32> = UdpSocket::multicast_ttl_v4;
+        let _: fn(&UdpSocket, bool) -> io::Result<()> = UdpSocket::set_multicast_loop_v6;
+        let _: fn(&UdpSocket) -> io::Result<bool> = UdpSocket::multicast_loop_v6;
+        let _: fn(&UdpSocket, u32) -> io::Result<()> = UdpSocket::set_ttl;
+        let _: fn(&UdpSocket) -> io::Result<u32> = UdpSocket::ttl;
+        let _: fn(&UdpSocket, &Ipv4Addr, &Ipv4Addr) -> io::Result<()> =
+            UdpSocket::join_multicast_v4;
+        let _: fn(&UdpSocket, &Ipv6Addr, u32) -> io::Result<()> = UdpSocket::join_multicast_v6;
+        let _: fn(&UdpSocket, &Ipv4Addr, &Ipv4Addr) -> io::Result<()> =
+            UdpSocket::leave_multicast_v4;
+        let _: fn(&UdpSocket, &Ipv6Addr, u32) -> io::Result<()> = UdpSocket::leave_multicast_v6;
+        let _: fn(&UdpSocket) -> io::Result<bool> = UdpSocket::only_v6;
+        let _: fn(&UdpSocket) -> io::Result<Option<io::Error>> = UdpSocket::take_error;
+        let _: fn(&UdpSocket, Closure) -> io::Result<usize> = UdpSocket::try_io::<Closure, usize>;
+        source::<UdpSocket>();
+        fd_interop::<UdpSocket>();
+        let _: fn(UdpSocket) -> net::UdpSocket = Into::into;
+
+        // UnixListener
+        let _: fn(&'static Path) -> io::Result<UnixListener> = UnixListener::bind::<&'static Path>;
+        let _: fn(&unix_net::SocketAddr) -> io::Result<UnixListener> = UnixListener::bind_addr;
+        let _: fn(unix_net::UnixListener) -> UnixListener = UnixListener::from_std;
+        let _: fn(&UnixListener) -> io::Result<(UnixStream, unix_net::SocketAddr)> =
+            UnixListener::accept;
+        let _: fn(&UnixListener) -> io::Result<unix_net::SocketAddr> = UnixListener::local_addr;
+        let _: fn(&UnixListener) -> io::Result<Option<io::Error>> = UnixListener::take_error;
+        source::<UnixListener>();
+        fd_interop::<UnixListener>();
+        let _: fn(UnixListener) -> unix_net::UnixListener = Into::into;
+
+        // UnixStream
+        let _: fn(&'static Path) -> io::Result<UnixStream> = UnixStream::connect::<&'static Path>;
+        let _: fn(&unix_net::SocketAddr) -> io::Result<UnixStream> = UnixStream::connect_addr;
+        let _: fn(unix_net::UnixStream) -> UnixStream = UnixStream::from_std;
+        let _: fn() -> io::Result<(UnixStream, UnixStream)> = UnixStream::pair;
+        let _: fn(&UnixStream) -> io::Result<unix_net::SocketAddr> = UnixStream::local_addr;
+        let _: fn(&UnixStream) -> io::Result<unix_net::SocketAddr> = UnixStream::peer_addr;
+        let _: fn(&UnixStream) -> io::Result<Option<io::Error>> = UnixStream::take_error;
+        let _: fn(&UnixStream, Shutdown) -> io::Result<()> = UnixStream::shutdown;
+        let _: fn(&UnixStream, Closure) -> io::Result<usize> = UnixStream::try_io::<Closure, usize>;
+        source::<UnixStream>();
+        fd_interop::<UnixStream>();
+        reads::<UnixStream>();
+        writes::<UnixStream>();
+        let _: fn(UnixStream) -> unix_net::UnixStream = Into::into;
+
+        // UnixDatagram
+        let _: fn(&'static Path) -> io::Result<UnixDatagram> = UnixDatagram::bind::<&'static Path>;
+        let _: fn(&unix_net::SocketAddr) -> io::Result<UnixDatagram> = UnixDatagram::bind_addr;
+        let _: fn(unix_net::UnixDatagram) -> UnixDatagram = UnixDatagram::from_std;
+        let _: fn(&UnixDatagram, &'static Path) -> io::Result<()> =
+            UnixDatagram::connect::<&'static Path>;
+        let _: fn() -> io::Result<UnixDatagram> = UnixDatagram::unbound;
+        let _: fn() -> io::Result<(UnixDatagram, UnixDatagram)> = UnixDatagram::pair;
+        let _: fn(&UnixDatagram) -> io::Result<unix_net::SocketAddr> = UnixDatagram::local_addr;
+        let _: fn(&UnixDatagram) -> io::Result<unix_net::SocketAddr> = UnixDatagram::peer_addr;
+        let _: fn(&UnixDatagram, &mut [u8]) -> io::Result<(usize, unix_net::SocketAddr)> =
+            UnixDatagram::recv_from;
+        let _: fn(&UnixDatagram, &mut [u8]) -> io::Result<usize> = UnixDatagram::recv;
+        let _: fn(&UnixDatagram, &[u8], &'static Path) -> io::Result<usize> =
+            UnixDatagram::send_to::<&'static Path>;
+        let _: fn(&UnixDatagram, &[u8]) -> io::Result<usize> = UnixDatagram::send;
+        let _: fn(&UnixDatagram) -> io::Result<Option<io::Error>> = UnixDatagram::take_error;
+        let _: fn(&UnixDatagram, Shutdown) -> io::Result<()> = UnixDatagram::shutdown;
+        let _: fn(&UnixDatagram, Closure) -> io::Result<usize> =
+            UnixDatagram::try_io::<Closure, usize>;
+        source::<UnixDatagram>();
+        fd_interop::<UnixDatagram>();
+        let _: fn(UnixDatagram) -> unix_net::UnixDatagram = Into::into;
+    }};
+}
+
+macro_rules! pin_pipe_api {
+    ($krate:ident) => {{
+        use std::io;
+        use std::process::{ChildStderr, ChildStdin, ChildStdout};
+
+        use $krate::event::Source;
+        use $krate::unix::pipe::{self, Receiver, Sender};
+
+        fn source<T: Source>() {}
+
+        let _: fn() -> io::Result<(Sender, Receiver)> = pipe::new;
+        let _: fn(&Sender, bool) -> io::Result<()> = Sender::set_nonblocking;
+        let _: fn(&Sender, Closure) -> io::Result<usize> = Sender::try_io::<Closure, usize>;
+        let _: fn(ChildStdin) -> Sender = From::from;
+        source::<Sender>();
+        fd_interop::<Sender>();
+        writes::<Sender>();
+
+        let _: fn(&Receiver, bool) -> io::Result<()> = Receiver::set_nonblocking;
+        let _: fn(&Receiver, Closure) -> io::Result<usize> = Receiver::try_io::<Closure, usize>;
+        let _: fn(ChildStdout) -> Receiver = From::from;
+        let _: fn(ChildStderr) -> Receiver = From::from;
+        source::<Receiver>();
+        fd_interop::<Receiver>();
+        reads::<Receiver>();
+    }};
+}
+
+#[test]
+fn nbio_has_the_net_and_pipe_api_of_mio() {
+    pin_net_api!(nbio);
+    pin_pipe_api!(nbio);
+}
+
+#[test]
+fn the_net_and_pipe_pins_are_mios_own_signatures() {
+    pin_net_api!(mio);
+    pin_pipe_api!(mio);
+}
+
 #[test]
 fn nbio_has_the_core_api_of_mio() {
     pin_core_api!(nbio);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the example programs against real clients (bash's /dev/tcp and
+# /dev/udp), so that the README's demo stays true.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --quiet --examples --features os-poll,net
+examples=target/debug/examples
+
+# Starts an example server on a free port; prints its pid and address.
+start_server() {
+    local name=$1 log
+    log=$(mktemp)
+    "$examples/$name" 127.0.0.1:0 >"$log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 100); do
+        if grep -qE '127\.0\.0\.1:[0-9]+' "$log"; then
+            echo "$pid $(grep -oE '127\.0\.0\.1:[0-9]+' "$log" | head -1)"
+            return
+        fi
+        sleep 0.1
+    done
+    echo "$name did not start:" >&2
+    cat "$log" >&2
+    kill "$pid"
+    exit 1
+}
+
+read -r pid addr < <(start_server tcp_server)
+trap 'kill $pid 2>/dev/null || true' EXIT
+host=${addr%:*} port=${addr##*:}
+for client in 1 2 3; do
+    exec 3<>"/dev/tcp/$host/$port"
+    echo "hello from client $client" >&3
+    read -r -t 10 reply <&3
+    exec 3>&-
+    [ "$reply" = "hello from client $client" ] || { echo "tcp_server echoed '$reply'"; exit 1; }
+done
+kill "$pid"
+echo "tcp_server: echoed 3 clients"
+
+read -r pid addr < <(start_server udp_server)
+host=${addr%:*} port=${addr##*:}
+exec 3<>"/dev/udp/$host/$port"
+printf 'datagram' >&3
+# One read(2) of up to 64 KiB takes exactly one datagram.
+reply=$(timeout 10 dd bs=64k count=1 status=none <&3)
+exec 3>&-
+[ "$reply" = "datagram" ] || { echo "udp_server echoed '$reply'"; exit 1; }
+kill "$pid"
+echo "udp_server: echoed a datagram"
+
+"$examples/waker" >/dev/null
+echo "waker: ran"

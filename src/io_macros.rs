@@ -1,0 +1,169 @@
+//! Macros that give the I/O types (features `net`, `os-ext`) their trait
+//! impls, so that each impl is written once. Each expects the type to hold
+//! its `IoSource` in a field named `inner`.
+
+/// Implements std's descriptor traits for an I/O type whose field `inner`
+/// is an `IoSource` of the std type `$std`. Like std's own conversions,
+/// none of them changes the descriptor: one handed to nbio should already
+/// be non-blocking.
+#[cfg(unix)]
+macro_rules! impl_fd_traits {
+    ($nbio:ty, $std:ty) => {
+        impl std::os::fd::AsRawFd for $nbio {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
+            }
+        }
+
+        impl std::os::fd::AsFd for $nbio {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&*self.inner)
+            }
+        }
+
+        impl std::os::fd::IntoRawFd for $nbio {
+            fn into_raw_fd(self) -> std::os::fd::RawFd {
+                std::os::fd::IntoRawFd::into_raw_fd(self.inner.into_inner())
+            }
+        }
+
+        /// The descriptor should be non-blocking; nbio does not change it.
+        impl std::os::fd::FromRawFd for $nbio {
+            unsafe fn from_raw_fd(fd: std::os::fd::RawFd) -> Self {
+                // SAFETY: the caller passes an open descriptor that it owns,
+                // as `FromRawFd` requires; ownership moves to the result.
+                Self::from(unsafe {
+                    <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd)
+                })
+            }
+        }
+
+        /// The descriptor should be non-blocking; nbio does not change it.
+        impl From<std::os::fd::OwnedFd> for $nbio {
+            fn from(fd: std::os::fd::OwnedFd) -> Self {
+                Self {
+                    inner: crate::io_source::IoSource::new(<$std>::from(fd)),
+                }
+            }
+        }
+
+        impl From<$nbio> for std::os::fd::OwnedFd {
+            fn from(io: $nbio) -> Self {
+                io.inner.into_inner().into()
+            }
+        }
+    };
+}
+
+/// Implements `From<$nbio> for $std`: the std type back, still
+/// non-blocking and still registered wherever it was. Only the net types
+/// convert back; pipes have no std type of their own.
+#[cfg(feature = "net")]
+macro_rules! impl_into_std {
+    ($nbio:ty, $std:ty) => {
+        impl From<$nbio> for $std {
+            fn from(io: $nbio) -> Self {
+                io.inner.into_inner()
+            }
+        }
+    };
+}
+
+/// Implements `event::Source` for an I/O type by forwarding to its field
+/// `inner`, an `IoSource`.
+macro_rules! impl_source {
+    ($nbio:ty) => {
+        impl crate::event::Source for $nbio {
+            fn register(
+                &mut self,
+                registry: &crate::Registry,
+                token: crate::Token,
+                interests: crate::Interest,
+            ) -> std::io::Result<()> {
+                self.inner.register(registry, token, interests)
+            }
+
+            fn reregister(
+                &mut self,
+                registry: &crate::Registry,
+                token: crate::Token,
+                interests: crate::Interest,
+            ) -> std::io::Result<()> {
+                self.inner.reregister(registry, token, interests)
+            }
+
+            fn deregister(&mut self, registry: &crate::Registry) -> std::io::Result<()> {
+                self.inner.deregister(registry)
+            }
+        }
+    };
+}
+
+/// Implements `Read` for an I/O type and for a shared reference to it, each
+/// call going through `IoSource::do_io`.
+macro_rules! impl_read {
+    ($nbio:ty) => {
+        impl std::io::Read for &$nbio {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.inner.do_io(|mut io| std::io::Read::read(&mut io, buf))
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                self.inner
+                    .do_io(|mut io| std::io::Read::read_vectored(&mut io, bufs))
+            }
+        }
+
+        impl std::io::Read for $nbio {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::io::Read::read(&mut &*self, buf)
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                std::io::Read::read_vectored(&mut &*self, bufs)
+            }
+        }
+    };
+}
+
+/// Implements `Write` for an I/O type and for a shared reference to it,
+/// each call going through `IoSource::do_io`. `$write_vectored` is a
+/// function of the inner std type and the buffers.
+macro_rules! impl_write {
+    ($nbio:ty, $write_vectored:path) => {
+        impl std::io::Write for &$nbio {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.inner
+                    .do_io(|mut io| std::io::Write::write(&mut io, buf))
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                self.inner.do_io(|io| $write_vectored(io, bufs))
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                self.inner.do_io(|mut io| std::io::Write::flush(&mut io))
+            }
+        }
+
+        impl std::io::Write for $nbio {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                std::io::Write::write(&mut &*self, buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                std::io::Write::write_vectored(&mut &*self, bufs)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                std::io::Write::flush(&mut &*self)
+            }
+        }
+    };
+}
