@@ -32,6 +32,10 @@ macro_rules! pin_core_api {
         use $krate::event::{Event, Iter, Source};
         use $krate::unix::SourceFd;
         use $krate::{Events, Interest, Poll, Registry, Token, Waker};
+        // The doc-only modules exist at the same paths.
+        #[allow(unused_imports)]
+        use $krate::{features, guide};
+        let _: fn(usize) -> $krate::event::Events = $krate::event::Events::with_capacity;
 
         // Poll
         let _: fn() -> io::Result<Poll> = Poll::new;

@@ -99,3 +99,44 @@ fn failures_are_errors_and_leak_nothing() {
     }
     assert_eq!(fd_set(), before, "descriptors leaked");
 }
+
+#[test]
+fn sockets_and_their_failures_leak_nothing() {
+    use nbio::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixStream};
+    let _serial = serial();
+    let before = fd_set();
+    {
+        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let in_use = TcpListener::bind(addr).unwrap_err();
+        assert_eq!(in_use.kind(), io::ErrorKind::AddrInUse);
+        let not_local = TcpListener::bind("192.0.2.1:0".parse().unwrap()).unwrap_err();
+        assert_eq!(not_local.kind(), io::ErrorKind::AddrNotAvailable);
+        let udp = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        assert!(UdpSocket::bind(udp.local_addr().unwrap()).is_err());
+        let client = TcpStream::connect(addr).unwrap();
+        let (server, _) = loop {
+            match listener.accept() {
+                Ok(accepted) => break accepted,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        for fd in [
+            &client as &dyn std::os::fd::AsRawFd,
+            &server,
+            &listener,
+            &udp,
+        ] {
+            assert!(is_cloexec(&fd.as_raw_fd()));
+        }
+        assert!(UnixStream::connect("/nonexistent/nbio.sock").is_err());
+        let (a, b) = UnixDatagram::pair().unwrap();
+        drop(b);
+        assert!(a.send(b"to nobody").is_err());
+        let (mut sender, receiver) = nbio::unix::pipe::new().unwrap();
+        drop(receiver);
+        assert!(std::io::Write::write(&mut sender, b"x").is_err());
+    }
+    assert_eq!(fd_set(), before, "descriptors leaked");
+}
