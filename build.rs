@@ -6,8 +6,15 @@
 //! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`.
 //! - `nbio_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "shell"`:
 //!   the readiness mechanism behind `Poll`.
-//! - `nbio_waker = "eventfd" | "kqueue" | "port" | "pipe" | "shell"`: how a
-//!   `Waker` interrupts a blocked `poll`.
+//! - `nbio_waker = "fd" | "poll" | "kqueue" | "port" | "shell"`: how a
+//!   `Waker` interrupts a blocked `poll`: a descriptor registered like any
+//!   source (`fd`), the poll(2) selector's own notification (`poll`),
+//!   `EVFILT_USER` (`kqueue`), `port_send` (`port`).
+//! - `nbio_wake_fd = "eventfd" | "pipe"`: the descriptor behind the `fd` and
+//!   `poll` wakers.
+//! - `nbio_selector_fd`: the selector is one descriptor (epoll, kqueue,
+//!   event ports, or the shell on Unix), which `Poll` and `Registry` expose
+//!   through `AsFd`; the poll(2) selector has none.
 //! - Capabilities of the Unix system calls, where the safe answer for an
 //!   unlisted system is "no":
 //!   - `nbio_atomic_flags`: `SOCK_NONBLOCK | SOCK_CLOEXEC` for `socket` and
@@ -27,9 +34,10 @@
 use std::env;
 
 const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "shell"];
-const WAKERS: &[&str] = &["eventfd", "kqueue", "port", "pipe", "shell"];
+const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "shell"];
+const WAKE_FDS: &[&str] = &["eventfd", "pipe"];
 const GROUPS: &[&str] = &["linux_like", "apple", "bsd", "freebsdlike", "solarish"];
-const CAPABILITIES: &[&str] = &["nbio_atomic_flags", "nbio_msg_nosignal"];
+const CAPABILITIES: &[&str] = &["nbio_atomic_flags", "nbio_msg_nosignal", "nbio_selector_fd"];
 const USER_CFGS: &[&str] = &["nbio_force_poll", "nbio_force_pipe_waker"];
 
 /// What build.rs knows about the target.
@@ -118,14 +126,23 @@ impl Target {
         let has = |group: &str| groups.contains(&group);
         match selector {
             "shell" => "shell",
-            _ if self.force_pipe_waker => "pipe",
-            "epoll" => "eventfd",
-            // EVFILT_USER: Apple, FreeBSD and DragonFly; NetBSD and OpenBSD
-            // get the pipe.
-            "kqueue" if has("apple") || has("freebsdlike") => "kqueue",
+            "poll" => "poll",
+            // Event ports always use port_send: a woken descriptor would be
+            // dissociated after its first event.
             "event_ports" => "port",
-            _ if has("linux_like") => "eventfd",
-            _ => "pipe",
+            // EVFILT_USER: Apple, FreeBSD and DragonFly; NetBSD and OpenBSD
+            // get a descriptor.
+            "kqueue" if !self.force_pipe_waker && (has("apple") || has("freebsdlike")) => "kqueue",
+            _ => "fd",
+        }
+    }
+
+    /// The descriptor behind the `fd` and `poll` wakers.
+    fn wake_fd(&self, groups: &[&str]) -> &'static str {
+        if groups.contains(&"linux_like") && !self.force_pipe_waker {
+            "eventfd"
+        } else {
+            "pipe"
         }
     }
 }
@@ -142,6 +159,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     declare("nbio_selector", SELECTORS);
     declare("nbio_waker", WAKERS);
+    declare("nbio_wake_fd", WAKE_FDS);
     for name in GROUPS.iter().chain(CAPABILITIES).chain(USER_CFGS) {
         println!("cargo:rustc-check-cfg=cfg({name})");
     }
@@ -155,4 +173,13 @@ fn main() {
     }
     println!("cargo:rustc-cfg=nbio_selector=\"{selector}\"");
     println!("cargo:rustc-cfg=nbio_waker=\"{waker}\"");
+    if target.is_unix() && selector != "poll" {
+        println!("cargo:rustc-cfg=nbio_selector_fd");
+    }
+    if waker == "fd" || waker == "poll" {
+        println!(
+            "cargo:rustc-cfg=nbio_wake_fd=\"{}\"",
+            target.wake_fd(&groups)
+        );
+    }
 }

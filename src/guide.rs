@@ -44,16 +44,14 @@
 //!
 //! ## 4. The loop
 //!
-//! Here a Unix socket pair stands in for a network connection; the
-//! `net` module's types work the same way.
+//! Here a Unix socket pair stands in for a network connection; TCP
+//! streams work the same way.
 //!
 //! ```
 //! use std::io::{self, Read, Write};
-//! use std::os::fd::AsRawFd;
-//! use std::os::unix::net::UnixStream;
 //! use std::time::Duration;
 //!
-//! use nbio::unix::SourceFd;
+//! use nbio::net::UnixStream;
 //! use nbio::{Events, Interest, Poll, Token};
 //!
 //! const CONNECTION: Token = Token(1);
@@ -76,13 +74,14 @@
 //!     let mut poll = Poll::new()?;
 //!     let mut events = Events::with_capacity(64);
 //!
-//!     let (mut peer, mut stream) = UnixStream::pair()?;
-//!     stream.set_nonblocking(true)?;
-//!     let fd = stream.as_raw_fd();
-//!     poll.registry().register(&mut SourceFd(&fd), CONNECTION, Interest::READABLE)?;
+//!     let (peer, mut stream) = UnixStream::pair()?;
+//!     poll.registry().register(&mut stream, CONNECTION, Interest::READABLE)?;
 //!
-//!     // The peer sends 100 KiB in one go, then closes.
-//!     let sender = std::thread::spawn(move || peer.write_all(&[7; 100 * 1024]));
+//!     // The peer sends 100 KiB in one go, then closes. (nbio's sockets are
+//!     // non-blocking, so it gets a blocking std socket.)
+//!     let peer = std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(peer));
+//!     peer.set_nonblocking(false)?;
+//!     let sender = std::thread::spawn(move || (&peer).write_all(&[7; 100 * 1024]));
 //!
 //!     let mut received = Vec::new();
 //!     let mut closed = false;
@@ -96,7 +95,7 @@
 //!     }
 //!     sender.join().unwrap()?;
 //!     assert_eq!(received.len(), 100 * 1024);
-//!     poll.registry().deregister(&mut SourceFd(&fd))?;
+//!     poll.registry().deregister(&mut stream)?;
 //!     Ok(())
 //! }
 //! ```

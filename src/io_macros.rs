@@ -100,12 +100,13 @@ macro_rules! impl_source {
 }
 
 /// Implements `Read` for an I/O type and for a shared reference to it, each
-/// call going through `IoSource::do_io`.
+/// call going through `IoSource::do_read`.
 macro_rules! impl_read {
     ($nbio:ty) => {
         impl std::io::Read for &$nbio {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                self.inner.do_io(|mut io| std::io::Read::read(&mut io, buf))
+                self.inner
+                    .do_read(|mut io| std::io::Read::read(&mut io, buf))
             }
 
             fn read_vectored(
@@ -113,7 +114,7 @@ macro_rules! impl_read {
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::io::Result<usize> {
                 self.inner
-                    .do_io(|mut io| std::io::Read::read_vectored(&mut io, bufs))
+                    .do_read(|mut io| std::io::Read::read_vectored(&mut io, bufs))
             }
         }
 
@@ -133,18 +134,18 @@ macro_rules! impl_read {
 }
 
 /// Implements `Write` for an I/O type and for a shared reference to it,
-/// each call going through `IoSource::do_io`. `$write_vectored` is a
+/// each call going through `IoSource::do_write`. `$write_vectored` is a
 /// function of the inner std type and the buffers.
 macro_rules! impl_write {
     ($nbio:ty, $write_vectored:path) => {
         impl std::io::Write for &$nbio {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 self.inner
-                    .do_io(|mut io| std::io::Write::write(&mut io, buf))
+                    .do_write(|mut io| std::io::Write::write(&mut io, buf))
             }
 
             fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
-                self.inner.do_io(|io| $write_vectored(io, bufs))
+                self.inner.do_write(|io| $write_vectored(io, bufs))
             }
 
             fn flush(&mut self) -> std::io::Result<()> {

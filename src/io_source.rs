@@ -1,9 +1,10 @@
 //! `IoSource<T>`: the one place that turns a non-blocking std I/O type into
 //! an [`event::Source`].
 //!
-//! Every I/O call of the public types goes through [`IoSource::do_io`], so
-//! that a backend that emulates edge triggering can re-arm the interest
-//! when the call returns `WouldBlock`. The wrapper also remembers which
+//! Every I/O call of the public types goes through [`IoSource::do_read`],
+//! [`IoSource::do_write`] or [`IoSource::do_io`], so that a backend that
+//! emulates edge triggering can re-arm the interest the call waits for
+//! (readable, writable, or both) when it returns `WouldBlock`. The wrapper also remembers which
 //! `Poll` the source is registered with, so that every backend reports a
 //! double registration (`AlreadyExists`) or a missing one (`NotFound`) the
 //! same way.
@@ -29,13 +30,31 @@ impl<T> IoSource<T> {
         }
     }
 
-    /// Runs an I/O operation on the inner type. Every read, write, accept
-    /// and `try_io` goes through here.
+    /// Runs an operation that waits for readable readiness: a read, a
+    /// receive, a peek, an accept.
+    pub(crate) fn do_read<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        self.state.do_io(f, &self.inner, Interest::READABLE)
+    }
+
+    /// Runs an operation that waits for writable readiness: a write, a
+    /// send.
+    pub(crate) fn do_write<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        self.state.do_io(f, &self.inner, Interest::WRITABLE)
+    }
+
+    /// Runs an operation that may wait for either readiness (`try_io`).
     pub(crate) fn do_io<F, R>(&self, f: F) -> io::Result<R>
     where
         F: FnOnce(&T) -> io::Result<R>,
     {
-        self.state.do_io(f, &self.inner)
+        self.state
+            .do_io(f, &self.inner, Interest::READABLE | Interest::WRITABLE)
     }
 
     /// Unwraps the inner type; the registration is not removed.

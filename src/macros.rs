@@ -10,3 +10,14 @@ macro_rules! trace {
         let _ = format_args!($($arg)+);
     }};
 }
+
+// Only backends that cannot return a failure to the caller warn.
+#[allow(unused_macros)]
+macro_rules! warn {
+    ($($arg:tt)+) => {{
+        #[cfg(feature = "log")]
+        log::warn!(target: "nbio", $($arg)+);
+        #[cfg(not(feature = "log"))]
+        let _ = format_args!($($arg)+);
+    }};
+}

@@ -1,6 +1,6 @@
 use std::fmt;
 use std::io;
-#[cfg(unix)]
+#[cfg(nbio_selector_fd)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
@@ -308,7 +308,7 @@ impl fmt::Debug for Registry {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(unix)]
+#[cfg(nbio_selector_fd)]
 impl AsRawFd for Poll {
     fn as_raw_fd(&self) -> RawFd {
         self.registry.as_raw_fd()
@@ -316,7 +316,7 @@ impl AsRawFd for Poll {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(unix)]
+#[cfg(nbio_selector_fd)]
 impl AsFd for Poll {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.registry.as_fd()
@@ -324,7 +324,7 @@ impl AsFd for Poll {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(unix)]
+#[cfg(nbio_selector_fd)]
 impl AsRawFd for Registry {
     fn as_raw_fd(&self) -> RawFd {
         self.selector.as_raw_fd()
@@ -332,7 +332,7 @@ impl AsRawFd for Registry {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(unix)]
+#[cfg(nbio_selector_fd)]
 impl AsFd for Registry {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.selector.as_fd()

@@ -32,22 +32,35 @@ fn new_fds<T>(f: impl FnOnce() -> T) -> (T, Vec<RawFd>) {
     (value, after.difference(&before).copied().collect())
 }
 
+/// Every descriptor in `fds` is close-on-exec.
+fn assert_cloexec(what: &str, fds: &[RawFd]) {
+    for fd in fds {
+        assert!(is_cloexec(fd), "{what} opened {fd} without close-on-exec");
+    }
+}
+
 #[test]
 fn poll_registry_and_waker_descriptors_are_cloexec_and_closed_on_drop() {
     let _serial = serial();
     let before = fd_set();
 
+    // How many descriptors each needs depends on the backend: epoll has
+    // one per Poll, per clone and per waker; poll(2) one or two per Poll
+    // (its wake-up eventfd or pipe) and none for clones and wakers.
     let (poll, created) = new_fds(|| Poll::new().unwrap());
-    assert_eq!(created.len(), 1, "Poll::new opened {created:?}");
-    assert!(is_cloexec(&created[0]));
+    assert!(
+        !created.is_empty() && created.len() <= 2,
+        "Poll::new opened {created:?}"
+    );
+    assert_cloexec("Poll::new", &created);
 
     let (registry, created) = new_fds(|| poll.registry().try_clone().unwrap());
-    assert_eq!(created.len(), 1, "try_clone opened {created:?}");
-    assert!(is_cloexec(&created[0]));
+    assert!(created.len() <= 1, "try_clone opened {created:?}");
+    assert_cloexec("Registry::try_clone", &created);
 
     let (waker, created) = new_fds(|| Waker::new(poll.registry(), Token(0)).unwrap());
-    assert_eq!(created.len(), 1, "Waker::new opened {created:?}");
-    assert!(is_cloexec(&created[0]));
+    assert!(created.len() <= 2, "Waker::new opened {created:?}");
+    assert_cloexec("Waker::new", &created);
 
     drop(waker);
     drop(registry);
@@ -86,14 +99,23 @@ fn failures_are_errors_and_leak_nothing() {
     let poll = Poll::new().unwrap();
     let before = fd_set();
 
-    let (poll_error, clone_error, waker_error) = without_free_descriptors(|| {
+    let (poll_result, clone_result, waker_result) = without_free_descriptors(|| {
         (
-            Poll::new().map(drop).unwrap_err(),
-            poll.registry().try_clone().map(drop).unwrap_err(),
-            Waker::new(poll.registry(), Token(0)).map(drop).unwrap_err(),
+            Poll::new().map(drop),
+            poll.registry().try_clone().map(drop),
+            Waker::new(poll.registry(), Token(0)).map(drop),
         )
     });
-    for error in [poll_error, clone_error, waker_error] {
+    assert!(
+        poll_result.is_err(),
+        "Poll::new needs a descriptor on every backend"
+    );
+    // Clones and wakers need none on some backends; where they do, the
+    // failure is EMFILE.
+    for error in [poll_result, clone_result, waker_result]
+        .into_iter()
+        .filter_map(Result::err)
+    {
         assert_eq!(error.raw_os_error(), Some(libc::EMFILE), "{error}");
         assert_ne!(error.kind(), io::ErrorKind::Other);
     }

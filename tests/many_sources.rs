@@ -9,7 +9,9 @@ use nbio::unix::SourceFd;
 use nbio::{Events, Interest, Poll, Token};
 
 mod util;
-use util::{allow_descriptors, drain_eventfd, eventfd, expect_no_events, signal_eventfd, DEADLINE};
+use util::{
+    allow_descriptors, drain_eventfd, eventfd, expect_no_events, rearm, signal_eventfd, DEADLINE,
+};
 
 const SOURCES: usize = 10_000;
 
@@ -72,6 +74,7 @@ fn run_rounds(poll: &mut Poll, fds: &[OwnedFd], ready_per_round: usize, capacity
 
         for &index in &ready {
             drain_eventfd(&fds[index]);
+            rearm(poll, &fds[index], Token(index), Interest::READABLE);
         }
     }
 }

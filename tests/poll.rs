@@ -1,12 +1,10 @@
-use std::os::fd::{AsFd, AsRawFd};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nbio::unix::SourceFd;
-use nbio::{Events, Interest, Poll, Registry, Token, Waker};
+use nbio::{Events, Poll, Registry, Token, Waker};
 
 mod util;
-use util::{expect_events, expect_no_events, within_deadline, READABLE};
+use util::within_deadline;
 
 #[test]
 fn poll_without_timeout_blocks_until_woken() {
@@ -111,35 +109,6 @@ fn huge_timeout_still_blocks_until_an_event() {
 }
 
 #[test]
-fn a_poll_can_be_nested_in_another() {
-    let mut outer = Poll::new().unwrap();
-    let inner = Poll::new().unwrap();
-    let fd = inner.as_raw_fd();
-    outer
-        .registry()
-        .register(&mut SourceFd(&fd), Token(9), Interest::READABLE)
-        .unwrap();
-
-    let mut events = Events::with_capacity(8);
-    expect_no_events(&mut outer, &mut events);
-
-    let waker = Waker::new(inner.registry(), Token(0)).unwrap();
-    waker.wake().unwrap();
-    expect_events(&mut outer, &mut events, &[(Token(9), READABLE)]);
-}
-
-#[test]
-fn poll_and_registry_expose_the_same_queue() {
-    let poll = Poll::new().unwrap();
-    assert_eq!(poll.as_raw_fd(), poll.registry().as_raw_fd());
-    assert_eq!(
-        poll.as_fd().as_raw_fd(),
-        poll.registry().as_fd().as_raw_fd()
-    );
-    assert!(util::is_cloexec(&poll));
-}
-
-#[test]
 fn poll_registry_and_waker_are_send_and_sync() {
     util::assert_send::<Poll>();
     util::assert_sync::<Poll>();
@@ -166,5 +135,45 @@ fn many_polls_at_once() {
     let mut events = Events::with_capacity(1);
     for mut poll in polls {
         poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    }
+}
+
+/// `Poll` as a descriptor, which the poll(2) backend does not have.
+#[cfg(not(nbio_force_poll))]
+mod as_descriptor {
+    use std::os::fd::{AsFd, AsRawFd};
+
+    use nbio::unix::SourceFd;
+    use nbio::{Events, Interest, Poll, Token, Waker};
+
+    use super::util::{self, expect_events, expect_no_events, READABLE};
+
+    #[test]
+    fn a_poll_can_be_nested_in_another() {
+        let mut outer = Poll::new().unwrap();
+        let inner = Poll::new().unwrap();
+        let fd = inner.as_raw_fd();
+        outer
+            .registry()
+            .register(&mut SourceFd(&fd), Token(9), Interest::READABLE)
+            .unwrap();
+
+        let mut events = Events::with_capacity(8);
+        expect_no_events(&mut outer, &mut events);
+
+        let waker = Waker::new(inner.registry(), Token(0)).unwrap();
+        waker.wake().unwrap();
+        expect_events(&mut outer, &mut events, &[(Token(9), READABLE)]);
+    }
+
+    #[test]
+    fn poll_and_registry_expose_the_same_queue() {
+        let poll = Poll::new().unwrap();
+        assert_eq!(poll.as_raw_fd(), poll.registry().as_raw_fd());
+        assert_eq!(
+            poll.as_fd().as_raw_fd(),
+            poll.registry().as_fd().as_raw_fd()
+        );
+        assert!(util::is_cloexec(&poll));
     }
 }

@@ -60,6 +60,11 @@ fn bound_sockets_and_an_unbound_sender() {
     let (n, from) = receiver.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"to a path");
     assert!(from.is_unnamed());
+    // Drained: the next datagram is a new readiness change.
+    assert_eq!(
+        receiver.recv(&mut buf).unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
 
     sender.connect(&path).unwrap();
     assert_eq!(

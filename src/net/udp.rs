@@ -83,7 +83,7 @@ impl UdpSocket {
     ///
     /// `WouldBlock` when the send buffer is full.
     pub fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.send_to(buf, target))
+        self.inner.do_write(|socket| socket.send_to(buf, target))
     }
 
     /// Receives one datagram and the address it came from.
@@ -92,28 +92,28 @@ impl UdpSocket {
     ///
     /// `WouldBlock` when no datagram is waiting.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_io(|socket| socket.recv_from(buf))
+        self.inner.do_read(|socket| socket.recv_from(buf))
     }
 
     /// Like [`recv_from`](UdpSocket::recv_from), but leaves the datagram in
     /// the queue.
     pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_io(|socket| socket.peek_from(buf))
+        self.inner.do_read(|socket| socket.peek_from(buf))
     }
 
     /// Sends one datagram to the connected peer.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.send(buf))
+        self.inner.do_write(|socket| socket.send(buf))
     }
 
     /// Receives one datagram from the connected peer.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.recv(buf))
+        self.inner.do_read(|socket| socket.recv(buf))
     }
 
     /// Like [`recv`](UdpSocket::recv), but leaves the datagram in the queue.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.peek(buf))
+        self.inner.do_read(|socket| socket.peek(buf))
     }
 
     /// Sets the default peer for `send` and `recv`, and filters incoming

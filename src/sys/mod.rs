@@ -28,9 +28,11 @@
 //!   `is_aio`, `is_lio`, and `os_flags`, which returns the OS's flag bits
 //!   with their names for `Debug`.
 //! - `IoSourceState`: the per-source registration state behind `IoSource`.
-//!   Its `do_io` runs every I/O operation; a backend that emulates edge
-//!   triggering re-arms the interest there when the operation returns
-//!   `WouldBlock`.
+//!   Its `do_io(f, io, waits_for)` runs every I/O operation, told which
+//!   readiness the operation waits for; a backend that emulates edge
+//!   triggering re-arms that interest when the operation returns
+//!   `WouldBlock`, and only that one (re-arming writable after a read
+//!   would report an idle socket as writable on every poll).
 //!
 //! Every waker module exports `Waker` with `new(&Selector, Token)` and
 //! `wake(&self)`: the event carries the token and is readable, wakes
@@ -55,6 +57,9 @@ pub(crate) mod net;
 #[cfg(nbio_selector = "epoll")]
 #[path = "unix/selector/epoll.rs"]
 mod selector;
+#[cfg(nbio_selector = "poll")]
+#[path = "unix/selector/poll.rs"]
+mod selector;
 #[cfg(nbio_selector = "shell")]
 #[path = "shell/selector.rs"]
 mod selector;
@@ -72,14 +77,35 @@ pub(crate) type RawSource<'a> = std::os::fd::BorrowedFd<'a>;
 #[cfg(not(unix))]
 pub(crate) type RawSource<'a> = std::marker::PhantomData<&'a ()>;
 
-#[cfg(nbio_waker = "eventfd")]
+#[cfg(nbio_wake_fd = "eventfd")]
 #[path = "unix/waker/eventfd.rs"]
+mod wake_fd;
+#[cfg(nbio_wake_fd = "pipe")]
+#[path = "unix/waker/pipe.rs"]
+mod wake_fd;
+#[cfg(any(nbio_wake_fd = "eventfd", nbio_wake_fd = "pipe"))]
+pub(crate) use self::wake_fd::WakeFd;
+
+#[cfg(nbio_waker = "fd")]
+#[path = "unix/waker/fd.rs"]
 mod waker;
+#[cfg(nbio_waker = "poll")]
+use self::selector as waker;
 #[cfg(nbio_waker = "shell")]
 #[path = "shell/waker.rs"]
 mod waker;
 
 pub(crate) use self::waker::Waker;
 
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+// Unused without the I/O types, and by the backends that keep per-source
+// state (poll(2), event ports).
+#[allow(dead_code)]
 mod stateless_io_source;
+
+/// Gives every selector created in this process a distinct id.
+#[cfg(not(nbio_selector = "shell"))]
+pub(crate) fn next_selector_id() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}

@@ -16,7 +16,7 @@ impl IoSourceState {
     }
 
     /// Runs one I/O operation; the kernel re-arms the edge by itself.
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T) -> io::Result<R>
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, _waits_for: Interest) -> io::Result<R>
     where
         F: FnOnce(&T) -> io::Result<R>,
     {

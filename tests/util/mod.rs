@@ -157,6 +157,17 @@ pub fn drain_eventfd(fd: &OwnedFd) {
     }
 }
 
+/// Re-arms a raw descriptor registered through `SourceFd` after the test
+/// drained it to `WouldBlock`. Backends that emulate edge triggering
+/// (poll(2)) cannot see I/O on raw descriptors and need it; on the others
+/// the source is not ready, so this produces no event.
+pub fn rearm(poll: &Poll, fd: &impl AsRawFd, token: Token, interests: Interest) {
+    let fd = fd.as_raw_fd();
+    poll.registry()
+        .reregister(&mut nbio::unix::SourceFd(&fd), token, interests)
+        .unwrap();
+}
+
 /// A non-blocking, close-on-exec pipe: (reader, writer).
 pub fn pipe() -> (OwnedFd, OwnedFd) {
     use rustix::pipe::PipeFlags;

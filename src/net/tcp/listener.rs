@@ -77,7 +77,7 @@ impl TcpListener {
     /// when out of descriptors) concern one connection attempt; the listener
     /// stays usable.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = self.inner.do_io(sys::net::tcp_accept)?;
+        let (stream, addr) = self.inner.do_read(sys::net::tcp_accept)?;
         Ok((TcpStream::from_std(stream), addr))
     }
 

@@ -122,7 +122,7 @@ impl TcpStream {
     ///
     /// `WouldBlock` when no data is waiting.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|stream| stream.peek(buf))
+        self.inner.do_read(|stream| stream.peek(buf))
     }
 
     /// Runs `f`, an I/O operation of your own on this socket (for example

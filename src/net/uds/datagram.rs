@@ -91,12 +91,12 @@ impl UnixDatagram {
     ///
     /// `WouldBlock` when no datagram is waiting.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_io(|socket| socket.recv_from(buf))
+        self.inner.do_read(|socket| socket.recv_from(buf))
     }
 
     /// Receives one datagram.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.recv(buf))
+        self.inner.do_read(|socket| socket.recv(buf))
     }
 
     /// Sends one datagram to the socket bound at `path`.
@@ -105,12 +105,12 @@ impl UnixDatagram {
     ///
     /// `WouldBlock` when the receiver's queue is full.
     pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.send_to(buf, path))
+        self.inner.do_write(|socket| socket.send_to(buf, path))
     }
 
     /// Sends one datagram to the connected peer.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.send(buf))
+        self.inner.do_write(|socket| socket.send(buf))
     }
 
     /// Takes the pending error (`SO_ERROR`), if any, clearing it.

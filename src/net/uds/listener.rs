@@ -78,7 +78,7 @@ impl UnixListener {
     ///
     /// `WouldBlock` when no connection is waiting.
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = self.inner.do_io(uds::listener_accept)?;
+        let (stream, addr) = self.inner.do_read(uds::listener_accept)?;
         Ok((UnixStream::from_std(stream), addr))
     }
 

@@ -56,21 +56,11 @@ pub(crate) fn accept(listener: BorrowedFd<'_>) -> io::Result<(OwnedFd, Option<So
     Ok(accepted)
 }
 
-/// Where the OS cannot create a descriptor with its flags, sets them right
-/// after: close-on-exec and non-blocking. The descriptor is closed if a
-/// step fails.
-#[cfg(not(nbio_atomic_flags))]
-pub(crate) fn set_cloexec_nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
-    rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
-    rustix::io::ioctl_fionbio(&fd, true)?;
-    Ok(fd)
-}
-
 /// Sets a new socket's flags after creation, and on Apple systems, where
 /// sends have no `MSG_NOSIGNAL`, `SO_NOSIGPIPE`.
 #[cfg(not(nbio_atomic_flags))]
 fn prepare_socket(socket: OwnedFd) -> io::Result<OwnedFd> {
-    let socket = set_cloexec_nonblocking(socket)?;
+    let socket = crate::sys::unix::set_cloexec_nonblocking(socket)?;
     #[cfg(apple)]
     rustix::net::sockopt::set_socket_nosigpipe(&socket, true)?;
     Ok(socket)

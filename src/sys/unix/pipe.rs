@@ -80,27 +80,8 @@ use crate::io_source::IoSource;
 /// # }
 /// ```
 pub fn new() -> io::Result<(Sender, Receiver)> {
-    let (reader, writer) = new_pipe()?;
+    let (reader, writer) = crate::sys::unix::new_pipe()?;
     Ok((Sender::from(writer), Receiver::from(reader)))
-}
-
-/// `(read end, write end)`, both non-blocking and close-on-exec.
-fn new_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    #[cfg(nbio_atomic_flags)]
-    let pipe = {
-        use rustix::pipe::PipeFlags;
-        rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?
-    };
-    #[cfg(not(nbio_atomic_flags))]
-    let pipe = {
-        use crate::sys::unix::net::set_cloexec_nonblocking;
-        let (reader, writer) = rustix::pipe::pipe()?;
-        (
-            set_cloexec_nonblocking(reader)?,
-            set_cloexec_nonblocking(writer)?,
-        )
-    };
-    Ok(pipe)
 }
 
 /// Sets or clears `O_NONBLOCK` on one end of a pipe.

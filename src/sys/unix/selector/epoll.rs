@@ -54,7 +54,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 #[cfg(target_os = "linux")]
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(target_os = "linux")]
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use std::mem::MaybeUninit;
@@ -91,17 +92,11 @@ pub(crate) struct Selector {
     ep: OwnedFd,
 }
 
-/// Gives every selector created in this process a distinct id.
-pub(crate) fn next_selector_id() -> usize {
-    static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
-}
-
 impl Selector {
     pub(crate) fn new() -> io::Result<Selector> {
         let ep = epoll::create(epoll::CreateFlags::CLOEXEC)?;
         Ok(Selector {
-            id: next_selector_id(),
+            id: crate::sys::next_selector_id(),
             ep,
         })
     }

@@ -1,48 +1,51 @@
-//! The eventfd waker (Linux, Android).
-//!
-//! An eventfd registered edge-triggered and readable: every `wake` adds one
-//! to its counter, which the kernel reports as a new readiness edge. Nobody
-//! reads the counter, so wakes that happen before the next `poll` land in
-//! the same edge and coalesce into one event. The counter saturates only
-//! after 2^64 - 2 wakes; `wake` then drains it and writes again.
+//! A wake-up descriptor made of an eventfd (Linux, Android): one
+//! descriptor, readable while its counter is non-zero.
 //!
 //! Man pages: eventfd(2).
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::event::{eventfd, EventfdFlags};
-
-use crate::sys::Selector;
-use crate::{Interest, Token};
+use rustix::io::Errno;
 
 #[derive(Debug)]
-pub(crate) struct Waker {
+pub(crate) struct WakeFd {
     fd: OwnedFd,
 }
 
-impl Waker {
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+impl WakeFd {
+    pub(crate) fn new() -> io::Result<WakeFd> {
         let fd = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
-        // On error `fd` is dropped, and closed, here.
-        selector.register(fd.as_fd(), token, Interest::READABLE)?;
-        Ok(Waker { fd })
+        Ok(WakeFd { fd })
     }
 
+    /// Makes the descriptor readable: a new readiness edge even if it
+    /// already was. The counter saturates only after 2^64 - 2 wakes; it is
+    /// then emptied and written again.
     pub(crate) fn wake(&self) -> io::Result<()> {
         match rustix::io::write(&self.fd, &1u64.to_ne_bytes()) {
             Ok(_) => Ok(()),
-            Err(rustix::io::Errno::AGAIN) => {
-                // The counter is full: empty it, then wake again. The read
-                // may race with another waker's reset; either way the
-                // counter ends up non-full.
-                let mut buf = [0u8; 8];
-                match rustix::io::read(&self.fd, &mut buf) {
-                    Ok(_) | Err(rustix::io::Errno::AGAIN) => self.wake(),
-                    Err(error) => Err(error.into()),
-                }
+            Err(Errno::AGAIN) => {
+                self.drain()?;
+                self.wake()
             }
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Empties the counter, so that the descriptor is no longer readable.
+    pub(crate) fn drain(&self) -> io::Result<()> {
+        let mut buf = [0u8; 8];
+        match rustix::io::read(&self.fd, &mut buf) {
+            Ok(_) | Err(Errno::AGAIN) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl AsFd for WakeFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 }

@@ -1,0 +1,731 @@
+//! The poll(2) selector: the universal fallback, for Unix systems without
+//! epoll, kqueue or event ports (Haiku, Hermit, ESP-IDF, NuttX, GNU/Hurd,
+//! QNX, AIX, Cygwin, Redox, ...), and forced on Linux with
+//! `--cfg nbio_force_poll` so that the whole test suite runs against it.
+//!
+//! # Trigger model
+//!
+//! Emulated edge triggering. poll(2) is level-triggered, so an interest that
+//! fired is disarmed and stays so until it is re-armed by:
+//!
+//! - an nbio I/O call on the source that returns `WouldBlock`:
+//!   `IoSourceState::do_io` re-arms the interest the call waits for (a read
+//!   re-arms readable and priority, a write writable, `try_io` both);
+//! - `Registry::reregister`, which is how a raw descriptor registered
+//!   through `SourceFd` is re-armed (nbio cannot see its I/O).
+//!
+//! A source with nothing armed stays watched for failure: the kernel
+//! reports `POLLHUP`, `POLLERR` and `POLLNVAL` without being asked, and
+//! such an event is delivered once. It then disarms everything, so that a
+//! hung-up descriptor cannot make `poll` spin; reading it to the end (0)
+//! does not re-arm it.
+//!
+//! # Registration while polling
+//!
+//! The registrations live in a table behind a mutex that `select` does not
+//! hold while it waits. Registering, re-arming or waking from another
+//! thread updates the table and, if a `poll` is waiting, writes to the
+//! selector's wake-up descriptor (an eventfd, or a pipe); the waiting call
+//! returns, picks up the new table and waits again with what is left of its
+//! timeout.
+//!
+//! # Complexity
+//!
+//! poll(2) itself costs O(n) in the kernel for n registered descriptors.
+//! Around it, `select` copies the table only when another thread changed
+//! it since the last call (O(n), far below the system call's own cost);
+//! the changes it makes itself (disarming what fired) are applied to both
+//! copies in O(1) each. Finding the ready descriptors scans the array until
+//! every ready one is found. Registering, re-arming and deregistering are
+//! O(1) (a hash map from descriptor to slot; freed slots are reused).
+//!
+//! # Close and error mapping
+//!
+//! | `Event` query      | true when poll(2) reported                          |
+//! |--------------------|-----------------------------------------------------|
+//! | `is_readable`      | `POLLIN` or `POLLPRI`                               |
+//! | `is_writable`      | `POLLOUT`                                           |
+//! | `is_error`         | `POLLERR` or `POLLNVAL`                             |
+//! | `is_read_closed`   | `POLLHUP`, or `POLLIN` with `POLLRDHUP` (Linux)     |
+//! | `is_write_closed`  | `POLLHUP`, `POLLERR` or `POLLNVAL`                  |
+//! | `is_priority`      | `POLLPRI`                                           |
+//! | `is_aio`, `is_lio` | never                                               |
+//!
+//! # Timeouts
+//!
+//! Milliseconds, rounded up; timeouts beyond `i32::MAX` milliseconds are
+//! clamped (the wait may end early).
+//!
+//! # Man pages
+//!
+//! poll(2), fcntl(2) (`F_GETFD` to reject closed descriptors at
+//! registration, as epoll does).
+//!
+//! libc is used for `poll` itself: rustix's `PollFd` cannot hold the
+//! negative descriptor with which a disarmed slot is skipped.
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use std::{fmt, io};
+
+use crate::flag_names::FlagNames;
+use crate::sys::timeout::millis_rounded_up;
+use crate::sys::{RawSource, WakeFd};
+use crate::{Interest, Token};
+
+/// poll(2)'s flags, as `pollfd.events` holds them.
+type Flags = libc::c_short;
+
+#[cfg(linux_like)]
+const RDHUP: Flags = libc::POLLRDHUP;
+#[cfg(not(linux_like))]
+const RDHUP: Flags = 0;
+
+/// Flags the kernel reports without being asked; they disarm everything.
+const FAILURE: Flags = libc::POLLHUP | libc::POLLERR | libc::POLLNVAL;
+
+/// One readiness report.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Event {
+    token: Token,
+    flags: Flags,
+}
+
+pub(crate) type Events = Vec<Event>;
+
+/// A poll(2) selector. Clones made by `try_clone` share the registrations.
+pub(crate) struct Selector {
+    shared: Arc<Shared>,
+    /// The `pollfd` array `select` hands to the kernel: the wake-up
+    /// descriptor first, then one entry per table slot.
+    snapshot: Mutex<Snapshot>,
+}
+
+struct Shared {
+    id: usize,
+    wake_fd: WakeFd,
+    table: Mutex<Table>,
+}
+
+/// The registrations: `slots[i]` is described to the kernel by
+/// `pollfds[i]`, whose descriptor is negative while nothing is armed.
+#[derive(Default)]
+struct Table {
+    slots: Vec<Slot>,
+    pollfds: Vec<libc::pollfd>,
+    free: Vec<usize>,
+    by_fd: HashMap<RawFd, usize>,
+    /// Bumped by every change, so that `select` knows when to copy.
+    version: u64,
+    /// True while a `select` waits in poll(2) (and must be woken for a
+    /// change to take effect).
+    polling: bool,
+    /// Tokens of `Waker`s that woke since the last `select` took them.
+    wakes: Vec<Token>,
+    next_generation: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    fd: RawFd,
+    token: Token,
+    interests: Flags,
+    /// Distinguishes successive registrations that reuse a slot.
+    generation: u64,
+}
+
+struct Snapshot {
+    version: Option<u64>,
+    pollfds: Vec<libc::pollfd>,
+    generations: Vec<u64>,
+}
+
+/// Where a registration lives, for `IoSourceState` to re-arm it.
+#[derive(Clone, Copy)]
+struct Handle {
+    slot: usize,
+    generation: u64,
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Selector")
+            .field("id", &self.shared.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Waker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waker")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        let shared = Shared {
+            id: crate::sys::next_selector_id(),
+            wake_fd: WakeFd::new()?,
+            table: Mutex::new(Table::default()),
+        };
+        Ok(Selector::with_shared(Arc::new(shared)))
+    }
+
+    fn with_shared(shared: Arc<Shared>) -> Selector {
+        let snapshot = Snapshot {
+            version: None,
+            pollfds: Vec::new(),
+            generations: Vec::new(),
+        };
+        Selector {
+            shared,
+            snapshot: Mutex::new(snapshot),
+        }
+    }
+
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        Ok(Selector::with_shared(Arc::clone(&self.shared)))
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.shared.id
+    }
+
+    pub(crate) fn register(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.shared.add(fd, token, interests).map(drop)
+    }
+
+    pub(crate) fn reregister(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.shared.change(fd, |table, index| {
+            let slot = &mut table.slots[index];
+            slot.token = token;
+            slot.interests = interest_flags(interests);
+            table.arm(index);
+        })
+    }
+
+    pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
+        self.shared.change(fd, |table, index| table.remove(index))
+    }
+
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.clear();
+        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let mut snapshot = lock(&self.snapshot);
+        loop {
+            let wait = self.prepare(&mut snapshot, deadline);
+            let result = poll(&mut snapshot.pollfds, wait);
+            let mut table = self.shared.lock();
+            table.polling = false;
+            let ready = result?;
+            if snapshot.pollfds[0].revents != 0 {
+                self.shared.wake_fd.drain()?;
+            }
+            let found = if events.capacity() == 0 {
+                !table.wakes.is_empty() || table.has_armed_readiness(&snapshot, ready)
+            } else {
+                table.collect(&mut snapshot, ready, events);
+                !events.is_empty()
+            };
+            let timed_out = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+            // Nothing but a change from another thread woke us: wait again.
+            if found || ready == 0 || timed_out || wait == Some(Duration::ZERO) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Brings the snapshot up to date and marks the table as being polled;
+    /// returns how long to wait.
+    fn prepare(&self, snapshot: &mut Snapshot, deadline: Option<Instant>) -> Option<Duration> {
+        let mut table = self.shared.lock();
+        table.polling = true;
+        if snapshot.version != Some(table.version) {
+            snapshot.copy_from(&table, self.shared.wake_fd.as_fd().as_raw_fd());
+        }
+        if !table.wakes.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        // A timeout too large for an `Instant` waits like no timeout.
+        deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        lock(&self.table)
+    }
+
+    /// Adds a registration; returns where it lives.
+    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
+        // Reject a closed descriptor now, as epoll would, rather than
+        // reporting POLLNVAL later.
+        rustix::io::fcntl_getfd(fd)?;
+        let raw = fd.as_raw_fd();
+        let mut table = self.lock();
+        if table.by_fd.contains_key(&raw) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the descriptor is already registered",
+            ));
+        }
+        let handle = table.insert(Slot {
+            fd: raw,
+            token,
+            interests: interest_flags(interests),
+            generation: 0,
+        });
+        self.changed(table);
+        Ok(handle)
+    }
+
+    /// Applies `change` to the registration of `fd`.
+    fn change(&self, fd: RawSource<'_>, change: impl FnOnce(&mut Table, usize)) -> io::Result<()> {
+        let mut table = self.lock();
+        let Some(&index) = table.by_fd.get(&fd.as_raw_fd()) else {
+            drop(table);
+            // As epoll: EBADF for a closed descriptor, else NotFound.
+            rustix::io::fcntl_getfd(fd)?;
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the descriptor is not registered",
+            ));
+        };
+        change(&mut table, index);
+        self.changed(table);
+        Ok(())
+    }
+
+    /// Re-arms the interests among `flags` that a registration, if it
+    /// still exists, has.
+    fn rearm(&self, handle: Handle, flags: Flags) {
+        let mut table = self.lock();
+        let current = table
+            .slots
+            .get(handle.slot)
+            .is_some_and(|slot| slot.generation == handle.generation);
+        if current && table.arm_some(handle.slot, flags) {
+            self.changed(table);
+        }
+    }
+
+    /// Records a change of the table and wakes a waiting `select`.
+    fn changed(&self, mut table: MutexGuard<'_, Table>) {
+        table.version += 1;
+        let polling = table.polling;
+        drop(table);
+        if polling {
+            self.notify();
+        }
+    }
+
+    fn notify(&self) {
+        if let Err(error) = self.wake_fd.wake() {
+            warn!("failed to wake the poll(2) selector: {}", error);
+        }
+    }
+}
+
+impl Table {
+    fn insert(&mut self, mut slot: Slot) -> Handle {
+        slot.generation = self.next_generation;
+        self.next_generation += 1;
+        let disabled = libc::pollfd {
+            fd: -1,
+            events: 0,
+            revents: 0,
+        };
+        let index = match self.free.pop() {
+            Some(index) => {
+                self.slots[index] = slot;
+                index
+            }
+            None => {
+                self.slots.push(slot);
+                self.pollfds.push(disabled);
+                self.slots.len() - 1
+            }
+        };
+        self.by_fd.insert(slot.fd, index);
+        self.arm(index);
+        Handle {
+            slot: index,
+            generation: slot.generation,
+        }
+    }
+
+    fn remove(&mut self, index: usize) {
+        let slot = &mut self.slots[index];
+        self.by_fd.remove(&slot.fd);
+        slot.fd = -1;
+        self.pollfds[index] = libc::pollfd {
+            fd: -1,
+            events: 0,
+            revents: 0,
+        };
+        self.free.push(index);
+    }
+
+    /// Arms every interest of a registration (and watches it for failure).
+    fn arm(&mut self, index: usize) {
+        let slot = &self.slots[index];
+        self.pollfds[index] = libc::pollfd {
+            fd: slot.fd,
+            events: slot.interests,
+            revents: 0,
+        };
+    }
+
+    /// Arms the interests among `flags` that the registration has; returns
+    /// false if they already were.
+    fn arm_some(&mut self, index: usize, flags: Flags) -> bool {
+        let slot = self.slots[index];
+        let pollfd = &mut self.pollfds[index];
+        let wanted = pollfd.events | (flags & slot.interests);
+        if pollfd.fd == slot.fd && pollfd.events == wanted {
+            return false;
+        }
+        *pollfd = libc::pollfd {
+            fd: slot.fd,
+            events: wanted,
+            revents: 0,
+        };
+        true
+    }
+
+    /// Returns true if a registration that is still armed reported
+    /// readiness (for an `Events` of capacity zero, which takes nothing).
+    fn has_armed_readiness(&self, snapshot: &Snapshot, ready: usize) -> bool {
+        snapshot
+            .ready_slots(ready)
+            .any(|(index, revents)| self.fired(snapshot, index, revents) != 0)
+    }
+
+    /// The flags of `revents` that the registration in slot `index`, if it
+    /// is still the one the snapshot polled, should report.
+    fn fired(&self, snapshot: &Snapshot, index: usize, revents: Flags) -> Flags {
+        match (self.slots.get(index), self.pollfds.get(index)) {
+            (Some(slot), Some(pollfd))
+                if slot.generation == snapshot.generations[index] && pollfd.fd >= 0 =>
+            {
+                revents & (pollfd.events | FAILURE)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Moves wakes and ready registrations into `events`, up to its
+    /// capacity, disarming what fired. Anything left over stays armed and
+    /// is reported by the next call.
+    fn collect(&mut self, snapshot: &mut Snapshot, ready: usize, events: &mut Events) {
+        let room = events.capacity() - events.len();
+        let wakes = self.wakes.len().min(room);
+        events.extend(self.wakes.drain(..wakes).map(|token| Event {
+            token,
+            flags: libc::POLLIN,
+        }));
+        let in_sync = snapshot.version == Some(self.version);
+        let mut changed = false;
+        for (index, revents) in snapshot.ready_slots(ready).collect::<Vec<_>>() {
+            if events.len() == events.capacity() {
+                break;
+            }
+            let flags = self.fired(snapshot, index, revents);
+            if flags == 0 {
+                continue;
+            }
+            events.push(Event {
+                token: self.slots[index].token,
+                flags,
+            });
+            self.disarm(index, flags);
+            if in_sync {
+                snapshot.pollfds[index + 1] = self.pollfds[index];
+            }
+            changed = true;
+        }
+        if changed {
+            self.version += 1;
+            if in_sync {
+                snapshot.version = Some(self.version);
+            }
+        }
+    }
+
+    /// Disarms the interests that fired. A registration with nothing
+    /// armed stays in the poll set with no events, where the kernel still
+    /// reports a failure (`POLLHUP`, `POLLERR`, `POLLNVAL`) once; after a
+    /// failure it leaves the set until re-armed, so it cannot spin.
+    fn disarm(&mut self, index: usize, fired: Flags) {
+        let pollfd = &mut self.pollfds[index];
+        pollfd.events &= !rearm_flags_of(fired);
+        if fired & FAILURE != 0 {
+            *pollfd = libc::pollfd {
+                fd: -1,
+                events: 0,
+                revents: 0,
+            };
+        }
+    }
+}
+
+impl Snapshot {
+    fn copy_from(&mut self, table: &Table, wake_fd: RawFd) {
+        self.pollfds.clear();
+        self.pollfds.push(libc::pollfd {
+            fd: wake_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        self.pollfds.extend_from_slice(&table.pollfds);
+        self.generations.clear();
+        self.generations
+            .extend(table.slots.iter().map(|slot| slot.generation));
+        self.version = Some(table.version);
+    }
+
+    /// The table slots (not the wake-up descriptor) that reported
+    /// something, with what they reported; stops once `ready` entries,
+    /// counting the wake-up descriptor, are found.
+    fn ready_slots(&self, ready: usize) -> impl Iterator<Item = (usize, Flags)> + '_ {
+        let ready = ready - usize::from(self.pollfds[0].revents != 0);
+        self.pollfds[1..]
+            .iter()
+            .enumerate()
+            .filter(|(_, pollfd)| pollfd.revents != 0)
+            .map(|(index, pollfd)| (index, pollfd.revents))
+            .take(ready)
+    }
+}
+
+/// Waits with poll(2); returns how many entries reported something.
+fn poll(pollfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<usize> {
+    let timeout = timeout.map_or(-1, |timeout| {
+        millis_rounded_up(timeout, i32::MAX as u32) as libc::c_int
+    });
+    // SAFETY: the pointer and length describe a live, exclusively borrowed
+    // array of `pollfd`s, which the kernel only writes `revents` of.
+    let ready = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) };
+    if ready < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ready as usize)
+}
+
+/// Locks a mutex, ignoring poisoning: no code panics while holding these
+/// locks, and the data stays consistent if one ever did.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The flags an interest is armed with, grouped by the readiness a
+/// `WouldBlock` re-arms: reading re-arms `POLLIN`, `POLLRDHUP` and
+/// `POLLPRI`; writing re-arms `POLLOUT`.
+fn rearm_flags(waits_for: Interest) -> Flags {
+    let mut flags = 0;
+    if waits_for.is_readable() {
+        flags |= libc::POLLIN | RDHUP | libc::POLLPRI;
+    }
+    if waits_for.is_writable() {
+        flags |= libc::POLLOUT;
+    }
+    flags
+}
+
+/// The flags to disarm for what fired: a readable report disarms the whole
+/// read side, as a read is what re-arms it.
+fn rearm_flags_of(fired: Flags) -> Flags {
+    let read_side = libc::POLLIN | RDHUP | libc::POLLPRI;
+    let mut flags = fired & libc::POLLOUT;
+    if fired & read_side != 0 {
+        flags |= read_side;
+    }
+    flags
+}
+
+fn interest_flags(interests: Interest) -> Flags {
+    let mut flags = 0;
+    if interests.is_readable() {
+        flags |= libc::POLLIN | RDHUP;
+    }
+    if interests.is_writable() {
+        flags |= libc::POLLOUT;
+    }
+    if interests.is_priority() {
+        flags |= libc::POLLPRI;
+    }
+    flags
+}
+
+/// Per-source state: where the registration lives, to re-arm it when an
+/// I/O call returns `WouldBlock`.
+#[derive(Default)]
+pub(crate) struct IoSourceState {
+    registration: Option<(Arc<Shared>, Handle)>,
+}
+
+impl IoSourceState {
+    pub(crate) fn new() -> IoSourceState {
+        IoSourceState::default()
+    }
+
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, waits_for: Interest) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        let result = f(io);
+        if let (Err(error), Some((shared, handle))) = (&result, &self.registration) {
+            if error.kind() == io::ErrorKind::WouldBlock {
+                shared.rearm(*handle, rearm_flags(waits_for));
+            }
+        }
+        result
+    }
+
+    pub(crate) fn register(
+        &mut self,
+        selector: &Selector,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        let handle = selector.shared.add(fd, token, interests)?;
+        self.registration = Some((Arc::clone(&selector.shared), handle));
+        Ok(())
+    }
+
+    pub(crate) fn reregister(
+        &mut self,
+        selector: &Selector,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        selector.reregister(fd, token, interests)
+    }
+
+    pub(crate) fn deregister(&mut self, selector: &Selector, fd: RawSource<'_>) -> io::Result<()> {
+        selector.deregister(fd)?;
+        self.registration = None;
+        Ok(())
+    }
+}
+
+/// A `Waker` of the poll(2) selector: it queues its token in the table and,
+/// if a `select` is waiting, wakes it through the wake-up descriptor. A
+/// token already queued is not queued twice, so wakes coalesce.
+pub(crate) struct Waker {
+    shared: Arc<Shared>,
+    token: Token,
+}
+
+impl Waker {
+    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+        Ok(Waker {
+            shared: Arc::clone(&selector.shared),
+            token,
+        })
+    }
+
+    /// Takes back a wake not yet returned, as closing a waker's descriptor
+    /// does on the other backends.
+    fn forget_pending(&self) {
+        self.shared
+            .lock()
+            .wakes
+            .retain(|&token| token != self.token);
+    }
+
+    pub(crate) fn wake(&self) -> io::Result<()> {
+        let mut table = self.shared.lock();
+        if !table.wakes.contains(&self.token) {
+            table.wakes.push(self.token);
+        }
+        let polling = table.polling;
+        drop(table);
+        if polling {
+            self.shared.wake_fd.wake()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        self.forget_pending();
+    }
+}
+
+pub(crate) mod event {
+    use super::*;
+
+    static NAMES: [(u64, &str); 7] = [
+        (libc::POLLIN as u64, "POLLIN"),
+        (libc::POLLPRI as u64, "POLLPRI"),
+        (libc::POLLOUT as u64, "POLLOUT"),
+        (libc::POLLERR as u64, "POLLERR"),
+        (libc::POLLHUP as u64, "POLLHUP"),
+        (libc::POLLNVAL as u64, "POLLNVAL"),
+        (RDHUP as u64, "POLLRDHUP"),
+    ];
+
+    fn has(event: &Event, flags: Flags) -> bool {
+        event.flags & flags != 0
+    }
+
+    pub(crate) fn token(event: &Event) -> Token {
+        event.token
+    }
+
+    pub(crate) fn is_readable(event: &Event) -> bool {
+        has(event, libc::POLLIN | libc::POLLPRI)
+    }
+
+    pub(crate) fn is_writable(event: &Event) -> bool {
+        has(event, libc::POLLOUT)
+    }
+
+    pub(crate) fn is_error(event: &Event) -> bool {
+        has(event, libc::POLLERR | libc::POLLNVAL)
+    }
+
+    pub(crate) fn is_read_closed(event: &Event) -> bool {
+        has(event, libc::POLLHUP) || (has(event, libc::POLLIN) && has(event, RDHUP))
+    }
+
+    pub(crate) fn is_write_closed(event: &Event) -> bool {
+        has(event, FAILURE)
+    }
+
+    pub(crate) fn is_priority(event: &Event) -> bool {
+        has(event, libc::POLLPRI)
+    }
+
+    pub(crate) fn is_aio(_: &Event) -> bool {
+        false
+    }
+
+    pub(crate) fn is_lio(_: &Event) -> bool {
+        false
+    }
+
+    pub(crate) fn os_flags(event: &Event) -> FlagNames {
+        FlagNames::new(u64::from(event.flags as u16), &NAMES)
+    }
+}
