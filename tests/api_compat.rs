@@ -114,6 +114,7 @@ macro_rules! pin_core_api {
         const LIO: bool = BOTH.is_lio();
         const PRIORITY: bool = BOTH.is_priority();
         let _ = (READABLE, WRITABLE, AIO, LIO, PRIORITY);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         let _: Interest = Interest::PRIORITY;
         let _: fn(Interest, Interest) -> Interest = Interest::add;
         let _: fn(Interest, Interest) -> Option<Interest> = Interest::remove;

@@ -2,16 +2,14 @@
 //! reported exactly once per readiness change, and no other.
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use nbio::unix::SourceFd;
 use nbio::{Events, Interest, Poll, Token};
 
 mod util;
-use util::{
-    allow_descriptors, drain_eventfd, eventfd, expect_no_events, rearm, signal_eventfd, DEADLINE,
-};
+use util::{allow_descriptors, expect_no_events, rearm, Signal, DEADLINE};
 
 const SOURCES: usize = 10_000;
 
@@ -27,7 +25,7 @@ impl XorShift {
     }
 }
 
-fn run_rounds(poll: &mut Poll, fds: &[OwnedFd], ready_per_round: usize, capacity: usize) {
+fn run_rounds(poll: &mut Poll, fds: &[Signal], ready_per_round: usize, capacity: usize) {
     let mut events = Events::with_capacity(capacity);
     let mut random = XorShift(0x9e37_79b9_7f4a_7c15 ^ ready_per_round as u64);
     for round in 0..20 {
@@ -39,7 +37,7 @@ fn run_rounds(poll: &mut Poll, fds: &[OwnedFd], ready_per_round: usize, capacity
             }
         }
         for &index in &ready {
-            signal_eventfd(&fds[index]);
+            fds[index].raise();
         }
 
         let mut seen: HashMap<usize, usize> = HashMap::new();
@@ -73,7 +71,7 @@ fn run_rounds(poll: &mut Poll, fds: &[OwnedFd], ready_per_round: usize, capacity
         );
 
         for &index in &ready {
-            drain_eventfd(&fds[index]);
+            fds[index].clear();
             rearm(poll, &fds[index], Token(index), Interest::READABLE);
         }
     }
@@ -83,7 +81,7 @@ fn run_rounds(poll: &mut Poll, fds: &[OwnedFd], ready_per_round: usize, capacity
 fn ten_thousand_sources() {
     allow_descriptors(SOURCES as u64 + 256);
     let mut poll = Poll::new().unwrap();
-    let fds: Vec<OwnedFd> = (0..SOURCES).map(|_| eventfd()).collect();
+    let fds: Vec<Signal> = (0..SOURCES).map(|_| Signal::new()).collect();
     for (index, fd) in fds.iter().enumerate() {
         let raw = fd.as_raw_fd();
         poll.registry()
@@ -103,6 +101,6 @@ fn ten_thousand_sources() {
             .deregister(&mut SourceFd(&fd.as_raw_fd()))
             .unwrap();
     }
-    signal_eventfd(&fds[0]);
+    fds[0].raise();
     expect_no_events(&mut poll, &mut events);
 }

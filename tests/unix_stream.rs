@@ -1,7 +1,6 @@
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
-use std::os::unix::net::SocketAddr;
 
 use nbio::net::{UnixListener, UnixStream};
 use nbio::{Events, Interest, Poll, Token};
@@ -75,7 +74,7 @@ fn connect_to_an_abstract_name() {
     use std::os::linux::net::SocketAddrExt;
 
     let name = format!("nbio-test-{}-abstract", std::process::id());
-    let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
     let mut listener = UnixListener::bind_addr(&addr).unwrap();

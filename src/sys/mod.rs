@@ -57,6 +57,9 @@ pub(crate) mod net;
 #[cfg(nbio_selector = "epoll")]
 #[path = "unix/selector/epoll.rs"]
 mod selector;
+#[cfg(nbio_selector = "kqueue")]
+#[path = "unix/selector/kqueue.rs"]
+mod selector;
 #[cfg(nbio_selector = "poll")]
 #[path = "unix/selector/poll.rs"]
 mod selector;
@@ -88,6 +91,9 @@ pub(crate) use self::wake_fd::WakeFd;
 
 #[cfg(nbio_waker = "fd")]
 #[path = "unix/waker/fd.rs"]
+mod waker;
+#[cfg(nbio_waker = "kqueue")]
+#[path = "unix/waker/kqueue.rs"]
 mod waker;
 #[cfg(nbio_waker = "poll")]
 use self::selector as waker;

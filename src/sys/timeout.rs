@@ -1,5 +1,9 @@
 //! Timeout arithmetic shared by every backend.
 
+// Each backend uses the conversions its OS needs: milliseconds (epoll,
+// poll(2)) or a `timespec` (kqueue, event ports, zero-capacity waits).
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 const NANOS_PER_MILLI: u32 = 1_000_000;
@@ -24,7 +28,6 @@ pub(crate) fn millis_rounded_up(timeout: Duration, max: u32) -> u32 {
 /// Converts a timeout to the kernel's `timespec`, saturating instead of
 /// overflowing for durations beyond `i64::MAX` seconds.
 #[cfg(unix)]
-#[cfg_attr(nbio_selector = "poll", allow(dead_code))] // poll(2) takes milliseconds.
 pub(crate) fn timespec(timeout: Duration) -> rustix::event::Timespec {
     rustix::event::Timespec {
         tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),

@@ -136,24 +136,43 @@ where
         .expect("the operation did not finish before the deadline")
 }
 
-/// A non-blocking eventfd: one descriptor that is readable while its
-/// counter is non-zero.
-pub fn eventfd() -> OwnedFd {
-    use rustix::event::EventfdFlags;
-    rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).expect("eventfd")
+/// A source of one descriptor that a test can make readable at will: a
+/// UDP socket that sends itself a datagram. (An eventfd would do on Linux;
+/// this works on every Unix, so the tests compile everywhere.)
+pub struct Signal {
+    socket: std::net::UdpSocket,
+    addr: std::net::SocketAddr,
 }
 
-/// Makes an eventfd readable (a new readiness edge).
-pub fn signal_eventfd(fd: &OwnedFd) {
-    rustix::io::write(fd, &1u64.to_ne_bytes()).expect("write to eventfd");
+impl Signal {
+    pub fn new() -> Signal {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+        socket.set_nonblocking(true).unwrap();
+        let addr = socket.local_addr().unwrap();
+        Signal { socket, addr }
+    }
+
+    /// Makes the socket readable (a new readiness edge).
+    pub fn raise(&self) {
+        self.socket.send_to(b"!", self.addr).expect("send to self");
+    }
+
+    /// Empties the socket; afterwards it is not readable.
+    pub fn clear(&self) {
+        let mut buf = [0; 8];
+        loop {
+            match self.socket.recv(&mut buf) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => panic!("recv: {e}"),
+            }
+        }
+    }
 }
 
-/// Empties an eventfd; afterwards it is not readable.
-pub fn drain_eventfd(fd: &OwnedFd) {
-    let mut buf = [0u8; 8];
-    match rustix::io::read(fd, &mut buf) {
-        Ok(_) | Err(rustix::io::Errno::AGAIN) => {}
-        Err(error) => panic!("read from eventfd: {error}"),
+impl AsRawFd for Signal {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
     }
 }
 
@@ -170,8 +189,12 @@ pub fn rearm(poll: &Poll, fd: &impl AsRawFd, token: Token, interests: Interest) 
 
 /// A non-blocking, close-on-exec pipe: (reader, writer).
 pub fn pipe() -> (OwnedFd, OwnedFd) {
-    use rustix::pipe::PipeFlags;
-    rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).expect("pipe")
+    let (reader, writer) = rustix::pipe::pipe().expect("pipe");
+    for fd in [&reader, &writer] {
+        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC).unwrap();
+        rustix::io::ioctl_fionbio(fd, true).unwrap();
+    }
+    (reader, writer)
 }
 
 /// The descriptors this process has open.

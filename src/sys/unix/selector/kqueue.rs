@@ -1,0 +1,406 @@
+//! The kqueue selector: macOS, iOS, tvOS, watchOS, visionOS, FreeBSD,
+//! NetBSD, OpenBSD and DragonFly.
+//!
+//! # Trigger model
+//!
+//! Native edge triggering: every filter is added with `EV_CLEAR`, which
+//! resets its state once the kernel reports it. A source registered for
+//! both readable and writable readiness has two filters, `EVFILT_READ`
+//! and `EVFILT_WRITE`, and its readiness arrives as separate events with
+//! the same token. `IoSourceState` is stateless here.
+//!
+//! Changes are submitted in one `kevent` call with `EV_RECEIPT`, so that
+//! each reports its own result instead of the first failure hiding the
+//! rest. Two results are not failures: `ENOENT` when deleting a filter that
+//! was never added (`reregister` drops an interest that was not there),
+//! and `EPIPE`, which macOS reports when adding `EVFILT_WRITE` for a pipe
+//! whose reader has closed (the filter is added anyway, and fires).
+//!
+//! `Interest::AIO` and `Interest::LIO` add no filter: POSIX AIO requests
+//! name the kqueue in their `sigevent` (`SIGEV_KEVENT`), and their
+//! completions arrive as `EVFILT_AIO` / `EVFILT_LIO` events.
+//!
+//! # Close and error mapping
+//!
+//! | `Event` query      | true when kevent reported                            |
+//! |--------------------|------------------------------------------------------|
+//! | `is_readable`      | `EVFILT_READ`, or `EVFILT_USER` (a `Waker`)          |
+//! | `is_writable`      | `EVFILT_WRITE`                                       |
+//! | `is_error`         | `EV_ERROR`, or `EV_EOF` with a socket error in `fflags` |
+//! | `is_read_closed`   | `EVFILT_READ` with `EV_EOF`                          |
+//! | `is_write_closed`  | `EVFILT_WRITE` with `EV_EOF`                         |
+//! | `is_priority`      | never                                                |
+//! | `is_aio`           | `EVFILT_AIO` (Apple, FreeBSD, DragonFly)             |
+//! | `is_lio`           | `EVFILT_LIO` (FreeBSD)                               |
+//!
+//! # Portability notes
+//!
+//! Registering a raw descriptor twice, or re-registering one that was never
+//! registered, cannot be detected: `EV_ADD` adds or updates. nbio's own
+//! types catch both (`AlreadyExists`, `NotFound`) above this layer, and a
+//! `deregister` that finds no filter at all reports `NotFound`.
+//!
+//! # Timeouts
+//!
+//! A `timespec` with nanosecond precision, clamped to 10^8 seconds (about
+//! three years), which every kqueue accepts; a longer wait may end early.
+//!
+//! # Man pages
+//!
+//! kqueue(2), kevent(2) (`EV_CLEAR`, `EV_RECEIPT`, `EVFILT_USER`),
+//! poll(2) for the zero-capacity wait.
+//!
+//! libc is used for `kevent` itself: rustix's `kqueue::Event` does not
+//! expose `fflags`, where a socket's error comes with `EV_EOF`.
+
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
+use std::{fmt, io, ptr};
+
+use rustix::event::{PollFd, PollFlags};
+
+use crate::flag_names::FlagNames;
+use crate::sys::timeout::timespec;
+use crate::sys::RawSource;
+use crate::{Interest, Token};
+
+pub(crate) use crate::sys::stateless_io_source::IoSourceState;
+
+/// The longest wait handed to the kernel, in seconds.
+const MAX_TIMEOUT_SECS: u64 = 100_000_000;
+
+/// Adds (or updates) a filter, edge-triggered, with a receipt.
+pub(crate) const ADD: u64 = (libc::EV_ADD | libc::EV_CLEAR | libc::EV_RECEIPT) as u64;
+/// Deletes a filter, with a receipt.
+pub(crate) const DELETE: u64 = (libc::EV_DELETE | libc::EV_RECEIPT) as u64;
+
+/// The kernel's `struct kevent`.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct Event(libc::kevent);
+
+// SAFETY: `kevent` is neither `Send` nor `Sync` only because `udata` is a
+// pointer. nbio only ever stores a token, a plain integer, there, so
+// sharing or moving events between threads shares nothing else.
+unsafe impl Send for Event {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Event {}
+
+pub(crate) type Events = Vec<Event>;
+
+/// A kqueue.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    id: usize,
+    kq: OwnedFd,
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        let kq = rustix::event::kqueue::kqueue()?;
+        // Not atomic: rustix has no `kqueue1`; kqueues are not inherited
+        // across fork(2) anyway.
+        rustix::io::fcntl_setfd(&kq, rustix::io::FdFlags::CLOEXEC)?;
+        Ok(Selector {
+            id: crate::sys::next_selector_id(),
+            kq,
+        })
+    }
+
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        let kq = rustix::io::fcntl_dupfd_cloexec(&self.kq, 0)?;
+        Ok(Selector { id: self.id, kq })
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.clear();
+        let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
+        if events.capacity() == 0 {
+            return wait_until_ready(self.kq.as_fd(), timeout);
+        }
+        let ts = timeout.map(kernel_timespec);
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(ptr::null(), |ts| ts as *const libc::timespec);
+        let capacity = events.capacity().min(libc::c_int::MAX as usize);
+        // SAFETY: no changes are passed; the event list is the Vec's
+        // allocation, which the kernel fills with at most `capacity`
+        // `kevent`s (`Event` is `repr(transparent)` over `kevent`); `ts`
+        // outlives the call.
+        let n = unsafe {
+            libc::kevent(
+                self.kq.as_raw_fd(),
+                ptr::null(),
+                0,
+                events.as_mut_ptr().cast::<libc::kevent>(),
+                capacity as _,
+                ts_ptr,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel initialised the first `n` entries, `n <= capacity`.
+        unsafe { events.set_len(n as usize) };
+        Ok(())
+    }
+
+    pub(crate) fn register(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        let flags = ADD;
+        let ident = fd.as_raw_fd() as usize;
+        let mut changes = Vec::with_capacity(2);
+        if interests.is_readable() {
+            changes.push(change(ident, libc::EVFILT_READ as i64, flags, 0, token));
+        }
+        if interests.is_writable() {
+            changes.push(change(ident, libc::EVFILT_WRITE as i64, flags, 0, token));
+        }
+        apply(self.kq.as_fd(), &mut changes).map(drop)
+    }
+
+    pub(crate) fn reregister(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        let pick = |wanted: bool| if wanted { ADD } else { DELETE };
+        let ident = fd.as_raw_fd() as usize;
+        let mut changes = [
+            change(
+                ident,
+                libc::EVFILT_READ as i64,
+                pick(interests.is_readable()),
+                0,
+                token,
+            ),
+            change(
+                ident,
+                libc::EVFILT_WRITE as i64,
+                pick(interests.is_writable()),
+                0,
+                token,
+            ),
+        ];
+        apply(self.kq.as_fd(), &mut changes).map(drop)
+    }
+
+    pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
+        let ident = fd.as_raw_fd() as usize;
+        let mut changes = [
+            change(ident, libc::EVFILT_READ as i64, DELETE, 0, Token(0)),
+            change(ident, libc::EVFILT_WRITE as i64, DELETE, 0, Token(0)),
+        ];
+        match apply(self.kq.as_fd(), &mut changes)? {
+            0 => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the descriptor is not registered",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl AsFd for Selector {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.kq.as_fd()
+    }
+}
+
+impl AsRawFd for Selector {
+    fn as_raw_fd(&self) -> RawFd {
+        self.kq.as_raw_fd()
+    }
+}
+
+/// A change for `kevent`, carrying `token` in `udata`. The filter and
+/// flags are widened here and narrowed back to this OS's field types.
+pub(crate) fn change(
+    ident: usize,
+    filter: i64,
+    flags: u64,
+    fflags: u32,
+    token: Token,
+) -> libc::kevent {
+    // SAFETY: `kevent` is plain data for which all zeroes is valid (null
+    // `udata`, zero counts).
+    let mut event: libc::kevent = unsafe { MaybeUninit::zeroed().assume_init() };
+    event.ident = ident as _;
+    event.filter = filter as _;
+    event.flags = flags as _;
+    event.fflags = fflags as _;
+    event.udata = token.0 as _;
+    event
+}
+
+/// Submits `changes` (all with `EV_RECEIPT`) to `kq` and checks each
+/// result. Returns how many took effect, not counting deletions of filters
+/// that did not exist.
+pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &mut [libc::kevent]) -> io::Result<usize> {
+    loop {
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `changes` is both the change list and the receipt list:
+        // with EV_RECEIPT the kernel writes one result per change into the
+        // event list, which has room for all of them; a zero timeout keeps
+        // the call from waiting.
+        let n = unsafe {
+            libc::kevent(
+                kq.as_raw_fd(),
+                changes.as_ptr(),
+                changes.len() as _,
+                changes.as_mut_ptr(),
+                changes.len() as _,
+                &zero,
+            )
+        };
+        if n >= 0 {
+            return check_receipts(&changes[..n as usize]);
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// Checks `EV_RECEIPT` results; see the module docs for the two that are
+/// ignored.
+fn check_receipts(receipts: &[libc::kevent]) -> io::Result<usize> {
+    let mut applied = 0;
+    for receipt in receipts {
+        let errno = if receipt.flags & libc::EV_ERROR != 0 {
+            receipt.data as i32
+        } else {
+            0
+        };
+        match errno {
+            0 => applied += 1,
+            libc::ENOENT if receipt.flags & libc::EV_DELETE != 0 => {}
+            libc::EPIPE => applied += 1,
+            errno => return Err(io::Error::from_raw_os_error(errno)),
+        }
+    }
+    Ok(applied)
+}
+
+fn kernel_timespec(timeout: Duration) -> libc::timespec {
+    let ts = timespec(timeout);
+    libc::timespec {
+        tv_sec: ts.tv_sec as _,
+        tv_nsec: ts.tv_nsec as _,
+    }
+}
+
+/// Waits until the kqueue has events, without taking them: a kqueue
+/// descriptor is readable while events are pending. For an `Events` of
+/// capacity zero.
+fn wait_until_ready(kq: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<()> {
+    let mut fds = [PollFd::from_borrowed_fd(kq, PollFlags::IN)];
+    let timeout = timeout.map(timespec);
+    rustix::event::poll(&mut fds, timeout.as_ref())?;
+    Ok(())
+}
+
+pub(crate) mod event {
+    use super::*;
+
+    static FLAG_NAMES: [(u64, &str); 4] = [
+        (libc::EV_EOF as u64, "EV_EOF"),
+        (libc::EV_ERROR as u64, "EV_ERROR"),
+        (libc::EV_CLEAR as u64, "EV_CLEAR"),
+        (libc::EV_ADD as u64, "EV_ADD"),
+    ];
+
+    /// The filter, flags and filter flags of an event, by name.
+    pub(crate) struct Details<'a>(&'a libc::kevent);
+
+    impl fmt::Debug for Details<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let filter = match self.0.filter {
+                libc::EVFILT_READ => "EVFILT_READ",
+                libc::EVFILT_WRITE => "EVFILT_WRITE",
+                libc::EVFILT_USER => "EVFILT_USER",
+                libc::EVFILT_AIO => "EVFILT_AIO",
+                _ => "other filter",
+            };
+            f.debug_struct("kevent")
+                .field("filter", &format_args!("{filter}"))
+                .field("flags", &FlagNames::new(self.0.flags as u64, &FLAG_NAMES))
+                .field("fflags", &format_args!("{:#x}", self.0.fflags))
+                .field("data", &{ self.0.data })
+                .finish()
+        }
+    }
+
+    fn has_flag(event: &Event, flag: u64) -> bool {
+        event.0.flags as u64 & flag != 0
+    }
+
+    pub(crate) fn token(event: &Event) -> Token {
+        Token(event.0.udata as usize)
+    }
+
+    pub(crate) fn is_readable(event: &Event) -> bool {
+        event.0.filter == libc::EVFILT_READ || event.0.filter == libc::EVFILT_USER
+    }
+
+    pub(crate) fn is_writable(event: &Event) -> bool {
+        event.0.filter == libc::EVFILT_WRITE
+    }
+
+    pub(crate) fn is_error(event: &Event) -> bool {
+        has_flag(event, libc::EV_ERROR as u64)
+            || (has_flag(event, libc::EV_EOF as u64) && event.0.fflags != 0)
+    }
+
+    pub(crate) fn is_read_closed(event: &Event) -> bool {
+        event.0.filter == libc::EVFILT_READ && has_flag(event, libc::EV_EOF as u64)
+    }
+
+    pub(crate) fn is_write_closed(event: &Event) -> bool {
+        event.0.filter == libc::EVFILT_WRITE && has_flag(event, libc::EV_EOF as u64)
+    }
+
+    pub(crate) fn is_priority(_: &Event) -> bool {
+        false
+    }
+
+    pub(crate) fn is_aio(event: &Event) -> bool {
+        #[cfg(any(apple, freebsdlike))]
+        let aio = event.0.filter == libc::EVFILT_AIO;
+        #[cfg(not(any(apple, freebsdlike)))]
+        let aio = {
+            let _ = event;
+            false
+        };
+        aio
+    }
+
+    pub(crate) fn is_lio(event: &Event) -> bool {
+        #[cfg(target_os = "freebsd")]
+        let lio = event.0.filter == libc::EVFILT_LIO;
+        #[cfg(not(target_os = "freebsd"))]
+        let lio = {
+            let _ = event;
+            false
+        };
+        lio
+    }
+
+    pub(crate) fn os_flags(event: &Event) -> Details<'_> {
+        Details(&event.0)
+    }
+}
