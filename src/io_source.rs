@@ -101,8 +101,7 @@ impl<T> DerefMut for IoSource<T> {
     }
 }
 
-#[cfg(unix)]
-impl<T: std::os::fd::AsFd> event::Source for IoSource<T> {
+impl<T: sys::AsRawSource> event::Source for IoSource<T> {
     fn register(
         &mut self,
         registry: &Registry,
@@ -112,7 +111,7 @@ impl<T: std::os::fd::AsFd> event::Source for IoSource<T> {
         self.check_unregistered()?;
         let selector = registry.selector();
         self.state
-            .register(selector, self.inner.as_fd(), token, interests)?;
+            .register(selector, self.inner.as_raw_source(), token, interests)?;
         self.registered_with = Some(selector.id());
         Ok(())
     }
@@ -124,14 +123,18 @@ impl<T: std::os::fd::AsFd> event::Source for IoSource<T> {
         interests: Interest,
     ) -> io::Result<()> {
         self.check_registered_with(registry)?;
-        self.state
-            .reregister(registry.selector(), self.inner.as_fd(), token, interests)
+        self.state.reregister(
+            registry.selector(),
+            self.inner.as_raw_source(),
+            token,
+            interests,
+        )
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         self.check_registered_with(registry)?;
         self.state
-            .deregister(registry.selector(), self.inner.as_fd())?;
+            .deregister(registry.selector(), self.inner.as_raw_source())?;
         self.registered_with = None;
         Ok(())
     }

@@ -102,6 +102,17 @@ pub use crate::poll::{Poll, Registry};
 pub use crate::token::Token;
 pub use crate::waker::Waker;
 
+/// The thread-safety every backend must provide, checked when the crate is
+/// compiled for each target (tests only run on some).
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Poll>();
+    send_sync::<Registry>();
+    send_sync::<Events>();
+    send_sync::<event::Event>();
+    send_sync::<Waker>();
+};
+
 /// Unix-only extensions.
 #[cfg(all(unix, feature = "os-ext"))]
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]

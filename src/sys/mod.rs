@@ -54,11 +54,17 @@ pub(crate) use self::unix::net;
 #[path = "shell/net.rs"]
 pub(crate) mod net;
 
+#[cfg(any(nbio_selector = "poll", nbio_selector = "event_ports"))]
+#[path = "unix/selector/poll_events.rs"]
+mod poll_events;
 #[cfg(nbio_selector = "epoll")]
 #[path = "unix/selector/epoll.rs"]
 mod selector;
 #[cfg(nbio_selector = "kqueue")]
 #[path = "unix/selector/kqueue.rs"]
+mod selector;
+#[cfg(nbio_selector = "event_ports")]
+#[path = "unix/selector/event_ports.rs"]
 mod selector;
 #[cfg(nbio_selector = "poll")]
 #[path = "unix/selector/poll.rs"]
@@ -80,6 +86,26 @@ pub(crate) type RawSource<'a> = std::os::fd::BorrowedFd<'a>;
 #[cfg(not(unix))]
 pub(crate) type RawSource<'a> = std::marker::PhantomData<&'a ()>;
 
+/// The I/O types whose handle a selector can register.
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+pub(crate) trait AsRawSource {
+    fn as_raw_source(&self) -> RawSource<'_>;
+}
+
+#[cfg(unix)]
+impl<T: std::os::fd::AsFd> AsRawSource for T {
+    fn as_raw_source(&self) -> RawSource<'_> {
+        self.as_fd()
+    }
+}
+
+#[cfg(not(unix))]
+impl<T> AsRawSource for T {
+    fn as_raw_source(&self) -> RawSource<'_> {
+        std::marker::PhantomData
+    }
+}
+
 #[cfg(nbio_wake_fd = "eventfd")]
 #[path = "unix/waker/eventfd.rs"]
 mod wake_fd;
@@ -95,7 +121,7 @@ mod waker;
 #[cfg(nbio_waker = "kqueue")]
 #[path = "unix/waker/kqueue.rs"]
 mod waker;
-#[cfg(nbio_waker = "poll")]
+#[cfg(any(nbio_waker = "poll", nbio_waker = "port"))]
 use self::selector as waker;
 #[cfg(nbio_waker = "shell")]
 #[path = "shell/waker.rs"]

@@ -41,15 +41,7 @@
 //!
 //! # Close and error mapping
 //!
-//! | `Event` query      | true when poll(2) reported                          |
-//! |--------------------|-----------------------------------------------------|
-//! | `is_readable`      | `POLLIN` or `POLLPRI`                               |
-//! | `is_writable`      | `POLLOUT`                                           |
-//! | `is_error`         | `POLLERR` or `POLLNVAL`                             |
-//! | `is_read_closed`   | `POLLHUP`, or `POLLIN` with `POLLRDHUP` (Linux)     |
-//! | `is_write_closed`  | `POLLHUP`, `POLLERR` or `POLLNVAL`                  |
-//! | `is_priority`      | `POLLPRI`                                           |
-//! | `is_aio`, `is_lio` | never                                               |
+//! As listed in `poll_events.rs`, shared with event ports.
 //!
 //! # Timeouts
 //!
@@ -70,30 +62,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use std::{fmt, io};
 
-use crate::flag_names::FlagNames;
 use crate::sys::timeout::millis_rounded_up;
 use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
 
-/// poll(2)'s flags, as `pollfd.events` holds them.
-type Flags = libc::c_short;
-
-#[cfg(linux_like)]
-const RDHUP: Flags = libc::POLLRDHUP;
-#[cfg(not(linux_like))]
-const RDHUP: Flags = 0;
-
-/// Flags the kernel reports without being asked; they disarm everything.
-const FAILURE: Flags = libc::POLLHUP | libc::POLLERR | libc::POLLNVAL;
-
-/// One readiness report.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Event {
-    token: Token,
-    flags: Flags,
-}
-
-pub(crate) type Events = Vec<Event>;
+use crate::sys::poll_events::{disarmed, interest_flags, rearm_flags, Flags, FAILURE};
+pub(crate) use crate::sys::poll_events::{event, Event, Events};
 
 /// A poll(2) selector. Clones made by `try_clone` share the registrations.
 pub(crate) struct Selector {
@@ -472,7 +446,7 @@ impl Table {
     /// failure it leaves the set until re-armed, so it cannot spin.
     fn disarm(&mut self, index: usize, fired: Flags) {
         let pollfd = &mut self.pollfds[index];
-        pollfd.events &= !rearm_flags_of(fired);
+        pollfd.events = disarmed(pollfd.events, fired);
         if fired & FAILURE != 0 {
             *pollfd = libc::pollfd {
                 fd: -1,
@@ -532,45 +506,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The flags an interest is armed with, grouped by the readiness a
-/// `WouldBlock` re-arms: reading re-arms `POLLIN`, `POLLRDHUP` and
-/// `POLLPRI`; writing re-arms `POLLOUT`.
-fn rearm_flags(waits_for: Interest) -> Flags {
-    let mut flags = 0;
-    if waits_for.is_readable() {
-        flags |= libc::POLLIN | RDHUP | libc::POLLPRI;
-    }
-    if waits_for.is_writable() {
-        flags |= libc::POLLOUT;
-    }
-    flags
-}
-
-/// The flags to disarm for what fired: a readable report disarms the whole
-/// read side, as a read is what re-arms it.
-fn rearm_flags_of(fired: Flags) -> Flags {
-    let read_side = libc::POLLIN | RDHUP | libc::POLLPRI;
-    let mut flags = fired & libc::POLLOUT;
-    if fired & read_side != 0 {
-        flags |= read_side;
-    }
-    flags
-}
-
-fn interest_flags(interests: Interest) -> Flags {
-    let mut flags = 0;
-    if interests.is_readable() {
-        flags |= libc::POLLIN | RDHUP;
-    }
-    if interests.is_writable() {
-        flags |= libc::POLLOUT;
-    }
-    if interests.is_priority() {
-        flags |= libc::POLLPRI;
-    }
-    flags
 }
 
 /// Per-source state: where the registration lives, to re-arm it when an
@@ -669,63 +604,5 @@ impl Waker {
 impl Drop for Waker {
     fn drop(&mut self) {
         self.forget_pending();
-    }
-}
-
-pub(crate) mod event {
-    use super::*;
-
-    static NAMES: [(u64, &str); 7] = [
-        (libc::POLLIN as u64, "POLLIN"),
-        (libc::POLLPRI as u64, "POLLPRI"),
-        (libc::POLLOUT as u64, "POLLOUT"),
-        (libc::POLLERR as u64, "POLLERR"),
-        (libc::POLLHUP as u64, "POLLHUP"),
-        (libc::POLLNVAL as u64, "POLLNVAL"),
-        (RDHUP as u64, "POLLRDHUP"),
-    ];
-
-    fn has(event: &Event, flags: Flags) -> bool {
-        event.flags & flags != 0
-    }
-
-    pub(crate) fn token(event: &Event) -> Token {
-        event.token
-    }
-
-    pub(crate) fn is_readable(event: &Event) -> bool {
-        has(event, libc::POLLIN | libc::POLLPRI)
-    }
-
-    pub(crate) fn is_writable(event: &Event) -> bool {
-        has(event, libc::POLLOUT)
-    }
-
-    pub(crate) fn is_error(event: &Event) -> bool {
-        has(event, libc::POLLERR | libc::POLLNVAL)
-    }
-
-    pub(crate) fn is_read_closed(event: &Event) -> bool {
-        has(event, libc::POLLHUP) || (has(event, libc::POLLIN) && has(event, RDHUP))
-    }
-
-    pub(crate) fn is_write_closed(event: &Event) -> bool {
-        has(event, FAILURE)
-    }
-
-    pub(crate) fn is_priority(event: &Event) -> bool {
-        has(event, libc::POLLPRI)
-    }
-
-    pub(crate) fn is_aio(_: &Event) -> bool {
-        false
-    }
-
-    pub(crate) fn is_lio(_: &Event) -> bool {
-        false
-    }
-
-    pub(crate) fn os_flags(event: &Event) -> FlagNames {
-        FlagNames::new(u64::from(event.flags as u16), &NAMES)
     }
 }

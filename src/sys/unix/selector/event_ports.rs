@@ -1,0 +1,516 @@
+//! The event ports selector: illumos and Solaris.
+//!
+//! # Trigger model
+//!
+//! Emulated edge triggering. An association made with `port_associate` is
+//! one-shot: the kernel dissociates the descriptor when it delivers an
+//! event for it. nbio keeps a table of registrations with the interests
+//! each has armed:
+//!
+//! - a delivered event disarms the side that fired (readable or writable;
+//!   a failure, `POLLHUP`/`POLLERR`/`POLLNVAL`, disarms both), and the
+//!   descriptor is associated again at once for what is still armed;
+//! - an nbio I/O call that returns `WouldBlock` re-arms the side it waits
+//!   for (`IoSourceState::do_io`), associating the descriptor again;
+//! - `Registry::reregister` re-arms everything; it is how a raw descriptor
+//!   registered through `SourceFd` is re-armed.
+//!
+//! Every association carries the registration's generation as its user
+//! data, so that an event that was already queued for a registration that
+//! has since been removed, or replaced, is dropped.
+//!
+//! # Wakers
+//!
+//! `port_send` queues a user event. A waker sends one only if its previous
+//! one has been delivered (a flag per waker), so that wakes coalesce; the
+//! event is reported readable with the waker's token. Dropping a waker
+//! drops a wake not yet delivered.
+//!
+//! # Close and error mapping
+//!
+//! poll(2)'s flags, as listed in `poll_events.rs`.
+//!
+//! # Timeouts
+//!
+//! A `timespec` with nanosecond precision, clamped to 10^8 seconds; a
+//! longer wait may end early. `port_getn` reports a timeout as `ETIME`,
+//! possibly with events; they are kept.
+//!
+//! # Man pages
+//!
+//! port_create(3C), port_associate(3C), port_dissociate(3C),
+//! port_getn(3C), port_send(3C), poll(2) for the zero-capacity wait.
+//!
+//! libc is used for the port calls: rustix's `port::Event` does not expose
+//! `portev_source`, which tells a waker's event from a descriptor's.
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use std::{fmt, io, ptr};
+
+use rustix::event::{PollFd, PollFlags};
+
+use crate::sys::poll_events::{disarmed, interest_flags, rearm_flags, Flags, FAILURE};
+pub(crate) use crate::sys::poll_events::{event, Event, Events};
+use crate::sys::timeout::timespec;
+use crate::sys::RawSource;
+use crate::{Interest, Token};
+
+/// The longest wait handed to the kernel, in seconds.
+const MAX_TIMEOUT_SECS: u64 = 100_000_000;
+
+/// An event port. Clones made by `try_clone` share the port and its table.
+pub(crate) struct Selector {
+    shared: Arc<Shared>,
+    /// The buffer `port_getn` fills before events are translated.
+    received: Mutex<Received>,
+}
+
+/// Port events as the kernel delivers them.
+#[derive(Default)]
+struct Received(Vec<libc::port_event>);
+
+// SAFETY: a `port_event` is neither `Send` nor `Sync` only because its user
+// data is a pointer. nbio only ever stores integers there (a generation or
+// a waker's id) and never dereferences them.
+unsafe impl Send for Received {}
+
+struct Shared {
+    id: usize,
+    port: OwnedFd,
+    table: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    registrations: HashMap<RawFd, Registration>,
+    wakers: HashMap<usize, Arc<WakerState>>,
+    next_generation: u64,
+}
+
+/// One registered descriptor. It is associated with the port exactly
+/// when `armed` is not empty.
+#[derive(Clone, Copy)]
+struct Registration {
+    token: Token,
+    interests: Flags,
+    armed: Flags,
+    generation: u64,
+}
+
+struct WakerState {
+    token: Token,
+    /// A user event is queued and not yet delivered.
+    pending: AtomicBool,
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        let port = rustix::event::port::create()?;
+        rustix::io::fcntl_setfd(&port, rustix::io::FdFlags::CLOEXEC)?;
+        let shared = Shared {
+            id: crate::sys::next_selector_id(),
+            port,
+            table: Mutex::default(),
+        };
+        Ok(Selector::with_shared(Arc::new(shared)))
+    }
+
+    fn with_shared(shared: Arc<Shared>) -> Selector {
+        Selector {
+            shared,
+            received: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        Ok(Selector::with_shared(Arc::clone(&self.shared)))
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.shared.id
+    }
+
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.clear();
+        let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
+        if events.capacity() == 0 {
+            return wait_until_ready(self.shared.port.as_fd(), timeout);
+        }
+        let mut received = lock(&self.received);
+        let received = &mut received.0;
+        received.clear();
+        received.reserve(events.capacity());
+        self.shared.get(received, events.capacity(), timeout)?;
+        let mut table = self.shared.lock();
+        for port_event in received.iter() {
+            if let Some(event) = self.shared.translate(&mut table, port_event) {
+                events.push(event);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn register(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.shared.add(fd, token, interests).map(drop)
+    }
+
+    pub(crate) fn reregister(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        let mut table = self.shared.lock();
+        let registration = find(&mut table, fd)?;
+        let flags = interest_flags(interests);
+        self.shared
+            .associate(fd.as_raw_fd(), flags, registration.generation)?;
+        registration.token = token;
+        registration.interests = flags;
+        registration.armed = flags;
+        Ok(())
+    }
+
+    pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
+        let mut table = self.shared.lock();
+        find(&mut table, fd)?;
+        // ENOENT: the descriptor fired and was not associated again.
+        match self.shared.dissociate(fd.as_raw_fd()) {
+            Err(error) if error.raw_os_error() != Some(libc::ENOENT) => return Err(error),
+            _ => {}
+        }
+        table.registrations.remove(&fd.as_raw_fd());
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Selector")
+            .field("id", &self.shared.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsFd for Selector {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.shared.port.as_fd()
+    }
+}
+
+impl AsRawFd for Selector {
+    fn as_raw_fd(&self) -> RawFd {
+        self.shared.port.as_raw_fd()
+    }
+}
+
+/// The registration of `fd`: `NotFound` if there is none, or `EBADF` if
+/// `fd` is not even open (as epoll reports).
+fn find<'a>(table: &'a mut Table, fd: RawSource<'_>) -> io::Result<&'a mut Registration> {
+    match table.registrations.get_mut(&fd.as_raw_fd()) {
+        Some(registration) => Ok(registration),
+        None => {
+            rustix::io::fcntl_getfd(fd)?;
+            Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the descriptor is not registered",
+            ))
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        lock(&self.table)
+    }
+
+    /// Registers and associates `fd`; returns its generation.
+    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<u64> {
+        let raw = fd.as_raw_fd();
+        let mut table = self.lock();
+        if table.registrations.contains_key(&raw) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the descriptor is already registered",
+            ));
+        }
+        let generation = table.next_generation;
+        let flags = interest_flags(interests);
+        self.associate(raw, flags, generation)?;
+        table.next_generation += 1;
+        let registration = Registration {
+            token,
+            interests: flags,
+            armed: flags,
+            generation,
+        };
+        table.registrations.insert(raw, registration);
+        Ok(generation)
+    }
+
+    /// Re-arms the sides among `flags` of a registration that still exists.
+    fn rearm(&self, fd: RawFd, generation: u64, flags: Flags) -> io::Result<()> {
+        let mut table = self.lock();
+        let Some(registration) = table.registrations.get_mut(&fd) else {
+            return Ok(());
+        };
+        let armed = registration.armed | (flags & registration.interests);
+        if registration.generation != generation || armed == registration.armed {
+            return Ok(());
+        }
+        self.associate(fd, armed, generation)?;
+        registration.armed = armed;
+        Ok(())
+    }
+
+    /// Turns a delivered port event into an nbio event, updating the
+    /// table; `None` for an event nobody is registered for any more.
+    fn translate(&self, table: &mut Table, port_event: &libc::port_event) -> Option<Event> {
+        let source = libc::c_int::from(port_event.portev_source);
+        if source == libc::PORT_SOURCE_USER {
+            let waker = table.wakers.get(&(port_event.portev_user as usize))?;
+            waker.pending.store(false, Ordering::Release);
+            return Some(Event {
+                token: waker.token,
+                flags: libc::POLLIN,
+            });
+        }
+        if source != libc::PORT_SOURCE_FD {
+            return None;
+        }
+        let fd = port_event.portev_object as RawFd;
+        let registration = table.registrations.get_mut(&fd)?;
+        if registration.generation != port_event.portev_user as u64 {
+            return None;
+        }
+        let fired = port_event.portev_events as Flags;
+        // The kernel dissociated the descriptor; associate it again for
+        // what is still armed.
+        registration.armed = disarmed(registration.armed, fired);
+        if registration.armed != 0 {
+            if let Err(error) = self.associate(fd, registration.armed, registration.generation) {
+                warn!("failed to associate descriptor {} again: {}", fd, error);
+                registration.armed = 0;
+            }
+        }
+        Some(Event {
+            token: registration.token,
+            flags: fired & (registration.interests | FAILURE),
+        })
+    }
+
+    fn associate(&self, fd: RawFd, flags: Flags, generation: u64) -> io::Result<()> {
+        // SAFETY: port_associate reads no memory of ours; the user pointer
+        // is an integer the kernel hands back, never dereferenced.
+        let result = unsafe {
+            libc::port_associate(
+                self.port.as_raw_fd(),
+                libc::PORT_SOURCE_FD,
+                fd as libc::uintptr_t,
+                libc::c_int::from(flags),
+                generation as usize as *mut libc::c_void,
+            )
+        };
+        check(result)
+    }
+
+    fn dissociate(&self, fd: RawFd) -> io::Result<()> {
+        // SAFETY: port_dissociate reads no memory of ours.
+        check(unsafe {
+            libc::port_dissociate(
+                self.port.as_raw_fd(),
+                libc::PORT_SOURCE_FD,
+                fd as libc::uintptr_t,
+            )
+        })
+    }
+
+    /// Waits for at least one event and reads up to `max` into `received`.
+    fn get(
+        &self,
+        received: &mut Vec<libc::port_event>,
+        max: usize,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
+        let mut ts = timeout.map(|timeout| {
+            let ts = timespec(timeout);
+            libc::timespec {
+                tv_sec: ts.tv_sec as _,
+                tv_nsec: ts.tv_nsec as _,
+            }
+        });
+        let ts_ptr = ts
+            .as_mut()
+            .map_or(ptr::null_mut(), |ts| ts as *mut libc::timespec);
+        let max = max.min(libc::c_uint::MAX as usize) as libc::c_uint;
+        let mut got: libc::c_uint = 1;
+        // SAFETY: the list is the Vec's allocation, with room for `max`
+        // events, of which the kernel fills `got`; `ts` outlives the call.
+        let result = unsafe {
+            libc::port_getn(
+                self.port.as_raw_fd(),
+                received.as_mut_ptr(),
+                max,
+                &mut got,
+                ts_ptr,
+            )
+        };
+        let error = check(result).err();
+        // SAFETY: the kernel initialised the first `got` entries, even when
+        // it also reports a timeout (ETIME).
+        unsafe { received.set_len((got as usize).min(max as usize)) };
+        match error {
+            Some(error) if error.raw_os_error() != Some(libc::ETIME) && received.is_empty() => {
+                Err(error)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check(result: libc::c_int) -> io::Result<()> {
+    if result < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: no code panics while holding these
+/// locks, and the data stays consistent if one ever did.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Waits until the port has events, without taking them: an event port is
+/// readable while events are pending. For an `Events` of capacity zero.
+fn wait_until_ready(port: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<()> {
+    let mut fds = [PollFd::from_borrowed_fd(port, PollFlags::IN)];
+    let timeout = timeout.map(timespec);
+    rustix::event::poll(&mut fds, timeout.as_ref())?;
+    Ok(())
+}
+
+/// Per-source state: the registration to re-arm when an I/O call returns
+/// `WouldBlock`.
+#[derive(Default)]
+pub(crate) struct IoSourceState {
+    registration: Option<(Arc<Shared>, RawFd, u64)>,
+}
+
+impl IoSourceState {
+    pub(crate) fn new() -> IoSourceState {
+        IoSourceState::default()
+    }
+
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, waits_for: Interest) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        let result = f(io);
+        if let (Err(error), Some((shared, fd, generation))) = (&result, &self.registration) {
+            if error.kind() == io::ErrorKind::WouldBlock {
+                if let Err(error) = shared.rearm(*fd, *generation, rearm_flags(waits_for)) {
+                    warn!("failed to re-arm descriptor {}: {}", fd, error);
+                }
+            }
+        }
+        result
+    }
+
+    pub(crate) fn register(
+        &mut self,
+        selector: &Selector,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        let generation = selector.shared.add(fd, token, interests)?;
+        self.registration = Some((Arc::clone(&selector.shared), fd.as_raw_fd(), generation));
+        Ok(())
+    }
+
+    pub(crate) fn reregister(
+        &mut self,
+        selector: &Selector,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        selector.reregister(fd, token, interests)
+    }
+
+    pub(crate) fn deregister(&mut self, selector: &Selector, fd: RawSource<'_>) -> io::Result<()> {
+        selector.deregister(fd)?;
+        self.registration = None;
+        Ok(())
+    }
+}
+
+/// A `Waker` of the event ports selector (see the module docs).
+pub(crate) struct Waker {
+    shared: Arc<Shared>,
+    id: usize,
+    state: Arc<WakerState>,
+}
+
+impl Waker {
+    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::new(WakerState {
+            token,
+            pending: AtomicBool::new(false),
+        });
+        selector.shared.lock().wakers.insert(id, Arc::clone(&state));
+        Ok(Waker {
+            shared: Arc::clone(&selector.shared),
+            id,
+            state,
+        })
+    }
+
+    pub(crate) fn wake(&self) -> io::Result<()> {
+        if self.state.pending.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        // SAFETY: port_send reads no memory of ours; the user pointer is the
+        // waker's id, an integer the kernel hands back.
+        let result = unsafe {
+            libc::port_send(
+                self.shared.port.as_raw_fd(),
+                0,
+                self.id as *mut libc::c_void,
+            )
+        };
+        check(result).map_err(|error| {
+            self.state.pending.store(false, Ordering::Release);
+            error
+        })
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        self.shared.lock().wakers.remove(&self.id);
+    }
+}
+
+impl fmt::Debug for Waker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waker")
+            .field("token", &self.state.token)
+            .finish_non_exhaustive()
+    }
+}
