@@ -4,10 +4,15 @@
 //! Every I/O call of the public types goes through [`IoSource::do_read`],
 //! [`IoSource::do_write`] or [`IoSource::do_io`], so that a backend that
 //! emulates edge triggering can re-arm the interest the call waits for
-//! (readable, writable, or both) when it returns `WouldBlock`. The wrapper also remembers which
-//! `Poll` the source is registered with, so that every backend reports a
-//! double registration (`AlreadyExists`) or a missing one (`NotFound`) the
-//! same way.
+//! (readable, writable, or both) when it returns `WouldBlock`.
+//!
+//! In debug builds the wrapper also remembers which `Poll` the source is
+//! registered with, and reports a registration with a second `Poll` as
+//! `AlreadyExists` (as mio does). Release builds leave that word out, so
+//! that a source costs what the std type costs; the OS's own answers then
+//! apply: epoll, poll(2) and event ports report a double registration
+//! (`AlreadyExists`) or a missing one (`NotFound`) themselves, while kqueue
+//! cannot tell a second registration from an update.
 
 use std::ops::{Deref, DerefMut};
 use std::{fmt, io};
@@ -17,8 +22,7 @@ use crate::{event, sys, Interest, Registry, Token};
 pub(crate) struct IoSource<T> {
     state: sys::IoSourceState,
     inner: T,
-    /// The id of the selector this source is registered with.
-    registered_with: Option<usize>,
+    registered: Registered,
 }
 
 impl<T> IoSource<T> {
@@ -26,7 +30,7 @@ impl<T> IoSource<T> {
         IoSource {
             state: sys::IoSourceState::new(),
             inner: io,
-            registered_with: None,
+            registered: Registered::default(),
         }
     }
 
@@ -61,9 +65,20 @@ impl<T> IoSource<T> {
     pub(crate) fn into_inner(self) -> T {
         self.inner
     }
+}
 
+/// The `Poll` a source is registered with, in debug builds; nothing in
+/// release builds (see the module docs).
+#[derive(Default)]
+struct Registered {
+    #[cfg(debug_assertions)]
+    with: Option<usize>,
+}
+
+#[cfg(debug_assertions)]
+impl Registered {
     fn check_unregistered(&self) -> io::Result<()> {
-        match self.registered_with {
+        match self.with {
             None => Ok(()),
             Some(_) => Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -73,7 +88,7 @@ impl<T> IoSource<T> {
     }
 
     fn check_registered_with(&self, registry: &Registry) -> io::Result<()> {
-        match self.registered_with {
+        match self.with {
             Some(id) if id == registry.selector().id() => Ok(()),
             Some(_) => Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -85,6 +100,23 @@ impl<T> IoSource<T> {
             )),
         }
     }
+
+    fn set(&mut self, registry: Option<&Registry>) {
+        self.with = registry.map(|registry| registry.selector().id());
+    }
+}
+
+#[cfg(not(debug_assertions))]
+impl Registered {
+    fn check_unregistered(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn check_registered_with(&self, _: &Registry) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn set(&mut self, _: Option<&Registry>) {}
 }
 
 impl<T> Deref for IoSource<T> {
@@ -108,11 +140,11 @@ impl<T: sys::AsRawSource> event::Source for IoSource<T> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.check_unregistered()?;
-        let selector = registry.selector();
+        self.registered.check_unregistered()?;
+        let source = self.inner.as_raw_source();
         self.state
-            .register(selector, self.inner.as_raw_source(), token, interests)?;
-        self.registered_with = Some(selector.id());
+            .register(registry.selector(), source, token, interests)?;
+        self.registered.set(Some(registry));
         Ok(())
     }
 
@@ -122,7 +154,7 @@ impl<T: sys::AsRawSource> event::Source for IoSource<T> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.check_registered_with(registry)?;
+        self.registered.check_registered_with(registry)?;
         self.state.reregister(
             registry.selector(),
             self.inner.as_raw_source(),
@@ -132,10 +164,10 @@ impl<T: sys::AsRawSource> event::Source for IoSource<T> {
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.check_registered_with(registry)?;
-        self.state
-            .deregister(registry.selector(), self.inner.as_raw_source())?;
-        self.registered_with = None;
+        self.registered.check_registered_with(registry)?;
+        let source = self.inner.as_raw_source();
+        self.state.deregister(registry.selector(), source)?;
+        self.registered.set(None);
         Ok(())
     }
 }

@@ -157,8 +157,10 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// - `AlreadyExists` if the source is already registered (with this
-    ///   `Poll` or, for nbio's own types, with another).
+    /// - `AlreadyExists` if the source is already registered with this
+    ///   `Poll` (kqueue cannot tell a raw descriptor's second registration
+    ///   from an update), or, in debug builds, one of nbio's own types with
+    ///   another `Poll`.
     /// - The OS's errors, e.g. `EBADF` for a closed descriptor or `EPERM`
     ///   for a regular file, which epoll cannot watch.
     ///
@@ -201,9 +203,10 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// - `NotFound` if the source is not registered with this `Poll`.
-    /// - `AlreadyExists` if one of nbio's own types is registered with
-    ///   another `Poll`.
+    /// - `NotFound` if the source is not registered with this `Poll`
+    ///   (kqueue cannot tell, for a raw descriptor: it registers it).
+    /// - In debug builds, `AlreadyExists` if one of nbio's own types is
+    ///   registered with another `Poll`.
     ///
     /// # Examples
     ///
