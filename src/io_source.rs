@@ -61,7 +61,9 @@ impl<T> IoSource<T> {
             .do_io(f, &self.inner, Interest::READABLE | Interest::WRITABLE)
     }
 
-    /// Unwraps the inner type; the registration is not removed.
+    /// Unwraps the inner type. A registration the kernel keeps (epoll,
+    /// kqueue) stays; one nbio keeps in a table (poll(2), event ports) ends
+    /// here, as when the source is dropped.
     pub(crate) fn into_inner(self) -> T {
         self.inner
     }

@@ -219,3 +219,23 @@ fn one_descriptor_in_two_polls() {
     expect_events(&mut first, &mut events, &[(Token(1), READABLE)]);
     expect_events(&mut second, &mut events, &[(Token(2), READABLE)]);
 }
+
+#[test]
+fn a_dropped_source_leaves_nothing_behind() {
+    use nbio::net::UdpSocket;
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    for round in 0..20 {
+        // The new socket usually reuses the number of the one dropped.
+        let mut socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        poll.registry()
+            .register(&mut socket, Token(round), Interest::READABLE)
+            .unwrap();
+        socket.send_to(b"x", socket.local_addr().unwrap()).unwrap();
+        let seen = expect_events(&mut poll, &mut events, &[(Token(round), READABLE)]);
+        assert!(
+            seen.keys().all(|token| *token == Token(round)),
+            "stale events: {seen:?}"
+        );
+    }
+}

@@ -216,3 +216,35 @@ fn try_io_and_conversions() {
     assert_eq!(socket.local_addr().unwrap(), addr);
     assert!(format!("{socket:?}").contains("UdpSocket"));
 }
+
+#[test]
+fn after_an_error_is_read_the_next_datagram_is_reported() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let closed = UdpSocket::bind(any_local_v4()).unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let mut socket = UdpSocket::bind(any_local_v4()).unwrap();
+    socket.connect(closed_addr).unwrap();
+    poll.registry()
+        .register(&mut socket, Token(0), Interest::READABLE)
+        .unwrap();
+
+    socket.send(b"anyone?").unwrap();
+    let error = util::Readiness {
+        error: true,
+        ..util::Readiness::default()
+    };
+    expect_events(&mut poll, &mut events, &[(Token(0), error)]);
+    let mut buf = [0; 16];
+    assert_eq!(
+        socket.recv(&mut buf).unwrap_err().kind(),
+        io::ErrorKind::ConnectionRefused
+    );
+
+    // Someone binds the port after all and answers.
+    let peer = UdpSocket::bind(closed_addr).unwrap();
+    peer.send_to(b"here", socket.local_addr().unwrap()).unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+    assert_eq!(socket.recv(&mut buf).unwrap(), 4);
+}

@@ -45,3 +45,24 @@ pub(crate) fn set_cloexec_nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
     rustix::io::ioctl_fionbio(&fd, true)?;
     Ok(fd)
 }
+
+/// Waits until `fd` is readable, or the timeout passes, and reads nothing:
+/// how a selector whose queue is itself a descriptor (epoll, kqueue, event
+/// ports) serves an `Events` of capacity zero, leaving every event queued.
+///
+/// The timeout is clamped to `i32::MAX` milliseconds (24.8 days), which
+/// poll(2) takes everywhere; the wait may end early, as `poll` allows.
+#[cfg(nbio_selector_fd)]
+#[cfg_attr(nbio_selector = "shell", allow(dead_code))]
+pub(crate) fn wait_readable(
+    fd: std::os::fd::BorrowedFd<'_>,
+    timeout: Option<std::time::Duration>,
+) -> io::Result<()> {
+    use rustix::event::{PollFd, PollFlags};
+    use std::time::Duration;
+    let longest = Duration::from_millis(i32::MAX as u64);
+    let timeout = timeout.map(|timeout| crate::sys::timeout::timespec(timeout.min(longest)));
+    let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+    rustix::event::poll(&mut fds, timeout.as_ref())?;
+    Ok(())
+}

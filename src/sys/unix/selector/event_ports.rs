@@ -10,8 +10,9 @@
 //! - a delivered event disarms the side that fired (readable or writable;
 //!   a failure, `POLLHUP`/`POLLERR`/`POLLNVAL`, disarms both), and the
 //!   descriptor is associated again at once for what is still armed;
-//! - an nbio I/O call that returns `WouldBlock` re-arms the side it waits
-//!   for (`IoSourceState::do_io`), associating the descriptor again;
+//! - an nbio I/O call that returns `WouldBlock`, or fails, re-arms the
+//!   side it waits for (`IoSourceState::do_io`), associating the
+//!   descriptor again;
 //! - `Registry::reregister` re-arms everything; it is how a raw descriptor
 //!   registered through `SourceFd` is re-armed.
 //!
@@ -51,8 +52,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::{fmt, io, ptr};
 
-use rustix::event::{PollFd, PollFlags};
-
 use crate::sys::poll_events::{disarmed, interest_flags, rearm_flags, Flags, FAILURE};
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 use crate::sys::timeout::timespec;
@@ -88,7 +87,7 @@ struct Shared {
 struct Table {
     registrations: HashMap<RawFd, Registration>,
     wakers: HashMap<usize, Arc<WakerState>>,
-    next_generation: u64,
+    next_generation: usize,
 }
 
 /// One registered descriptor. It is associated with the port exactly
@@ -98,7 +97,7 @@ struct Registration {
     token: Token,
     interests: Flags,
     armed: Flags,
-    generation: u64,
+    generation: usize,
 }
 
 struct WakerState {
@@ -110,6 +109,7 @@ struct WakerState {
 impl Selector {
     pub(crate) fn new() -> io::Result<Selector> {
         let port = rustix::event::port::create()?;
+        // Not atomic: port_create(3C) takes no flags.
         rustix::io::fcntl_setfd(&port, rustix::io::FdFlags::CLOEXEC)?;
         let shared = Shared {
             id: crate::sys::next_selector_id(),
@@ -138,7 +138,7 @@ impl Selector {
         events.clear();
         let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
         if events.capacity() == 0 {
-            return wait_until_ready(self.shared.port.as_fd(), timeout);
+            return crate::sys::unix::wait_readable(self.shared.port.as_fd(), timeout);
         }
         let mut received = lock(&self.received);
         let received = &mut received.0;
@@ -234,7 +234,7 @@ impl Shared {
     }
 
     /// Registers and associates `fd`; returns its generation.
-    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<u64> {
+    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<usize> {
         let raw = fd.as_raw_fd();
         let mut table = self.lock();
         if table.registrations.contains_key(&raw) {
@@ -258,7 +258,7 @@ impl Shared {
     }
 
     /// Re-arms the sides among `flags` of a registration that still exists.
-    fn rearm(&self, fd: RawFd, generation: u64, flags: Flags) -> io::Result<()> {
+    fn rearm(&self, fd: RawFd, generation: usize, flags: Flags) -> io::Result<()> {
         let mut table = self.lock();
         let Some(registration) = table.registrations.get_mut(&fd) else {
             return Ok(());
@@ -289,7 +289,7 @@ impl Shared {
         }
         let fd = port_event.portev_object as RawFd;
         let registration = table.registrations.get_mut(&fd)?;
-        if registration.generation != port_event.portev_user as u64 {
+        if registration.generation != port_event.portev_user as usize {
             return None;
         }
         let fired = port_event.portev_events as Flags;
@@ -302,13 +302,31 @@ impl Shared {
                 registration.armed = 0;
             }
         }
-        Some(Event {
+        // Nothing left to report if the interest that fired was dropped
+        // by a `reregister` while the event was queued.
+        let flags = fired & (registration.interests | FAILURE);
+        (flags != 0).then_some(Event {
             token: registration.token,
-            flags: fired & (registration.interests | FAILURE),
+            flags,
         })
     }
 
-    fn associate(&self, fd: RawFd, flags: Flags, generation: u64) -> io::Result<()> {
+    /// Removes the registration of a source being dropped, if it still
+    /// exists, so that a descriptor reusing its number starts afresh.
+    fn forget(&self, fd: RawFd, generation: usize) {
+        let mut table = self.lock();
+        if table
+            .registrations
+            .get(&fd)
+            .is_some_and(|r| r.generation == generation)
+        {
+            table.registrations.remove(&fd);
+            // ENOENT (not associated) is as good as done.
+            let _ = self.dissociate(fd);
+        }
+    }
+
+    fn associate(&self, fd: RawFd, flags: Flags, generation: usize) -> io::Result<()> {
         // SAFETY: port_associate reads no memory of ours; the user pointer
         // is an integer the kernel hands back, never dereferenced.
         let result = unsafe {
@@ -317,7 +335,7 @@ impl Shared {
                 libc::PORT_SOURCE_FD,
                 fd as libc::uintptr_t,
                 libc::c_int::from(flags),
-                generation as usize as *mut libc::c_void,
+                generation as *mut libc::c_void,
             )
         };
         check(result)
@@ -364,16 +382,17 @@ impl Shared {
                 ts_ptr,
             )
         };
-        let error = check(result).err();
-        // SAFETY: the kernel initialised the first `got` entries, even when
-        // it also reports a timeout (ETIME).
-        unsafe { received.set_len((got as usize).min(max as usize)) };
-        match error {
-            Some(error) if error.raw_os_error() != Some(libc::ETIME) && received.is_empty() => {
-                Err(error)
+        // The library writes `got` on success and on a timeout (ETIME, which
+        // may come with events); on any other error it leaves `got` as it
+        // was, and no entry was written.
+        if let Err(error) = check(result) {
+            if error.raw_os_error() != Some(libc::ETIME) {
+                return Err(error);
             }
-            _ => Ok(()),
         }
+        // SAFETY: the kernel initialised the first `got` entries.
+        unsafe { received.set_len((got as usize).min(max as usize)) };
+        Ok(())
     }
 }
 
@@ -393,20 +412,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Waits until the port has events, without taking them: an event port is
-/// readable while events are pending. For an `Events` of capacity zero.
-fn wait_until_ready(port: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<()> {
-    let mut fds = [PollFd::from_borrowed_fd(port, PollFlags::IN)];
-    let timeout = timeout.map(timespec);
-    rustix::event::poll(&mut fds, timeout.as_ref())?;
-    Ok(())
-}
-
 /// Per-source state: the registration to re-arm when an I/O call returns
 /// `WouldBlock`.
 #[derive(Default)]
 pub(crate) struct IoSourceState {
-    registration: Option<(Arc<Shared>, RawFd, u64)>,
+    registration: Option<(Arc<Shared>, RawFd, usize)>,
 }
 
 impl IoSourceState {
@@ -419,11 +429,10 @@ impl IoSourceState {
         F: FnOnce(&T) -> io::Result<R>,
     {
         let result = f(io);
-        if let (Err(error), Some((shared, fd, generation))) = (&result, &self.registration) {
-            if error.kind() == io::ErrorKind::WouldBlock {
-                if let Err(error) = shared.rearm(*fd, *generation, rearm_flags(waits_for)) {
-                    warn!("failed to re-arm descriptor {}: {}", fd, error);
-                }
+        // `WouldBlock`, or any failure (see the poll(2) selector's docs).
+        if let (Err(_), Some((shared, fd, generation))) = (&result, &self.registration) {
+            if let Err(error) = shared.rearm(*fd, *generation, rearm_flags(waits_for)) {
+                warn!("failed to re-arm descriptor {}: {}", fd, error);
             }
         }
         result
@@ -455,6 +464,14 @@ impl IoSourceState {
         selector.deregister(fd)?;
         self.registration = None;
         Ok(())
+    }
+}
+
+impl Drop for IoSourceState {
+    fn drop(&mut self) {
+        if let Some((shared, fd, generation)) = self.registration.take() {
+            shared.forget(fd, generation);
+        }
     }
 }
 

@@ -11,7 +11,9 @@
 //!
 //! Changes are submitted in one `kevent` call with `EV_RECEIPT`, so that
 //! each reports its own result instead of the first failure hiding the
-//! rest. Two results are not failures: `ENOENT` when deleting a filter that
+//! rest (every kqueue nbio targets implements `EV_RECEIPT`, as mio relies
+//! on too; a kernel without it would hand back pending events in place of
+//! receipts). Two results are not failures: `ENOENT` when deleting a filter that
 //! was never added (`reregister` drops an interest that was not there),
 //! and `EPIPE`, which macOS reports when adding `EVFILT_WRITE` for a pipe
 //! whose reader has closed (the filter is added anyway, and fires).
@@ -57,8 +59,6 @@ use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 use std::{fmt, io, ptr};
-
-use rustix::event::{PollFd, PollFlags};
 
 use crate::flag_names::FlagNames;
 use crate::sys::timeout::timespec;
@@ -121,7 +121,7 @@ impl Selector {
         events.clear();
         let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
         if events.capacity() == 0 {
-            return wait_until_ready(self.kq.as_fd(), timeout);
+            return crate::sys::unix::wait_readable(self.kq.as_fd(), timeout);
         }
         let ts = timeout.map(kernel_timespec);
         let ts_ptr = ts
@@ -158,14 +158,14 @@ impl Selector {
     ) -> io::Result<()> {
         let flags = ADD;
         let ident = fd.as_raw_fd() as usize;
-        let mut changes = Vec::with_capacity(2);
+        let mut changes = Vec::with_capacity(MAX_CHANGES);
         if interests.is_readable() {
             changes.push(change(ident, libc::EVFILT_READ as i64, flags, 0, token));
         }
         if interests.is_writable() {
             changes.push(change(ident, libc::EVFILT_WRITE as i64, flags, 0, token));
         }
-        apply(self.kq.as_fd(), &mut changes).map(drop)
+        apply(self.kq.as_fd(), &changes).map(drop)
     }
 
     pub(crate) fn reregister(
@@ -176,7 +176,7 @@ impl Selector {
     ) -> io::Result<()> {
         let pick = |wanted: bool| if wanted { ADD } else { DELETE };
         let ident = fd.as_raw_fd() as usize;
-        let mut changes = [
+        let changes = [
             change(
                 ident,
                 libc::EVFILT_READ as i64,
@@ -192,16 +192,16 @@ impl Selector {
                 token,
             ),
         ];
-        apply(self.kq.as_fd(), &mut changes).map(drop)
+        apply(self.kq.as_fd(), &changes).map(drop)
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
         let ident = fd.as_raw_fd() as usize;
-        let mut changes = [
+        let changes = [
             change(ident, libc::EVFILT_READ as i64, DELETE, 0, Token(0)),
             change(ident, libc::EVFILT_WRITE as i64, DELETE, 0, Token(0)),
         ];
-        match apply(self.kq.as_fd(), &mut changes)? {
+        match apply(self.kq.as_fd(), &changes)? {
             0 => Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 "the descriptor is not registered",
@@ -243,31 +243,46 @@ pub(crate) fn change(
     event
 }
 
+/// The most changes `apply` submits at once: a read and a write filter.
+const MAX_CHANGES: usize = 2;
+
 /// Submits `changes` (all with `EV_RECEIPT`) to `kq` and checks each
 /// result. Returns how many took effect, not counting deletions of filters
 /// that did not exist.
-pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &mut [libc::kevent]) -> io::Result<usize> {
+///
+/// The receipts land in a buffer of their own: the BSDs overwrite a
+/// receipt's flags with `EV_ERROR`, so whether a change was a deletion is
+/// read from the change itself. Receipts come back one per change, in
+/// order. After `EINTR` the unchanged list is submitted again, which is
+/// harmless: adding is idempotent and a repeated deletion reports the
+/// `ENOENT` that is ignored anyway.
+pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &[libc::kevent]) -> io::Result<usize> {
+    assert!(
+        changes.len() <= MAX_CHANGES,
+        "nbio submits at most {MAX_CHANGES} changes"
+    );
+    // SAFETY: `kevent` is plain data for which all zeroes is valid.
+    let mut receipts: [libc::kevent; MAX_CHANGES] = unsafe { MaybeUninit::zeroed().assume_init() };
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     loop {
-        let zero = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `changes` is both the change list and the receipt list:
-        // with EV_RECEIPT the kernel writes one result per change into the
-        // event list, which has room for all of them; a zero timeout keeps
-        // the call from waiting.
+        // SAFETY: the change list is read-only and the receipt list has
+        // room for one receipt per change, which is all EV_RECEIPT makes
+        // the kernel write; a zero timeout keeps the call from waiting.
         let n = unsafe {
             libc::kevent(
                 kq.as_raw_fd(),
                 changes.as_ptr(),
                 changes.len() as _,
-                changes.as_mut_ptr(),
+                receipts.as_mut_ptr(),
                 changes.len() as _,
                 &zero,
             )
         };
         if n >= 0 {
-            return check_receipts(&changes[..n as usize]);
+            return check_receipts(changes, &receipts[..n as usize]);
         }
         let error = io::Error::last_os_error();
         if error.kind() != io::ErrorKind::Interrupted {
@@ -276,20 +291,20 @@ pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &mut [libc::kevent]) -> io::Res
     }
 }
 
-/// Checks `EV_RECEIPT` results; see the module docs for the two that are
-/// ignored.
-fn check_receipts(receipts: &[libc::kevent]) -> io::Result<usize> {
+/// Checks `EV_RECEIPT` results against their changes; see the module docs
+/// for the two errors that are ignored.
+fn check_receipts(changes: &[libc::kevent], receipts: &[libc::kevent]) -> io::Result<usize> {
     let mut applied = 0;
-    for receipt in receipts {
+    for (change, receipt) in changes.iter().zip(receipts) {
         let errno = if receipt.flags & libc::EV_ERROR != 0 {
             receipt.data as i32
         } else {
             0
         };
+        let deleting = change.flags & libc::EV_DELETE != 0;
         match errno {
-            0 => applied += 1,
-            libc::ENOENT if receipt.flags & libc::EV_DELETE != 0 => {}
-            libc::EPIPE => applied += 1,
+            0 | libc::EPIPE => applied += 1,
+            libc::ENOENT if deleting => {}
             errno => return Err(io::Error::from_raw_os_error(errno)),
         }
     }
@@ -302,16 +317,6 @@ fn kernel_timespec(timeout: Duration) -> libc::timespec {
         tv_sec: ts.tv_sec as _,
         tv_nsec: ts.tv_nsec as _,
     }
-}
-
-/// Waits until the kqueue has events, without taking them: a kqueue
-/// descriptor is readable while events are pending. For an `Events` of
-/// capacity zero.
-fn wait_until_ready(kq: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<()> {
-    let mut fds = [PollFd::from_borrowed_fd(kq, PollFlags::IN)];
-    let timeout = timeout.map(timespec);
-    rustix::event::poll(&mut fds, timeout.as_ref())?;
-    Ok(())
 }
 
 pub(crate) mod event {

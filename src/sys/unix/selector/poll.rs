@@ -8,9 +8,11 @@
 //! Emulated edge triggering. poll(2) is level-triggered, so an interest that
 //! fired is disarmed and stays so until it is re-armed by:
 //!
-//! - an nbio I/O call on the source that returns `WouldBlock`:
+//! - an nbio I/O call on the source that returns `WouldBlock`, or fails:
 //!   `IoSourceState::do_io` re-arms the interest the call waits for (a read
-//!   re-arms readable and priority, a write writable, `try_io` both);
+//!   re-arms readable and priority, a write writable, `try_io` both). A
+//!   failure re-arms too, since the call may have consumed the error (a
+//!   UDP socket's ICMP error) that the next event would otherwise hide;
 //! - `Registry::reregister`, which is how a raw descriptor registered
 //!   through `SourceFd` is re-armed (nbio cannot see its I/O).
 //!
@@ -38,6 +40,12 @@
 //! copies in O(1) each. Finding the ready descriptors scans the array until
 //! every ready one is found. Registering, re-arming and deregistering are
 //! O(1) (a hash map from descriptor to slot; freed slots are reused).
+//! The scan for ready slots resumes where the previous one stopped, so a
+//! small `Events` cannot starve the later slots.
+//!
+//! Dropping one of nbio's I/O types removes its registration: unlike
+//! epoll, poll(2) has no registration in the kernel that closing the
+//! descriptor would end.
 //!
 //! # Close and error mapping
 //!
@@ -114,6 +122,8 @@ struct Snapshot {
     version: Option<u64>,
     pollfds: Vec<libc::pollfd>,
     generations: Vec<u64>,
+    /// Where the next scan for ready slots starts.
+    cursor: usize,
 }
 
 /// Where a registration lives, for `IoSourceState` to re-arm it.
@@ -154,6 +164,7 @@ impl Selector {
             version: None,
             pollfds: Vec::new(),
             generations: Vec::new(),
+            cursor: 0,
         };
         Selector {
             shared,
@@ -200,9 +211,12 @@ impl Selector {
         events.clear();
         let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
         let mut snapshot = lock(&self.snapshot);
+        // The first wait is the caller's whole timeout, so that a tiny one
+        // is not eaten up by the set-up before the system call.
+        let mut wait = timeout;
         loop {
-            let wait = self.prepare(&mut snapshot, deadline);
-            let result = poll(&mut snapshot.pollfds, wait);
+            let wait_now = self.prepare(&mut snapshot, wait);
+            let result = poll(&mut snapshot.pollfds, wait_now);
             let mut table = self.shared.lock();
             table.polling = false;
             let ready = result?;
@@ -215,27 +229,35 @@ impl Selector {
                 table.collect(&mut snapshot, ready, events);
                 !events.is_empty()
             };
-            let timed_out = deadline.is_some_and(|deadline| Instant::now() >= deadline);
-            // Nothing but a change from another thread woke us: wait again.
-            if found || ready == 0 || timed_out || wait == Some(Duration::ZERO) {
+            if found || ready == 0 || wait_now == Some(Duration::ZERO) {
                 return Ok(());
+            }
+            // Nothing but a change from another thread woke us: wait again
+            // for what is left (a timeout too large for an `Instant` waits
+            // like no timeout).
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(());
+                }
+                wait = Some(left);
             }
         }
     }
 
     /// Brings the snapshot up to date and marks the table as being polled;
-    /// returns how long to wait.
-    fn prepare(&self, snapshot: &mut Snapshot, deadline: Option<Instant>) -> Option<Duration> {
+    /// returns how long to wait: `wait`, or not at all if wakes are queued.
+    fn prepare(&self, snapshot: &mut Snapshot, wait: Option<Duration>) -> Option<Duration> {
         let mut table = self.shared.lock();
         table.polling = true;
         if snapshot.version != Some(table.version) {
             snapshot.copy_from(&table, self.shared.wake_fd.as_fd().as_raw_fd());
         }
-        if !table.wakes.is_empty() {
-            return Some(Duration::ZERO);
+        if table.wakes.is_empty() {
+            wait
+        } else {
+            Some(Duration::ZERO)
         }
-        // A timeout too large for an `Instant` waits like no timeout.
-        deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()))
     }
 }
 
@@ -288,11 +310,17 @@ impl Shared {
     /// still exists, has.
     fn rearm(&self, handle: Handle, flags: Flags) {
         let mut table = self.lock();
-        let current = table
-            .slots
-            .get(handle.slot)
-            .is_some_and(|slot| slot.generation == handle.generation);
-        if current && table.arm_some(handle.slot, flags) {
+        if table.holds(handle) && table.arm_some(handle.slot, flags) {
+            self.changed(table);
+        }
+    }
+
+    /// Removes a registration whose source is being dropped, if it still
+    /// exists: with poll(2), closing a descriptor does not remove it.
+    fn forget(&self, handle: Handle) {
+        let mut table = self.lock();
+        if table.holds(handle) {
+            table.remove(handle.slot);
             self.changed(table);
         }
     }
@@ -342,10 +370,19 @@ impl Table {
         }
     }
 
+    /// Returns true if `handle`'s registration still exists.
+    fn holds(&self, handle: Handle) -> bool {
+        self.slots
+            .get(handle.slot)
+            .is_some_and(|slot| slot.generation == handle.generation)
+    }
+
     fn remove(&mut self, index: usize) {
         let slot = &mut self.slots[index];
         self.by_fd.remove(&slot.fd);
         slot.fd = -1;
+        // No handle carries this generation: old handles no longer match.
+        slot.generation = u64::MAX;
         self.pollfds[index] = libc::pollfd {
             fd: -1,
             events: 0,
@@ -414,14 +451,26 @@ impl Table {
         }));
         let in_sync = snapshot.version == Some(self.version);
         let mut changed = false;
-        for (index, revents) in snapshot.ready_slots(ready).collect::<Vec<_>>() {
-            if events.len() == events.capacity() {
+        // Scan from where the last call stopped, so that busy sources
+        // cannot starve the others when `events` is small.
+        let slots = snapshot.pollfds.len() - 1;
+        let mut left = ready - usize::from(snapshot.pollfds[0].revents != 0);
+        let start = snapshot.cursor;
+        for step in 0..slots {
+            if left == 0 || events.len() == events.capacity() {
                 break;
             }
+            let index = (start + step) % slots;
+            let revents = snapshot.pollfds[index + 1].revents;
+            if revents == 0 {
+                continue;
+            }
+            left -= 1;
             let flags = self.fired(snapshot, index, revents);
             if flags == 0 {
                 continue;
             }
+            snapshot.cursor = index + 1;
             events.push(Event {
                 token: self.slots[index].token,
                 flags,
@@ -525,10 +574,11 @@ impl IoSourceState {
         F: FnOnce(&T) -> io::Result<R>,
     {
         let result = f(io);
-        if let (Err(error), Some((shared, handle))) = (&result, &self.registration) {
-            if error.kind() == io::ErrorKind::WouldBlock {
-                shared.rearm(*handle, rearm_flags(waits_for));
-            }
+        // `WouldBlock`, but any failure too: an error the operation
+        // consumed (a UDP socket's ICMP error, say) is no reason to stay
+        // deaf to what comes next.
+        if let (Err(_), Some((shared, handle))) = (&result, &self.registration) {
+            shared.rearm(*handle, rearm_flags(waits_for));
         }
         result
     }
@@ -604,5 +654,13 @@ impl Waker {
 impl Drop for Waker {
     fn drop(&mut self) {
         self.forget_pending();
+    }
+}
+
+impl Drop for IoSourceState {
+    fn drop(&mut self) {
+        if let Some((shared, handle)) = self.registration.take() {
+            shared.forget(handle);
+        }
     }
 }

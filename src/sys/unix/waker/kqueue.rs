@@ -29,30 +29,39 @@ impl Waker {
         static NEXT_IDENT: AtomicUsize = AtomicUsize::new(1);
         let kq = rustix::io::fcntl_dupfd_cloexec(selector, 0)?;
         let ident = NEXT_IDENT.fetch_add(1, Ordering::Relaxed);
-        let waker = Waker { kq, ident, token };
-        waker.submit(ADD, 0)?;
-        Ok(waker)
+        // Added before the waker exists, so that a failure leaves nothing
+        // for `Drop` to delete.
+        submit(&kq, ident, token, ADD, 0)?;
+        Ok(Waker { kq, ident, token })
     }
 
     pub(crate) fn wake(&self) -> io::Result<()> {
-        self.submit(libc::EV_RECEIPT as u64, libc::NOTE_TRIGGER)
-    }
-
-    fn submit(&self, flags: u64, fflags: u32) -> io::Result<()> {
-        let mut changes = [change(
+        let trigger = libc::EV_RECEIPT as u64;
+        submit(
+            &self.kq,
             self.ident,
-            libc::EVFILT_USER as i64,
-            flags,
-            fflags,
             self.token,
-        )];
-        apply(self.kq.as_fd(), &mut changes).map(drop)
+            trigger,
+            libc::NOTE_TRIGGER,
+        )
     }
+}
+
+/// Submits one change to the user event `ident`.
+fn submit(kq: &OwnedFd, ident: usize, token: Token, flags: u64, fflags: u32) -> io::Result<()> {
+    let changes = [change(
+        ident,
+        libc::EVFILT_USER as i64,
+        flags,
+        fflags,
+        token,
+    )];
+    apply(kq.as_fd(), &changes).map(drop)
 }
 
 impl Drop for Waker {
     fn drop(&mut self) {
-        if let Err(error) = self.submit(DELETE, 0) {
+        if let Err(error) = submit(&self.kq, self.ident, self.token, DELETE, 0) {
             warn!("failed to delete a waker's user event: {}", error);
         }
     }
