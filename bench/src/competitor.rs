@@ -1,0 +1,356 @@
+// The workloads written once against mio's API, which nbio shares. main.rs
+// includes this file twice: in module `on_nbio` with `api` naming nbio, and
+// in `on_mio` with `api` naming mio, so both run exactly the same code.
+// (An included file is not reached by `cargo fmt`; .ci/bench.sh formats it.)
+
+use std::hint::black_box;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use api::net::{TcpListener, TcpStream, UdpSocket};
+use api::unix::SourceFd;
+use api::{Events, Interest, Poll, Token, Waker};
+
+use crate::fixtures::{self, MESSAGE};
+use crate::harness::Bench;
+
+/// Polls until an event for `token` arrives.
+fn wait_for(poll: &mut Poll, events: &mut Events, token: Token) {
+    loop {
+        poll.poll(events, None).expect("poll");
+        if events.iter().any(|event| event.token() == token) {
+            return;
+        }
+    }
+}
+
+/// Reads until `WouldBlock`; returns the bytes read.
+fn drain(mut reader: impl Read, buf: &mut [u8]) -> usize {
+    let mut total = 0;
+    loop {
+        match reader.read(buf) {
+            Ok(0) => panic!("the peer closed"),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+/// Poll dispatch: the sources registered, `ready` of them made ready
+/// before each poll, which alone is timed.
+pub struct Dispatch {
+    poll: Poll,
+    events: Events,
+    fds: Arc<Vec<OwnedFd>>,
+    ready: Vec<usize>,
+}
+
+impl Dispatch {
+    /// The competitors share the descriptors (three sets of 10,000 would
+    /// exceed the descriptor limit); each registers them with its own
+    /// `Poll`.
+    pub fn new(fds: &Arc<Vec<OwnedFd>>, ready: &[usize]) -> Dispatch {
+        let poll = Poll::new().expect("Poll::new");
+        for (index, fd) in fds.iter().enumerate() {
+            let raw = fd.as_raw_fd();
+            poll.registry()
+                .register(&mut SourceFd(&raw), Token(index), Interest::READABLE)
+                .expect("register");
+        }
+        let events = Events::with_capacity(ready.len().max(64));
+        Dispatch { poll, events, fds: Arc::clone(fds), ready: ready.to_vec() }
+    }
+}
+
+impl Bench for Dispatch {
+    fn run(&mut self, iters: u64) -> Duration {
+        // Take the events the other competitors' signals left queued here.
+        loop {
+            self.poll.poll(&mut self.events, Some(Duration::ZERO)).expect("poll");
+            if self.events.is_empty() {
+                break;
+            }
+        }
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            for &index in &self.ready {
+                fixtures::signal(&self.fds[index]);
+            }
+            let start = Instant::now();
+            self.poll.poll(&mut self.events, Some(Duration::ZERO)).expect("poll");
+            let mut delivered = 0;
+            for event in self.events.iter() {
+                black_box(event.token());
+                delivered += 1;
+            }
+            total += start.elapsed();
+            assert_eq!(delivered, self.ready.len());
+        }
+        total
+    }
+}
+
+/// Registration churn: register and deregister one UDP socket.
+pub struct Churn {
+    poll: Poll,
+    socket: UdpSocket,
+}
+
+impl Churn {
+    pub fn new() -> Churn {
+        let socket = UdpSocket::bind(fixtures::localhost()).expect("bind");
+        Churn { poll: Poll::new().expect("Poll::new"), socket }
+    }
+}
+
+impl Bench for Churn {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        let registry = self.poll.registry();
+        for index in 0..iters {
+            registry
+                .register(&mut self.socket, Token(index as usize), Interest::READABLE)
+                .expect("register");
+            registry.deregister(&mut self.socket).expect("deregister");
+        }
+        start.elapsed()
+    }
+}
+
+/// Waker round trip: wake a thread blocked in `poll`, which wakes us back.
+pub struct WakerRoundTrip {
+    poll: Poll,
+    events: Events,
+    remote: Arc<Waker>,
+    stop: Arc<AtomicBool>,
+    helper: Option<JoinHandle<()>>,
+}
+
+impl WakerRoundTrip {
+    pub fn new() -> WakerRoundTrip {
+        let poll = Poll::new().expect("Poll::new");
+        let back = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
+        let mut helper_poll = Poll::new().expect("Poll::new");
+        let remote = Arc::new(Waker::new(helper_poll.registry(), Token(1)).expect("Waker::new"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let helper = {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                fixtures::pin_to_cpu(fixtures::HELPER_CPU);
+                let mut events = Events::with_capacity(8);
+                loop {
+                    helper_poll.poll(&mut events, None).expect("poll");
+                    if stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    if !events.is_empty() {
+                        back.wake().expect("wake");
+                    }
+                }
+            })
+        };
+        WakerRoundTrip { poll, events: Events::with_capacity(8), remote, stop, helper: Some(helper) }
+    }
+}
+
+impl Bench for WakerRoundTrip {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..iters {
+            self.remote.wake().expect("wake");
+            wait_for(&mut self.poll, &mut self.events, Token(0));
+        }
+        start.elapsed()
+    }
+}
+
+impl Drop for WakerRoundTrip {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = self.remote.wake();
+        if let Some(helper) = self.helper.take() {
+            let _ = helper.join();
+        }
+    }
+}
+
+/// A connected pair of TCP streams, registered readable with one `Poll`.
+fn tcp_pair(poll: &Poll, client_token: Token, server_token: Token) -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind(fixtures::localhost()).expect("bind");
+    let address: SocketAddr = listener.local_addr().expect("local_addr");
+    let mut client = TcpStream::connect(address).expect("connect");
+    let mut server = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break stream,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::yield_now(),
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
+    let registry = poll.registry();
+    client.set_nodelay(true).expect("nodelay");
+    server.set_nodelay(true).expect("nodelay");
+    registry.register(&mut client, client_token, Interest::READABLE).expect("register");
+    registry.register(&mut server, server_token, Interest::READABLE).expect("register");
+    (client, server)
+}
+
+/// TCP ping-pong: one connection, 64-byte messages, both ends on one `Poll`.
+pub struct TcpPingPong {
+    poll: Poll,
+    events: Events,
+    client: TcpStream,
+    server: TcpStream,
+}
+
+impl TcpPingPong {
+    pub fn new() -> TcpPingPong {
+        let poll = Poll::new().expect("Poll::new");
+        let (client, server) = tcp_pair(&poll, Token(0), Token(1));
+        TcpPingPong { poll, events: Events::with_capacity(8), client, server }
+    }
+}
+
+impl Bench for TcpPingPong {
+    fn run(&mut self, iters: u64) -> Duration {
+        let mut buf = [0u8; 4096];
+        let start = Instant::now();
+        for _ in 0..iters {
+            self.client.write_all(&MESSAGE).expect("write");
+            wait_for(&mut self.poll, &mut self.events, Token(1));
+            let n = drain(&self.server, &mut buf);
+            self.server.write_all(&buf[..n]).expect("write");
+            let mut echoed = 0;
+            while echoed < MESSAGE.len() {
+                wait_for(&mut self.poll, &mut self.events, Token(0));
+                echoed += drain(&self.client, &mut buf);
+            }
+        }
+        start.elapsed()
+    }
+}
+
+/// TCP echo: `CONNECTIONS` connections on one `Poll`; one operation is a
+/// round in which every client sends 64 bytes and gets them back.
+pub struct TcpEcho {
+    poll: Poll,
+    events: Events,
+    clients: Vec<TcpStream>,
+    servers: Vec<TcpStream>,
+}
+
+impl TcpEcho {
+    pub fn new() -> TcpEcho {
+        let poll = Poll::new().expect("Poll::new");
+        let (clients, servers) = (0..fixtures::CONNECTIONS)
+            .map(|i| tcp_pair(&poll, Token(2 * i), Token(2 * i + 1)))
+            .unzip();
+        TcpEcho { poll, events: Events::with_capacity(256), clients, servers }
+    }
+}
+
+impl Bench for TcpEcho {
+    fn run(&mut self, iters: u64) -> Duration {
+        let mut buf = [0u8; 4096];
+        let mut received = vec![0usize; self.clients.len()];
+        let start = Instant::now();
+        for _ in 0..iters {
+            for client in &self.clients {
+                (&*client).write_all(&MESSAGE).expect("write");
+            }
+            received.iter_mut().for_each(|count| *count = 0);
+            let mut done = 0;
+            while done < self.clients.len() {
+                self.poll.poll(&mut self.events, None).expect("poll");
+                for event in self.events.iter() {
+                    let index = event.token().0 / 2;
+                    if event.token().0 % 2 == 1 {
+                        let server = &self.servers[index];
+                        let n = drain(server, &mut buf);
+                        (&*server).write_all(&buf[..n]).expect("write");
+                    } else {
+                        received[index] += drain(&self.clients[index], &mut buf);
+                        if received[index] == MESSAGE.len() {
+                            done += 1;
+                        }
+                    }
+                }
+            }
+        }
+        start.elapsed()
+    }
+}
+
+/// UDP echo: a datagram to a socket that sends it back, both on one `Poll`.
+pub struct UdpEcho {
+    poll: Poll,
+    events: Events,
+    client: UdpSocket,
+    server: UdpSocket,
+    server_address: SocketAddr,
+}
+
+impl UdpEcho {
+    pub fn new() -> UdpEcho {
+        let poll = Poll::new().expect("Poll::new");
+        let mut client = UdpSocket::bind(fixtures::localhost()).expect("bind");
+        let mut server = UdpSocket::bind(fixtures::localhost()).expect("bind");
+        let server_address = server.local_addr().expect("local_addr");
+        poll.registry().register(&mut client, Token(0), Interest::READABLE).expect("register");
+        poll.registry().register(&mut server, Token(1), Interest::READABLE).expect("register");
+        UdpEcho { poll, events: Events::with_capacity(8), client, server, server_address }
+    }
+}
+
+impl Bench for UdpEcho {
+    fn run(&mut self, iters: u64) -> Duration {
+        let mut buf = [0u8; 2048];
+        let start = Instant::now();
+        for _ in 0..iters {
+            self.client.send_to(&MESSAGE, self.server_address).expect("send_to");
+            wait_for(&mut self.poll, &mut self.events, Token(1));
+            loop {
+                match self.server.recv_from(&mut buf) {
+                    Ok((n, from)) => {
+                        self.server.send_to(&buf[..n], from).expect("send_to");
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("recv_from: {e}"),
+                }
+            }
+            wait_for(&mut self.poll, &mut self.events, Token(0));
+            loop {
+                match self.client.recv(&mut buf) {
+                    Ok(n) => assert_eq!(n, MESSAGE.len()),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("recv: {e}"),
+                }
+            }
+        }
+        start.elapsed()
+    }
+}
+
+/// Bytes per registered source: the socket type's own size plus what
+/// registering `count` of them allocates, per socket.
+pub fn bytes_per_source(count: usize) -> f64 {
+    let poll = Poll::new().expect("Poll::new");
+    let mut sockets: Vec<UdpSocket> =
+        (0..count).map(|_| UdpSocket::bind(fixtures::localhost()).expect("bind")).collect();
+    let before = crate::alloc::allocated();
+    for (index, socket) in sockets.iter_mut().enumerate() {
+        poll.registry().register(socket, Token(index), Interest::READABLE).expect("register");
+    }
+    let heap = crate::alloc::allocated().saturating_sub(before);
+    std::mem::size_of::<UdpSocket>() as f64 + heap as f64 / count as f64
+}
+
+/// Bytes per `Events` slot.
+pub fn bytes_per_event_slot() -> f64 {
+    std::mem::size_of::<api::event::Event>() as f64
+}

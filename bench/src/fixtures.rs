@@ -1,0 +1,76 @@
+//! What every competitor's workloads share: the message, the descriptors
+//! that stand for ready sources, the connection count.
+
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// The message of the ping-pong and echo workloads.
+pub const MESSAGE: [u8; 64] = [0x5a; 64];
+
+/// The processor the measuring thread runs on, and the one the waker
+/// workload's helper thread runs on: another one where there is one, so
+/// that the wake crosses processors, as it does in a runtime.
+pub const MAIN_CPU: usize = 0;
+pub const HELPER_CPU: usize = 1;
+
+/// Connections in the TCP echo workload.
+pub const CONNECTIONS: usize = 100;
+
+/// The loopback address with a port the OS picks.
+pub fn localhost() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A non-blocking eventfd: one descriptor per source.
+pub fn eventfd() -> OwnedFd {
+    // SAFETY: eventfd(2) has no memory arguments.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    assert!(fd >= 0, "eventfd: {}", std::io::Error::last_os_error());
+    // SAFETY: the descriptor was just created and nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// Adds one to an eventfd: a new readiness edge.
+pub fn signal(fd: &OwnedFd) {
+    let one = 1u64.to_ne_bytes();
+    // SAFETY: writes 8 bytes from a live buffer.
+    let written = unsafe { libc::write(fd.as_raw_fd(), one.as_ptr().cast(), one.len()) };
+    assert_eq!(
+        written,
+        8,
+        "eventfd write: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// `k` indices out of `n`, spread evenly.
+pub fn spread(n: usize, k: usize) -> Vec<usize> {
+    (0..k).map(|i| i * n / k).collect()
+}
+
+/// Raises the soft limit on open descriptors as far as the hard limit
+/// allows, for the workloads with thousands of sources.
+pub fn raise_descriptor_limit() {
+    // SAFETY: getrlimit/setrlimit read and write one live struct.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// Pins the calling thread to one processor (modulo the processors there
+/// are), so that thread placement does not change between samples.
+pub fn pin_to_cpu(cpu: usize) {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: a zeroed cpu_set_t is empty; CPU_SET writes inside it;
+    // sched_setaffinity reads it for the calling thread (pid 0).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu % cpus, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}

@@ -1,0 +1,219 @@
+//! The results: a table on standard output, `summary.csv` and a bar chart
+//! in `summary.svg`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::{fs, io};
+
+use crate::harness::Samples;
+
+/// One workload's medians for `[nbio, mio, floor]`.
+pub struct Row {
+    pub workload: String,
+    pub unit: &'static str,
+    pub values: [f64; 3],
+    /// The largest relative interquartile range of the three.
+    pub spread: f64,
+}
+
+impl Row {
+    /// A row of times per operation, from samples in nanoseconds, scaled
+    /// by `per` (e.g. 1/64 for "per event" when an operation delivers 64).
+    pub fn time(workload: String, unit: &'static str, samples: &[Samples; 3], per: f64) -> Row {
+        Row {
+            workload,
+            unit,
+            values: [0, 1, 2].map(|i| samples[i].median() * per),
+            spread: samples.iter().map(Samples::spread).fold(0.0, f64::max),
+        }
+    }
+
+    /// A row of rates: `count` things per operation, per second.
+    pub fn rate(workload: String, unit: &'static str, samples: &[Samples; 3], count: f64) -> Row {
+        Row {
+            workload,
+            unit,
+            values: [0, 1, 2].map(|i| count * 1e9 / samples[i].median()),
+            spread: samples.iter().map(Samples::spread).fold(0.0, f64::max),
+        }
+    }
+
+    /// A row of exact values, measured once.
+    pub fn exact(workload: String, unit: &'static str, values: [f64; 3]) -> Row {
+        Row {
+            workload,
+            unit,
+            values,
+            spread: 0.0,
+        }
+    }
+
+    /// nbio's cost relative to competitor `other` (1: mio, 2: floor): below
+    /// 1 means nbio is cheaper, whether the unit is a time or a rate.
+    pub fn cost_ratio(&self, other: usize) -> f64 {
+        let [nbio, ..] = self.values;
+        if self.unit.ends_with("/s") {
+            self.values[other] / nbio
+        } else {
+            nbio / self.values[other]
+        }
+    }
+}
+
+fn format_value(value: f64) -> String {
+    if value >= 1000.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// The table, as Markdown so that it can go into the README as it is.
+pub fn table(rows: &[Row], machine: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Machine: {machine}\n");
+    let _ = writeln!(
+        out,
+        "| workload | unit | nbio | mio | floor | nbio/mio | nbio/floor | spread |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.1}% |",
+            row.workload,
+            row.unit,
+            format_value(row.values[0]),
+            format_value(row.values[1]),
+            format_value(row.values[2]),
+            row.cost_ratio(1),
+            row.cost_ratio(2),
+            row.spread * 100.0,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nRatios compare costs: below 1.000 nbio is cheaper, whatever the unit \
+         (a time: lower is better; a `/s` rate: higher is better). Spread: the \
+         largest interquartile range of the three, relative to its median."
+    );
+    out
+}
+
+pub fn write_csv(rows: &[Row], path: &Path) -> io::Result<()> {
+    let mut csv = String::from("workload,unit,nbio,mio,floor\n");
+    for row in rows {
+        let [nbio, mio, floor] = row.values;
+        let _ = writeln!(
+            csv,
+            "\"{}\",{},{nbio:.3},{mio:.3},{floor:.3}",
+            row.workload, row.unit
+        );
+    }
+    fs::write(path, csv)
+}
+
+/// A horizontal bar chart of nbio/mio and nbio/floor per workload.
+pub fn write_svg(rows: &[Row], machine: &str, path: &Path) -> io::Result<()> {
+    const LABELS: f64 = 330.0;
+    const WIDTH: f64 = 980.0;
+    const ROW: f64 = 38.0;
+    const TOP: f64 = 70.0;
+    let plot = WIDTH - LABELS - 60.0;
+    let max = rows
+        .iter()
+        .flat_map(|row| [row.cost_ratio(1), row.cost_ratio(2)])
+        .fold(1.25_f64, f64::max)
+        .ceil_to(0.25);
+    let x = |ratio: f64| LABELS + ratio / max * plot;
+    let height = TOP + ROW * rows.len() as f64 + 50.0;
+
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="13">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{LABELS}" y="22" font-size="16" font-weight="bold">nbio's cost relative to mio and to the raw-syscall floor (lower is better)</text>"#
+    );
+    let legend = [("#3b6fb6", "nbio / mio"), ("#e08a2c", "nbio / floor")];
+    for (i, (color, label)) in legend.iter().enumerate() {
+        let lx = LABELS + i as f64 * 150.0;
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{lx}" y="34" width="14" height="14" fill="{color}"/>"#
+        );
+        let _ = writeln!(svg, r#"<text x="{}" y="46">{label}</text>"#, lx + 20.0);
+    }
+    for tick in 0..=((max / 0.25) as usize) {
+        let ratio = tick as f64 * 0.25;
+        let tx = x(ratio);
+        let (stroke, dash) = if ratio == 1.0 {
+            ("#222", "")
+        } else {
+            ("#ddd", r#" stroke-dasharray="3,3""#)
+        };
+        let bottom = TOP + ROW * rows.len() as f64;
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{tx}" y1="{}" x2="{tx}" y2="{bottom}" stroke="{stroke}"{dash}/>"#,
+            TOP - 6.0
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{tx}" y="{}" text-anchor="middle">{ratio:.2}</text>"#,
+            bottom + 16.0
+        );
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let y = TOP + ROW * i as f64;
+        let label = escape(&format!("{} ({})", row.workload, row.unit));
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{label}</text>"#,
+            LABELS - 8.0,
+            y + ROW / 2.0 + 4.0
+        );
+        for (j, (color, _)) in legend.iter().enumerate() {
+            let ratio = row.cost_ratio(j + 1);
+            let by = y + 4.0 + j as f64 * 15.0;
+            let width = x(ratio) - LABELS;
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{LABELS}" y="{by}" width="{width:.1}" height="13" fill="{color}"/>"#
+            );
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{}" font-size="11">{ratio:.3}</text>"#,
+                x(ratio) + 4.0,
+                by + 11.0
+            );
+        }
+    }
+    let _ = writeln!(
+        svg,
+        r##"<text x="10" y="{}" font-size="11" fill="#555">{}</text>"##,
+        height - 10.0,
+        escape(machine)
+    );
+    svg.push_str("</svg>\n");
+    fs::write(path, svg)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+trait CeilTo {
+    fn ceil_to(self, step: f64) -> f64;
+}
+
+impl CeilTo for f64 {
+    fn ceil_to(self, step: f64) -> f64 {
+        (self / step).ceil() * step
+    }
+}
