@@ -91,6 +91,7 @@ pub mod net;
 mod poll;
 mod sys;
 mod token;
+mod wake_epoch;
 mod waker;
 
 pub mod features;

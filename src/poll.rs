@@ -5,6 +5,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use crate::event::Source;
+use crate::wake_epoch::WakeDedup;
 use crate::{sys, Events, Interest, Token};
 
 /// The event loop's core: waits for readiness of registered sources.
@@ -79,6 +80,7 @@ pub struct Poll {
 /// `poll` blocks, and their changes apply to that call.
 pub struct Registry {
     selector: sys::Selector,
+    wake_dedup: WakeDedup,
 }
 
 impl Poll {
@@ -91,8 +93,12 @@ impl Poll {
     /// without the `os-poll` feature or for a target without a backend.
     pub fn new() -> io::Result<Poll> {
         let selector = sys::Selector::new()?;
+        let wake_dedup = WakeDedup::new();
         Ok(Poll {
-            registry: Registry { selector },
+            registry: Registry {
+                selector,
+                wake_dedup,
+            },
         })
     }
 
@@ -143,7 +149,11 @@ impl Poll {
     /// # }
     /// ```
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
-        self.registry.selector.select(events.sys(), timeout)
+        self.registry.selector.select(events.sys(), timeout)?;
+        if !events.is_empty() {
+            self.registry.wake_dedup.events_returned();
+        }
+        Ok(())
     }
 }
 
@@ -284,9 +294,17 @@ impl Registry {
     ///
     /// The OS's errors for duplicating a descriptor (e.g. `EMFILE`).
     pub fn try_clone(&self) -> io::Result<Registry> {
-        self.selector
-            .try_clone()
-            .map(|selector| Registry { selector })
+        let selector = self.selector.try_clone()?;
+        let wake_dedup = self.wake_dedup.for_clone();
+        Ok(Registry {
+            selector,
+            wake_dedup,
+        })
+    }
+
+    /// The epoch wakers use to skip redundant wakes.
+    pub(crate) fn wake_dedup(&self) -> &WakeDedup {
+        &self.wake_dedup
     }
 
     /// The backend, for sources and wakers.

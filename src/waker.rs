@@ -1,5 +1,6 @@
 use std::io;
 
+use crate::wake_epoch::WakeGate;
 use crate::{sys, Registry, Token};
 
 /// Wakes a [`Poll`] from another thread.
@@ -10,6 +11,9 @@ use crate::{sys, Registry, Token};
 /// blocked at that moment, the next call returns the event at once: a wake
 /// is never lost. Several wakes before the next `poll` coalesce into one
 /// event.
+///
+/// A wake that would only coalesce with one still on its way to `poll`
+/// returns without a system call, so waking often is cheap.
 ///
 /// A `Waker` is `Send` and `Sync`; share it with an `Arc`. Dropping it
 /// removes it from the `Poll`, together with a wake that `poll` has not
@@ -51,6 +55,7 @@ use crate::{sys, Registry, Token};
 #[derive(Debug)]
 pub struct Waker {
     inner: sys::Waker,
+    gate: WakeGate,
 }
 
 impl Waker {
@@ -61,7 +66,9 @@ impl Waker {
     /// The OS's errors for creating and registering the wake-up descriptor
     /// (e.g. `EMFILE`), or `Unsupported` without a backend.
     pub fn new(registry: &Registry, token: Token) -> io::Result<Waker> {
-        sys::Waker::new(registry.selector(), token).map(|inner| Waker { inner })
+        let inner = sys::Waker::new(registry.selector(), token)?;
+        let gate = registry.wake_dedup().gate();
+        Ok(Waker { inner, gate })
     }
 
     /// Wakes the `Poll`: its current or next `poll` call returns an event
@@ -73,6 +80,6 @@ impl Waker {
     /// occur in normal operation.
     pub fn wake(&self) -> io::Result<()> {
         trace!("waking poll");
-        self.inner.wake()
+        self.gate.wake_with(|| self.inner.wake())
     }
 }

@@ -124,3 +124,40 @@ fn dropping_a_waker_removes_it() {
     expect_no_events(&mut poll, &mut events);
     assert!(format!("{:?}", Waker::new(poll.registry(), Token(0)).unwrap()).starts_with("Waker"));
 }
+
+/// Wakes skipped because one is already on its way must never leave the
+/// poller without an event after the last wake.
+#[test]
+fn no_wake_is_lost_while_the_poller_runs() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const THREADS: usize = 4;
+    const WAKES: usize = 2000;
+    let mut poll = Poll::new().unwrap();
+    let waker = Arc::new(Waker::new(poll.registry(), Token(0)).unwrap());
+    let counter = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (waker, counter) = (Arc::clone(&waker), Arc::clone(&counter));
+            thread::spawn(move || {
+                for _ in 0..WAKES {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    waker.wake().unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut events = Events::with_capacity(8);
+    let mut seen = 0;
+    while seen < THREADS * WAKES {
+        poll.poll(&mut events, Some(DEADLINE)).unwrap();
+        assert!(
+            !events.is_empty(),
+            "a wake was lost: saw {seen} of {}",
+            THREADS * WAKES
+        );
+        seen = counter.load(Ordering::SeqCst);
+    }
+    for handle in handles {
+        handle.join().unwrap();
+    }
+}

@@ -180,6 +180,36 @@ impl Drop for WakerRoundTrip {
     }
 }
 
+/// Wake storm: `fixtures::WAKES` wakes in a row, then the one `poll` that
+/// collects them (as when many tasks are handed to a busy event loop).
+pub struct WakeStorm {
+    poll: Poll,
+    events: Events,
+    waker: Waker,
+}
+
+impl WakeStorm {
+    pub fn new() -> WakeStorm {
+        let poll = Poll::new().expect("Poll::new");
+        let waker = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
+        WakeStorm { poll, events: Events::with_capacity(8), waker }
+    }
+}
+
+impl Bench for WakeStorm {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..iters {
+            for _ in 0..fixtures::WAKES {
+                self.waker.wake().expect("wake");
+            }
+            self.poll.poll(&mut self.events, Some(Duration::ZERO)).expect("poll");
+            assert_eq!(self.events.iter().count(), 1);
+        }
+        start.elapsed()
+    }
+}
+
 /// A connected pair of TCP streams, registered readable with one `Poll`.
 fn tcp_pair(poll: &Poll, client_token: Token, server_token: Token) -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind(fixtures::localhost()).expect("bind");

@@ -13,6 +13,9 @@ pub const MESSAGE: [u8; 64] = [0x5a; 64];
 pub const MAIN_CPU: usize = 0;
 pub const HELPER_CPU: usize = 1;
 
+/// Wakes per poll in the wake storm workload.
+pub const WAKES: usize = 100;
+
 /// Connections in the TCP echo workload.
 pub const CONNECTIONS: usize = 100;
 

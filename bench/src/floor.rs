@@ -223,6 +223,33 @@ impl Drop for WakerRoundTrip {
     }
 }
 
+pub struct WakeStorm {
+    epoll: Epoll,
+    waker: OwnedFd,
+}
+
+impl WakeStorm {
+    pub fn new() -> WakeStorm {
+        let epoll = Epoll::new(8);
+        let waker = fixtures::eventfd();
+        epoll.add(waker.as_raw_fd(), 0);
+        WakeStorm { epoll, waker }
+    }
+}
+
+impl Bench for WakeStorm {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..iters {
+            for _ in 0..fixtures::WAKES {
+                fixtures::signal(&self.waker);
+            }
+            assert_eq!(self.epoll.wait(0).len(), 1);
+        }
+        start.elapsed()
+    }
+}
+
 /// A connected, non-blocking pair of TCP streams, registered with `epoll`.
 fn tcp_pair(epoll: &Epoll, client_token: u64, server_token: u64) -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind(fixtures::localhost()).expect("bind");

@@ -30,7 +30,7 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use harness::{measure, Config};
+use harness::{measure, Bench, Config, Samples};
 use report::Row;
 
 #[global_allocator]
@@ -39,134 +39,202 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 /// (sources registered, sources ready per poll)
 const DISPATCH: [(usize, usize); 5] = [(10, 1), (1000, 1), (1000, 64), (10_000, 1), (10_000, 64)];
 
+/// The workloads to run and the rows they produced.
+struct Run {
+    config: Config,
+    /// Only workloads whose name contains this run (`--only NAME`).
+    only: Option<String>,
+    rows: Vec<Row>,
+}
+
+impl Run {
+    /// Measures the three competitors `make` builds, if `name` is wanted.
+    fn measure(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> [Box<dyn Bench>; 3],
+    ) -> Option<[Samples; 3]> {
+        if self
+            .only
+            .as_ref()
+            .is_some_and(|only| !name.contains(only.as_str()))
+        {
+            return None;
+        }
+        let [mut nbio, mut mio, mut floor] = make();
+        let samples = measure([&mut *nbio, &mut *mio, &mut *floor], self.config);
+        eprintln!("  {name}: done");
+        Some(samples)
+    }
+
+    /// A workload reported as time per operation, divided by `per_op`.
+    fn time(
+        &mut self,
+        name: String,
+        unit: &'static str,
+        per_op: f64,
+        make: impl FnOnce() -> [Box<dyn Bench>; 3],
+    ) {
+        if let Some(samples) = self.measure(&name, make) {
+            self.rows
+                .push(Row::time(name, unit, &samples, 1.0 / per_op));
+        }
+    }
+
+    /// A workload reported as `per_op` things per second.
+    fn rate(
+        &mut self,
+        name: String,
+        unit: &'static str,
+        per_op: f64,
+        make: impl FnOnce() -> [Box<dyn Bench>; 3],
+    ) {
+        if let Some(samples) = self.measure(&name, make) {
+            self.rows.push(Row::rate(name, unit, &samples, per_op));
+        }
+    }
+}
+
 fn main() {
-    let quick = std::env::args().any(|arg| arg == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|arg| arg == "--quick");
+    let only = args
+        .iter()
+        .position(|arg| arg == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let config = if quick { Config::QUICK } else { Config::FULL };
     fixtures::raise_descriptor_limit();
-    fixtures::pin_to_cpu(fixtures::MAIN_CPU);
     let machine = machine();
+    fixtures::pin_to_cpu(fixtures::MAIN_CPU);
     eprintln!(
-        "measuring ({} rounds of {:?} per competitor and workload)...",
+        "measuring: {} rounds of {:?} per competitor and workload",
         config.rounds, config.sample
     );
 
-    let mut rows = Vec::new();
-    for (n, k) in DISPATCH {
-        let fds: Arc<Vec<OwnedFd>> = Arc::new((0..n).map(|_| fixtures::eventfd()).collect());
-        let ready = fixtures::spread(n, k);
-        let samples = measure(
-            [
-                &mut on_nbio::Dispatch::new(&fds, &ready),
-                &mut on_mio::Dispatch::new(&fds, &ready),
-                &mut floor::Dispatch::new(&fds, &ready),
-            ],
-            config,
-        );
-        let name = format!("poll dispatch, {n} sources, {k} ready");
-        rows.push(Row::time(name.clone(), "ns/poll", &samples, 1.0));
-        if k > 1 {
-            rows.push(Row::time(name, "ns/event", &samples, 1.0 / k as f64));
-        }
-        eprintln!("  dispatch {n}/{k} done");
-    }
-
-    let samples = measure(
-        [
-            &mut on_nbio::Churn::new(),
-            &mut on_mio::Churn::new(),
-            &mut floor::Churn::new(),
-        ],
+    let mut run = Run {
         config,
-    );
-    rows.push(Row::time(
+        only,
+        rows: Vec::new(),
+    };
+    for (n, k) in DISPATCH {
+        let name = format!("poll dispatch, {n} sources, {k} ready");
+        let make = || {
+            let fds: Arc<Vec<OwnedFd>> = Arc::new((0..n).map(|_| fixtures::eventfd()).collect());
+            let ready = fixtures::spread(n, k);
+            let benches: [Box<dyn Bench>; 3] = [
+                Box::new(on_nbio::Dispatch::new(&fds, &ready)),
+                Box::new(on_mio::Dispatch::new(&fds, &ready)),
+                Box::new(floor::Dispatch::new(&fds, &ready)),
+            ];
+            benches
+        };
+        if let Some(samples) = run.measure(&name, make) {
+            run.rows
+                .push(Row::time(name.clone(), "ns/poll", &samples, 1.0));
+            if k > 1 {
+                run.rows
+                    .push(Row::time(name, "ns/event", &samples, 1.0 / k as f64));
+            }
+        }
+    }
+    run.time(
         "registration churn (register + deregister)".into(),
         "ns/op",
-        &samples,
         1.0,
-    ));
-
-    let samples = measure(
-        [
-            &mut on_nbio::WakerRoundTrip::new(),
-            &mut on_mio::WakerRoundTrip::new(),
-            &mut floor::WakerRoundTrip::new(),
-        ],
-        config,
+        || {
+            [
+                Box::new(on_nbio::Churn::new()),
+                Box::new(on_mio::Churn::new()),
+                Box::new(floor::Churn::new()),
+            ]
+        },
     );
-    rows.push(Row::time(
+    run.time(
         "waker: cross-thread wake, round trip".into(),
         "ns/rtt",
-        &samples,
         1.0,
-    ));
-
-    let samples = measure(
-        [
-            &mut on_nbio::TcpPingPong::new(),
-            &mut on_mio::TcpPingPong::new(),
-            &mut floor::TcpPingPong::new(),
-        ],
-        config,
+        || {
+            [
+                Box::new(on_nbio::WakerRoundTrip::new()),
+                Box::new(on_mio::WakerRoundTrip::new()),
+                Box::new(floor::WakerRoundTrip::new()),
+            ]
+        },
     );
-    rows.push(Row::rate(
+    let wakes = fixtures::WAKES as f64;
+    run.time(
+        format!("waker: {} wakes per poll", fixtures::WAKES),
+        "ns/wake",
+        wakes,
+        || {
+            [
+                Box::new(on_nbio::WakeStorm::new()),
+                Box::new(on_mio::WakeStorm::new()),
+                Box::new(floor::WakeStorm::new()),
+            ]
+        },
+    );
+    run.rate(
         "TCP ping-pong, 1 connection, 64 B".into(),
         "rtt/s",
-        &samples,
         1.0,
-    ));
-
-    let samples = measure(
-        [
-            &mut on_nbio::TcpEcho::new(),
-            &mut on_mio::TcpEcho::new(),
-            &mut floor::TcpEcho::new(),
-        ],
-        config,
+        || {
+            [
+                Box::new(on_nbio::TcpPingPong::new()),
+                Box::new(on_mio::TcpPingPong::new()),
+                Box::new(floor::TcpPingPong::new()),
+            ]
+        },
     );
-    let name = format!("TCP echo, {} connections, 64 B", fixtures::CONNECTIONS);
-    rows.push(Row::rate(
-        name,
+    let connections = fixtures::CONNECTIONS as f64;
+    run.rate(
+        format!("TCP echo, {} connections, 64 B", fixtures::CONNECTIONS),
         "msg/s",
-        &samples,
-        fixtures::CONNECTIONS as f64,
-    ));
-
-    let samples = measure(
-        [
-            &mut on_nbio::UdpEcho::new(),
-            &mut on_mio::UdpEcho::new(),
-            &mut floor::UdpEcho::new(),
-        ],
-        config,
+        connections,
+        || {
+            [
+                Box::new(on_nbio::TcpEcho::new()),
+                Box::new(on_mio::TcpEcho::new()),
+                Box::new(floor::TcpEcho::new()),
+            ]
+        },
     );
-    rows.push(Row::rate("UDP echo, 64 B".into(), "dgram/s", &samples, 1.0));
-
-    rows.push(Row::exact(
-        "memory per registered UDP socket".into(),
-        "bytes/source",
+    run.rate("UDP echo, 64 B".into(), "dgram/s", 1.0, || {
         [
-            on_nbio::bytes_per_source(1000),
-            on_mio::bytes_per_source(1000),
-            floor::bytes_per_source(),
-        ],
-    ));
-    rows.push(Row::exact(
-        "memory per Events slot".into(),
-        "bytes/slot",
-        [
-            on_nbio::bytes_per_event_slot(),
-            on_mio::bytes_per_event_slot(),
-            floor::bytes_per_event_slot(),
-        ],
-    ));
+            Box::new(on_nbio::UdpEcho::new()),
+            Box::new(on_mio::UdpEcho::new()),
+            Box::new(floor::UdpEcho::new()),
+        ]
+    });
+    if run.only.is_none() {
+        run.rows.push(Row::exact(
+            "memory per registered UDP socket".into(),
+            "bytes/source",
+            [
+                on_nbio::bytes_per_source(1000),
+                on_mio::bytes_per_source(1000),
+                floor::bytes_per_source(),
+            ],
+        ));
+        run.rows.push(Row::exact(
+            "memory per Events slot".into(),
+            "bytes/slot",
+            [
+                on_nbio::bytes_per_event_slot(),
+                on_mio::bytes_per_event_slot(),
+                floor::bytes_per_event_slot(),
+            ],
+        ));
+    }
 
-    let table = report::table(&rows, &machine);
+    let table = report::table(&run.rows, &machine);
     println!("{table}");
     let dir = output_dir();
     std::fs::create_dir_all(&dir).expect("create the output directory");
     std::fs::write(dir.join("summary.md"), &table).expect("write summary.md");
-    report::write_csv(&rows, &dir.join("summary.csv")).expect("write summary.csv");
-    report::write_svg(&rows, &machine, &dir.join("summary.svg")).expect("write summary.svg");
+    report::write_csv(&run.rows, &dir.join("summary.csv")).expect("write summary.csv");
+    report::write_svg(&run.rows, &machine, &dir.join("summary.svg")).expect("write summary.svg");
     eprintln!("wrote {}", dir.join("summary.{csv,svg,md}").display());
 }
 

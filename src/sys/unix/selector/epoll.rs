@@ -110,6 +110,7 @@ impl Selector {
         self.id
     }
 
+    #[inline]
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
         if events.capacity() == 0 {
