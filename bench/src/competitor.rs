@@ -64,7 +64,12 @@ impl Dispatch {
                 .expect("register");
         }
         let events = Events::with_capacity(ready.len().max(64));
-        Dispatch { poll, events, fds: Arc::clone(fds), ready: ready.to_vec() }
+        Dispatch {
+            poll,
+            events,
+            fds: Arc::clone(fds),
+            ready: ready.to_vec(),
+        }
     }
 }
 
@@ -72,7 +77,9 @@ impl Bench for Dispatch {
     fn run(&mut self, iters: u64) -> Duration {
         // Take the events the other competitors' signals left queued here.
         loop {
-            self.poll.poll(&mut self.events, Some(Duration::ZERO)).expect("poll");
+            self.poll
+                .poll(&mut self.events, Some(Duration::ZERO))
+                .expect("poll");
             if self.events.is_empty() {
                 break;
             }
@@ -83,7 +90,9 @@ impl Bench for Dispatch {
                 fixtures::signal(&self.fds[index]);
             }
             let start = Instant::now();
-            self.poll.poll(&mut self.events, Some(Duration::ZERO)).expect("poll");
+            self.poll
+                .poll(&mut self.events, Some(Duration::ZERO))
+                .expect("poll");
             let mut delivered = 0;
             for event in self.events.iter() {
                 black_box(event.token());
@@ -105,7 +114,10 @@ pub struct Churn {
 impl Churn {
     pub fn new() -> Churn {
         let socket = UdpSocket::bind(fixtures::localhost()).expect("bind");
-        Churn { poll: Poll::new().expect("Poll::new"), socket }
+        Churn {
+            poll: Poll::new().expect("Poll::new"),
+            socket,
+        }
     }
 }
 
@@ -155,7 +167,13 @@ impl WakerRoundTrip {
                 }
             })
         };
-        WakerRoundTrip { poll, events: Events::with_capacity(8), remote, stop, helper: Some(helper) }
+        WakerRoundTrip {
+            poll,
+            events: Events::with_capacity(8),
+            remote,
+            stop,
+            helper: Some(helper),
+        }
     }
 }
 
@@ -192,7 +210,11 @@ impl WakeStorm {
     pub fn new() -> WakeStorm {
         let poll = Poll::new().expect("Poll::new");
         let waker = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
-        WakeStorm { poll, events: Events::with_capacity(8), waker }
+        WakeStorm {
+            poll,
+            events: Events::with_capacity(8),
+            waker,
+        }
     }
 }
 
@@ -203,7 +225,9 @@ impl Bench for WakeStorm {
             for _ in 0..fixtures::WAKES {
                 self.waker.wake().expect("wake");
             }
-            self.poll.poll(&mut self.events, Some(Duration::ZERO)).expect("poll");
+            self.poll
+                .poll(&mut self.events, Some(Duration::ZERO))
+                .expect("poll");
             assert_eq!(self.events.iter().count(), 1);
         }
         start.elapsed()
@@ -225,8 +249,12 @@ fn tcp_pair(poll: &Poll, client_token: Token, server_token: Token) -> (TcpStream
     let registry = poll.registry();
     client.set_nodelay(true).expect("nodelay");
     server.set_nodelay(true).expect("nodelay");
-    registry.register(&mut client, client_token, Interest::READABLE).expect("register");
-    registry.register(&mut server, server_token, Interest::READABLE).expect("register");
+    registry
+        .register(&mut client, client_token, Interest::READABLE)
+        .expect("register");
+    registry
+        .register(&mut server, server_token, Interest::READABLE)
+        .expect("register");
     (client, server)
 }
 
@@ -242,7 +270,12 @@ impl TcpPingPong {
     pub fn new() -> TcpPingPong {
         let poll = Poll::new().expect("Poll::new");
         let (client, server) = tcp_pair(&poll, Token(0), Token(1));
-        TcpPingPong { poll, events: Events::with_capacity(8), client, server }
+        TcpPingPong {
+            poll,
+            events: Events::with_capacity(8),
+            client,
+            server,
+        }
     }
 }
 
@@ -280,7 +313,12 @@ impl TcpEcho {
         let (clients, servers) = (0..fixtures::CONNECTIONS)
             .map(|i| tcp_pair(&poll, Token(2 * i), Token(2 * i + 1)))
             .unzip();
-        TcpEcho { poll, events: Events::with_capacity(256), clients, servers }
+        TcpEcho {
+            poll,
+            events: Events::with_capacity(256),
+            clients,
+            servers,
+        }
     }
 }
 
@@ -331,9 +369,19 @@ impl UdpEcho {
         let mut client = UdpSocket::bind(fixtures::localhost()).expect("bind");
         let mut server = UdpSocket::bind(fixtures::localhost()).expect("bind");
         let server_address = server.local_addr().expect("local_addr");
-        poll.registry().register(&mut client, Token(0), Interest::READABLE).expect("register");
-        poll.registry().register(&mut server, Token(1), Interest::READABLE).expect("register");
-        UdpEcho { poll, events: Events::with_capacity(8), client, server, server_address }
+        poll.registry()
+            .register(&mut client, Token(0), Interest::READABLE)
+            .expect("register");
+        poll.registry()
+            .register(&mut server, Token(1), Interest::READABLE)
+            .expect("register");
+        UdpEcho {
+            poll,
+            events: Events::with_capacity(8),
+            client,
+            server,
+            server_address,
+        }
     }
 }
 
@@ -342,7 +390,9 @@ impl Bench for UdpEcho {
         let mut buf = [0u8; 2048];
         let start = Instant::now();
         for _ in 0..iters {
-            self.client.send_to(&MESSAGE, self.server_address).expect("send_to");
+            self.client
+                .send_to(&MESSAGE, self.server_address)
+                .expect("send_to");
             wait_for(&mut self.poll, &mut self.events, Token(1));
             loop {
                 match self.server.recv_from(&mut buf) {
@@ -370,11 +420,14 @@ impl Bench for UdpEcho {
 /// registering `count` of them allocates, per socket.
 pub fn bytes_per_source(count: usize) -> f64 {
     let poll = Poll::new().expect("Poll::new");
-    let mut sockets: Vec<UdpSocket> =
-        (0..count).map(|_| UdpSocket::bind(fixtures::localhost()).expect("bind")).collect();
+    let mut sockets: Vec<UdpSocket> = (0..count)
+        .map(|_| UdpSocket::bind(fixtures::localhost()).expect("bind"))
+        .collect();
     let before = crate::alloc::allocated();
     for (index, socket) in sockets.iter_mut().enumerate() {
-        poll.registry().register(socket, Token(index), Interest::READABLE).expect("register");
+        poll.registry()
+            .register(socket, Token(index), Interest::READABLE)
+            .expect("register");
     }
     let heap = crate::alloc::allocated().saturating_sub(before);
     std::mem::size_of::<UdpSocket>() as f64 + heap as f64 / count as f64

@@ -115,8 +115,8 @@ pub fn write_csv(rows: &[Row], path: &Path) -> io::Result<()> {
 
 /// A horizontal bar chart of nbio/mio and nbio/floor per workload.
 pub fn write_svg(rows: &[Row], machine: &str, path: &Path) -> io::Result<()> {
-    const LABELS: f64 = 330.0;
-    const WIDTH: f64 = 980.0;
+    const LABELS: f64 = 390.0;
+    const WIDTH: f64 = 1060.0;
     const ROW: f64 = 38.0;
     const TOP: f64 = 70.0;
     let plot = WIDTH - LABELS - 60.0;
@@ -136,7 +136,7 @@ pub fn write_svg(rows: &[Row], machine: &str, path: &Path) -> io::Result<()> {
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="{LABELS}" y="22" font-size="16" font-weight="bold">nbio's cost relative to mio and to the raw-syscall floor (lower is better)</text>"#
+        r#"<text x="10" y="22" font-size="16" font-weight="bold">nbio's cost relative to mio and to the raw-syscall floor (lower is better)</text>"#
     );
     let legend = [("#3b6fb6", "nbio / mio"), ("#e08a2c", "nbio / floor")];
     for (i, (color, label)) in legend.iter().enumerate() {

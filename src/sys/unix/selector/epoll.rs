@@ -117,20 +117,22 @@ impl Selector {
             // An epoll descriptor is readable while events are pending.
             return crate::sys::unix::wait_readable(self.ep.as_fd(), timeout);
         }
-        match timeout {
-            Some(timeout) if !fits_epoll_wait(timeout) => self.wait_precise(events, timeout),
-            _ => self.wait_millis(events, timeout),
-        }
+        let millis = match timeout {
+            None => -1,
+            Some(timeout) => match exact_millis(timeout) {
+                Some(millis) => millis,
+                None => return self.wait_precise(events, timeout),
+            },
+        };
+        self.wait_millis(events, millis)
     }
 
-    /// `epoll_wait`; the caller made sure any timeout is a whole number of
-    /// milliseconds that fits in an `i32`.
+    /// `epoll_wait` for `millis` milliseconds (-1: no timeout).
     ///
     /// Through libc: rustix always makes the `epoll_pwait` system call,
     /// whose signal-mask handling costs about 1% of a poll that finds one
     /// event (measured by the dispatch benchmark).
-    fn wait_millis(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
-        let millis = timeout.map_or(-1, |timeout| timeout.as_millis() as libc::c_int);
+    fn wait_millis(&self, events: &mut Events, millis: libc::c_int) -> io::Result<()> {
         let capacity = events.capacity().min(libc::c_int::MAX as usize) as libc::c_int;
         // SAFETY: the buffer pointer and `capacity` describe the Vec's
         // allocation, which the kernel fills with up to `capacity`
@@ -160,8 +162,8 @@ impl Selector {
         if let Some(result) = pwait2::wait(self.ep.as_fd(), events, timeout) {
             return result;
         }
-        let millis = millis_rounded_up(timeout, i32::MAX as u32);
-        self.wait_millis(events, Some(Duration::from_millis(millis.into())))
+        let millis = millis_rounded_up(timeout, libc::c_int::MAX as u32);
+        self.wait_millis(events, millis as libc::c_int)
     }
 
     pub(crate) fn register(
@@ -202,9 +204,15 @@ impl AsRawFd for Selector {
     }
 }
 
-/// Returns true if `epoll_wait` can wait for exactly `timeout`.
-fn fits_epoll_wait(timeout: Duration) -> bool {
-    is_whole_millis(timeout) && timeout.as_millis() <= i32::MAX as u128
+/// `timeout` in milliseconds, if `epoll_wait` can wait for exactly that
+/// long: a whole number of them that fits in its `int`.
+fn exact_millis(timeout: Duration) -> Option<libc::c_int> {
+    if !is_whole_millis(timeout) {
+        return None;
+    }
+    let millis = timeout.as_secs().checked_mul(1000)?;
+    let millis = millis.checked_add(u64::from(timeout.subsec_millis()))?;
+    libc::c_int::try_from(millis).ok()
 }
 
 fn token_data(token: Token) -> EventData {
@@ -361,6 +369,22 @@ pub(crate) mod event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_millis_only_for_what_epoll_wait_takes() {
+        assert_eq!(exact_millis(Duration::ZERO), Some(0));
+        assert_eq!(exact_millis(Duration::from_millis(1500)), Some(1500));
+        assert_eq!(exact_millis(Duration::from_micros(1500)), None);
+        assert_eq!(
+            exact_millis(Duration::from_millis(i32::MAX as u64)),
+            Some(i32::MAX)
+        );
+        assert_eq!(
+            exact_millis(Duration::from_millis(i32::MAX as u64 + 1)),
+            None
+        );
+        assert_eq!(exact_millis(Duration::from_secs(u64::MAX)), None);
+    }
 
     #[test]
     fn event_has_the_kernel_layout() {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Keeps the benchmarks compiling and working: the quick mode (well under a
+# minute), then checks that it wrote its outputs. No timing is asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# bench/src/competitor.rs is included twice by main.rs, which `cargo fmt`
+# does not follow.
+rustfmt --edition 2021 --check bench/src/competitor.rs
+
+cargo run --quiet --release -p nbio-bench -- --quick
+out=target/nbio-bench
+head -1 "$out/summary.csv" | grep -qx 'workload,unit,nbio,mio,floor'
+[ "$(wc -l < "$out/summary.csv")" -ge 15 ]
+grep -q '<svg' "$out/summary.svg"
+echo "benchmarks: quick run complete, $(($(wc -l < "$out/summary.csv") - 1)) rows"
