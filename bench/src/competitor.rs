@@ -4,7 +4,7 @@
 // (An included file is not reached by `cargo fmt`; .ci/bench.sh formats it.)
 
 use std::hint::black_box;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +16,7 @@ use api::net::{TcpListener, TcpStream, UdpSocket};
 use api::unix::SourceFd;
 use api::{Events, Interest, Poll, Token, Waker};
 
-use crate::fixtures::{self, MESSAGE};
+use crate::fixtures::{self, drain, MESSAGE};
 use crate::harness::Bench;
 
 /// Polls until an event for `token` arrives.
@@ -25,19 +25,6 @@ fn wait_for(poll: &mut Poll, events: &mut Events, token: Token) {
         poll.poll(events, None).expect("poll");
         if events.iter().any(|event| event.token() == token) {
             return;
-        }
-    }
-}
-
-/// Reads until `WouldBlock`; returns the bytes read.
-fn drain(mut reader: impl Read, buf: &mut [u8]) -> usize {
-    let mut total = 0;
-    loop {
-        match reader.read(buf) {
-            Ok(0) => panic!("the peer closed"),
-            Ok(n) => total += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
-            Err(e) => panic!("read: {e}"),
         }
     }
 }

@@ -46,6 +46,19 @@ pub fn signal(fd: &OwnedFd) {
     );
 }
 
+/// Reads until `WouldBlock`; returns the bytes read.
+pub fn drain(mut reader: impl std::io::Read, buf: &mut [u8]) -> usize {
+    let mut total = 0;
+    loop {
+        match reader.read(buf) {
+            Ok(0) => panic!("the peer closed"),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return total,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
 /// `k` indices out of `n`, spread evenly.
 pub fn spread(n: usize, k: usize) -> Vec<usize> {
     (0..k).map(|i| i * n / k).collect()

@@ -4,7 +4,7 @@
 //! to nbio and mio is the event loop's own cost.
 
 use std::hint::black_box;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::fixtures::{self, MESSAGE};
+use crate::fixtures::{self, drain, MESSAGE};
 use crate::harness::Bench;
 
 /// An epoll instance and its event buffer.
@@ -78,18 +78,6 @@ impl Epoll {
     /// Waits until an event for `token` arrives.
     pub fn wait_for(&mut self, token: u64) {
         while !self.wait(-1).iter().any(|event| event.u64 == token) {}
-    }
-}
-
-fn drain(mut reader: impl Read, buf: &mut [u8]) -> usize {
-    let mut total = 0;
-    loop {
-        match reader.read(buf) {
-            Ok(0) => panic!("the peer closed"),
-            Ok(n) => total += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
-            Err(e) => panic!("read: {e}"),
-        }
     }
 }
 

@@ -66,3 +66,23 @@ pub(crate) fn wait_readable(
     rustix::event::poll(&mut fds, timeout.as_ref())?;
     Ok(())
 }
+
+/// Writes `token` to a wake-up descriptor, making it readable; a full one
+/// (`EAGAIN`: a saturated eventfd counter, a pipe with 64 KiB of unread
+/// wakes) is emptied with `drain` and written again.
+#[cfg(any(nbio_wake_fd = "eventfd", nbio_wake_fd = "pipe"))]
+pub(crate) fn write_wake(
+    fd: &OwnedFd,
+    token: &[u8],
+    drain: impl Fn() -> io::Result<()>,
+) -> io::Result<()> {
+    use rustix::io::Errno;
+    loop {
+        match rustix::io::write(fd, token) {
+            Ok(_) => return Ok(()),
+            Err(Errno::AGAIN) => drain()?,
+            Err(Errno::INTR) => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+}

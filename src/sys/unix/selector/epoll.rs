@@ -64,7 +64,7 @@ use std::time::Duration;
 use rustix::event::epoll::{self, EventData, EventFlags};
 
 use crate::flag_names::FlagNames;
-use crate::sys::timeout::{is_whole_millis, millis_rounded_up, timespec};
+use crate::sys::timeout::{is_whole_millis, millis_rounded_up};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
 
@@ -238,6 +238,7 @@ fn interest_flags(interests: Interest) -> EventFlags {
 #[cfg(target_os = "linux")]
 mod pwait2 {
     use super::*;
+    use crate::sys::timeout::timespec;
 
     /// False once the kernel has refused the syscall.
     pub(super) static AVAILABLE: AtomicBool = AtomicBool::new(true);

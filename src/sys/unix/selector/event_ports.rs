@@ -52,7 +52,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::{fmt, io, ptr};
 
-use crate::sys::poll_events::{disarmed, interest_flags, rearm_flags, Flags, FAILURE};
+use crate::sys::poll_events::{
+    disarmed, interest_flags, Flags, RegistrationTable, TableSelector, FAILURE,
+};
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 use crate::sys::timeout::timespec;
 use crate::sys::RawSource;
@@ -77,7 +79,7 @@ struct Received(Vec<libc::port_event>);
 // a waker's id) and never dereferences them.
 unsafe impl Send for Received {}
 
-struct Shared {
+pub(crate) struct Shared {
     id: usize,
     port: OwnedFd,
     table: Mutex<Table>,
@@ -169,27 +171,11 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        let mut table = self.shared.lock();
-        let registration = find(&mut table, fd)?;
-        let flags = interest_flags(interests);
-        self.shared
-            .associate(fd.as_raw_fd(), flags, registration.generation)?;
-        registration.token = token;
-        registration.interests = flags;
-        registration.armed = flags;
-        Ok(())
+        self.shared.modify(fd, token, interests)
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
-        let mut table = self.shared.lock();
-        find(&mut table, fd)?;
-        // ENOENT: the descriptor fired and was not associated again.
-        match self.shared.dissociate(fd.as_raw_fd()) {
-            Err(error) if error.raw_os_error() != Some(libc::ENOENT) => return Err(error),
-            _ => {}
-        }
-        table.registrations.remove(&fd.as_raw_fd());
-        Ok(())
+        self.shared.remove(fd)
     }
 }
 
@@ -233,45 +219,6 @@ impl Shared {
         lock(&self.table)
     }
 
-    /// Registers and associates `fd`; returns its generation.
-    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<usize> {
-        let raw = fd.as_raw_fd();
-        let mut table = self.lock();
-        if table.registrations.contains_key(&raw) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the descriptor is already registered",
-            ));
-        }
-        let generation = table.next_generation;
-        let flags = interest_flags(interests);
-        self.associate(raw, flags, generation)?;
-        table.next_generation += 1;
-        let registration = Registration {
-            token,
-            interests: flags,
-            armed: flags,
-            generation,
-        };
-        table.registrations.insert(raw, registration);
-        Ok(generation)
-    }
-
-    /// Re-arms the sides among `flags` of a registration that still exists.
-    fn rearm(&self, fd: RawFd, generation: usize, flags: Flags) -> io::Result<()> {
-        let mut table = self.lock();
-        let Some(registration) = table.registrations.get_mut(&fd) else {
-            return Ok(());
-        };
-        let armed = registration.armed | (flags & registration.interests);
-        if registration.generation != generation || armed == registration.armed {
-            return Ok(());
-        }
-        self.associate(fd, armed, generation)?;
-        registration.armed = armed;
-        Ok(())
-    }
-
     /// Turns a delivered port event into an nbio event, updating the
     /// table; `None` for an event nobody is registered for any more.
     fn translate(&self, table: &mut Table, port_event: &libc::port_event) -> Option<Event> {
@@ -309,21 +256,6 @@ impl Shared {
             token: registration.token,
             flags,
         })
-    }
-
-    /// Removes the registration of a source being dropped, if it still
-    /// exists, so that a descriptor reusing its number starts afresh.
-    fn forget(&self, fd: RawFd, generation: usize) {
-        let mut table = self.lock();
-        if table
-            .registrations
-            .get(&fd)
-            .is_some_and(|r| r.generation == generation)
-        {
-            table.registrations.remove(&fd);
-            // ENOENT (not associated) is as good as done.
-            let _ = self.dissociate(fd);
-        }
     }
 
     fn associate(&self, fd: RawFd, flags: Flags, generation: usize) -> io::Result<()> {
@@ -412,68 +344,100 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Per-source state: the registration to re-arm when an I/O call returns
-/// `WouldBlock`.
-#[derive(Default)]
-pub(crate) struct IoSourceState {
-    registration: Option<(Arc<Shared>, RawFd, usize)>,
-}
+impl RegistrationTable for Shared {
+    /// The descriptor and the generation of its registration.
+    type Handle = (RawFd, usize);
 
-impl IoSourceState {
-    pub(crate) fn new() -> IoSourceState {
-        IoSourceState::default()
-    }
-
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, waits_for: Interest) -> io::Result<R>
-    where
-        F: FnOnce(&T) -> io::Result<R>,
-    {
-        let result = f(io);
-        // `WouldBlock`, or any failure (see the poll(2) selector's docs).
-        if let (Err(_), Some((shared, fd, generation))) = (&result, &self.registration) {
-            if let Err(error) = shared.rearm(*fd, *generation, rearm_flags(waits_for)) {
-                warn!("failed to re-arm descriptor {}: {}", fd, error);
-            }
-        }
-        result
-    }
-
-    pub(crate) fn register(
-        &mut self,
-        selector: &Selector,
+    fn add(
+        &self,
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
-    ) -> io::Result<()> {
-        let generation = selector.shared.add(fd, token, interests)?;
-        self.registration = Some((Arc::clone(&selector.shared), fd.as_raw_fd(), generation));
+    ) -> io::Result<(RawFd, usize)> {
+        let raw = fd.as_raw_fd();
+        let mut table = self.lock();
+        if table.registrations.contains_key(&raw) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the descriptor is already registered",
+            ));
+        }
+        let generation = table.next_generation;
+        let flags = interest_flags(interests);
+        self.associate(raw, flags, generation)?;
+        table.next_generation += 1;
+        let registration = Registration {
+            token,
+            interests: flags,
+            armed: flags,
+            generation,
+        };
+        table.registrations.insert(raw, registration);
+        Ok((raw, generation))
+    }
+
+    fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
+        let mut table = self.lock();
+        let registration = find(&mut table, fd)?;
+        let flags = interest_flags(interests);
+        self.associate(fd.as_raw_fd(), flags, registration.generation)?;
+        registration.token = token;
+        registration.interests = flags;
+        registration.armed = flags;
         Ok(())
     }
 
-    pub(crate) fn reregister(
-        &mut self,
-        selector: &Selector,
-        fd: RawSource<'_>,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        selector.reregister(fd, token, interests)
-    }
-
-    pub(crate) fn deregister(&mut self, selector: &Selector, fd: RawSource<'_>) -> io::Result<()> {
-        selector.deregister(fd)?;
-        self.registration = None;
+    fn remove(&self, fd: RawSource<'_>) -> io::Result<()> {
+        let mut table = self.lock();
+        find(&mut table, fd)?;
+        // ENOENT: the descriptor fired and was not associated again.
+        match self.dissociate(fd.as_raw_fd()) {
+            Err(error) if error.raw_os_error() != Some(libc::ENOENT) => return Err(error),
+            _ => {}
+        }
+        table.registrations.remove(&fd.as_raw_fd());
         Ok(())
     }
-}
 
-impl Drop for IoSourceState {
-    fn drop(&mut self) {
-        if let Some((shared, fd, generation)) = self.registration.take() {
-            shared.forget(fd, generation);
+    fn rearm(&self, (fd, generation): (RawFd, usize), flags: Flags) {
+        let mut table = self.lock();
+        let Some(registration) = table.registrations.get_mut(&fd) else {
+            return;
+        };
+        let armed = registration.armed | (flags & registration.interests);
+        if registration.generation != generation || armed == registration.armed {
+            return;
+        }
+        match self.associate(fd, armed, generation) {
+            Ok(()) => registration.armed = armed,
+            Err(error) => warn!("failed to re-arm descriptor {}: {}", fd, error),
+        }
+    }
+
+    fn forget(&self, (fd, generation): (RawFd, usize)) {
+        let mut table = self.lock();
+        if table
+            .registrations
+            .get(&fd)
+            .is_some_and(|r| r.generation == generation)
+        {
+            table.registrations.remove(&fd);
+            // ENOENT (not associated) is as good as done.
+            let _ = self.dissociate(fd);
         }
     }
 }
+
+impl TableSelector for Selector {
+    type Table = Shared;
+
+    fn table(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+/// Per-source state: see `TableIoSourceState`.
+pub(crate) type IoSourceState = crate::sys::poll_events::TableIoSourceState<Shared>;
 
 /// A `Waker` of the event ports selector (see the module docs).
 pub(crate) struct Waker {

@@ -74,7 +74,9 @@ use crate::sys::timeout::millis_rounded_up;
 use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
 
-use crate::sys::poll_events::{disarmed, interest_flags, rearm_flags, Flags, FAILURE};
+use crate::sys::poll_events::{
+    disarmed, interest_flags, Flags, RegistrationTable, TableSelector, FAILURE,
+};
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 
 /// A poll(2) selector. Clones made by `try_clone` share the registrations.
@@ -85,7 +87,7 @@ pub(crate) struct Selector {
     snapshot: Mutex<Snapshot>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     id: usize,
     wake_fd: WakeFd,
     table: Mutex<Table>,
@@ -128,7 +130,7 @@ struct Snapshot {
 
 /// Where a registration lives, for `IoSourceState` to re-arm it.
 #[derive(Clone, Copy)]
-struct Handle {
+pub(crate) struct Handle {
     slot: usize,
     generation: u64,
 }
@@ -195,16 +197,11 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.shared.change(fd, |table, index| {
-            let slot = &mut table.slots[index];
-            slot.token = token;
-            slot.interests = interest_flags(interests);
-            table.arm(index);
-        })
+        self.shared.modify(fd, token, interests)
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
-        self.shared.change(fd, |table, index| table.remove(index))
+        self.shared.remove(fd)
     }
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
@@ -266,29 +263,6 @@ impl Shared {
         lock(&self.table)
     }
 
-    /// Adds a registration; returns where it lives.
-    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
-        // Reject a closed descriptor now, as epoll would, rather than
-        // reporting POLLNVAL later.
-        rustix::io::fcntl_getfd(fd)?;
-        let raw = fd.as_raw_fd();
-        let mut table = self.lock();
-        if table.by_fd.contains_key(&raw) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the descriptor is already registered",
-            ));
-        }
-        let handle = table.insert(Slot {
-            fd: raw,
-            token,
-            interests: interest_flags(interests),
-            generation: 0,
-        });
-        self.changed(table);
-        Ok(handle)
-    }
-
     /// Applies `change` to the registration of `fd`.
     fn change(&self, fd: RawSource<'_>, change: impl FnOnce(&mut Table, usize)) -> io::Result<()> {
         let mut table = self.lock();
@@ -306,25 +280,6 @@ impl Shared {
         Ok(())
     }
 
-    /// Re-arms the interests among `flags` that a registration, if it
-    /// still exists, has.
-    fn rearm(&self, handle: Handle, flags: Flags) {
-        let mut table = self.lock();
-        if table.holds(handle) && table.arm_some(handle.slot, flags) {
-            self.changed(table);
-        }
-    }
-
-    /// Removes a registration whose source is being dropped, if it still
-    /// exists: with poll(2), closing a descriptor does not remove it.
-    fn forget(&self, handle: Handle) {
-        let mut table = self.lock();
-        if table.holds(handle) {
-            table.remove(handle.slot);
-            self.changed(table);
-        }
-    }
-
     /// Records a change of the table and wakes a waiting `select`.
     fn changed(&self, mut table: MutexGuard<'_, Table>) {
         table.version += 1;
@@ -339,6 +294,69 @@ impl Shared {
         if let Err(error) = self.wake_fd.wake() {
             warn!("failed to wake the poll(2) selector: {}", error);
         }
+    }
+}
+
+impl RegistrationTable for Shared {
+    type Handle = Handle;
+
+    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
+        // Reject a closed descriptor now, as epoll would, rather than
+        // reporting POLLNVAL later.
+        rustix::io::fcntl_getfd(fd)?;
+        let raw = fd.as_raw_fd();
+        let mut table = self.lock();
+        if table.by_fd.contains_key(&raw) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the descriptor is already registered",
+            ));
+        }
+        let interests = interest_flags(interests);
+        let handle = table.insert(Slot {
+            fd: raw,
+            token,
+            interests,
+            generation: 0,
+        });
+        self.changed(table);
+        Ok(handle)
+    }
+
+    fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
+        self.change(fd, |table, index| {
+            let slot = &mut table.slots[index];
+            slot.token = token;
+            slot.interests = interest_flags(interests);
+            table.arm(index);
+        })
+    }
+
+    fn remove(&self, fd: RawSource<'_>) -> io::Result<()> {
+        self.change(fd, |table, index| table.remove(index))
+    }
+
+    fn rearm(&self, handle: Handle, flags: Flags) {
+        let mut table = self.lock();
+        if table.holds(handle) && table.arm_some(handle.slot, flags) {
+            self.changed(table);
+        }
+    }
+
+    fn forget(&self, handle: Handle) {
+        let mut table = self.lock();
+        if table.holds(handle) {
+            table.remove(handle.slot);
+            self.changed(table);
+        }
+    }
+}
+
+impl TableSelector for Selector {
+    type Table = Shared;
+
+    fn table(&self) -> &Arc<Shared> {
+        &self.shared
     }
 }
 
@@ -557,60 +575,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Per-source state: where the registration lives, to re-arm it when an
-/// I/O call returns `WouldBlock`.
-#[derive(Default)]
-pub(crate) struct IoSourceState {
-    registration: Option<(Arc<Shared>, Handle)>,
-}
-
-impl IoSourceState {
-    pub(crate) fn new() -> IoSourceState {
-        IoSourceState::default()
-    }
-
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, waits_for: Interest) -> io::Result<R>
-    where
-        F: FnOnce(&T) -> io::Result<R>,
-    {
-        let result = f(io);
-        // `WouldBlock`, but any failure too: an error the operation
-        // consumed (a UDP socket's ICMP error, say) is no reason to stay
-        // deaf to what comes next.
-        if let (Err(_), Some((shared, handle))) = (&result, &self.registration) {
-            shared.rearm(*handle, rearm_flags(waits_for));
-        }
-        result
-    }
-
-    pub(crate) fn register(
-        &mut self,
-        selector: &Selector,
-        fd: RawSource<'_>,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        let handle = selector.shared.add(fd, token, interests)?;
-        self.registration = Some((Arc::clone(&selector.shared), handle));
-        Ok(())
-    }
-
-    pub(crate) fn reregister(
-        &mut self,
-        selector: &Selector,
-        fd: RawSource<'_>,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        selector.reregister(fd, token, interests)
-    }
-
-    pub(crate) fn deregister(&mut self, selector: &Selector, fd: RawSource<'_>) -> io::Result<()> {
-        selector.deregister(fd)?;
-        self.registration = None;
-        Ok(())
-    }
-}
+/// Per-source state: see `TableIoSourceState`.
+pub(crate) type IoSourceState = crate::sys::poll_events::TableIoSourceState<Shared>;
 
 /// A `Waker` of the poll(2) selector: it queues its token in the table and,
 /// if a `select` is waiting, wakes it through the wake-up descriptor. A
@@ -654,13 +620,5 @@ impl Waker {
 impl Drop for Waker {
     fn drop(&mut self) {
         self.forget_pending();
-    }
-}
-
-impl Drop for IoSourceState {
-    fn drop(&mut self) {
-        if let Some((shared, handle)) = self.registration.take() {
-            shared.forget(handle);
-        }
     }
 }

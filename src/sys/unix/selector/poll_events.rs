@@ -1,6 +1,7 @@
-//! poll(2)-style readiness flags and the events made of them, shared by the
-//! two selectors that emulate edge triggering on top of them: poll(2)
+//! What the two selectors that emulate edge triggering share: poll(2)
 //! itself and event ports (whose `port_associate` takes the same flags).
+//! poll(2)-style readiness flags and the events made of them, and the
+//! per-source state that re-arms a registration kept in nbio's own table.
 //!
 //! # Close and error mapping
 //!
@@ -14,7 +15,11 @@
 //! | `is_priority`      | `POLLPRI`                                            |
 //! | `is_aio`, `is_lio` | never                                                |
 
+use std::io;
+use std::sync::Arc;
+
 use crate::flag_names::FlagNames;
+use crate::sys::RawSource;
 use crate::{Interest, Token};
 
 /// poll(2)'s flags, as `pollfd.events` holds them.
@@ -81,6 +86,104 @@ pub(crate) fn disarmed(armed: Flags, fired: Flags) -> Flags {
         side |= READ_SIDE;
     }
     armed & !side
+}
+
+/// The registrations of a selector that keeps them itself, shared by the
+/// selector's clones and by the sources registered with it.
+pub(crate) trait RegistrationTable {
+    /// Where one registration lives.
+    type Handle: Copy;
+
+    /// Registers `fd`; `AlreadyExists` if it already is.
+    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest)
+        -> io::Result<Self::Handle>;
+
+    /// Changes a registration and re-arms it; `NotFound` if there is none.
+    fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()>;
+
+    /// Removes a registration; `NotFound` if there is none.
+    fn remove(&self, fd: RawSource<'_>) -> io::Result<()>;
+
+    /// Re-arms the sides among `flags` of a registration that still exists.
+    fn rearm(&self, handle: Self::Handle, flags: Flags);
+
+    /// Removes the registration of a source being dropped, if it still
+    /// exists: closing its descriptor ends nothing in the kernel.
+    fn forget(&self, handle: Self::Handle);
+}
+
+/// A selector built on a `RegistrationTable`.
+pub(crate) trait TableSelector {
+    type Table: RegistrationTable;
+
+    fn table(&self) -> &Arc<Self::Table>;
+}
+
+/// The per-source state of those selectors: where the registration lives,
+/// to re-arm it when an I/O call returns `WouldBlock` or fails, and to
+/// remove it when the source is dropped.
+pub(crate) struct TableIoSourceState<T: RegistrationTable> {
+    registration: Option<(Arc<T>, T::Handle)>,
+}
+
+impl<T: RegistrationTable> TableIoSourceState<T> {
+    pub(crate) fn new() -> TableIoSourceState<T> {
+        TableIoSourceState { registration: None }
+    }
+
+    /// Runs an I/O call. `WouldBlock` re-arms the readiness it waits for;
+    /// so does any failure, since the call may have consumed the error (a
+    /// UDP socket's ICMP error) that would otherwise silence the source.
+    pub(crate) fn do_io<I, F, R>(&self, f: F, io: &I, waits_for: Interest) -> io::Result<R>
+    where
+        F: FnOnce(&I) -> io::Result<R>,
+    {
+        let result = f(io);
+        if let (Err(_), Some((table, handle))) = (&result, &self.registration) {
+            table.rearm(*handle, rearm_flags(waits_for));
+        }
+        result
+    }
+
+    pub(crate) fn register<S: TableSelector<Table = T>>(
+        &mut self,
+        selector: &S,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        let handle = selector.table().add(fd, token, interests)?;
+        self.registration = Some((Arc::clone(selector.table()), handle));
+        Ok(())
+    }
+
+    pub(crate) fn reregister<S: TableSelector<Table = T>>(
+        &mut self,
+        selector: &S,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        selector.table().modify(fd, token, interests)
+    }
+
+    pub(crate) fn deregister<S: TableSelector<Table = T>>(
+        &mut self,
+        selector: &S,
+        fd: RawSource<'_>,
+    ) -> io::Result<()> {
+        selector.table().remove(fd)?;
+        self.registration = None;
+        Ok(())
+    }
+}
+
+impl<T: RegistrationTable> Drop for TableIoSourceState<T> {
+    fn drop(&mut self) {
+        if let Some((table, handle)) = self.registration.take() {
+            table.forget(handle);
+        }
+    }
 }
 
 pub(crate) mod event {

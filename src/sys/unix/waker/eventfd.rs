@@ -24,14 +24,7 @@ impl WakeFd {
     /// already was. The counter saturates only after 2^64 - 2 wakes; it is
     /// then emptied and written again.
     pub(crate) fn wake(&self) -> io::Result<()> {
-        match rustix::io::write(&self.fd, &1u64.to_ne_bytes()) {
-            Ok(_) => Ok(()),
-            Err(Errno::AGAIN) => {
-                self.drain()?;
-                self.wake()
-            }
-            Err(error) => Err(error.into()),
-        }
+        crate::sys::unix::write_wake(&self.fd, &1u64.to_ne_bytes(), || self.drain())
     }
 
     /// Empties the counter, so that the descriptor is no longer readable.

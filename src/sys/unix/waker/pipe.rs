@@ -25,14 +25,7 @@ impl WakeFd {
     /// was. A full pipe (after some 64 KiB of unread wakes) is emptied and
     /// written again.
     pub(crate) fn wake(&self) -> io::Result<()> {
-        match rustix::io::write(&self.writer, &[1]) {
-            Ok(_) => Ok(()),
-            Err(Errno::AGAIN) => {
-                self.drain()?;
-                self.wake()
-            }
-            Err(error) => Err(error.into()),
-        }
+        crate::sys::unix::write_wake(&self.writer, &[1], || self.drain())
     }
 
     /// Empties the pipe, so that the read end is no longer readable.
