@@ -52,8 +52,7 @@ pub(crate) fn set_cloexec_nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
 ///
 /// The timeout is clamped to `i32::MAX` milliseconds (24.8 days), which
 /// poll(2) takes everywhere; the wait may end early, as `poll` allows.
-#[cfg(nbio_selector_fd)]
-#[cfg_attr(nbio_selector = "shell", allow(dead_code))]
+#[cfg(all(nbio_selector_fd, not(nbio_selector = "shell")))]
 pub(crate) fn wait_readable(
     fd: std::os::fd::BorrowedFd<'_>,
     timeout: Option<std::time::Duration>,
