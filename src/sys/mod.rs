@@ -1,7 +1,7 @@
 //! The platform layer: the one place that picks the backend.
 //!
-//! `build.rs` names the backend for the target in two cfgs,
-//! `nbio_selector` and `nbio_waker`, by a chain that covers every target and
+//! `build.rs` names the backend for the target in cfgs (`nbio_selector`,
+//! `nbio_waker`, `nbio_wake_fd`), by a chain that covers every target and
 //! ends in the shell; this module turns them into modules. The public types
 //! never contain platform cfgs beyond choosing which methods exist.
 //!
@@ -12,8 +12,8 @@
 //! - `Selector`:
 //!   - `new() -> io::Result<Selector>` and `try_clone(&self)`: the clone
 //!     shares the registrations and has the same `id()`;
-//!   - `id(&self) -> usize`: unique per selector in the process, used to
-//!     catch a source registered with two `Poll`s;
+//!   - `id(&self) -> usize`: unique per selector in the process, used (in
+//!     debug builds) to catch a source registered with two `Poll`s;
 //!   - `select(&self, &mut Events, Option<Duration>)`: clears the events,
 //!     then waits for at most the timeout (never rounding a non-zero timeout
 //!     down to zero, never overflowing on huge ones) and fills the events.
@@ -21,26 +21,29 @@
 //!     nothing. A signal surfaces as `ErrorKind::Interrupted`;
 //!   - `register(fd, Token, Interest)`, `reregister(fd, Token, Interest)`,
 //!     `deregister(fd)`: `AlreadyExists` for a second registration,
-//!     `NotFound` for a source that is not registered.
+//!     `NotFound` for a source that is not registered, where the OS or the
+//!     backend can tell (kqueue cannot tell a second `EV_ADD` from an
+//!     update).
 //! - `Event` (the OS record) and `Events` (a `Vec<Event>`), with the pure
 //!   functions of module `event`: `token`, `is_readable`, `is_writable`,
 //!   `is_error`, `is_read_closed`, `is_write_closed`, `is_priority`,
-//!   `is_aio`, `is_lio`, and `os_flags`, which returns the OS's flag bits
-//!   with their names for `Debug`.
+//!   `is_aio`, `is_lio`, and `os_flags`, which returns something whose
+//!   `Debug` prints the OS's flags by name.
 //! - `IoSourceState`: the per-source registration state behind `IoSource`.
 //!   Its `do_io(f, io, waits_for)` runs every I/O operation, told which
 //!   readiness the operation waits for; a backend that emulates edge
 //!   triggering re-arms that interest when the operation returns
-//!   `WouldBlock`, and only that one (re-arming writable after a read
-//!   would report an idle socket as writable on every poll).
+//!   `WouldBlock` (or fails), and only that one (re-arming writable after a
+//!   read would report an idle socket as writable on every poll).
 //!
 //! Every waker module exports `Waker` with `new(&Selector, Token)` and
 //! `wake(&self)`: the event carries the token and is readable, wakes
 //! coalesce, and a wake issued before `poll` is not lost.
 //!
 //! Work shared by all backends is done once, above this layer: argument
-//! checks and registration bookkeeping in `IoSource` and `Registry`,
-//! timeout arithmetic in [`timeout`], flag names in `crate::flag_names`.
+//! checks and registration bookkeeping in `IoSource` and `Registry`, wake
+//! de-duplication in `crate::wake_epoch`, timeout arithmetic in
+//! `timeout`, flag names in `crate::flag_names`.
 //! Every backend returns descriptors as `OwnedFd`, created CLOEXEC.
 
 #[cfg(not(nbio_selector = "shell"))]
