@@ -170,3 +170,19 @@ fn debug_names_the_os_flags() {
     let copy = event.clone();
     assert_eq!(copy.token(), Token(6));
 }
+
+#[test]
+fn a_hung_up_source_is_reported_once_and_does_not_spin() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (reader, writer) = pipe();
+    register(&poll, &reader, Token(7), Interest::READABLE);
+    drop(writer);
+    let closed = Readiness {
+        read_closed: true,
+        ..Readiness::default()
+    };
+    expect_events(&mut poll, &mut events, &[(Token(7), closed)]);
+    // Still hung up, but nothing changed: no event, and `poll` waits.
+    util::expect_no_events(&mut poll, &mut events);
+}
