@@ -39,6 +39,19 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 /// (sources registered, sources ready per poll)
 const DISPATCH: [(usize, usize); 5] = [(10, 1), (1000, 1), (1000, 64), (10_000, 1), (10_000, 64)];
 
+/// The same workload on nbio, on mio and on the floor, built on demand.
+macro_rules! competitors {
+    ($workload:ident) => {
+        || -> [Box<dyn Bench>; 3] {
+            [
+                Box::new(on_nbio::$workload::new()),
+                Box::new(on_mio::$workload::new()),
+                Box::new(floor::$workload::new()),
+            ]
+        }
+    };
+}
+
 /// The workloads to run and the rows they produced.
 struct Run {
     config: Config,
@@ -142,71 +155,40 @@ fn main() {
         "registration churn (register + deregister)".into(),
         "ns/op",
         1.0,
-        || {
-            [
-                Box::new(on_nbio::Churn::new()),
-                Box::new(on_mio::Churn::new()),
-                Box::new(floor::Churn::new()),
-            ]
-        },
+        competitors!(Churn),
     );
     run.time(
         "waker: cross-thread wake, round trip".into(),
         "ns/rtt",
         1.0,
-        || {
-            [
-                Box::new(on_nbio::WakerRoundTrip::new()),
-                Box::new(on_mio::WakerRoundTrip::new()),
-                Box::new(floor::WakerRoundTrip::new()),
-            ]
-        },
+        competitors!(WakerRoundTrip),
     );
     let wakes = fixtures::WAKES as f64;
     run.time(
         format!("waker: {} wakes per poll", fixtures::WAKES),
         "ns/wake",
         wakes,
-        || {
-            [
-                Box::new(on_nbio::WakeStorm::new()),
-                Box::new(on_mio::WakeStorm::new()),
-                Box::new(floor::WakeStorm::new()),
-            ]
-        },
+        competitors!(WakeStorm),
     );
     run.rate(
         "TCP ping-pong, 1 connection, 64 B".into(),
         "rtt/s",
         1.0,
-        || {
-            [
-                Box::new(on_nbio::TcpPingPong::new()),
-                Box::new(on_mio::TcpPingPong::new()),
-                Box::new(floor::TcpPingPong::new()),
-            ]
-        },
+        competitors!(TcpPingPong),
     );
     let connections = fixtures::CONNECTIONS as f64;
     run.rate(
         format!("TCP echo, {} connections, 64 B", fixtures::CONNECTIONS),
         "msg/s",
         connections,
-        || {
-            [
-                Box::new(on_nbio::TcpEcho::new()),
-                Box::new(on_mio::TcpEcho::new()),
-                Box::new(floor::TcpEcho::new()),
-            ]
-        },
+        competitors!(TcpEcho),
     );
-    run.rate("UDP echo, 64 B".into(), "dgram/s", 1.0, || {
-        [
-            Box::new(on_nbio::UdpEcho::new()),
-            Box::new(on_mio::UdpEcho::new()),
-            Box::new(floor::UdpEcho::new()),
-        ]
-    });
+    run.rate(
+        "UDP echo, 64 B".into(),
+        "dgram/s",
+        1.0,
+        competitors!(UdpEcho),
+    );
     if run.only.is_none() {
         run.rows.push(Row::exact(
             "memory per registered UDP socket".into(),
