@@ -10,10 +10,8 @@
 //!
 //! The cost on the polling side is one atomic increment per `poll` that
 //! returns events, paid only once a waker relies on it; until then `poll`
-//! reads one flag that lives in the `Poll` itself, on a cache line the
-//! poll touches anyway (the shared counter's line would be one more miss
-//! after every system call). Wakers made from a clone of the registry
-//! cannot set that flag and always make the system call.
+//! reads one flag that lives in the `Poll` itself. Wakers made from a clone
+//! of the registry cannot set that flag and always make the system call.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -113,12 +113,6 @@ pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
     assert!(got.is_empty(), "expected no events, got {got:?}");
 }
 
-/// Polls for `QUIET` and returns the tokens of all events, in order.
-pub fn tokens_within_quiet(poll: &mut Poll, events: &mut Events) -> Vec<Token> {
-    poll.poll(events, Some(QUIET)).expect("poll failed");
-    events.iter().map(|event| event.token()).collect()
-}
-
 /// Runs `f` on another thread and returns its result, failing the test if
 /// it takes longer than `DEADLINE`: for calls that would block forever if
 /// nbio were broken, such as `poll(None)`.
