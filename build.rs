@@ -1,33 +1,33 @@
-//! Names the OS groups and picks the backend: the one place in nbio where
+//! Names the OS groups and picks the backend: the one place in evmux where
 //! lists of target operating systems live.
 //!
 //! It emits, for the crate's code to test with plain `#[cfg]`:
 //!
 //! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`.
-//! - `nbio_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "shell"`:
+//! - `evmux_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "shell"`:
 //!   the readiness mechanism behind `Poll`.
-//! - `nbio_waker = "fd" | "poll" | "kqueue" | "port" | "shell"`: how a
+//! - `evmux_waker = "fd" | "poll" | "kqueue" | "port" | "shell"`: how a
 //!   `Waker` interrupts a blocked `poll`: a descriptor registered like any
 //!   source (`fd`), the poll(2) selector's own notification (`poll`),
 //!   `EVFILT_USER` (`kqueue`), `port_send` (`port`).
-//! - `nbio_wake_fd = "eventfd" | "pipe"`: the descriptor behind the `fd` and
+//! - `evmux_wake_fd = "eventfd" | "pipe"`: the descriptor behind the `fd` and
 //!   `poll` wakers.
-//! - `nbio_selector_fd`: the selector is one descriptor (epoll, kqueue,
+//! - `evmux_selector_fd`: the selector is one descriptor (epoll, kqueue,
 //!   event ports, or the shell on Unix), which `Poll` and `Registry` expose
 //!   through `AsFd`; the poll(2) selector has none.
 //! - Capabilities of the Unix system calls, where the safe answer for an
 //!   unlisted system is "no":
-//!   - `nbio_atomic_flags`: `SOCK_NONBLOCK | SOCK_CLOEXEC` for `socket` and
+//!   - `evmux_atomic_flags`: `SOCK_NONBLOCK | SOCK_CLOEXEC` for `socket` and
 //!     `socketpair`, `accept4` and `pipe2`, so that descriptors are created
 //!     close-on-exec and non-blocking in one system call;
-//!   - `nbio_msg_nosignal`: `MSG_NOSIGNAL` keeps a send to a closed peer from
+//!   - `evmux_msg_nosignal`: `MSG_NOSIGNAL` keeps a send to a closed peer from
 //!     raising `SIGPIPE` (Apple systems use `SO_NOSIGPIPE` instead, see
 //!     `apple`).
 //!
 //! Two cfgs given by the user in RUSTFLAGS force the fallbacks so that the
 //! whole test suite can run against them on Linux:
-//! `--cfg nbio_force_poll` (the poll(2) selector) and
-//! `--cfg nbio_force_pipe_waker` (the pipe waker).
+//! `--cfg evmux_force_poll` (the poll(2) selector) and
+//! `--cfg evmux_force_pipe_waker` (the pipe waker).
 //!
 //! No dependencies: this must build before anything else.
 
@@ -37,8 +37,8 @@ const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "shell"];
 const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "shell"];
 const WAKE_FDS: &[&str] = &["eventfd", "pipe"];
 const GROUPS: &[&str] = &["linux_like", "apple", "bsd", "freebsdlike", "solarish"];
-const CAPABILITIES: &[&str] = &["nbio_atomic_flags", "nbio_msg_nosignal", "nbio_selector_fd"];
-const USER_CFGS: &[&str] = &["nbio_force_poll", "nbio_force_pipe_waker"];
+const CAPABILITIES: &[&str] = &["evmux_atomic_flags", "evmux_msg_nosignal", "evmux_selector_fd"];
+const USER_CFGS: &[&str] = &["evmux_force_poll", "evmux_force_pipe_waker"];
 
 /// What build.rs knows about the target.
 struct Target {
@@ -57,8 +57,8 @@ impl Target {
             os: var("CARGO_CFG_TARGET_OS"),
             family: var("CARGO_CFG_TARGET_FAMILY"),
             os_poll: set("CARGO_FEATURE_OS_POLL"),
-            force_poll: set("CARGO_CFG_NBIO_FORCE_POLL"),
-            force_pipe_waker: set("CARGO_CFG_NBIO_FORCE_PIPE_WAKER"),
+            force_poll: set("CARGO_CFG_EVMUX_FORCE_POLL"),
+            force_pipe_waker: set("CARGO_CFG_EVMUX_FORCE_PIPE_WAKER"),
         }
     }
 
@@ -115,8 +115,8 @@ impl Target {
         let has = |group: &str| groups.contains(&group);
         let mut capabilities = Vec::new();
         if has("linux_like") || has("bsd") || has("solarish") {
-            capabilities.push("nbio_atomic_flags");
-            capabilities.push("nbio_msg_nosignal");
+            capabilities.push("evmux_atomic_flags");
+            capabilities.push("evmux_msg_nosignal");
         }
         capabilities
     }
@@ -157,9 +157,9 @@ fn declare(name: &str, values: &[&str]) {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    declare("nbio_selector", SELECTORS);
-    declare("nbio_waker", WAKERS);
-    declare("nbio_wake_fd", WAKE_FDS);
+    declare("evmux_selector", SELECTORS);
+    declare("evmux_waker", WAKERS);
+    declare("evmux_wake_fd", WAKE_FDS);
     for name in GROUPS.iter().chain(CAPABILITIES).chain(USER_CFGS) {
         println!("cargo:rustc-check-cfg=cfg({name})");
     }
@@ -171,14 +171,14 @@ fn main() {
     for name in groups.iter().chain(&target.capabilities(&groups)) {
         println!("cargo:rustc-cfg={name}");
     }
-    println!("cargo:rustc-cfg=nbio_selector=\"{selector}\"");
-    println!("cargo:rustc-cfg=nbio_waker=\"{waker}\"");
+    println!("cargo:rustc-cfg=evmux_selector=\"{selector}\"");
+    println!("cargo:rustc-cfg=evmux_waker=\"{waker}\"");
     if target.is_unix() && selector != "poll" {
-        println!("cargo:rustc-cfg=nbio_selector_fd");
+        println!("cargo:rustc-cfg=evmux_selector_fd");
     }
     if waker == "fd" || waker == "poll" {
         println!(
-            "cargo:rustc-cfg=nbio_wake_fd=\"{}\"",
+            "cargo:rustc-cfg=evmux_wake_fd=\"{}\"",
             target.wake_fd(&groups)
         );
     }

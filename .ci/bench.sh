@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 # does not follow.
 rustfmt --edition 2021 --check bench/src/competitor.rs
 
-cargo run --quiet --release -p nbio-bench -- --quick
-out=target/nbio-bench
-head -1 "$out/summary.csv" | grep -qx 'workload,unit,nbio,mio,floor'
+cargo run --quiet --release -p evmux-bench -- --quick
+out=target/evmux-bench
+head -1 "$out/summary.csv" | grep -qx 'workload,unit,evmux,mio,floor'
 [ "$(wc -l < "$out/summary.csv")" -ge 15 ]
 grep -q '<svg' "$out/summary.svg"
 echo "benchmarks: quick run complete, $(($(wc -l < "$out/summary.csv") - 1)) rows"

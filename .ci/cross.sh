@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Type-checks nbio, with its tests and examples, for targets this Linux
+# Type-checks evmux, with its tests and examples, for targets this Linux
 # machine cannot run, using Debian's Rust (which ships the standard
 # library's source) and -Zbuild-std. See ../shared/CROSS.md.
 set -euo pipefail
@@ -31,6 +31,6 @@ for target in "${TARGETS[@]}"; do
     echo "=== $target"
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/cross RUSTFLAGS="-D warnings" \
         /usr/bin/cargo check --quiet -Zbuild-std=std,panic_abort --target "$target" \
-        -p nbio --all-targets --all-features
+        -p evmux --all-targets --all-features
 done
 echo "type-checked ${#TARGETS[@]} targets"

@@ -27,15 +27,15 @@ run_suite() {
     fi
 }
 run_suite default ""
-run_suite poll "--cfg nbio_force_poll"
-run_suite pipe-waker "--cfg nbio_force_pipe_waker"
+run_suite poll "--cfg evmux_force_poll"
+run_suite pipe-waker "--cfg evmux_force_pipe_waker"
 
 step "type-check for other targets"
 ./.ci/cross.sh
 for target in x86_64-unknown-haiku wasm32-wasip1; do
     echo "=== $target (library only: poll(2) fallback or shell)"
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/cross RUSTFLAGS="-D warnings" \
-        /usr/bin/cargo check --quiet -Zbuild-std=std,panic_abort --target "$target" -p nbio --all-features
+        /usr/bin/cargo check --quiet -Zbuild-std=std,panic_abort --target "$target" -p evmux --all-features
 done
 
 step "feature combinations: built, and linted with warnings denied"

@@ -1,5 +1,5 @@
 //! A program written for mio 1.x, built twice: against mio itself
-//! (`real-mio`) and against nbio renamed as `mio` (`nbio-as-mio`). Not one
+//! (`real-mio`) and against evmux renamed as `mio` (`evmux-as-mio`). Not one
 //! line differs. It runs a TCP echo, a UDP echo, a Unix-socket pair, a
 //! pipe, a raw descriptor and a waker through one event loop, and exits
 //! with an error if anything goes wrong.

@@ -14,9 +14,9 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 
-use nbio::event::Event;
-use nbio::net::{TcpListener, TcpStream};
-use nbio::{Events, Interest, Poll, Registry, Token};
+use evmux::event::Event;
+use evmux::net::{TcpListener, TcpStream};
+use evmux::{Events, Interest, Poll, Registry, Token};
 
 const SERVER: Token = Token(0);
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";

@@ -12,8 +12,8 @@
 use std::io;
 use std::net::SocketAddr;
 
-use nbio::net::UdpSocket;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::UdpSocket;
+use evmux::{Events, Interest, Poll, Token};
 
 const SOCKET: Token = Token(0);
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";

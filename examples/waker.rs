@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use nbio::{Events, Poll, Token, Waker};
+use evmux::{Events, Poll, Token, Waker};
 
 const WAKER: Token = Token(0);
 const JOBS: u32 = 5;

@@ -1,11 +1,11 @@
-//! # nbio's Cargo features
+//! # evmux's Cargo features
 //!
 //! The names and meaning are mio's, so that a renamed dependency keeps its
 //! feature list.
 //!
 //! | Feature   | Default | What it enables |
 //! |-----------|---------|-----------------|
-//! | `os-poll` | no      | The OS readiness mechanism behind [`Poll`](crate::Poll) and [`Waker`](crate::Waker). Without it nbio still compiles, on any target, and every operation that needs the OS returns an [`Unsupported`](std::io::ErrorKind::Unsupported) error. |
+//! | `os-poll` | no      | The OS readiness mechanism behind [`Poll`](crate::Poll) and [`Waker`](crate::Waker). Without it evmux still compiles, on any target, and every operation that needs the OS returns an [`Unsupported`](std::io::ErrorKind::Unsupported) error. |
 //! | `os-ext`  | no      | OS-specific extensions: `unix::SourceFd` to register any raw descriptor, and `unix::pipe`. Implies `os-poll`. |
 //! | `net`     | no      | The network types of the `net` module: TCP, UDP and Unix-domain sockets. |
 //! | `log`     | yes     | Trace and warning messages through the [`log`](https://docs.rs/log) crate. Without it, the logging code compiles to nothing. |
@@ -13,12 +13,12 @@
 //! A typical dependency line:
 //!
 //! ```toml
-//! nbio = { version = "0.1", features = ["os-poll", "net"] }
+//! evmux = { version = "0.1", features = ["os-poll", "net"] }
 //! ```
 //!
 //! ## Testing the fallbacks
 //!
 //! Two `--cfg` flags, given in `RUSTFLAGS`, force the portable fallbacks
 //! on any Unix so that they can be tested where a better mechanism exists:
-//! `nbio_force_poll` (the poll(2) selector) and `nbio_force_pipe_waker`
+//! `evmux_force_poll` (the poll(2) selector) and `evmux_force_pipe_waker`
 //! (the pipe-based waker).

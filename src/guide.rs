@@ -1,4 +1,4 @@
-//! # Getting started with nbio
+//! # Getting started with evmux
 //!
 //! This guide builds an event loop step by step and explains the one rule
 //! that makes it correct: **drain each source until `WouldBlock`**.
@@ -10,7 +10,7 @@
 //! wait for the next call, nothing is dropped).
 //!
 //! ```
-//! use nbio::{Events, Poll};
+//! use evmux::{Events, Poll};
 //!
 //! # fn main() -> std::io::Result<()> {
 //! let poll = Poll::new()?;
@@ -28,7 +28,7 @@
 //!
 //! ## 3. Edge-triggered readiness
 //!
-//! nbio reports **changes**: a socket becoming readable produces one
+//! evmux reports **changes**: a socket becoming readable produces one
 //! event. If the application reads only part of the data and waits again,
 //! there may never be another event for what is left, because nothing
 //! changed. So, on an event, repeat the operation until it returns
@@ -51,8 +51,8 @@
 //! use std::io::{self, Read, Write};
 //! use std::time::Duration;
 //!
-//! use nbio::net::UnixStream;
-//! use nbio::{Events, Interest, Poll, Token};
+//! use evmux::net::UnixStream;
+//! use evmux::{Events, Interest, Poll, Token};
 //!
 //! const CONNECTION: Token = Token(1);
 //!
@@ -77,7 +77,7 @@
 //!     let (peer, mut stream) = UnixStream::pair()?;
 //!     poll.registry().register(&mut stream, CONNECTION, Interest::READABLE)?;
 //!
-//!     // The peer sends 100 KiB in one go, then closes. (nbio's sockets are
+//!     // The peer sends 100 KiB in one go, then closes. (evmux's sockets are
 //!     // non-blocking, so it gets a blocking std socket.)
 //!     let peer = std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(peer));
 //!     peer.set_nonblocking(false)?;

@@ -16,7 +16,7 @@ use crate::flag_names::FlagNames;
 /// # Examples
 ///
 /// ```
-/// use nbio::Interest;
+/// use evmux::Interest;
 ///
 /// let both = Interest::READABLE | Interest::WRITABLE;
 /// assert!(both.is_readable() && both.is_writable());
@@ -80,7 +80,7 @@ impl Interest {
     /// Usable in constants, unlike `|`.
     ///
     /// ```
-    /// use nbio::Interest;
+    /// use evmux::Interest;
     ///
     /// const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
     /// assert!(BOTH.is_readable() && BOTH.is_writable());
@@ -98,7 +98,7 @@ impl Interest {
     /// left (an `Interest` is never empty).
     ///
     /// ```
-    /// use nbio::Interest;
+    /// use evmux::Interest;
     ///
     /// let both = Interest::READABLE | Interest::WRITABLE;
     /// assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));

@@ -4,31 +4,31 @@
 
 /// Implements std's descriptor traits for an I/O type whose field `inner`
 /// is an `IoSource` of the std type `$std`. Like std's own conversions,
-/// none of them changes the descriptor: one handed to nbio should already
+/// none of them changes the descriptor: one handed to evmux should already
 /// be non-blocking.
 #[cfg(unix)]
 macro_rules! impl_fd_traits {
-    ($nbio:ty, $std:ty) => {
-        impl std::os::fd::AsRawFd for $nbio {
+    ($evmux:ty, $std:ty) => {
+        impl std::os::fd::AsRawFd for $evmux {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
                 std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
             }
         }
 
-        impl std::os::fd::AsFd for $nbio {
+        impl std::os::fd::AsFd for $evmux {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(&*self.inner)
             }
         }
 
-        impl std::os::fd::IntoRawFd for $nbio {
+        impl std::os::fd::IntoRawFd for $evmux {
             fn into_raw_fd(self) -> std::os::fd::RawFd {
                 std::os::fd::IntoRawFd::into_raw_fd(self.inner.into_inner())
             }
         }
 
-        /// The descriptor should be non-blocking; nbio does not change it.
-        impl std::os::fd::FromRawFd for $nbio {
+        /// The descriptor should be non-blocking; evmux does not change it.
+        impl std::os::fd::FromRawFd for $evmux {
             unsafe fn from_raw_fd(fd: std::os::fd::RawFd) -> Self {
                 // SAFETY: the caller passes an open descriptor that it owns,
                 // as `FromRawFd` requires; ownership moves to the result.
@@ -38,8 +38,8 @@ macro_rules! impl_fd_traits {
             }
         }
 
-        /// The descriptor should be non-blocking; nbio does not change it.
-        impl From<std::os::fd::OwnedFd> for $nbio {
+        /// The descriptor should be non-blocking; evmux does not change it.
+        impl From<std::os::fd::OwnedFd> for $evmux {
             fn from(fd: std::os::fd::OwnedFd) -> Self {
                 Self {
                     inner: crate::io_source::IoSource::new(<$std>::from(fd)),
@@ -47,22 +47,22 @@ macro_rules! impl_fd_traits {
             }
         }
 
-        impl From<$nbio> for std::os::fd::OwnedFd {
-            fn from(io: $nbio) -> Self {
+        impl From<$evmux> for std::os::fd::OwnedFd {
+            fn from(io: $evmux) -> Self {
                 io.inner.into_inner().into()
             }
         }
     };
 }
 
-/// Implements `From<$nbio> for $std`: the std type back, still
+/// Implements `From<$evmux> for $std`: the std type back, still
 /// non-blocking and still registered wherever it was. Only the net types
 /// convert back; pipes have no std type of their own.
 #[cfg(feature = "net")]
 macro_rules! impl_into_std {
-    ($nbio:ty, $std:ty) => {
-        impl From<$nbio> for $std {
-            fn from(io: $nbio) -> Self {
+    ($evmux:ty, $std:ty) => {
+        impl From<$evmux> for $std {
+            fn from(io: $evmux) -> Self {
                 io.inner.into_inner()
             }
         }
@@ -72,8 +72,8 @@ macro_rules! impl_into_std {
 /// Implements `event::Source` for an I/O type by forwarding to its field
 /// `inner`, an `IoSource`.
 macro_rules! impl_source {
-    ($nbio:ty) => {
-        impl crate::event::Source for $nbio {
+    ($evmux:ty) => {
+        impl crate::event::Source for $evmux {
             fn register(
                 &mut self,
                 registry: &crate::Registry,
@@ -102,8 +102,8 @@ macro_rules! impl_source {
 /// Implements `Read` for an I/O type and for a shared reference to it, each
 /// call going through `IoSource::do_read`.
 macro_rules! impl_read {
-    ($nbio:ty) => {
-        impl std::io::Read for &$nbio {
+    ($evmux:ty) => {
+        impl std::io::Read for &$evmux {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.inner
                     .do_read(|mut io| std::io::Read::read(&mut io, buf))
@@ -118,7 +118,7 @@ macro_rules! impl_read {
             }
         }
 
-        impl std::io::Read for $nbio {
+        impl std::io::Read for $evmux {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 std::io::Read::read(&mut &*self, buf)
             }
@@ -137,8 +137,8 @@ macro_rules! impl_read {
 /// each call going through `IoSource::do_write`. `$write_vectored` is a
 /// function of the inner std type and the buffers.
 macro_rules! impl_write {
-    ($nbio:ty, $write_vectored:path) => {
-        impl std::io::Write for &$nbio {
+    ($evmux:ty, $write_vectored:path) => {
+        impl std::io::Write for &$evmux {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 self.inner
                     .do_write(|mut io| std::io::Write::write(&mut io, buf))
@@ -153,7 +153,7 @@ macro_rules! impl_write {
             }
         }
 
-        impl std::io::Write for $nbio {
+        impl std::io::Write for $evmux {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 std::io::Write::write(&mut &*self, buf)
             }

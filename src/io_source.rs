@@ -62,7 +62,7 @@ impl<T> IoSource<T> {
     }
 
     /// Unwraps the inner type. A registration the kernel keeps (epoll,
-    /// kqueue) stays; one nbio keeps in a table (poll(2), event ports) ends
+    /// kqueue) stays; one evmux keeps in a table (poll(2), event ports) ends
     /// here, as when the source is dropped.
     pub(crate) fn into_inner(self) -> T {
         self.inner

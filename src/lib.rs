@@ -1,11 +1,11 @@
 //! Non-blocking, event-driven I/O: the thin, portable layer that async
 //! runtimes and servers are built on.
 //!
-//! nbio waits for readiness on many sources at once, through each OS's own
+//! evmux waits for readiness on many sources at once, through each OS's own
 //! mechanism (epoll on Linux and Android, kqueue on macOS, iOS and the BSDs,
 //! event ports on illumos and Solaris, poll(2) elsewhere), and reports it
 //! as [`Event`](event::Event)s. Its API is source-compatible with mio 1.x:
-//! code written for mio compiles against nbio by renaming the dependency.
+//! code written for mio compiles against evmux by renaming the dependency.
 //!
 //! The pieces:
 //!
@@ -31,8 +31,8 @@
 //! use std::os::unix::net::UnixStream;
 //! use std::time::Duration;
 //!
-//! use nbio::unix::SourceFd;
-//! use nbio::{Events, Interest, Poll, Token};
+//! use evmux::unix::SourceFd;
+//! use evmux::{Events, Interest, Poll, Token};
 //!
 //! const RECEIVER: Token = Token(0);
 //!

@@ -5,7 +5,7 @@
 macro_rules! trace {
     ($($arg:tt)+) => {{
         #[cfg(feature = "log")]
-        log::trace!(target: "nbio", $($arg)+);
+        log::trace!(target: "evmux", $($arg)+);
         #[cfg(not(feature = "log"))]
         let _ = format_args!($($arg)+);
     }};
@@ -16,7 +16,7 @@ macro_rules! trace {
 macro_rules! warn {
     ($($arg:tt)+) => {{
         #[cfg(feature = "log")]
-        log::warn!(target: "nbio", $($arg)+);
+        log::warn!(target: "evmux", $($arg)+);
         #[cfg(not(feature = "log"))]
         let _ = format_args!($($arg)+);
     }};

@@ -1,6 +1,6 @@
 use std::fmt;
 use std::io;
-#[cfg(nbio_selector_fd)]
+#[cfg(evmux_selector_fd)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use crate::{sys, Events, Interest, Token};
 ///
 /// # Readiness is edge-triggered
 ///
-/// nbio reports a change of readiness once. After an event, the application
+/// evmux reports a change of readiness once. After an event, the application
 /// must perform the operation (read, write, accept) until it returns
 /// [`io::ErrorKind::WouldBlock`]; only then is the next event guaranteed.
 /// Stopping earlier can leave data waiting with no event to announce it.
@@ -26,14 +26,14 @@ use crate::{sys, Events, Interest, Token};
 /// # Portability notes
 ///
 /// - Events are hints: a spurious event, or one whose operation returns
-///   `WouldBlock`, must be handled. Sources must be non-blocking; nbio's own
+///   `WouldBlock`, must be handled. Sources must be non-blocking; evmux's own
 ///   types are.
 /// - Read- and write-closed, error and priority flags differ between OSes;
 ///   see [`Event`](crate::event::Event).
 /// - A descriptor must be deregistered before it is closed, or it may keep
 ///   producing events while a duplicate of it is open.
 /// - Where the OS has no edge-triggered mechanism (the poll(2) backend),
-///   nbio emulates it: an interest that fired is re-armed when one of nbio's
+///   evmux emulates it: an interest that fired is re-armed when one of evmux's
 ///   I/O calls returns `WouldBlock`, or on `reregister`.
 /// - Several `Poll`s may exist; a source belongs to at most one at a time.
 ///
@@ -46,7 +46,7 @@ use crate::{sys, Events, Interest, Token};
 /// use std::thread;
 /// use std::time::Duration;
 ///
-/// use nbio::{Events, Poll, Token, Waker};
+/// use evmux::{Events, Poll, Token, Waker};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
@@ -89,7 +89,7 @@ impl Poll {
     /// # Errors
     ///
     /// The OS's errors for creating the queue (for example `EMFILE` when the
-    /// process is out of descriptors), or `Unsupported` if nbio was built
+    /// process is out of descriptors), or `Unsupported` if evmux was built
     /// without the `os-poll` feature or for a target without a backend.
     pub fn new() -> io::Result<Poll> {
         let selector = sys::Selector::new()?;
@@ -136,7 +136,7 @@ impl Poll {
     /// ```
     /// use std::time::Duration;
     ///
-    /// use nbio::{Events, Poll};
+    /// use evmux::{Events, Poll};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let mut poll = Poll::new()?;
@@ -169,7 +169,7 @@ impl Registry {
     ///
     /// - `AlreadyExists` if the source is already registered with this
     ///   `Poll` (kqueue cannot tell a raw descriptor's second registration
-    ///   from an update), or, in debug builds, one of nbio's own types with
+    ///   from an update), or, in debug builds, one of evmux's own types with
     ///   another `Poll`.
     /// - The OS's errors, e.g. `EBADF` for a closed descriptor or `EPERM`
     ///   for a regular file, which epoll cannot watch.
@@ -180,8 +180,8 @@ impl Registry {
     /// use std::os::fd::AsRawFd;
     /// use std::os::unix::net::UnixStream;
     ///
-    /// use nbio::unix::SourceFd;
-    /// use nbio::{Interest, Poll, Token};
+    /// use evmux::unix::SourceFd;
+    /// use evmux::{Interest, Poll, Token};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let poll = Poll::new()?;
@@ -215,7 +215,7 @@ impl Registry {
     ///
     /// - `NotFound` if the source is not registered with this `Poll`
     ///   (kqueue cannot tell, for a raw descriptor: it registers it).
-    /// - In debug builds, `AlreadyExists` if one of nbio's own types is
+    /// - In debug builds, `AlreadyExists` if one of evmux's own types is
     ///   registered with another `Poll`.
     ///
     /// # Examples
@@ -224,8 +224,8 @@ impl Registry {
     /// use std::os::fd::AsRawFd;
     /// use std::os::unix::net::UnixStream;
     ///
-    /// use nbio::unix::SourceFd;
-    /// use nbio::{Interest, Poll, Token};
+    /// use evmux::unix::SourceFd;
+    /// use evmux::{Interest, Poll, Token};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let poll = Poll::new()?;
@@ -266,8 +266,8 @@ impl Registry {
     /// use std::os::fd::AsRawFd;
     /// use std::os::unix::net::UnixStream;
     ///
-    /// use nbio::unix::SourceFd;
-    /// use nbio::{Interest, Poll, Token};
+    /// use evmux::unix::SourceFd;
+    /// use evmux::{Interest, Poll, Token};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let poll = Poll::new()?;
@@ -329,7 +329,7 @@ impl fmt::Debug for Registry {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(nbio_selector_fd)]
+#[cfg(evmux_selector_fd)]
 impl AsRawFd for Poll {
     fn as_raw_fd(&self) -> RawFd {
         self.registry.as_raw_fd()
@@ -337,7 +337,7 @@ impl AsRawFd for Poll {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(nbio_selector_fd)]
+#[cfg(evmux_selector_fd)]
 impl AsFd for Poll {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.registry.as_fd()
@@ -345,7 +345,7 @@ impl AsFd for Poll {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(nbio_selector_fd)]
+#[cfg(evmux_selector_fd)]
 impl AsRawFd for Registry {
     fn as_raw_fd(&self) -> RawFd {
         self.selector.as_raw_fd()
@@ -353,7 +353,7 @@ impl AsRawFd for Registry {
 }
 
 /// The descriptor of the OS readiness queue (epoll, kqueue, ...).
-#[cfg(nbio_selector_fd)]
+#[cfg(evmux_selector_fd)]
 impl AsFd for Registry {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.selector.as_fd()

@@ -2,7 +2,7 @@
 ///
 /// A `Token` is chosen by the application when it registers a source with a
 /// [`Registry`] and comes back, unchanged, in every [`Event`] for that
-/// source. nbio never interprets it; a common choice is the index of the
+/// source. evmux never interprets it; a common choice is the index of the
 /// source's state in a slab or `Vec`.
 ///
 /// Tokens only need to be unique among the sources registered with one
@@ -18,7 +18,7 @@
 /// Keeping connections in a `Vec` and using the index as the token:
 ///
 /// ```
-/// use nbio::Token;
+/// use evmux::Token;
 ///
 /// let connections = vec!["first", "second"];
 /// let token = Token(1);

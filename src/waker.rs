@@ -29,7 +29,7 @@ use crate::{sys, Registry, Token};
 /// use std::thread;
 /// use std::time::Duration;
 ///
-/// use nbio::{Events, Poll, Token, Waker};
+/// use evmux::{Events, Poll, Token, Waker};
 ///
 /// const WAKE: Token = Token(10);
 ///

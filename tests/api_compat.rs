@@ -1,7 +1,7 @@
-//! Compile-time proof that nbio's API is mio 1.x's: the same code, pinning
+//! Compile-time proof that evmux's API is mio 1.x's: the same code, pinning
 //! every signature to a function pointer of an exact type and every trait
-//! impl to a bound, is compiled against both crates. If nbio's API drifted
-//! from mio's, the nbio half would fail to compile; if a pin were not
+//! impl to a bound, is compiled against both crates. If evmux's API drifted
+//! from mio's, the evmux half would fail to compile; if a pin were not
 //! mio's true signature, the mio half would.
 
 #![allow(clippy::type_complexity)]
@@ -45,7 +45,7 @@ macro_rules! pin_core_api {
         let _: fn(&mut Poll, &mut Events, Option<Duration>) -> io::Result<()> = Poll::poll;
         send_sync_debug::<Poll>();
         // The poll(2) backend has no descriptor to expose (mio's neither).
-        #[cfg(not(nbio_force_poll))]
+        #[cfg(not(evmux_force_poll))]
         fd_handle::<Poll>();
 
         // Registry
@@ -59,7 +59,7 @@ macro_rules! pin_core_api {
             Registry::register::<dyn Source>;
         let _: fn(&Registry) -> io::Result<Registry> = Registry::try_clone;
         send_sync_debug::<Registry>();
-        #[cfg(not(nbio_force_poll))]
+        #[cfg(not(evmux_force_poll))]
         fd_owner::<Registry>();
 
         // Events and Iter
@@ -312,9 +312,9 @@ macro_rules! pin_pipe_api {
 }
 
 #[test]
-fn nbio_has_the_net_and_pipe_api_of_mio() {
-    pin_net_api!(nbio);
-    pin_pipe_api!(nbio);
+fn evmux_has_the_net_and_pipe_api_of_mio() {
+    pin_net_api!(evmux);
+    pin_pipe_api!(evmux);
 }
 
 #[test]
@@ -324,8 +324,8 @@ fn the_net_and_pipe_pins_are_mios_own_signatures() {
 }
 
 #[test]
-fn nbio_has_the_core_api_of_mio() {
-    pin_core_api!(nbio);
+fn evmux_has_the_core_api_of_mio() {
+    pin_core_api!(evmux);
 }
 
 #[test]
@@ -333,11 +333,11 @@ fn the_pins_are_mios_own_signatures() {
     pin_core_api!(mio);
 }
 
-/// nbio goes beyond mio where that cannot break mio code.
+/// evmux goes beyond mio where that cannot break mio code.
 #[test]
-fn nbio_extras() {
-    #[cfg(not(nbio_force_poll))]
-    fd_owner::<nbio::Poll>();
+fn evmux_extras() {
+    #[cfg(not(evmux_force_poll))]
+    fd_owner::<evmux::Poll>();
     fn exact<T: ExactSizeIterator>() {}
-    exact::<nbio::event::Iter<'static>>();
+    exact::<evmux::event::Iter<'static>>();
 }

@@ -1,4 +1,4 @@
-//! Every descriptor nbio creates is close-on-exec and closed on drop, and
+//! Every descriptor evmux creates is close-on-exec and closed on drop, and
 //! failures leak none. The tests in this file change the process's
 //! descriptor limit and count its descriptors, so they run one at a time.
 
@@ -7,7 +7,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::sync::Mutex;
 
-use nbio::{Poll, Token, Waker};
+use evmux::{Poll, Token, Waker};
 
 mod util;
 use util::{is_cloexec, open_fds};
@@ -124,7 +124,7 @@ fn failures_are_errors_and_leak_nothing() {
 
 #[test]
 fn sockets_and_their_failures_leak_nothing() {
-    use nbio::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixStream};
+    use evmux::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixStream};
     let _serial = serial();
     let before = fd_set();
     {
@@ -152,11 +152,11 @@ fn sockets_and_their_failures_leak_nothing() {
         ] {
             assert!(is_cloexec(&fd.as_raw_fd()));
         }
-        assert!(UnixStream::connect("/nonexistent/nbio.sock").is_err());
+        assert!(UnixStream::connect("/nonexistent/evmux.sock").is_err());
         let (a, b) = UnixDatagram::pair().unwrap();
         drop(b);
         assert!(a.send(b"to nobody").is_err());
-        let (mut sender, receiver) = nbio::unix::pipe::new().unwrap();
+        let (mut sender, receiver) = evmux::unix::pipe::new().unwrap();
         drop(receiver);
         assert!(std::io::Write::write(&mut sender, b"x").is_err());
     }

@@ -1,11 +1,11 @@
 //! One event per readiness change; after `WouldBlock`, the next change
-//! produces a new event. With nbio's own I/O types, so that the backends
+//! produces a new event. With evmux's own I/O types, so that the backends
 //! that emulate edge triggering see the `WouldBlock`.
 
 use std::io::{self, Read, Write};
 
-use nbio::net::UnixStream;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::UnixStream;
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, expect_no_events, READABLE, WRITABLE};

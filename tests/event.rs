@@ -5,8 +5,8 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-use nbio::unix::SourceFd;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::unix::SourceFd;
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, pipe, Readiness, READABLE, WRITABLE};

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use nbio::{Events, Poll, Token, Waker};
+use evmux::{Events, Poll, Token, Waker};
 
 mod util;
 use util::{expect_no_events, within_deadline, DEADLINE};
@@ -90,7 +90,7 @@ fn zero_capacity_returns_at_once_when_events_are_pending_and_takes_none() {
 fn events_and_iter_are_send_and_sync() {
     util::assert_send::<Events>();
     util::assert_sync::<Events>();
-    util::assert_send::<nbio::event::Event>();
-    util::assert_sync::<nbio::event::Event>();
-    util::assert_send::<nbio::event::Iter<'static>>();
+    util::assert_send::<evmux::event::Event>();
+    util::assert_sync::<evmux::event::Event>();
+    util::assert_send::<evmux::event::Iter<'static>>();
 }

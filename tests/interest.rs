@@ -1,4 +1,4 @@
-use nbio::Interest;
+use evmux::Interest;
 
 #[test]
 fn combining_interests() {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use nbio::unix::SourceFd;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::unix::SourceFd;
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{allow_descriptors, expect_no_events, rearm, Signal, DEADLINE};

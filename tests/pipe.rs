@@ -2,8 +2,8 @@ use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 
-use nbio::unix::pipe;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::unix::pipe;
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, is_cloexec, read_available, transfer, Readiness, WRITABLE};

@@ -1,7 +1,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nbio::{Events, Poll, Registry, Token, Waker};
+use evmux::{Events, Poll, Registry, Token, Waker};
 
 mod util;
 use util::within_deadline;
@@ -139,12 +139,12 @@ fn many_polls_at_once() {
 }
 
 /// `Poll` as a descriptor, which the poll(2) backend does not have.
-#[cfg(not(nbio_force_poll))]
+#[cfg(not(evmux_force_poll))]
 mod as_descriptor {
     use std::os::fd::{AsFd, AsRawFd};
 
-    use nbio::unix::SourceFd;
-    use nbio::{Events, Interest, Poll, Token, Waker};
+    use evmux::unix::SourceFd;
+    use evmux::{Events, Interest, Poll, Token, Waker};
 
     use super::util::{self, expect_events, expect_no_events, READABLE};
 

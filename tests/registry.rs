@@ -4,8 +4,8 @@ use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::thread;
 
-use nbio::unix::SourceFd;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::unix::SourceFd;
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, expect_no_events, within_deadline, READABLE, WRITABLE};
@@ -81,7 +81,7 @@ fn invalid_descriptors_are_errors_not_panics() {
 
 // epoll refuses regular files (they are always ready); poll(2) accepts
 // them and reports them ready.
-#[cfg(not(nbio_force_poll))]
+#[cfg(not(evmux_force_poll))]
 #[test]
 fn a_regular_file_is_refused_with_a_clear_error() {
     let poll = Poll::new().unwrap();
@@ -191,7 +191,7 @@ fn boxed_and_dyn_sources_register() {
     let mut events = Events::with_capacity(8);
     let (a, mut b) = stream_pair();
     let fd = a.as_raw_fd();
-    let mut source: Box<dyn nbio::event::Source + '_> = Box::new(SourceFd(&fd));
+    let mut source: Box<dyn evmux::event::Source + '_> = Box::new(SourceFd(&fd));
     poll.registry()
         .register(&mut source, Token(3), Interest::READABLE)
         .unwrap();
@@ -222,7 +222,7 @@ fn one_descriptor_in_two_polls() {
 
 #[test]
 fn a_dropped_source_leaves_nothing_behind() {
-    use nbio::net::UdpSocket;
+    use evmux::net::UdpSocket;
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
     for round in 0..20 {

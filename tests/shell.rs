@@ -1,11 +1,11 @@
-//! Without `os-poll`, nbio compiles and every operation that needs the OS
+//! Without `os-poll`, evmux compiles and every operation that needs the OS
 //! returns `Unsupported`. Run with `cargo test --no-default-features --test shell`.
 
 #![cfg(not(feature = "os-poll"))]
 
 use std::io;
 
-use nbio::{Events, Interest, Poll, Token};
+use evmux::{Events, Interest, Poll, Token};
 
 #[test]
 fn poll_is_unsupported_without_os_poll() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nbio::{Events, Poll, Token, Waker};
+use evmux::{Events, Poll, Token, Waker};
 
 mod util;
 use util::{expect_events, DEADLINE, READABLE};

@@ -6,7 +6,7 @@
 use std::io::{self, IoSlice, Write};
 use std::net::TcpListener as StdListener;
 
-use nbio::net::{TcpStream, UnixStream};
+use evmux::net::{TcpStream, UnixStream};
 
 fn restore_default_sigpipe() {
     // SAFETY: setting a standard disposition for SIGPIPE; nothing else in

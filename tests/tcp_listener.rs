@@ -2,8 +2,8 @@ use std::io;
 use std::net::{SocketAddr, TcpStream as StdStream};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 
-use nbio::net::{TcpListener, TcpStream};
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::{TcpListener, TcpStream};
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{any_local_v4, any_local_v6, expect_events, expect_no_events, is_cloexec, READABLE};

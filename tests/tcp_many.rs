@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 
-use nbio::net::{TcpListener, TcpStream};
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::{TcpListener, TcpStream};
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{allow_descriptors, any_local_v4, DEADLINE};

@@ -2,8 +2,8 @@ use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, TcpListener as StdListener};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 
-use nbio::net::{TcpListener, TcpStream};
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::{TcpListener, TcpStream};
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{
@@ -11,7 +11,7 @@ use util::{
     Readiness, READABLE, WRITABLE,
 };
 
-/// A connected pair: (client, server side), both nbio streams.
+/// A connected pair: (client, server side), both evmux streams.
 fn connected_pair() -> (TcpStream, TcpStream) {
     let listener = StdListener::bind(any_local_v4()).unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use nbio::Token;
+use evmux::Token;
 
 #[test]
 fn token_round_trips_through_usize() {

@@ -2,8 +2,8 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
-use nbio::net::UdpSocket;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::UdpSocket;
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{any_local_v4, any_local_v6, expect_events, expect_no_events, READABLE, WRITABLE};

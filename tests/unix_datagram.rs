@@ -2,8 +2,8 @@ use std::io;
 use std::net::Shutdown;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
-use nbio::net::UnixDatagram;
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::UnixDatagram;
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, TempDir, READABLE, WRITABLE};
@@ -84,7 +84,7 @@ fn abstract_names() {
     #[cfg(target_os = "linux")]
     use std::os::linux::net::SocketAddrExt;
 
-    let name = format!("nbio-test-{}-datagram", std::process::id());
+    let name = format!("evmux-test-{}-datagram", std::process::id());
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
     let receiver = UnixDatagram::bind_addr(&addr).unwrap();
     assert_eq!(

@@ -1,8 +1,8 @@
 use std::io;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
-use nbio::net::{UnixListener, UnixStream};
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::{UnixListener, UnixStream};
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, is_cloexec, TempDir, READABLE};

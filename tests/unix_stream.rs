@@ -2,8 +2,8 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
-use nbio::net::{UnixListener, UnixStream};
-use nbio::{Events, Interest, Poll, Token};
+use evmux::net::{UnixListener, UnixStream};
+use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, read_available, transfer, Readiness, TempDir, READABLE, WRITABLE};
@@ -73,7 +73,7 @@ fn connect_to_an_abstract_name() {
     #[cfg(target_os = "linux")]
     use std::os::linux::net::SocketAddrExt;
 
-    let name = format!("nbio-test-{}-abstract", std::process::id());
+    let name = format!("evmux-test-{}-abstract", std::process::id());
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);

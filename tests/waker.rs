@@ -1,7 +1,7 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use nbio::{Events, Poll, Token, Waker};
+use evmux::{Events, Poll, Token, Waker};
 
 mod util;
 use util::{expect_events, expect_no_events, within_deadline, DEADLINE, READABLE};

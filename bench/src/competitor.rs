@@ -1,5 +1,5 @@
-// The workloads written once against mio's API, which nbio shares. main.rs
-// includes this file twice: in module `on_nbio` with `api` naming nbio, and
+// The workloads written once against mio's API, which evmux shares. main.rs
+// includes this file twice: in module `on_evmux` with `api` naming evmux, and
 // in `on_mio` with `api` naming mio, so both run exactly the same code.
 // (An included file is not reached by `cargo fmt`; .ci/bench.sh formats it.)
 

@@ -1,7 +1,7 @@
 //! The floor: each workload's loop written directly against epoll, eventfd
 //! and the sockets, with no library in between. The sockets themselves are
 //! std's (a std read or write is one system call), so that the difference
-//! to nbio and mio is the event loop's own cost.
+//! to evmux and mio is the event loop's own cost.
 
 use std::hint::black_box;
 use std::io::{self, Write};
@@ -34,7 +34,7 @@ impl Epoll {
         }
     }
 
-    /// Registers `fd` edge-triggered for reading, as nbio and mio do.
+    /// Registers `fd` edge-triggered for reading, as evmux and mio do.
     pub fn add(&self, fd: RawFd, token: u64) {
         let flags = (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
         let mut event = libc::epoll_event {

@@ -1,4 +1,4 @@
-//! The measuring harness: every workload runs on nbio, mio and the
+//! The measuring harness: every workload runs on evmux, mio and the
 //! raw-syscall floor in the same process, in rounds that rotate the order
 //! of the three, so that drift of the machine (frequency, other load) hits
 //! all of them alike. Each sample times a calibrated batch of operations;
@@ -76,7 +76,7 @@ fn calibrate(bench: &mut dyn Bench, target: Duration) -> u64 {
     }
 }
 
-/// Measures the three competitors, `[nbio, mio, floor]`, alternating.
+/// Measures the three competitors, `[evmux, mio, floor]`, alternating.
 pub fn measure(benches: [&mut dyn Bench; 3], config: Config) -> [Samples; 3] {
     let mut benches = benches;
     let iters: Vec<u64> = benches

@@ -1,12 +1,12 @@
-//! nbio vs mio vs the raw syscalls, side by side, in one process.
+//! evmux vs mio vs the raw syscalls, side by side, in one process.
 //!
 //! ```text
-//! cargo run --release -p nbio-bench            # about two minutes
-//! cargo run --release -p nbio-bench -- --quick # CI: under a minute
+//! cargo run --release -p evmux-bench            # about two minutes
+//! cargo run --release -p evmux-bench -- --quick # CI: under a minute
 //! ```
 //!
-//! Prints a table and writes `target/nbio-bench/summary.csv` and
-//! `target/nbio-bench/summary.svg`. See harness.rs for how it measures.
+//! Prints a table and writes `target/evmux-bench/summary.csv` and
+//! `target/evmux-bench/summary.svg`. See harness.rs for how it measures.
 
 mod alloc;
 mod fixtures;
@@ -14,9 +14,9 @@ mod floor;
 mod harness;
 mod report;
 
-/// The workloads on nbio.
-mod on_nbio {
-    pub use nbio as api;
+/// The workloads on evmux.
+mod on_evmux {
+    pub use evmux as api;
     include!("competitor.rs");
 }
 
@@ -39,12 +39,12 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 /// (sources registered, sources ready per poll)
 const DISPATCH: [(usize, usize); 5] = [(10, 1), (1000, 1), (1000, 64), (10_000, 1), (10_000, 64)];
 
-/// The same workload on nbio, on mio and on the floor, built on demand.
+/// The same workload on evmux, on mio and on the floor, built on demand.
 macro_rules! competitors {
     ($workload:ident) => {
         || -> [Box<dyn Bench>; 3] {
             [
-                Box::new(on_nbio::$workload::new()),
+                Box::new(on_evmux::$workload::new()),
                 Box::new(on_mio::$workload::new()),
                 Box::new(floor::$workload::new()),
             ]
@@ -74,8 +74,8 @@ impl Run {
         {
             return None;
         }
-        let [mut nbio, mut mio, mut floor] = make();
-        let samples = measure([&mut *nbio, &mut *mio, &mut *floor], self.config);
+        let [mut evmux, mut mio, mut floor] = make();
+        let samples = measure([&mut *evmux, &mut *mio, &mut *floor], self.config);
         eprintln!("  {name}: done");
         Some(samples)
     }
@@ -136,7 +136,7 @@ fn main() {
             let fds: Arc<Vec<OwnedFd>> = Arc::new((0..n).map(|_| fixtures::eventfd()).collect());
             let ready = fixtures::spread(n, k);
             let benches: [Box<dyn Bench>; 3] = [
-                Box::new(on_nbio::Dispatch::new(&fds, &ready)),
+                Box::new(on_evmux::Dispatch::new(&fds, &ready)),
                 Box::new(on_mio::Dispatch::new(&fds, &ready)),
                 Box::new(floor::Dispatch::new(&fds, &ready)),
             ];
@@ -194,7 +194,7 @@ fn main() {
             "memory per registered UDP socket".into(),
             "bytes/source",
             [
-                on_nbio::bytes_per_source(1000),
+                on_evmux::bytes_per_source(1000),
                 on_mio::bytes_per_source(1000),
                 floor::bytes_per_source(),
             ],
@@ -203,7 +203,7 @@ fn main() {
             "memory per Events slot".into(),
             "bytes/slot",
             [
-                on_nbio::bytes_per_event_slot(),
+                on_evmux::bytes_per_event_slot(),
                 on_mio::bytes_per_event_slot(),
                 floor::bytes_per_event_slot(),
             ],
@@ -220,12 +220,12 @@ fn main() {
     eprintln!("wrote {}", dir.join("summary.{csv,svg,md}").display());
 }
 
-/// `target/nbio-bench` in the workspace.
+/// `target/evmux-bench` in the workspace.
 fn output_dir() -> PathBuf {
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace.join("target"), PathBuf::from);
-    target.join("nbio-bench")
+    target.join("evmux-bench")
 }
 
 /// The processor, core count and kernel, for the report.

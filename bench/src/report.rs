@@ -7,7 +7,7 @@ use std::{fs, io};
 
 use crate::harness::Samples;
 
-/// One workload's medians for `[nbio, mio, floor]`.
+/// One workload's medians for `[evmux, mio, floor]`.
 pub struct Row {
     pub workload: String,
     pub unit: &'static str,
@@ -48,14 +48,14 @@ impl Row {
         }
     }
 
-    /// nbio's cost relative to competitor `other` (1: mio, 2: floor): below
-    /// 1 means nbio is cheaper, whether the unit is a time or a rate.
+    /// evmux's cost relative to competitor `other` (1: mio, 2: floor): below
+    /// 1 means evmux is cheaper, whether the unit is a time or a rate.
     pub fn cost_ratio(&self, other: usize) -> f64 {
-        let [nbio, ..] = self.values;
+        let [evmux, ..] = self.values;
         if self.unit.ends_with("/s") {
-            self.values[other] / nbio
+            self.values[other] / evmux
         } else {
-            nbio / self.values[other]
+            evmux / self.values[other]
         }
     }
 }
@@ -74,7 +74,7 @@ pub fn table(rows: &[Row], machine: &str) -> String {
     let _ = writeln!(out, "Machine: {machine}\n");
     let _ = writeln!(
         out,
-        "| workload | unit | nbio | mio | floor | nbio/mio | nbio/floor | spread |"
+        "| workload | unit | evmux | mio | floor | evmux/mio | evmux/floor | spread |"
     );
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
     for row in rows {
@@ -93,7 +93,7 @@ pub fn table(rows: &[Row], machine: &str) -> String {
     }
     let _ = writeln!(
         out,
-        "\nRatios compare costs: below 1.000 nbio is cheaper, whatever the unit \
+        "\nRatios compare costs: below 1.000 evmux is cheaper, whatever the unit \
          (a time: lower is better; a `/s` rate: higher is better). Spread: the \
          largest interquartile range of the three, relative to its median."
     );
@@ -101,19 +101,19 @@ pub fn table(rows: &[Row], machine: &str) -> String {
 }
 
 pub fn write_csv(rows: &[Row], path: &Path) -> io::Result<()> {
-    let mut csv = String::from("workload,unit,nbio,mio,floor\n");
+    let mut csv = String::from("workload,unit,evmux,mio,floor\n");
     for row in rows {
-        let [nbio, mio, floor] = row.values;
+        let [evmux, mio, floor] = row.values;
         let _ = writeln!(
             csv,
-            "\"{}\",{},{nbio:.3},{mio:.3},{floor:.3}",
+            "\"{}\",{},{evmux:.3},{mio:.3},{floor:.3}",
             row.workload, row.unit
         );
     }
     fs::write(path, csv)
 }
 
-/// A horizontal bar chart of nbio/mio and nbio/floor per workload.
+/// A horizontal bar chart of evmux/mio and evmux/floor per workload.
 pub fn write_svg(rows: &[Row], machine: &str, path: &Path) -> io::Result<()> {
     const LABELS: f64 = 390.0;
     const WIDTH: f64 = 1060.0;
@@ -136,9 +136,9 @@ pub fn write_svg(rows: &[Row], machine: &str, path: &Path) -> io::Result<()> {
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="10" y="22" font-size="16" font-weight="bold">nbio's cost relative to mio and to the raw-syscall floor (lower is better)</text>"#
+        r#"<text x="10" y="22" font-size="16" font-weight="bold">evmux's cost relative to mio and to the raw-syscall floor (lower is better)</text>"#
     );
-    let legend = [("#3b6fb6", "nbio / mio"), ("#e08a2c", "nbio / floor")];
+    let legend = [("#3b6fb6", "evmux / mio"), ("#e08a2c", "evmux / floor")];
     for (i, (color, label)) in legend.iter().enumerate() {
         let lx = LABELS + i as f64 * 150.0;
         let _ = writeln!(

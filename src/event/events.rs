@@ -22,7 +22,7 @@ use crate::sys;
 /// ```
 /// use std::time::Duration;
 ///
-/// use nbio::{Events, Poll};
+/// use evmux::{Events, Poll};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
@@ -68,7 +68,7 @@ impl Events {
     /// ```
     /// use std::time::Duration;
     ///
-    /// use nbio::{Events, Poll, Token, Waker};
+    /// use evmux::{Events, Poll, Token, Waker};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let mut poll = Poll::new()?;

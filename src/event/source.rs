@@ -5,9 +5,9 @@ use crate::{Interest, Registry, Token};
 /// Something that can be registered with a [`Registry`] to receive
 /// readiness events.
 ///
-/// nbio's own I/O types implement it. To make your own type a source, wrap
+/// evmux's own I/O types implement it. To make your own type a source, wrap
 /// an existing one and forward the three methods to it (see
-/// `nbio::unix::SourceFd` for raw descriptors). Applications do not call
+/// `evmux::unix::SourceFd` for raw descriptors). Applications do not call
 /// these methods; they call [`Registry::register`] and friends, which
 /// forward here.
 ///
@@ -20,9 +20,9 @@ use crate::{Interest, Registry, Token};
 /// use std::os::unix::net::UnixDatagram;
 /// use std::os::fd::AsRawFd;
 ///
-/// use nbio::event::Source;
-/// use nbio::unix::SourceFd;
-/// use nbio::{Interest, Poll, Registry, Token};
+/// use evmux::event::Source;
+/// use evmux::unix::SourceFd;
+/// use evmux::{Interest, Poll, Registry, Token};
 ///
 /// struct Channel {
 ///     socket: UnixDatagram,

@@ -17,8 +17,8 @@ use crate::sys;
 /// ```
 /// use std::time::Duration;
 ///
-/// use nbio::net::UdpSocket;
-/// use nbio::{Events, Interest, Poll, Token};
+/// use evmux::net::UdpSocket;
+/// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
@@ -59,7 +59,7 @@ impl UdpSocket {
     }
 
     /// Wraps a std socket. It should be non-blocking
-    /// (`set_nonblocking(true)`); nbio does not change it.
+    /// (`set_nonblocking(true)`); evmux does not change it.
     pub fn from_std(socket: net::UdpSocket) -> UdpSocket {
         UdpSocket {
             inner: IoSource::new(socket),
@@ -208,7 +208,7 @@ impl UdpSocket {
         self.inner.take_error()
     }
 
-    /// Runs `f`, an I/O operation of your own on this socket, within nbio's
+    /// Runs `f`, an I/O operation of your own on this socket, within evmux's
     /// readiness bookkeeping; see [`TcpStream::try_io`] for the rules.
     ///
     /// [`TcpStream::try_io`]: crate::net::TcpStream::try_io

@@ -1,7 +1,7 @@
 //! The platform layer: the one place that picks the backend.
 //!
-//! `build.rs` names the backend for the target in cfgs (`nbio_selector`,
-//! `nbio_waker`, `nbio_wake_fd`), by a chain that covers every target and
+//! `build.rs` names the backend for the target in cfgs (`evmux_selector`,
+//! `evmux_waker`, `evmux_wake_fd`), by a chain that covers every target and
 //! ends in the shell; this module turns them into modules. The public types
 //! never contain platform cfgs beyond choosing which methods exist.
 //!
@@ -46,7 +46,7 @@
 //! `timeout`, flag names in `crate::flag_names`.
 //! Every backend returns descriptors as `OwnedFd`, created CLOEXEC.
 
-#[cfg(not(nbio_selector = "shell"))]
+#[cfg(not(evmux_selector = "shell"))]
 pub(crate) mod timeout;
 
 #[cfg(unix)]
@@ -57,22 +57,22 @@ pub(crate) use self::unix::net;
 #[path = "shell/net.rs"]
 pub(crate) mod net;
 
-#[cfg(any(nbio_selector = "poll", nbio_selector = "event_ports"))]
+#[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
 #[path = "unix/selector/poll_events.rs"]
 mod poll_events;
-#[cfg(nbio_selector = "epoll")]
+#[cfg(evmux_selector = "epoll")]
 #[path = "unix/selector/epoll.rs"]
 mod selector;
-#[cfg(nbio_selector = "kqueue")]
+#[cfg(evmux_selector = "kqueue")]
 #[path = "unix/selector/kqueue.rs"]
 mod selector;
-#[cfg(nbio_selector = "event_ports")]
+#[cfg(evmux_selector = "event_ports")]
 #[path = "unix/selector/event_ports.rs"]
 mod selector;
-#[cfg(nbio_selector = "poll")]
+#[cfg(evmux_selector = "poll")]
 #[path = "unix/selector/poll.rs"]
 mod selector;
-#[cfg(nbio_selector = "shell")]
+#[cfg(evmux_selector = "shell")]
 #[path = "shell/selector.rs"]
 mod selector;
 
@@ -109,24 +109,24 @@ impl<T> AsRawSource for T {
     }
 }
 
-#[cfg(nbio_wake_fd = "eventfd")]
+#[cfg(evmux_wake_fd = "eventfd")]
 #[path = "unix/waker/eventfd.rs"]
 mod wake_fd;
-#[cfg(nbio_wake_fd = "pipe")]
+#[cfg(evmux_wake_fd = "pipe")]
 #[path = "unix/waker/pipe.rs"]
 mod wake_fd;
-#[cfg(any(nbio_wake_fd = "eventfd", nbio_wake_fd = "pipe"))]
+#[cfg(any(evmux_wake_fd = "eventfd", evmux_wake_fd = "pipe"))]
 pub(crate) use self::wake_fd::WakeFd;
 
-#[cfg(nbio_waker = "fd")]
+#[cfg(evmux_waker = "fd")]
 #[path = "unix/waker/fd.rs"]
 mod waker;
-#[cfg(nbio_waker = "kqueue")]
+#[cfg(evmux_waker = "kqueue")]
 #[path = "unix/waker/kqueue.rs"]
 mod waker;
-#[cfg(any(nbio_waker = "poll", nbio_waker = "port"))]
+#[cfg(any(evmux_waker = "poll", evmux_waker = "port"))]
 use self::selector as waker;
-#[cfg(nbio_waker = "shell")]
+#[cfg(evmux_waker = "shell")]
 #[path = "shell/waker.rs"]
 mod waker;
 
@@ -138,7 +138,7 @@ pub(crate) use self::waker::Waker;
 mod stateless_io_source;
 
 /// Gives every selector created in this process a distinct id.
-#[cfg(not(nbio_selector = "shell"))]
+#[cfg(not(evmux_selector = "shell"))]
 pub(crate) fn next_selector_id() -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT_ID: AtomicUsize = AtomicUsize::new(1);

@@ -9,8 +9,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nbio::event::{Event, Source};
-use nbio::{Events, Interest, Poll, Token};
+use evmux::event::{Event, Source};
+use evmux::{Events, Interest, Poll, Token};
 
 /// The longest any test waits for something that should happen.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -115,7 +115,7 @@ pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
 
 /// Runs `f` on another thread and returns its result, failing the test if
 /// it takes longer than `DEADLINE`: for calls that would block forever if
-/// nbio were broken, such as `poll(None)`.
+/// evmux were broken, such as `poll(None)`.
 pub fn within_deadline<T, F>(f: F) -> T
 where
     T: Send + 'static,
@@ -177,7 +177,7 @@ impl AsRawFd for Signal {
 pub fn rearm(poll: &Poll, fd: &impl AsRawFd, token: Token, interests: Interest) {
     let fd = fd.as_raw_fd();
     poll.registry()
-        .reregister(&mut nbio::unix::SourceFd(&fd), token, interests)
+        .reregister(&mut evmux::unix::SourceFd(&fd), token, interests)
         .unwrap();
 }
 
@@ -385,7 +385,7 @@ impl TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let unique = NEXT.fetch_add(1, Ordering::Relaxed);
         let path =
-            std::env::temp_dir().join(format!("nbio-{}-{name}-{unique}", std::process::id()));
+            std::env::temp_dir().join(format!("evmux-{}-{name}-{unique}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();
         TempDir(path)
     }

@@ -16,8 +16,8 @@ use crate::sys;
 /// ```
 /// use std::time::Duration;
 ///
-/// use nbio::net::{TcpListener, TcpStream};
-/// use nbio::{Events, Interest, Poll, Token};
+/// use evmux::net::{TcpListener, TcpStream};
+/// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
@@ -60,7 +60,7 @@ impl TcpListener {
     }
 
     /// Wraps a std listener. It should be non-blocking
-    /// (`set_nonblocking(true)`); nbio does not change it.
+    /// (`set_nonblocking(true)`); evmux does not change it.
     pub fn from_std(listener: net::TcpListener) -> TcpListener {
         TcpListener {
             inner: IoSource::new(listener),

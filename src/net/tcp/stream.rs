@@ -16,8 +16,8 @@ use crate::sys;
 /// use std::net::TcpListener as StdListener;
 /// use std::time::Duration;
 ///
-/// use nbio::net::TcpStream;
-/// use nbio::{Events, Interest, Poll, Token};
+/// use evmux::net::TcpStream;
+/// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let server = StdListener::bind("127.0.0.1:0")?;
@@ -63,7 +63,7 @@ impl TcpStream {
     }
 
     /// Wraps a std stream. It should be non-blocking
-    /// (`set_nonblocking(true)`); nbio does not change it.
+    /// (`set_nonblocking(true)`); evmux does not change it.
     pub fn from_std(stream: net::TcpStream) -> TcpStream {
         TcpStream {
             inner: IoSource::new(stream),
@@ -126,7 +126,7 @@ impl TcpStream {
     }
 
     /// Runs `f`, an I/O operation of your own on this socket (for example
-    /// through its raw descriptor), within nbio's readiness bookkeeping.
+    /// through its raw descriptor), within evmux's readiness bookkeeping.
     ///
     /// `f` must perform the operation without blocking and return its
     /// result, passing `WouldBlock` through: on backends that emulate edge
@@ -139,13 +139,13 @@ impl TcpStream {
     /// use std::io;
     /// use std::os::fd::AsFd;
     ///
-    /// use nbio::net::{TcpListener, TcpStream};
+    /// use evmux::net::{TcpListener, TcpStream};
     ///
     /// # fn main() -> io::Result<()> {
     /// let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
     /// let stream = TcpStream::connect(listener.local_addr()?)?;
     ///
-    /// // Count the bytes waiting to be read, with a call nbio lacks.
+    /// // Count the bytes waiting to be read, with a call evmux lacks.
     /// let result = stream.try_io(|| {
     ///     let mut buf = [0; 16];
     ///     let flags = rustix::net::RecvFlags::PEEK;

@@ -13,8 +13,8 @@ use crate::sys::unix::uds;
 /// ```
 /// use std::time::Duration;
 ///
-/// use nbio::net::UnixDatagram;
-/// use nbio::{Events, Interest, Poll, Token};
+/// use evmux::net::UnixDatagram;
+/// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
@@ -51,7 +51,7 @@ impl UnixDatagram {
     }
 
     /// Wraps a std socket. It should be non-blocking
-    /// (`set_nonblocking(true)`); nbio does not change it.
+    /// (`set_nonblocking(true)`); evmux does not change it.
     pub fn from_std(socket: unix_net::UnixDatagram) -> UnixDatagram {
         UnixDatagram {
             inner: IoSource::new(socket),
@@ -123,7 +123,7 @@ impl UnixDatagram {
         self.inner.shutdown(how)
     }
 
-    /// Runs `f`, an I/O operation of your own on this socket, within nbio's
+    /// Runs `f`, an I/O operation of your own on this socket, within evmux's
     /// readiness bookkeeping; see [`TcpStream::try_io`] for the rules.
     ///
     /// [`TcpStream::try_io`]: crate::net::TcpStream::try_io

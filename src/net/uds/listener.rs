@@ -16,11 +16,11 @@ use crate::sys::unix::uds;
 /// ```
 /// use std::time::Duration;
 ///
-/// use nbio::net::{UnixListener, UnixStream};
-/// use nbio::{Events, Interest, Poll, Token};
+/// use evmux::net::{UnixListener, UnixStream};
+/// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> std::io::Result<()> {
-/// let dir = std::env::temp_dir().join(format!("nbio-doc-{}", std::process::id()));
+/// let dir = std::env::temp_dir().join(format!("evmux-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// let path = dir.join("listener.sock");
 /// # let _ = std::fs::remove_file(&path);
@@ -64,7 +64,7 @@ impl UnixListener {
     }
 
     /// Wraps a std listener. It should be non-blocking
-    /// (`set_nonblocking(true)`); nbio does not change it.
+    /// (`set_nonblocking(true)`); evmux does not change it.
     pub fn from_std(listener: unix_net::UnixListener) -> UnixListener {
         UnixListener {
             inner: IoSource::new(listener),

@@ -15,8 +15,8 @@ use crate::sys::unix::uds;
 /// use std::io::{Read, Write};
 /// use std::time::Duration;
 ///
-/// use nbio::net::UnixStream;
-/// use nbio::{Events, Interest, Poll, Token};
+/// use evmux::net::UnixStream;
+/// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
@@ -60,7 +60,7 @@ impl UnixStream {
     }
 
     /// Wraps a std stream. It should be non-blocking
-    /// (`set_nonblocking(true)`); nbio does not change it.
+    /// (`set_nonblocking(true)`); evmux does not change it.
     pub fn from_std(stream: unix_net::UnixStream) -> UnixStream {
         UnixStream {
             inner: IoSource::new(stream),
@@ -93,7 +93,7 @@ impl UnixStream {
         self.inner.shutdown(how)
     }
 
-    /// Runs `f`, an I/O operation of your own on this socket, within nbio's
+    /// Runs `f`, an I/O operation of your own on this socket, within evmux's
     /// readiness bookkeeping; see [`TcpStream::try_io`] for the rules.
     ///
     /// [`TcpStream::try_io`]: crate::net::TcpStream::try_io

@@ -1,4 +1,4 @@
-//! Socket creation on targets without an nbio backend: every call returns
+//! Socket creation on targets without an evmux backend: every call returns
 //! `Unsupported`, so the net types compile everywhere.
 
 use std::io::{self, IoSlice};

@@ -44,7 +44,7 @@ impl Events {
 pub(crate) fn unsupported() -> io::Error {
     io::Error::new(
         io::ErrorKind::Unsupported,
-        "nbio has no readiness backend in this build: enable the `os-poll` feature \
+        "evmux has no readiness backend in this build: enable the `os-poll` feature \
          on a supported target",
     )
 }

@@ -18,14 +18,14 @@ pub(crate) mod uds;
 
 /// Creates a pipe, `(read end, write end)`, both non-blocking and
 /// close-on-exec.
-#[cfg_attr(not(any(feature = "os-ext", nbio_wake_fd = "pipe")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "os-ext", evmux_wake_fd = "pipe")), allow(dead_code))]
 pub(crate) fn new_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    #[cfg(nbio_atomic_flags)]
+    #[cfg(evmux_atomic_flags)]
     let pipe = {
         use rustix::pipe::PipeFlags;
         rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?
     };
-    #[cfg(not(nbio_atomic_flags))]
+    #[cfg(not(evmux_atomic_flags))]
     let pipe = {
         let (reader, writer) = rustix::pipe::pipe()?;
         (
@@ -39,7 +39,7 @@ pub(crate) fn new_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 /// Where the OS cannot create a descriptor with its flags, sets them right
 /// after: close-on-exec and non-blocking. The descriptor is closed if a
 /// step fails.
-#[cfg(not(nbio_atomic_flags))]
+#[cfg(not(evmux_atomic_flags))]
 pub(crate) fn set_cloexec_nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
     rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
     rustix::io::ioctl_fionbio(&fd, true)?;
@@ -52,7 +52,7 @@ pub(crate) fn set_cloexec_nonblocking(fd: OwnedFd) -> io::Result<OwnedFd> {
 ///
 /// The timeout is clamped to `i32::MAX` milliseconds (24.8 days), which
 /// poll(2) takes everywhere; the wait may end early, as `poll` allows.
-#[cfg(all(nbio_selector_fd, not(nbio_selector = "shell")))]
+#[cfg(all(evmux_selector_fd, not(evmux_selector = "shell")))]
 pub(crate) fn wait_readable(
     fd: std::os::fd::BorrowedFd<'_>,
     timeout: Option<std::time::Duration>,
@@ -69,7 +69,7 @@ pub(crate) fn wait_readable(
 /// Writes `token` to a wake-up descriptor, making it readable; a full one
 /// (`EAGAIN`: a saturated eventfd counter, a pipe with 64 KiB of unread
 /// wakes) is emptied with `drain` and written again.
-#[cfg(any(nbio_wake_fd = "eventfd", nbio_wake_fd = "pipe"))]
+#[cfg(any(evmux_wake_fd = "eventfd", evmux_wake_fd = "pipe"))]
 pub(crate) fn write_wake(
     fd: &OwnedFd,
     token: &[u8],

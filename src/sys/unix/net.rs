@@ -1,6 +1,6 @@
-//! Socket creation and the few I/O calls std does not make the way nbio
+//! Socket creation and the few I/O calls std does not make the way evmux
 //! needs: every descriptor is non-blocking and close-on-exec from its first
-//! system call where the OS allows (`nbio_atomic_flags`), and no send
+//! system call where the OS allows (`evmux_atomic_flags`), and no send
 //! raises `SIGPIPE`.
 //!
 //! Man pages: socket(2), bind(2), listen(2), accept(2) (`accept4`),
@@ -15,15 +15,15 @@ use rustix::net::{AddressFamily, SocketAddrAny, SocketFlags, SocketType};
 /// The listen backlog, the one std's `TcpListener::bind` uses.
 pub(crate) const LISTEN_BACKLOG: i32 = 128;
 
-/// The flags every socket nbio creates gets from its first system call.
-#[cfg(nbio_atomic_flags)]
+/// The flags every socket evmux creates gets from its first system call.
+#[cfg(evmux_atomic_flags)]
 const ATOMIC_FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
 
 /// Creates a non-blocking, close-on-exec socket.
 pub(crate) fn new_socket(family: AddressFamily, kind: SocketType) -> io::Result<OwnedFd> {
-    #[cfg(nbio_atomic_flags)]
+    #[cfg(evmux_atomic_flags)]
     let socket = rustix::net::socket_with(family, kind, ATOMIC_FLAGS, None)?;
-    #[cfg(not(nbio_atomic_flags))]
+    #[cfg(not(evmux_atomic_flags))]
     let socket = prepare_socket(rustix::net::socket(family, kind, None)?)?;
     Ok(socket)
 }
@@ -33,9 +33,9 @@ pub(crate) fn new_socket_pair(
     family: AddressFamily,
     kind: SocketType,
 ) -> io::Result<(OwnedFd, OwnedFd)> {
-    #[cfg(nbio_atomic_flags)]
+    #[cfg(evmux_atomic_flags)]
     let pair = rustix::net::socketpair(family, kind, ATOMIC_FLAGS, None)?;
-    #[cfg(not(nbio_atomic_flags))]
+    #[cfg(not(evmux_atomic_flags))]
     let pair = {
         let (a, b) = rustix::net::socketpair(family, kind, SocketFlags::empty(), None)?;
         (prepare_socket(a)?, prepare_socket(b)?)
@@ -46,9 +46,9 @@ pub(crate) fn new_socket_pair(
 /// Accepts a connection as a non-blocking, close-on-exec socket, with the
 /// peer's address if the OS gives one.
 pub(crate) fn accept(listener: BorrowedFd<'_>) -> io::Result<(OwnedFd, Option<SocketAddrAny>)> {
-    #[cfg(nbio_atomic_flags)]
+    #[cfg(evmux_atomic_flags)]
     let accepted = rustix::net::acceptfrom_with(listener, ATOMIC_FLAGS)?;
-    #[cfg(not(nbio_atomic_flags))]
+    #[cfg(not(evmux_atomic_flags))]
     let accepted = {
         let (socket, addr) = rustix::net::acceptfrom(listener)?;
         (prepare_socket(socket)?, addr)
@@ -58,7 +58,7 @@ pub(crate) fn accept(listener: BorrowedFd<'_>) -> io::Result<(OwnedFd, Option<So
 
 /// Sets a new socket's flags after creation, and on Apple systems, where
 /// sends have no `MSG_NOSIGNAL`, `SO_NOSIGPIPE`.
-#[cfg(not(nbio_atomic_flags))]
+#[cfg(not(evmux_atomic_flags))]
 fn prepare_socket(socket: OwnedFd) -> io::Result<OwnedFd> {
     let socket = crate::sys::unix::set_cloexec_nonblocking(socket)?;
     #[cfg(apple)]
@@ -68,9 +68,9 @@ fn prepare_socket(socket: OwnedFd) -> io::Result<OwnedFd> {
 
 /// The flags that keep a send from raising `SIGPIPE`.
 fn no_sigpipe() -> rustix::net::SendFlags {
-    #[cfg(nbio_msg_nosignal)]
+    #[cfg(evmux_msg_nosignal)]
     let flags = rustix::net::SendFlags::NOSIGNAL;
-    #[cfg(not(nbio_msg_nosignal))]
+    #[cfg(not(evmux_msg_nosignal))]
     let flags = rustix::net::SendFlags::empty();
     flags
 }

@@ -1,4 +1,4 @@
-//! Unix pipes for use with nbio: [`new`] creates a non-blocking pair, and
+//! Unix pipes for use with evmux: [`new`] creates a non-blocking pair, and
 //! the pipes of a child process convert with `From`.
 //!
 //! A pipe carries bytes one way, from a [`Sender`] to a [`Receiver`]. Both
@@ -20,8 +20,8 @@
 //! use std::process::{Command, Stdio};
 //! use std::time::Duration;
 //!
-//! use nbio::unix::pipe;
-//! use nbio::{Events, Interest, Poll, Token};
+//! use evmux::unix::pipe;
+//! use evmux::{Events, Interest, Poll, Token};
 //!
 //! # fn main() -> std::io::Result<()> {
 //! let mut child = Command::new("echo").arg("hello").stdout(Stdio::piped()).spawn()?;
@@ -68,7 +68,7 @@ use crate::io_source::IoSource;
 /// ```
 /// use std::io::{Read, Write};
 ///
-/// use nbio::unix::pipe;
+/// use evmux::unix::pipe;
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let (mut sender, mut receiver) = pipe::new()?;
@@ -102,7 +102,7 @@ impl Sender {
         set_nonblocking(&*self.inner, nonblocking)
     }
 
-    /// Runs `f`, an I/O operation of your own on this pipe, within nbio's
+    /// Runs `f`, an I/O operation of your own on this pipe, within evmux's
     /// readiness bookkeeping; see
     /// [`TcpStream::try_io`](crate::net::TcpStream::try_io) for the rules.
     pub fn try_io<F, T>(&self, f: F) -> io::Result<T>
@@ -126,7 +126,7 @@ impl Receiver {
         set_nonblocking(&*self.inner, nonblocking)
     }
 
-    /// Runs `f`, an I/O operation of your own on this pipe, within nbio's
+    /// Runs `f`, an I/O operation of your own on this pipe, within evmux's
     /// readiness bookkeeping; see
     /// [`TcpStream::try_io`](crate::net::TcpStream::try_io) for the rules.
     pub fn try_io<F, T>(&self, f: F) -> io::Result<T>

@@ -7,7 +7,7 @@ use crate::{Interest, Registry, Token};
 /// Registers any raw file descriptor with a [`Poll`].
 ///
 /// `SourceFd` borrows the descriptor; it never closes it. Use it for
-/// descriptors that nbio has no type for, or inside your own
+/// descriptors that evmux has no type for, or inside your own
 /// [`Source`] implementation.
 ///
 /// The descriptor must stay open while it is registered, and must be
@@ -16,7 +16,7 @@ use crate::{Interest, Registry, Token};
 /// descriptor can keep producing events. A negative or closed descriptor
 /// makes registration fail with `EBADF`.
 ///
-/// Where nbio emulates edge triggering (the poll(2) backend), it cannot see
+/// Where evmux emulates edge triggering (the poll(2) backend), it cannot see
 /// the I/O you do on a raw descriptor; call [`Registry::reregister`] after
 /// an operation returns `WouldBlock` to re-arm it there.
 ///
@@ -32,8 +32,8 @@ use crate::{Interest, Registry, Token};
 /// use std::os::unix::net::UnixStream;
 /// use std::time::Duration;
 ///
-/// use nbio::unix::SourceFd;
-/// use nbio::{Events, Interest, Poll, Token};
+/// use evmux::unix::SourceFd;
+/// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> io::Result<()> {
 /// let (reader, mut writer) = UnixStream::pair()?;
@@ -59,9 +59,9 @@ use crate::{Interest, Registry, Token};
 /// use std::io;
 /// use std::os::fd::{AsRawFd, OwnedFd};
 ///
-/// use nbio::event::Source;
-/// use nbio::unix::SourceFd;
-/// use nbio::{Interest, Registry, Token};
+/// use evmux::event::Source;
+/// use evmux::unix::SourceFd;
+/// use evmux::{Interest, Registry, Token};
 ///
 /// struct MyIo {
 ///     fd: OwnedFd,
@@ -112,7 +112,7 @@ impl Source for SourceFd<'_> {
     }
 }
 
-/// Borrows a raw descriptor handed to nbio by the application.
+/// Borrows a raw descriptor handed to evmux by the application.
 ///
 /// Fails with `EBADF` for a negative descriptor instead of creating an
 /// invalid `BorrowedFd`; any other closed descriptor is rejected by the

@@ -1,5 +1,5 @@
 //! Unix-domain socket creation: non-blocking and close-on-exec like every
-//! socket nbio makes (see `net.rs`), addressed with std's
+//! socket evmux makes (see `net.rs`), addressed with std's
 //! `std::os::unix::net::SocketAddr` (filesystem paths, and on Linux and
 //! Android abstract names).
 //!

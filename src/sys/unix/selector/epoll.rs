@@ -76,7 +76,7 @@ pub(crate) use crate::sys::stateless_io_source::IoSourceState;
 pub(crate) struct Event(epoll::Event);
 
 // SAFETY: rustix's event is neither `Send` nor `Sync` only because its
-// data field may hold a pointer. nbio only ever stores a token, a plain
+// data field may hold a pointer. evmux only ever stores a token, a plain
 // integer, there (`token_data`), so sharing or moving events between
 // threads shares nothing else.
 unsafe impl Send for Event {}
@@ -235,7 +235,7 @@ fn interest_flags(interests: Interest) -> EventFlags {
     flags
 }
 
-/// `epoll_pwait2`, which rustix only calls when built for Linux 5.11; nbio
+/// `epoll_pwait2`, which rustix only calls when built for Linux 5.11; evmux
 /// detects it at run time instead.
 #[cfg(target_os = "linux")]
 mod pwait2 {

@@ -4,13 +4,13 @@
 //!
 //! Emulated edge triggering. An association made with `port_associate` is
 //! one-shot: the kernel dissociates the descriptor when it delivers an
-//! event for it. nbio keeps a table of registrations with the interests
+//! event for it. evmux keeps a table of registrations with the interests
 //! each has armed:
 //!
 //! - a delivered event disarms the side that fired (readable or writable;
 //!   a failure, `POLLHUP`/`POLLERR`/`POLLNVAL`, disarms both), and the
 //!   descriptor is associated again at once for what is still armed;
-//! - an nbio I/O call that returns `WouldBlock`, or fails, re-arms the
+//! - an evmux I/O call that returns `WouldBlock`, or fails, re-arms the
 //!   side it waits for (`IoSourceState::do_io`), associating the
 //!   descriptor again;
 //! - `Registry::reregister` re-arms everything; it is how a raw descriptor
@@ -75,7 +75,7 @@ pub(crate) struct Selector {
 struct Received(Vec<libc::port_event>);
 
 // SAFETY: a `port_event` is neither `Send` nor `Sync` only because its user
-// data is a pointer. nbio only ever stores integers there (a generation or
+// data is a pointer. evmux only ever stores integers there (a generation or
 // a waker's id) and never dereferences them.
 unsafe impl Send for Received {}
 
@@ -219,7 +219,7 @@ impl Shared {
         lock(&self.table)
     }
 
-    /// Turns a delivered port event into an nbio event, updating the
+    /// Turns a delivered port event into an evmux event, updating the
     /// table; `None` for an event nobody is registered for any more.
     fn translate(&self, table: &mut Table, port_event: &libc::port_event) -> Option<Event> {
         let source = libc::c_int::from(port_event.portev_source);

@@ -11,7 +11,7 @@
 //!
 //! Changes are submitted in one `kevent` call with `EV_RECEIPT`, so that
 //! each reports its own result instead of the first failure hiding the
-//! rest (every kqueue nbio targets implements `EV_RECEIPT`, as mio relies
+//! rest (every kqueue evmux targets implements `EV_RECEIPT`, as mio relies
 //! on too; a kernel without it would hand back pending events in place of
 //! receipts). Two results are not failures: `ENOENT` when deleting a filter that
 //! was never added (`reregister` drops an interest that was not there),
@@ -38,7 +38,7 @@
 //! # Portability notes
 //!
 //! Registering a raw descriptor twice, or re-registering one that was never
-//! registered, cannot be detected: `EV_ADD` adds or updates. nbio's own
+//! registered, cannot be detected: `EV_ADD` adds or updates. evmux's own
 //! types catch both (`AlreadyExists`, `NotFound`) above this layer, and a
 //! `deregister` that finds no filter at all reports `NotFound`.
 //!
@@ -81,7 +81,7 @@ pub(crate) const DELETE: u64 = (libc::EV_DELETE | libc::EV_RECEIPT) as u64;
 pub(crate) struct Event(libc::kevent);
 
 // SAFETY: `kevent` is neither `Send` nor `Sync` only because `udata` is a
-// pointer. nbio only ever stores a token, a plain integer, there, so
+// pointer. evmux only ever stores a token, a plain integer, there, so
 // sharing or moving events between threads shares nothing else.
 unsafe impl Send for Event {}
 // SAFETY: as for `Send`.
@@ -259,7 +259,7 @@ const MAX_CHANGES: usize = 2;
 pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &[libc::kevent]) -> io::Result<usize> {
     assert!(
         changes.len() <= MAX_CHANGES,
-        "nbio submits at most {MAX_CHANGES} changes"
+        "evmux submits at most {MAX_CHANGES} changes"
     );
     // SAFETY: `kevent` is plain data for which all zeroes is valid.
     let mut receipts: [libc::kevent; MAX_CHANGES] = unsafe { MaybeUninit::zeroed().assume_init() };

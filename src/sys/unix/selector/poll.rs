@@ -1,20 +1,20 @@
 //! The poll(2) selector: the universal fallback, for Unix systems without
 //! epoll, kqueue or event ports (Haiku, Hermit, ESP-IDF, NuttX, GNU/Hurd,
 //! QNX, AIX, Cygwin, Redox, ...), and forced on Linux with
-//! `--cfg nbio_force_poll` so that the whole test suite runs against it.
+//! `--cfg evmux_force_poll` so that the whole test suite runs against it.
 //!
 //! # Trigger model
 //!
 //! Emulated edge triggering. poll(2) is level-triggered, so an interest that
 //! fired is disarmed and stays so until it is re-armed by:
 //!
-//! - an nbio I/O call on the source that returns `WouldBlock`, or fails:
+//! - an evmux I/O call on the source that returns `WouldBlock`, or fails:
 //!   `IoSourceState::do_io` re-arms the interest the call waits for (a read
 //!   re-arms readable and priority, a write writable, `try_io` both). A
 //!   failure re-arms too, since the call may have consumed the error (a
 //!   UDP socket's ICMP error) that the next event would otherwise hide;
 //! - `Registry::reregister`, which is how a raw descriptor registered
-//!   through `SourceFd` is re-armed (nbio cannot see its I/O).
+//!   through `SourceFd` is re-armed (evmux cannot see its I/O).
 //!
 //! A source with nothing armed stays watched for failure: the kernel
 //! reports `POLLHUP`, `POLLERR` and `POLLNVAL` without being asked, and
@@ -43,7 +43,7 @@
 //! The scan for ready slots resumes where the previous one stopped, so a
 //! small `Events` cannot starve the later slots.
 //!
-//! Dropping one of nbio's I/O types removes its registration: unlike
+//! Dropping one of evmux's I/O types removes its registration: unlike
 //! epoll, poll(2) has no registration in the kernel that closing the
 //! descriptor would end.
 //!

@@ -1,7 +1,7 @@
 //! What the two selectors that emulate edge triggering share: poll(2)
 //! itself and event ports (whose `port_associate` takes the same flags).
 //! poll(2)-style readiness flags and the events made of them, and the
-//! per-source state that re-arms a registration kept in nbio's own table.
+//! per-source state that re-arms a registration kept in evmux's own table.
 //!
 //! # Close and error mapping
 //!

@@ -1,5 +1,5 @@
 //! A wake-up descriptor made of a pipe, for systems without eventfd or
-//! `EVFILT_USER` (and forced on Linux with `--cfg nbio_force_pipe_waker`):
+//! `EVFILT_USER` (and forced on Linux with `--cfg evmux_force_pipe_waker`):
 //! a wake writes one byte, which makes the read end readable.
 //!
 //! Man pages: pipe(2).
