@@ -40,7 +40,8 @@ fn main() -> io::Result<()> {
 
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);
-    let mut server = TcpListener::bind(address)?;
+    let mut server = TcpListener::bind(address)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
     poll.registry()
         .register(&mut server, SERVER, Interest::READABLE)?;
     println!("echo server listening on {}", server.local_addr()?);

@@ -28,7 +28,8 @@ fn main() -> io::Result<()> {
 
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(64);
-    let mut socket = UdpSocket::bind(address)?;
+    let mut socket = UdpSocket::bind(address)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {address}: {e}")))?;
     poll.registry()
         .register(&mut socket, SOCKET, Interest::READABLE)?;
     println!("UDP echo server on {}", socket.local_addr()?);

@@ -8,13 +8,20 @@
 //! | `os-poll` | no      | The OS readiness mechanism behind [`Poll`](crate::Poll) and [`Waker`](crate::Waker). Without it evmux still compiles, on any target, and every operation that needs the OS returns an [`Unsupported`](std::io::ErrorKind::Unsupported) error. |
 //! | `os-ext`  | no      | OS-specific extensions: `unix::SourceFd` to register any raw descriptor, and `unix::pipe`. Implies `os-poll`. |
 //! | `net`     | no      | The network types of the `net` module: TCP, UDP and Unix-domain sockets. |
-//! | `log`     | yes     | Trace and warning messages through the [`log`](https://docs.rs/log) crate. Without it, the logging code compiles to nothing. |
+//! | `log`     | yes     | Trace and warning messages through the [`log`](https://docs.rs/log) crate, under the log target `evmux` (see below). Without it, the logging code compiles to nothing. |
 //!
 //! A typical dependency line:
 //!
 //! ```toml
 //! evmux = { version = "0.1", features = ["os-poll", "net"] }
 //! ```
+//!
+//! ## Log target
+//!
+//! Every record evmux logs has the target `evmux`. Renaming the dependency
+//! (`mio = { package = "evmux", ... }`) does not change it, so a tokio
+//! program on evmux selects evmux's records with `RUST_LOG=evmux=trace`;
+//! `RUST_LOG=mio=trace` selects none of them.
 //!
 //! ## Testing the fallbacks
 //!

@@ -1,7 +1,23 @@
 //! # Getting started with evmux
 //!
 //! This guide builds an event loop step by step and explains the one rule
-//! that makes it correct: **drain each source until `WouldBlock`**.
+//! that makes it correct: **drain each source until `WouldBlock`**. Every
+//! section has an example that runs as a test; the complete programs are
+//! in the repository's `examples/` folder:
+//!
+//! - `examples/tcp_server.rs`: a TCP echo server for any number of
+//!   clients (the loop of sections 3 and 4, with writes that wait for
+//!   writability);
+//! - `examples/udp_server.rs`: a UDP echo server;
+//! - `examples/waker.rs`: a worker thread that wakes the loop (section 5).
+//!
+//! Run them with `cargo run --example NAME --features os-poll,net`. The two
+//! servers take an optional address to listen on, `127.0.0.1:9000` when
+//! none is given: `cargo run --example tcp_server --features os-poll,net
+//! -- 0.0.0.0:7000`.
+//!
+//! The examples below need the `os-poll` and `net` features (see
+//! [`features`](crate::features)).
 //!
 //! ## 1. A `Poll` and an `Events` buffer
 //!
@@ -10,21 +26,68 @@
 //! wait for the next call, nothing is dropped).
 //!
 //! ```
+//! # #[cfg(all(feature = "os-poll", feature = "net"))]
+//! # fn main() -> std::io::Result<()> {
+//! use std::time::Duration;
+//!
 //! use evmux::{Events, Poll};
 //!
-//! # fn main() -> std::io::Result<()> {
-//! let poll = Poll::new()?;
-//! let events = Events::with_capacity(1024);
-//! # let _ = (poll, events);
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(1024);
+//!
+//! // Nothing is registered yet: this returns empty-handed after 10 ms.
+//! poll.poll(&mut events, Some(Duration::from_millis(10)))?;
+//! assert!(events.is_empty());
 //! # Ok(())
 //! # }
+//! # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+//! # fn main() {}
 //! ```
 //!
 //! ## 2. Registering sources
 //!
 //! A source is registered with a [`Token`], which comes back in every event
 //! for it, and an [`Interest`]: readable, writable or both. Sources must be
-//! non-blocking.
+//! non-blocking; evmux's own socket types always are.
+//!
+//! ```
+//! # #[cfg(all(feature = "os-poll", feature = "net"))]
+//! # fn main() -> std::io::Result<()> {
+//! use std::time::Duration;
+//!
+//! use evmux::net::{TcpListener, TcpStream};
+//! use evmux::{Events, Interest, Poll, Token};
+//!
+//! const SERVER: Token = Token(0);
+//! const CLIENT: Token = Token(1);
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(16);
+//!
+//! let mut server = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+//! poll.registry().register(&mut server, SERVER, Interest::READABLE)?;
+//!
+//! // A non-blocking connect returns at once; the stream becomes writable
+//! // when the connection is established.
+//! let mut client = TcpStream::connect(server.local_addr()?)?;
+//! poll.registry().register(&mut client, CLIENT, Interest::WRITABLE)?;
+//!
+//! let (mut accepted, mut connected) = (false, false);
+//! while !(accepted && connected) {
+//!     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+//!     for event in &events {
+//!         match event.token() {
+//!             SERVER => accepted |= server.accept().is_ok(),
+//!             CLIENT => connected |= client.peer_addr().is_ok(),
+//!             _ => unreachable!(),
+//!         }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+//! # fn main() {}
+//! ```
 //!
 //! ## 3. Edge-triggered readiness
 //!
@@ -42,25 +105,17 @@
 //!   return `WouldBlock`. Treat it as "nothing to do yet".
 //! - A read that returns `Ok(0)` means the peer closed; stop reading.
 //!
-//! ## 4. The loop
-//!
-//! Here a Unix socket pair stands in for a network connection; TCP
-//! streams work the same way.
+//! The function below is the heart of every evmux program: it reads until
+//! `WouldBlock` and tells whether the peer has closed.
 //!
 //! ```
-//! use std::io::{self, Read, Write};
-//! use std::time::Duration;
-//!
-//! use evmux::net::UnixStream;
-//! use evmux::{Events, Interest, Poll, Token};
-//!
-//! const CONNECTION: Token = Token(1);
+//! use std::io::{self, Read};
 //!
 //! /// Reads everything available. Returns true when the peer has closed.
-//! fn drain(stream: &mut UnixStream, received: &mut Vec<u8>) -> io::Result<bool> {
+//! fn drain(source: &mut impl Read, received: &mut Vec<u8>) -> io::Result<bool> {
 //!     let mut buf = [0; 4096];
 //!     loop {
-//!         match stream.read(&mut buf) {
+//!         match source.read(&mut buf) {
 //!             Ok(0) => return Ok(true),
 //!             Ok(n) => received.extend_from_slice(&buf[..n]),
 //!             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
@@ -70,45 +125,180 @@
 //!     }
 //! }
 //!
-//! fn main() -> io::Result<()> {
-//!     let mut poll = Poll::new()?;
-//!     let mut events = Events::with_capacity(64);
+//! // A reader that has 5 bytes and then nothing for now.
+//! struct Pending(&'static [u8]);
+//! impl Read for Pending {
+//!     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+//!         if self.0.is_empty() {
+//!             return Err(io::ErrorKind::WouldBlock.into());
+//!         }
+//!         let n = self.0.len().min(buf.len());
+//!         buf[..n].copy_from_slice(&self.0[..n]);
+//!         self.0 = &self.0[n..];
+//!         Ok(n)
+//!     }
+//! }
 //!
-//!     let (peer, mut stream) = UnixStream::pair()?;
-//!     poll.registry().register(&mut stream, CONNECTION, Interest::READABLE)?;
+//! let mut received = Vec::new();
+//! assert!(!drain(&mut Pending(b"hello"), &mut received).unwrap());
+//! assert_eq!(received, b"hello");
+//! ```
 //!
-//!     // The peer sends 100 KiB in one go, then closes. (evmux's sockets are
-//!     // non-blocking, so it gets a blocking std socket.)
-//!     let peer = std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(peer));
-//!     peer.set_nonblocking(false)?;
-//!     let sender = std::thread::spawn(move || (&peer).write_all(&[7; 100 * 1024]));
+//! ## 4. The loop
 //!
-//!     let mut received = Vec::new();
-//!     let mut closed = false;
-//!     while !closed {
-//!         poll.poll(&mut events, Some(Duration::from_secs(10)))?;
-//!         for event in &events {
-//!             if event.token() == CONNECTION {
+//! A client sends 100 KiB and closes; the loop drains the accepted
+//! connection on every event until it sees the close.
+//! `examples/tcp_server.rs` is this loop for many clients, with the echo
+//! written back.
+//!
+//! ```
+//! # #[cfg(all(feature = "os-poll", feature = "net"))]
+//! # fn main() -> std::io::Result<()> {
+//! use std::io::{self, Read, Write};
+//! use std::time::Duration;
+//!
+//! use evmux::net::TcpListener;
+//! use evmux::{Events, Interest, Poll, Token};
+//!
+//! const SERVER: Token = Token(0);
+//! const CONNECTION: Token = Token(1);
+//! # fn drain(source: &mut impl Read, received: &mut Vec<u8>) -> io::Result<bool> {
+//! #     let mut buf = [0; 4096];
+//! #     loop {
+//! #         match source.read(&mut buf) {
+//! #             Ok(0) => return Ok(true),
+//! #             Ok(n) => received.extend_from_slice(&buf[..n]),
+//! #             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+//! #             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+//! #             Err(e) => return Err(e),
+//! #         }
+//! #     }
+//! # }
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(64);
+//! let mut server = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+//! poll.registry().register(&mut server, SERVER, Interest::READABLE)?;
+//!
+//! // The client is an ordinary blocking std socket on another thread.
+//! let address = server.local_addr()?;
+//! let client = std::thread::spawn(move || -> io::Result<()> {
+//!     std::net::TcpStream::connect(address)?.write_all(&[7; 100 * 1024])
+//! });
+//!
+//! let mut connection = None;
+//! let mut received = Vec::new();
+//! let mut closed = false;
+//! while !closed {
+//!     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+//!     for event in &events {
+//!         match event.token() {
+//!             SERVER => {
+//!                 let (mut stream, _) = server.accept()?;
+//!                 poll.registry().register(&mut stream, CONNECTION, Interest::READABLE)?;
+//!                 // Data may have arrived before the registration.
 //!                 closed = drain(&mut stream, &mut received)?;
+//!                 connection = Some(stream);
 //!             }
+//!             CONNECTION => {
+//!                 let stream = connection.as_mut().expect("accepted");
+//!                 closed = drain(stream, &mut received)?;
+//!             }
+//!             _ => unreachable!(),
 //!         }
 //!     }
-//!     sender.join().unwrap()?;
-//!     assert_eq!(received.len(), 100 * 1024);
-//!     poll.registry().deregister(&mut stream)?;
-//!     Ok(())
 //! }
+//! client.join().unwrap()?;
+//! assert_eq!(received.len(), 100 * 1024);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+//! # fn main() {}
 //! ```
 //!
 //! ## 5. Waking the loop from another thread
 //!
 //! A [`Waker`] makes a blocked `poll` return an event with the waker's
-//! token. Use it to tell the loop that work arrived through a channel.
+//! token. Use it to tell the loop that work arrived through a channel, as
+//! `examples/waker.rs` does.
+//!
+//! ```
+//! # #[cfg(all(feature = "os-poll", feature = "net"))]
+//! # fn main() -> std::io::Result<()> {
+//! use std::sync::{mpsc, Arc};
+//! use std::time::Duration;
+//!
+//! use evmux::{Events, Poll, Token, Waker};
+//!
+//! const WAKER: Token = Token(10);
+//!
+//! let mut poll = Poll::new()?;
+//! let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+//! let (jobs, inbox) = mpsc::channel();
+//!
+//! let worker = {
+//!     let waker = Arc::clone(&waker);
+//!     std::thread::spawn(move || {
+//!         jobs.send("job done").unwrap();
+//!         waker.wake()
+//!     })
+//! };
+//!
+//! let mut events = Events::with_capacity(8);
+//! let mut done = Vec::new();
+//! while done.is_empty() {
+//!     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+//!     if events.iter().any(|event| event.token() == WAKER) {
+//!         done.extend(inbox.try_iter());
+//!     }
+//! }
+//! worker.join().unwrap()?;
+//! assert_eq!(done, ["job done"]);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+//! # fn main() {}
+//! ```
 //!
 //! ## 6. Deregistering
 //!
 //! Deregister a source before dropping it: the OS may otherwise report
-//! events for a descriptor that a duplicate keeps open.
+//! events for a descriptor that a duplicate keeps open. After
+//! `deregister`, no event for the source is returned, and it can be
+//! registered again, with the same or another `Poll`.
+//!
+//! ```
+//! # #[cfg(all(feature = "os-poll", feature = "net"))]
+//! # fn main() -> std::io::Result<()> {
+//! use std::time::Duration;
+//!
+//! use evmux::net::UdpSocket;
+//! use evmux::{Events, Interest, Poll, Token};
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(8);
+//! let mut socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+//!
+//! poll.registry().register(&mut socket, Token(0), Interest::WRITABLE)?;
+//! poll.registry().deregister(&mut socket)?;
+//!
+//! // The socket is writable, but no longer watched.
+//! poll.poll(&mut events, Some(Duration::from_millis(10)))?;
+//! assert!(events.is_empty());
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+//! # fn main() {}
+//! ```
+//!
+//! ## 7. Logging
+//!
+//! With the `log` feature (on by default) evmux writes trace records for
+//! every registration change and wake, and warnings for failures it cannot
+//! return to a caller, all under the **log target `evmux`**. The target
+//! stays `evmux` when the dependency is renamed, so a program that depends
+//! on evmux as `mio` (tokio, for example) selects them with
+//! `RUST_LOG=evmux=trace`, not `RUST_LOG=mio=trace`.
 //!
 //! [`Poll`]: crate::Poll
 //! [`Events`]: crate::Events

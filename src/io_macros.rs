@@ -134,14 +134,13 @@ macro_rules! impl_read {
 }
 
 /// Implements `Write` for an I/O type and for a shared reference to it,
-/// each call going through `IoSource::do_write`. `$write_vectored` is a
-/// function of the inner std type and the buffers.
+/// each call going through `IoSource::do_write`. `$write` and
+/// `$write_vectored` are functions of the inner std type and the buffer(s).
 macro_rules! impl_write {
-    ($evmux:ty, $write_vectored:path) => {
+    ($evmux:ty, $write:path, $write_vectored:path) => {
         impl std::io::Write for &$evmux {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.inner
-                    .do_write(|mut io| std::io::Write::write(&mut io, buf))
+                self.inner.do_write(|io| $write(io, buf))
             }
 
             fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {

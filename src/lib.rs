@@ -23,20 +23,22 @@
 //!
 //! # Example
 //!
-//! A pair of connected Unix sockets, watched until one has data:
+//! A pair of connected Unix sockets, watched until one has data (with the
+//! `os-ext` feature):
 //!
 //! ```
-//! use std::io::{self, Read, Write};
-//! use std::os::fd::AsRawFd;
-//! use std::os::unix::net::UnixStream;
-//! use std::time::Duration;
+//! # #[cfg(all(unix, feature = "os-ext"))]
+//! fn main() -> std::io::Result<()> {
+//!     use std::io::{self, Read, Write};
+//!     use std::os::fd::AsRawFd;
+//!     use std::os::unix::net::UnixStream;
+//!     use std::time::Duration;
 //!
-//! use evmux::unix::SourceFd;
-//! use evmux::{Events, Interest, Poll, Token};
+//!     use evmux::unix::SourceFd;
+//!     use evmux::{Events, Interest, Poll, Token};
 //!
-//! const RECEIVER: Token = Token(0);
+//!     const RECEIVER: Token = Token(0);
 //!
-//! fn main() -> io::Result<()> {
 //!     let mut poll = Poll::new()?;
 //!     let mut events = Events::with_capacity(128);
 //!
@@ -68,6 +70,8 @@
 //!     assert_eq!(received, b"ping");
 //!     Ok(())
 //! }
+//! # #[cfg(not(all(unix, feature = "os-ext")))]
+//! # fn main() {}
 //! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]

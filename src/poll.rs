@@ -42,13 +42,14 @@ use crate::{sys, Events, Interest, Token};
 /// A waker as the only source:
 ///
 /// ```
+/// # #[cfg(feature = "os-poll")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
 /// use std::thread;
 /// use std::time::Duration;
 ///
 /// use evmux::{Events, Poll, Token, Waker};
 ///
-/// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
 /// // Shared, so that it outlives the wake: dropping a waker removes it,
 /// // along with an event not yet collected.
@@ -67,6 +68,8 @@ use crate::{sys, Events, Interest, Token};
 /// handle.join().unwrap()?;
 /// # Ok(())
 /// # }
+/// # #[cfg(not(feature = "os-poll"))]
+/// # fn main() {}
 /// ```
 pub struct Poll {
     registry: Registry,
@@ -134,11 +137,12 @@ impl Poll {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::time::Duration;
     ///
     /// use evmux::{Events, Poll};
     ///
-    /// # fn main() -> std::io::Result<()> {
     /// let mut poll = Poll::new()?;
     /// let mut events = Events::with_capacity(64);
     ///
@@ -147,6 +151,8 @@ impl Poll {
     /// assert!(events.is_empty());
     /// # Ok(())
     /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
     /// ```
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         self.registry.selector.select(events.sys(), timeout)?;
@@ -177,13 +183,14 @@ impl Registry {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(all(unix, feature = "os-ext"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::os::fd::AsRawFd;
     /// use std::os::unix::net::UnixStream;
     ///
     /// use evmux::unix::SourceFd;
     /// use evmux::{Interest, Poll, Token};
     ///
-    /// # fn main() -> std::io::Result<()> {
     /// let poll = Poll::new()?;
     /// let (stream, _peer) = UnixStream::pair()?;
     /// stream.set_nonblocking(true)?;
@@ -193,6 +200,8 @@ impl Registry {
     ///     .register(&mut SourceFd(&fd), Token(0), Interest::READABLE | Interest::WRITABLE)?;
     /// # Ok(())
     /// # }
+    /// # #[cfg(not(all(unix, feature = "os-ext")))]
+    /// # fn main() {}
     /// ```
     pub fn register<S>(&self, source: &mut S, token: Token, interests: Interest) -> io::Result<()>
     where
@@ -221,13 +230,14 @@ impl Registry {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(all(unix, feature = "os-ext"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::os::fd::AsRawFd;
     /// use std::os::unix::net::UnixStream;
     ///
     /// use evmux::unix::SourceFd;
     /// use evmux::{Interest, Poll, Token};
     ///
-    /// # fn main() -> std::io::Result<()> {
     /// let poll = Poll::new()?;
     /// let (stream, _peer) = UnixStream::pair()?;
     /// stream.set_nonblocking(true)?;
@@ -237,6 +247,8 @@ impl Registry {
     /// poll.registry().reregister(&mut SourceFd(&fd), Token(1), Interest::WRITABLE)?;
     /// # Ok(())
     /// # }
+    /// # #[cfg(not(all(unix, feature = "os-ext")))]
+    /// # fn main() {}
     /// ```
     pub fn reregister<S>(&self, source: &mut S, token: Token, interests: Interest) -> io::Result<()>
     where
@@ -263,13 +275,14 @@ impl Registry {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(all(unix, feature = "os-ext"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::os::fd::AsRawFd;
     /// use std::os::unix::net::UnixStream;
     ///
     /// use evmux::unix::SourceFd;
     /// use evmux::{Interest, Poll, Token};
     ///
-    /// # fn main() -> std::io::Result<()> {
     /// let poll = Poll::new()?;
     /// let (stream, _peer) = UnixStream::pair()?;
     /// stream.set_nonblocking(true)?;
@@ -279,6 +292,8 @@ impl Registry {
     /// poll.registry().deregister(&mut SourceFd(&fd))?;
     /// # Ok(())
     /// # }
+    /// # #[cfg(not(all(unix, feature = "os-ext")))]
+    /// # fn main() {}
     /// ```
     pub fn deregister<S>(&self, source: &mut S) -> io::Result<()>
     where

@@ -97,10 +97,7 @@ impl WakeGate {
         if last.swap(now, Ordering::SeqCst) == now {
             return Ok(());
         }
-        wake().map_err(|error| {
-            last.store(NEVER, Ordering::SeqCst);
-            error
-        })
+        wake().inspect_err(|_| last.store(NEVER, Ordering::SeqCst))
     }
 }
 

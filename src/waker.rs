@@ -25,6 +25,8 @@ use crate::{sys, Registry, Token};
 /// # Examples
 ///
 /// ```
+/// # #[cfg(feature = "os-poll")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
 /// use std::thread;
 /// use std::time::Duration;
@@ -33,7 +35,6 @@ use crate::{sys, Registry, Token};
 ///
 /// const WAKE: Token = Token(10);
 ///
-/// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
 /// let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
 ///
@@ -51,6 +52,8 @@ use crate::{sys, Registry, Token};
 /// handle.join().unwrap()?;
 /// # Ok(())
 /// # }
+/// # #[cfg(not(feature = "os-poll"))]
+/// # fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct Waker {

@@ -3,7 +3,7 @@
 //! impl to a bound, is compiled against both crates. If evmux's API drifted
 //! from mio's, the evmux half would fail to compile; if a pin were not
 //! mio's true signature, the mio half would.
-
+#![cfg(all(feature = "os-ext", feature = "net"))]
 #![allow(clippy::type_complexity)]
 
 use std::fmt::Debug;

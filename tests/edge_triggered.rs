@@ -1,6 +1,7 @@
 //! One event per readiness change; after `WouldBlock`, the next change
 //! produces a new event. With evmux's own I/O types, so that the backends
 //! that emulate edge triggering see the `WouldBlock`.
+#![cfg(all(feature = "os-ext", feature = "net"))]
 
 use std::io::{self, Read, Write};
 

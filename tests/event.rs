@@ -1,4 +1,5 @@
 //! The flags of real events: readable, writable, closed, error, priority.
+#![cfg(feature = "os-ext")]
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};

@@ -1,3 +1,4 @@
+#![cfg(feature = "os-ext")]
 use std::time::Duration;
 
 use evmux::{Events, Poll, Token, Waker};

@@ -1,3 +1,4 @@
+#![cfg(feature = "os-ext")]
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::process::{Command, Stdio};

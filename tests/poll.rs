@@ -1,3 +1,4 @@
+#![cfg(feature = "os-ext")]
 use std::thread;
 use std::time::{Duration, Instant};
 

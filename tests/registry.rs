@@ -1,3 +1,4 @@
+#![cfg(all(feature = "os-ext", feature = "net"))]
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;

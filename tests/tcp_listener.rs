@@ -1,3 +1,4 @@
+#![cfg(all(feature = "os-ext", feature = "net"))]
 use std::io;
 use std::net::{SocketAddr, TcpStream as StdStream};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};

@@ -1,4 +1,5 @@
 //! 1,000 concurrent TCP connections on one `Poll`, every byte echoed back.
+#![cfg(all(feature = "os-ext", feature = "net"))]
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};

@@ -1,3 +1,4 @@
+#![cfg(all(feature = "os-ext", feature = "net"))]
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, TcpListener as StdListener};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};

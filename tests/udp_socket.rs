@@ -1,3 +1,4 @@
+#![cfg(all(feature = "os-ext", feature = "net"))]
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};

@@ -1,3 +1,4 @@
+#![cfg(all(feature = "os-ext", feature = "net"))]
 use std::io;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 

@@ -1,3 +1,4 @@
+#![cfg(feature = "os-ext")]
 use std::sync::{Arc, Barrier};
 use std::thread;
 

@@ -20,11 +20,12 @@ use crate::sys;
 /// # Examples
 ///
 /// ```
+/// # #[cfg(feature = "os-poll")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
 ///
 /// use evmux::{Events, Poll};
 ///
-/// # fn main() -> std::io::Result<()> {
 /// let mut poll = Poll::new()?;
 /// let mut events = Events::with_capacity(1024);
 /// assert_eq!(events.capacity(), 1024);
@@ -35,6 +36,8 @@ use crate::sys;
 /// }
 /// # Ok(())
 /// # }
+/// # #[cfg(not(feature = "os-poll"))]
+/// # fn main() {}
 /// ```
 pub struct Events {
     inner: sys::Events,
@@ -66,11 +69,12 @@ impl Events {
     /// Iterates over the events of the last `poll`.
     ///
     /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::time::Duration;
     ///
     /// use evmux::{Events, Poll, Token, Waker};
     ///
-    /// # fn main() -> std::io::Result<()> {
     /// let mut poll = Poll::new()?;
     /// let waker = Waker::new(poll.registry(), Token(9))?;
     /// waker.wake()?;
@@ -81,6 +85,8 @@ impl Events {
     /// assert_eq!(tokens, [Token(9)]);
     /// # Ok(())
     /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
     /// ```
     pub fn iter(&self) -> Iter<'_> {
         Iter {

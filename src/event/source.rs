@@ -16,6 +16,8 @@ use crate::{Interest, Registry, Token};
 /// A type that forwards to a socket it owns:
 ///
 /// ```
+/// # #[cfg(all(unix, feature = "os-ext"))]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::io;
 /// use std::os::unix::net::UnixDatagram;
 /// use std::os::fd::AsRawFd;
@@ -42,7 +44,6 @@ use crate::{Interest, Registry, Token};
 ///     }
 /// }
 ///
-/// # fn main() -> io::Result<()> {
 /// let poll = Poll::new()?;
 /// let (socket, _peer) = UnixDatagram::pair()?;
 /// socket.set_nonblocking(true)?;
@@ -51,6 +52,8 @@ use crate::{Interest, Registry, Token};
 /// poll.registry().deregister(&mut channel)?;
 /// # Ok(())
 /// # }
+/// # #[cfg(not(all(unix, feature = "os-ext")))]
+/// # fn main() {}
 /// ```
 pub trait Source {
     /// Registers `self` with `registry`; called by [`Registry::register`].

@@ -165,7 +165,7 @@ impl TcpStream {
 }
 
 impl_read!(TcpStream);
-impl_write!(TcpStream, sys::net::send_vectored);
+impl_write!(TcpStream, sys::net::send, sys::net::send_vectored);
 impl_source!(TcpStream);
 #[cfg(unix)]
 impl_fd_traits!(TcpStream, net::TcpStream);

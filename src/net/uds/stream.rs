@@ -106,7 +106,7 @@ impl UnixStream {
 }
 
 impl_read!(UnixStream);
-impl_write!(UnixStream, sys::net::send_vectored);
+impl_write!(UnixStream, sys::net::send, sys::net::send_vectored);
 impl_source!(UnixStream);
 impl_fd_traits!(UnixStream, unix_net::UnixStream);
 impl_into_std!(UnixStream, unix_net::UnixStream);

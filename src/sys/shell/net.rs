@@ -26,6 +26,10 @@ pub(crate) fn only_v6<T>(_: &T) -> io::Result<bool> {
     Err(unsupported())
 }
 
+pub(crate) fn send<T>(_: &T, _: &[u8]) -> io::Result<usize> {
+    Err(unsupported())
+}
+
 pub(crate) fn send_vectored<T>(_: &T, _: &[IoSlice<'_>]) -> io::Result<usize> {
     Err(unsupported())
 }

@@ -75,8 +75,15 @@ fn no_sigpipe() -> rustix::net::SendFlags {
     flags
 }
 
-/// A vectored write on a connected socket that never raises `SIGPIPE`
-/// (std's `write_vectored` uses `writev`, which does).
+/// A write on a connected socket that never raises `SIGPIPE`: std's
+/// `write` on a Unix-domain stream is write(2), which raises it with the
+/// std of Rust 1.85 (the oldest evmux supports), and std's
+/// `write_vectored` is writev(2), which always does.
+pub(crate) fn send(socket: &impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    Ok(rustix::net::send(socket, buf, no_sigpipe())?)
+}
+
+/// A vectored write on a connected socket that never raises `SIGPIPE`.
 pub(crate) fn send_vectored(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let mut no_control = rustix::net::SendAncillaryBuffer::default();
     Ok(rustix::net::sendmsg(

@@ -137,12 +137,17 @@ impl Receiver {
     }
 }
 
+/// A write to a pipe.
+fn write(mut pipe: &File, buf: &[u8]) -> io::Result<usize> {
+    pipe.write(buf)
+}
+
 /// A vectored write to a pipe.
 fn write_vectored(mut pipe: &File, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     pipe.write_vectored(bufs)
 }
 
-impl_write!(Sender, write_vectored);
+impl_write!(Sender, write, write_vectored);
 impl_source!(Sender);
 impl_fd_traits!(Sender, File);
 impl_read!(Receiver);
