@@ -30,7 +30,14 @@ struct Connection {
     interests: Interest,
 }
 
-fn main() -> io::Result<()> {
+fn main() {
+    if let Err(error) = run() {
+        eprintln!("tcp_server: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> io::Result<()> {
     let address = std::env::args()
         .nth(1)
         .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());

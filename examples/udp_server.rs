@@ -18,7 +18,14 @@ use evmux::{Events, Interest, Poll, Token};
 const SOCKET: Token = Token(0);
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
 
-fn main() -> io::Result<()> {
+fn main() {
+    if let Err(error) = run() {
+        eprintln!("udp_server: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> io::Result<()> {
     let address = std::env::args()
         .nth(1)
         .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
