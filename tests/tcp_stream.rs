@@ -325,3 +325,24 @@ fn conversions_keep_the_socket() {
     assert_eq!(client.peer_addr().unwrap(), peer);
     assert!(format!("{client:?}").contains("TcpStream"));
 }
+
+/// A readable event that was not read to `WouldBlock` must not hide a later
+/// read shutdown: epoll reports it, and so must every backend.
+#[test]
+fn read_shutdown_after_an_unread_readable_event_is_reported() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut client, server) = connected_pair();
+    poll.registry()
+        .register(&mut client, Token(3), Interest::READABLE)
+        .unwrap();
+    (&server).write_all(b"unread").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(3), READABLE)]);
+    server.shutdown(Shutdown::Write).unwrap();
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(3), closed)]);
+    assert_eq!(read_available(&mut client), (b"unread".to_vec(), true));
+}

@@ -5,8 +5,10 @@
 //!
 //! # Trigger model
 //!
-//! Emulated edge triggering. poll(2) is level-triggered, so an interest that
-//! fired is disarmed and stays so until it is re-armed by:
+//! Emulated edge triggering. poll(2) is level-triggered, so the flags that
+//! fired are disarmed (only those: a readable report leaves read-hangup
+//! armed, so that a later read shutdown is reported as epoll reports it)
+//! and stay so until re-armed by:
 //!
 //! - an evmux I/O call on the source that returns `WouldBlock`, or fails:
 //!   `IoSourceState::do_io` re-arms the interest the call waits for (a read
@@ -75,7 +77,7 @@ use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
 
 use crate::sys::poll_events::{
-    disarmed, interest_flags, Flags, RegistrationTable, TableSelector, FAILURE,
+    disarmed, interest_flags, reported, Flags, RegistrationTable, TableSelector, FAILURE,
 };
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 
@@ -451,7 +453,7 @@ impl Table {
             (Some(slot), Some(pollfd))
                 if slot.generation == snapshot.generations[index] && pollfd.fd >= 0 =>
             {
-                revents & (pollfd.events | FAILURE)
+                reported(revents & (pollfd.events | FAILURE))
             }
             _ => 0,
         }

@@ -74,18 +74,26 @@ pub(crate) fn rearm_flags(waits_for: Interest) -> Flags {
     flags
 }
 
-/// The armed flags left after `fired` was reported: the side that fired is
-/// disarmed (a readable report disarms the whole read side, as a read is
-/// what re-arms it), and a failure disarms everything.
+/// The armed flags left after `fired` was reported: exactly the flags that
+/// fired are disarmed (a readable report leaves read-hangup armed, so that
+/// a later shutdown of the read side is still reported, as epoll does), and
+/// a failure disarms everything.
 pub(crate) fn disarmed(armed: Flags, fired: Flags) -> Flags {
     if fired & FAILURE != 0 {
         return 0;
     }
-    let mut side = fired & libc::POLLOUT;
-    if fired & READ_SIDE != 0 {
-        side |= READ_SIDE;
+    armed & !fired
+}
+
+/// What a registration reports for the `revents` the kernel returned:
+/// read-hangup alone (its `POLLIN` was disarmed by an earlier report) is
+/// reported with `POLLIN`, as epoll reports a read shutdown.
+pub(crate) fn reported(revents: Flags) -> Flags {
+    if revents & RDHUP != 0 {
+        revents | libc::POLLIN
+    } else {
+        revents
     }
-    armed & !side
 }
 
 /// The registrations of a selector that keeps them itself, shared by the
@@ -249,14 +257,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn firing_disarms_one_side_and_failure_everything() {
+    fn firing_disarms_what_fired_and_failure_everything() {
         let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
         assert_eq!(
             disarmed(both, libc::POLLOUT),
             interest_flags(Interest::READABLE)
         );
-        assert_eq!(disarmed(both, libc::POLLIN), libc::POLLOUT);
+        assert_eq!(disarmed(both, libc::POLLIN), RDHUP | libc::POLLOUT);
         assert_eq!(disarmed(both, libc::POLLIN | libc::POLLHUP), 0);
         assert_eq!(rearm_flags(Interest::WRITABLE), libc::POLLOUT);
+    }
+
+    #[cfg(linux_like)]
+    #[test]
+    fn read_hangup_after_readable_is_reported_as_epoll_does() {
+        let read = interest_flags(Interest::READABLE);
+        let left = disarmed(read, reported(libc::POLLIN));
+        assert_eq!(left, RDHUP);
+        let event = Event {
+            token: Token(0),
+            flags: reported(RDHUP & left),
+        };
+        assert!(event::is_read_closed(&event));
+        assert!(event::is_readable(&event));
+        assert_eq!(disarmed(left, event.flags), 0);
     }
 }
