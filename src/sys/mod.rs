@@ -32,9 +32,10 @@
 //! - `IoSourceState`: the per-source registration state behind `IoSource`.
 //!   Its `do_io(f, io, waits_for)` runs every I/O operation, told which
 //!   readiness the operation waits for; a backend that emulates edge
-//!   triggering re-arms that interest when the operation returns
-//!   `WouldBlock` (or fails), and only that one (re-arming writable after a
-//!   read would report an idle socket as writable on every poll).
+//!   triggering re-arms that interest after the operation, whatever its
+//!   result (programs such as tokio wait for the next event after a short
+//!   read or write), and only that one (re-arming writable after a read
+//!   would report an idle socket as writable on every poll).
 //!
 //! Every waker module exports `Waker` with `new(&Selector, Token)` and
 //! `wake(&self)`: the event carries the token and is readable, wakes

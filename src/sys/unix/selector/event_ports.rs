@@ -10,9 +10,9 @@
 //! - a delivered event disarms the side that fired (readable or writable;
 //!   a failure, `POLLHUP`/`POLLERR`/`POLLNVAL`, disarms both), and the
 //!   descriptor is associated again at once for what is still armed;
-//! - an evmux I/O call that returns `WouldBlock`, or fails, re-arms the
-//!   side it waits for (`IoSourceState::do_io`), associating the
-//!   descriptor again;
+//! - an evmux I/O call, whatever its result, re-arms the side it waits for
+//!   (`IoSourceState::do_io`, which says why), associating the descriptor
+//!   again;
 //! - `Registry::reregister` re-arms everything; it is how a raw descriptor
 //!   registered through `SourceFd` is re-armed.
 //!
@@ -53,7 +53,7 @@ use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::sys::poll_events::{
-    disarmed, interest_flags, Flags, RegistrationTable, TableSelector, FAILURE,
+    closed_by, disarmed, interest_flags, rearmed, Flags, RegistrationTable, TableSelector, FAILURE,
 };
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 use crate::sys::timeout::timespec;
@@ -99,6 +99,8 @@ struct Registration {
     token: Token,
     interests: Flags,
     armed: Flags,
+    /// Sides reported closed since the last (re)registration (`closed_by`).
+    closed: Flags,
     generation: usize,
 }
 
@@ -240,6 +242,7 @@ impl Shared {
             return None;
         }
         let fired = port_event.portev_events as Flags;
+        registration.closed |= closed_by(fired);
         // The kernel dissociated the descriptor; associate it again for
         // what is still armed.
         registration.armed = disarmed(registration.armed, fired);
@@ -370,6 +373,7 @@ impl RegistrationTable for Shared {
             token,
             interests: flags,
             armed: flags,
+            closed: 0,
             generation,
         };
         table.registrations.insert(raw, registration);
@@ -384,6 +388,7 @@ impl RegistrationTable for Shared {
         registration.token = token;
         registration.interests = flags;
         registration.armed = flags;
+        registration.closed = 0;
         Ok(())
     }
 
@@ -399,11 +404,12 @@ impl RegistrationTable for Shared {
         Ok(())
     }
 
-    fn rearm(&self, (fd, generation): (RawFd, usize), flags: Flags) {
+    fn rearm(&self, (fd, generation): (RawFd, usize), flags: Flags, succeeded: bool) {
         let mut table = self.lock();
         let Some(registration) = table.registrations.get_mut(&fd) else {
             return;
         };
+        let flags = rearmed(flags, registration.closed, succeeded);
         let armed = registration.armed | (flags & registration.interests);
         if registration.generation != generation || armed == registration.armed {
             return;

@@ -10,11 +10,14 @@
 //! armed, so that a later read shutdown is reported as epoll reports it)
 //! and stay so until re-armed by:
 //!
-//! - an evmux I/O call on the source that returns `WouldBlock`, or fails:
+//! - an evmux I/O call on the source, whatever its result:
 //!   `IoSourceState::do_io` re-arms the interest the call waits for (a read
 //!   re-arms readable and priority, a write writable, `try_io` both). A
-//!   failure re-arms too, since the call may have consumed the error (a
-//!   UDP socket's ICMP error) that the next event would otherwise hide;
+//!   call that succeeded may not have drained the source, and tokio waits
+//!   for the next event after a short read or write; a failure may have
+//!   consumed the error (a UDP socket's ICMP error) that the next event
+//!   would otherwise hide. A side reported closed (read hangup, failure)
+//!   is re-armed only by a call that returns `WouldBlock` or fails;
 //! - `Registry::reregister`, which is how a raw descriptor registered
 //!   through `SourceFd` is re-armed (evmux cannot see its I/O).
 //!
@@ -77,7 +80,8 @@ use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
 
 use crate::sys::poll_events::{
-    disarmed, interest_flags, reported, Flags, RegistrationTable, TableSelector, FAILURE,
+    closed_by, disarmed, interest_flags, rearmed, reported, Flags, RegistrationTable,
+    TableSelector, FAILURE,
 };
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 
@@ -118,6 +122,8 @@ struct Slot {
     fd: RawFd,
     token: Token,
     interests: Flags,
+    /// Sides reported closed since the last (re)registration (`closed_by`).
+    closed: Flags,
     /// Distinguishes successive registrations that reuse a slot.
     generation: u64,
 }
@@ -319,6 +325,7 @@ impl RegistrationTable for Shared {
             fd: raw,
             token,
             interests,
+            closed: 0,
             generation: 0,
         });
         self.changed(table);
@@ -338,9 +345,13 @@ impl RegistrationTable for Shared {
         self.change(fd, |table, index| table.remove(index))
     }
 
-    fn rearm(&self, handle: Handle, flags: Flags) {
+    fn rearm(&self, handle: Handle, flags: Flags, succeeded: bool) {
         let mut table = self.lock();
-        if table.holds(handle) && table.arm_some(handle.slot, flags) {
+        if !table.holds(handle) {
+            return;
+        }
+        let flags = rearmed(flags, table.slots[handle.slot].closed, succeeded);
+        if table.arm_some(handle.slot, flags) {
             self.changed(table);
         }
     }
@@ -413,7 +424,8 @@ impl Table {
 
     /// Arms every interest of a registration (and watches it for failure).
     fn arm(&mut self, index: usize) {
-        let slot = &self.slots[index];
+        let slot = &mut self.slots[index];
+        slot.closed = 0;
         self.pollfds[index] = libc::pollfd {
             fd: slot.fd,
             events: slot.interests,
@@ -495,6 +507,7 @@ impl Table {
                 token: self.slots[index].token,
                 flags,
             });
+            self.slots[index].closed |= closed_by(flags);
             self.disarm(index, flags);
             if in_sync {
                 snapshot.pollfds[index + 1] = self.pollfds[index];

@@ -96,6 +96,31 @@ pub(crate) fn reported(revents: Flags) -> Flags {
     }
 }
 
+/// The sides of a registration that a report closes for good: the read
+/// side after a read hangup, both after a failure. A closed side is not
+/// re-armed by an I/O call that succeeds (reading 0 at the end of a stream
+/// must not bring the hangup back, or `poll` would spin), only by one that
+/// returns `WouldBlock` or fails, and by `reregister`.
+pub(crate) fn closed_by(reported: Flags) -> Flags {
+    if reported & FAILURE != 0 {
+        READ_SIDE | libc::POLLOUT
+    } else if reported & RDHUP != 0 {
+        READ_SIDE
+    } else {
+        0
+    }
+}
+
+/// The flags an I/O call re-arms: those of the side it waits for
+/// (`rearm_flags`), except sides already closed when the call succeeded.
+pub(crate) fn rearmed(flags: Flags, closed: Flags, succeeded: bool) -> Flags {
+    if succeeded {
+        flags & !closed
+    } else {
+        flags
+    }
+}
+
 /// The registrations of a selector that keeps them itself, shared by the
 /// selector's clones and by the sources registered with it.
 pub(crate) trait RegistrationTable {
@@ -112,8 +137,9 @@ pub(crate) trait RegistrationTable {
     /// Removes a registration; `NotFound` if there is none.
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()>;
 
-    /// Re-arms the sides among `flags` of a registration that still exists.
-    fn rearm(&self, handle: Self::Handle, flags: Flags);
+    /// Re-arms the sides among `flags` of a registration that still exists,
+    /// after an I/O call that `succeeded` or not (see `rearmed`).
+    fn rearm(&self, handle: Self::Handle, flags: Flags, succeeded: bool);
 
     /// Removes the registration of a source being dropped, if it still
     /// exists: closing its descriptor ends nothing in the kernel.
@@ -139,16 +165,21 @@ impl<T: RegistrationTable> TableIoSourceState<T> {
         TableIoSourceState { registration: None }
     }
 
-    /// Runs an I/O call. `WouldBlock` re-arms the readiness it waits for;
-    /// so does any failure, since the call may have consumed the error (a
-    /// UDP socket's ICMP error) that would otherwise silence the source.
+    /// Runs an I/O call, then re-arms the readiness it waits for, whatever
+    /// its result. The emulation cannot tell whether a call that succeeded
+    /// drained the source, and programs stop early: tokio takes a short
+    /// read or write as proof that the socket buffer is drained or full
+    /// and waits for the next event. Re-arming costs at most one event per
+    /// call where epoll would give none. A failure re-arms too, since the
+    /// call may have consumed the error (a UDP socket's ICMP error) that
+    /// would otherwise silence the source.
     pub(crate) fn do_io<I, F, R>(&self, f: F, io: &I, waits_for: Interest) -> io::Result<R>
     where
         F: FnOnce(&I) -> io::Result<R>,
     {
         let result = f(io);
-        if let (Err(_), Some((table, handle))) = (&result, &self.registration) {
-            table.rearm(*handle, rearm_flags(waits_for));
+        if let Some((table, handle)) = &self.registration {
+            table.rearm(*handle, rearm_flags(waits_for), result.is_ok());
         }
         result
     }
@@ -281,5 +312,18 @@ mod tests {
         assert!(event::is_read_closed(&event));
         assert!(event::is_readable(&event));
         assert_eq!(disarmed(left, event.flags), 0);
+    }
+
+    #[test]
+    fn a_successful_call_rearms_its_side_unless_it_was_closed() {
+        let read = rearm_flags(Interest::READABLE);
+        assert_eq!(rearmed(read, 0, true), read);
+        assert_eq!(rearmed(read, closed_by(RDHUP | libc::POLLIN), true), 0);
+        assert_eq!(rearmed(read, closed_by(libc::POLLHUP), false), read);
+        let write = rearm_flags(Interest::WRITABLE);
+        assert_eq!(rearmed(write, closed_by(libc::POLLERR), true), 0);
+        if RDHUP != 0 {
+            assert_eq!(rearmed(write, closed_by(RDHUP), true), write);
+        }
     }
 }
