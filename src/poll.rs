@@ -2,10 +2,11 @@ use std::fmt;
 use std::io;
 #[cfg(evmux_selector_fd)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::Source;
-use crate::wake_epoch::WakeDedup;
+use crate::wake_dedup::{WakeDedup, WakeState};
 use crate::{sys, Events, Interest, Token};
 
 /// The event loop's core: waits for readiness of registered sources.
@@ -70,6 +71,8 @@ use crate::{sys, Events, Interest, Token};
 /// ```
 pub struct Poll {
     registry: Registry,
+    /// `poll`'s copy of the wakers' states (see `crate::wake_dedup`).
+    wakers: Vec<Arc<WakeState>>,
 }
 
 /// Registers [`Source`]s with a [`Poll`].
@@ -80,7 +83,7 @@ pub struct Poll {
 /// `poll` blocks, and their changes apply to that call.
 pub struct Registry {
     selector: sys::Selector,
-    wake_dedup: WakeDedup,
+    wake_dedup: Arc<WakeDedup>,
 }
 
 impl Poll {
@@ -93,12 +96,12 @@ impl Poll {
     /// without the `os-poll` feature or for a target without a backend.
     pub fn new() -> io::Result<Poll> {
         let selector = sys::Selector::new()?;
-        let wake_dedup = WakeDedup::new();
         Ok(Poll {
             registry: Registry {
                 selector,
-                wake_dedup,
+                wake_dedup: Arc::default(),
             },
+            wakers: Vec::new(),
         })
     }
 
@@ -151,7 +154,7 @@ impl Poll {
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         self.registry.selector.select(events.sys(), timeout)?;
         if !events.is_empty() {
-            self.registry.wake_dedup.events_returned();
+            self.registry.wake_dedup.events_returned(&mut self.wakers);
         }
         Ok(())
     }
@@ -295,15 +298,15 @@ impl Registry {
     /// The OS's errors for duplicating a descriptor (e.g. `EMFILE`).
     pub fn try_clone(&self) -> io::Result<Registry> {
         let selector = self.selector.try_clone()?;
-        let wake_dedup = self.wake_dedup.for_clone();
+        let wake_dedup = Arc::clone(&self.wake_dedup);
         Ok(Registry {
             selector,
             wake_dedup,
         })
     }
 
-    /// The epoch wakers use to skip redundant wakes.
-    pub(crate) fn wake_dedup(&self) -> &WakeDedup {
+    /// The wakers' states, which let them skip redundant wakes.
+    pub(crate) fn wake_dedup(&self) -> &Arc<WakeDedup> {
         &self.wake_dedup
     }
 

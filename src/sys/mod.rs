@@ -43,7 +43,7 @@
 //!
 //! Work shared by all backends is done once, above this layer: argument
 //! checks and registration bookkeeping in `IoSource` and `Registry`, wake
-//! de-duplication in `crate::wake_epoch`, timeout arithmetic in
+//! de-duplication in `crate::wake_dedup`, timeout arithmetic in
 //! `timeout`, flag names in `crate::flag_names`.
 //! Every backend returns descriptors as `OwnedFd`, created CLOEXEC.
 
