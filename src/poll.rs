@@ -92,8 +92,13 @@ impl Poll {
     /// # Errors
     ///
     /// The OS's errors for creating the queue (for example `EMFILE` when the
-    /// process is out of descriptors), or `Unsupported` if evmux was built
-    /// without the `os-poll` feature or for a target without a backend.
+    /// process is out of descriptors), or `Unsupported` on a target without
+    /// a backend.
+    ///
+    /// Like mio's, this function exists only with the `os-poll` feature:
+    /// forgetting the feature fails at compile time.
+    #[cfg(feature = "os-poll")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "os-poll")))]
     pub fn new() -> io::Result<Poll> {
         let selector = sys::Selector::new()?;
         Ok(Poll {

@@ -241,19 +241,35 @@ fn registration_errors_of_io_sources() {
         .unwrap_err();
     assert_eq!(twice.kind(), io::ErrorKind::AlreadyExists);
     // A second Poll is caught in debug builds only, as in mio: release
-    // builds carry no bookkeeping word per source.
+    // builds carry no bookkeeping word per source. Kinds and messages are
+    // mio's.
     #[cfg(debug_assertions)]
     {
+        assert_eq!(
+            twice.to_string(),
+            "I/O source already registered with a `Registry`"
+        );
         let elsewhere = second
             .registry()
             .register(&mut server, Token(1), Interest::READABLE)
             .unwrap_err();
         assert_eq!(elsewhere.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(elsewhere.to_string(), twice.to_string());
         let moved = second
             .registry()
             .reregister(&mut server, Token(1), Interest::READABLE)
             .unwrap_err();
         assert_eq!(moved.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            moved.to_string(),
+            "I/O source already registered with a different `Registry`"
+        );
+        let gone = second.registry().deregister(&mut server).unwrap_err();
+        assert_eq!(gone.kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            gone.to_string(),
+            "I/O source not registered with `Registry`"
+        );
     }
 
     first.registry().deregister(&mut server).unwrap();

@@ -145,3 +145,12 @@ pub(crate) fn next_selector_id() -> usize {
     static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
+
+/// mio's error for registering one of evmux's I/O types that already is.
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+pub(crate) fn already_registered() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "I/O source already registered with a `Registry`",
+    )
+}

@@ -191,6 +191,13 @@ impl<T: RegistrationTable> TableIoSourceState<T> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        // In release builds nothing above catches a second registration,
+        // with this selector or another one; the one handle kept here must
+        // not be overwritten, or the first registration would outlive the
+        // source.
+        if self.registration.is_some() {
+            return Err(crate::sys::already_registered());
+        }
         let handle = selector.table().add(fd, token, interests)?;
         self.registration = Some((Arc::clone(selector.table()), handle));
         Ok(())
