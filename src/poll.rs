@@ -34,8 +34,10 @@ use crate::{sys, Events, Interest, Token};
 /// - A descriptor must be deregistered before it is closed, or it may keep
 ///   producing events while a duplicate of it is open.
 /// - Where the OS has no edge-triggered mechanism (the poll(2) backend),
-///   evmux emulates it: an interest that fired is re-armed when one of evmux's
-///   I/O calls returns `WouldBlock`, or on `reregister`.
+///   evmux emulates it: an interest that fired is re-armed by the next of
+///   evmux's I/O calls on the source, or by `reregister`. A raw descriptor
+///   registered through `SourceFd` needs `reregister` there; the table in
+///   `unix::SourceFd`'s docs lists every backend.
 /// - Several `Poll`s may exist; a source belongs to at most one at a time.
 ///
 /// # Examples

@@ -7,10 +7,10 @@ use std::io;
 use std::os::fd::RawFd;
 use std::sync::Mutex;
 
-use evmux::{Poll, Token, Waker};
+use evmux::{Events, Interest, Poll, Token, Waker};
 
 mod util;
-use util::{is_cloexec, open_fds};
+use util::{expect_events, is_cloexec, open_fds, READABLE};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -128,7 +128,7 @@ fn sockets_and_their_failures_leak_nothing() {
     let _serial = serial();
     let before = fd_set();
     {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let in_use = TcpListener::bind(addr).unwrap_err();
         assert_eq!(in_use.kind(), io::ErrorKind::AddrInUse);
@@ -137,13 +137,15 @@ fn sockets_and_their_failures_leak_nothing() {
         let udp = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         assert!(UdpSocket::bind(udp.local_addr().unwrap()).is_err());
         let client = TcpStream::connect(addr).unwrap();
-        let (server, _) = loop {
-            match listener.accept() {
-                Ok(accepted) => break accepted,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
-                Err(e) => panic!("accept: {e}"),
-            }
-        };
+        // Wait (bounded) for the connection instead of spinning on accept.
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(4);
+        poll.registry()
+            .register(&mut listener, Token(0), Interest::READABLE)
+            .unwrap();
+        expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+        let (server, _) = listener.accept().unwrap();
+        drop(poll);
         for fd in [
             &client as &dyn std::os::fd::AsRawFd,
             &server,

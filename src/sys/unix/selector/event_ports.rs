@@ -1,4 +1,4 @@
-//! The event ports selector: illumos and Solaris.
+//! The event ports selector: Solaris.
 //!
 //! # Trigger model
 //!
@@ -13,8 +13,16 @@
 //! - an evmux I/O call, whatever its result, re-arms the side it waits for
 //!   (`IoSourceState::do_io`, which says why), associating the descriptor
 //!   again;
-//! - `Registry::reregister` re-arms everything; it is how a raw descriptor
-//!   registered through `SourceFd` is re-armed.
+//! - `Registry::reregister` re-arms everything;
+//! - a raw descriptor, registered through `SourceFd`, whose I/O evmux cannot
+//!   see, is associated again for all its interests before the next wait
+//!   after it delivered an event (as mio does on Solaris, with its poll(2)
+//!   fallback). A raw registration is therefore level-triggered: it is
+//!   reported at every `poll` while ready, so that one registered once and
+//!   never re-registered (tokio's `AsyncFd`) keeps receiving events.
+//!   Register it for writable only while waiting to write.
+//!
+//! illumos uses epoll (see build.rs); this backend serves Solaris.
 //!
 //! Every association carries the registration's generation as its user
 //! data, so that an event that was already queued for a registration that
@@ -53,10 +61,11 @@ use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::sys::poll_events::{
-    closed_by, disarmed, interest_flags, rearmed, Flags, RegistrationTable, TableSelector, FAILURE,
+    closed_by, disarmed, interest_flags, rearmed, reported, Flags, RegistrationTable,
+    TableSelector, FAILURE,
 };
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
-use crate::sys::timeout::timespec;
+use crate::sys::timeout::{timespec, Deadline};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
 
@@ -90,6 +99,8 @@ struct Table {
     registrations: HashMap<RawFd, Registration>,
     wakers: HashMap<usize, Arc<WakerState>>,
     next_generation: usize,
+    /// Raw registrations to associate again before the next wait.
+    raw_fired: Vec<RawFd>,
 }
 
 /// One registered descriptor. It is associated with the port exactly
@@ -102,6 +113,38 @@ struct Registration {
     /// Sides reported closed since the last (re)registration (`closed_by`).
     closed: Flags,
     generation: usize,
+    /// Registered through `SourceFd`: no evmux I/O call re-arms it.
+    raw: bool,
+}
+
+impl Registration {
+    fn new(token: Token, interests: Flags, generation: usize, raw: bool) -> Registration {
+        Registration {
+            token,
+            interests,
+            armed: interests,
+            closed: 0,
+            generation,
+            raw,
+        }
+    }
+
+    /// Records that `fired` was delivered; returns true if the
+    /// registration must be associated again before the next wait: a raw
+    /// one whose delivered interests nothing else will re-arm.
+    fn delivered(&mut self, fired: Flags) -> bool {
+        let was_armed = self.armed;
+        self.closed |= closed_by(fired);
+        self.armed = disarmed(self.armed, fired);
+        self.raw && self.armed != was_armed
+    }
+
+    /// The flags to associate a raw registration with before the next
+    /// wait: every interest, as at registration (level-triggered, as mio's
+    /// fallback is); `None` if it is not raw or already fully armed.
+    fn rearm_before_wait(&self) -> Option<Flags> {
+        (self.raw && self.armed != self.interests).then_some(self.interests)
+    }
 }
 
 struct WakerState {
@@ -146,13 +189,22 @@ impl Selector {
         }
         let mut received = lock(&self.received);
         let received = &mut received.0;
-        received.clear();
-        received.reserve(events.capacity());
-        self.shared.get(received, events.capacity(), timeout)?;
-        let mut table = self.shared.lock();
-        for port_event in received.iter() {
-            if let Some(event) = self.shared.translate(&mut table, port_event) {
-                events.push(event);
+        self.shared.rearm_raw();
+        // Every event retrieved may be stale (its registration removed or
+        // replaced while it was queued): wait again for what is left.
+        let mut deadline = Deadline::new(timeout);
+        while let Some(wait) = deadline.next_wait() {
+            received.clear();
+            received.reserve(events.capacity());
+            self.shared.get(received, events.capacity(), wait)?;
+            let mut table = self.shared.lock();
+            for port_event in received.iter() {
+                if let Some(event) = self.shared.translate(&mut table, port_event) {
+                    events.push(event);
+                }
+            }
+            if !events.is_empty() || received.is_empty() {
+                break;
             }
         }
         Ok(())
@@ -164,7 +216,7 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.shared.add(fd, token, interests).map(drop)
+        self.shared.insert(fd, token, interests, true).map(drop)
     }
 
     pub(crate) fn reregister(
@@ -241,11 +293,13 @@ impl Shared {
         if registration.generation != port_event.portev_user as usize {
             return None;
         }
-        let fired = port_event.portev_events as Flags;
-        registration.closed |= closed_by(fired);
+        let fired = reported(port_event.portev_events as Flags);
+        if registration.delivered(fired) {
+            table.raw_fired.push(fd);
+        }
+        let registration = table.registrations.get_mut(&fd)?;
         // The kernel dissociated the descriptor; associate it again for
         // what is still armed.
-        registration.armed = disarmed(registration.armed, fired);
         if registration.armed != 0 {
             if let Err(error) = self.associate(fd, registration.armed, registration.generation) {
                 warn!("failed to associate descriptor {} again: {}", fd, error);
@@ -259,6 +313,50 @@ impl Shared {
             token: registration.token,
             flags,
         })
+    }
+
+    /// Registers `fd`; `raw` for a registration made through `SourceFd`.
+    fn insert(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        raw: bool,
+    ) -> io::Result<(RawFd, usize)> {
+        let fd = fd.as_raw_fd();
+        let mut table = self.lock();
+        if table.registrations.contains_key(&fd) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the descriptor is already registered",
+            ));
+        }
+        let generation = table.next_generation;
+        let flags = interest_flags(interests);
+        self.associate(fd, flags, generation)?;
+        table.next_generation += 1;
+        let registration = Registration::new(token, flags, generation, raw);
+        table.registrations.insert(fd, registration);
+        Ok((fd, generation))
+    }
+
+    /// Associates again the raw registrations that delivered an event
+    /// (see the module docs).
+    fn rearm_raw(&self) {
+        let mut table = self.lock();
+        let table = &mut *table;
+        for fd in table.raw_fired.drain(..) {
+            let Some(registration) = table.registrations.get_mut(&fd) else {
+                continue;
+            };
+            let Some(flags) = registration.rearm_before_wait() else {
+                continue;
+            };
+            match self.associate(fd, flags, registration.generation) {
+                Ok(()) => registration.armed = flags,
+                Err(error) => warn!("failed to associate descriptor {} again: {}", fd, error),
+            }
+        }
     }
 
     fn associate(&self, fd: RawFd, flags: Flags, generation: usize) -> io::Result<()> {
@@ -357,27 +455,7 @@ impl RegistrationTable for Shared {
         token: Token,
         interests: Interest,
     ) -> io::Result<(RawFd, usize)> {
-        let raw = fd.as_raw_fd();
-        let mut table = self.lock();
-        if table.registrations.contains_key(&raw) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the descriptor is already registered",
-            ));
-        }
-        let generation = table.next_generation;
-        let flags = interest_flags(interests);
-        self.associate(raw, flags, generation)?;
-        table.next_generation += 1;
-        let registration = Registration {
-            token,
-            interests: flags,
-            armed: flags,
-            closed: 0,
-            generation,
-        };
-        table.registrations.insert(raw, registration);
-        Ok((raw, generation))
+        self.insert(fd, token, interests, false)
     }
 
     fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
@@ -499,5 +577,25 @@ impl fmt::Debug for Waker {
         f.debug_struct("Waker")
             .field("token", &self.state.token)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_registration_is_armed_again_before_the_next_wait() {
+        let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
+        let mut raw = Registration::new(Token(0), both, 0, true);
+        assert!(raw.delivered(libc::POLLIN));
+        assert_eq!(raw.rearm_before_wait(), Some(both));
+        raw.armed = both;
+        assert_eq!(raw.rearm_before_wait(), None);
+
+        let mut io = Registration::new(Token(1), both, 1, false);
+        assert!(!io.delivered(libc::POLLIN));
+        assert_eq!(io.armed, libc::POLLOUT);
+        assert_eq!(io.rearm_before_wait(), None);
     }
 }

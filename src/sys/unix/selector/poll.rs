@@ -72,10 +72,10 @@
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::{fmt, io};
 
-use crate::sys::timeout::millis_rounded_up;
+use crate::sys::timeout::{millis_rounded_up, Deadline};
 use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
 
@@ -214,12 +214,11 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
-        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let mut deadline = Deadline::new(timeout);
         let mut snapshot = lock(&self.snapshot);
-        // The first wait is the caller's whole timeout, so that a tiny one
-        // is not eaten up by the set-up before the system call.
-        let mut wait = timeout;
-        loop {
+        // Waits again, for what is left, after a wake-up that brought
+        // nothing but a change from another thread.
+        while let Some(wait) = deadline.next_wait() {
             let wait_now = self.prepare(&mut snapshot, wait);
             let result = poll(&mut snapshot.pollfds, wait_now);
             let mut table = self.shared.lock();
@@ -235,19 +234,10 @@ impl Selector {
                 !events.is_empty()
             };
             if found || ready == 0 || wait_now == Some(Duration::ZERO) {
-                return Ok(());
-            }
-            // Nothing but a change from another thread woke us: wait again
-            // for what is left (a timeout too large for an `Instant` waits
-            // like no timeout).
-            if let Some(deadline) = deadline {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(());
-                }
-                wait = Some(left);
+                break;
             }
         }
+        Ok(())
     }
 
     /// Brings the snapshot up to date and marks the table as being polled;
