@@ -81,6 +81,7 @@ struct Registered {
 }
 
 /// mio's error for a source that is not registered with this `Registry`.
+#[cfg(debug_assertions)]
 fn not_registered() -> io::Error {
     io::Error::new(
         io::ErrorKind::NotFound,
