@@ -44,7 +44,9 @@
 use std::io;
 
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::sys::lock;
 
 // The model checker replaces the one atomic the protocol is made of.
 #[cfg(loom)]
@@ -149,13 +151,6 @@ impl WakeDedup {
             state.events_returned();
         }
     }
-}
-
-/// Locks a mutex, ignoring poisoning: nothing panics while holding it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(all(test, not(loom)))]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Mutex;
 
 use evmux::{Events, Interest, Poll, Token, Waker};
@@ -163,4 +163,50 @@ fn sockets_and_their_failures_leak_nothing() {
         assert!(std::io::Write::write(&mut sender, b"x").is_err());
     }
     assert_eq!(fd_set(), before, "descriptors leaked");
+}
+
+/// The poll(2) backend hands the kernel only the live registrations: after
+/// many are removed, a descriptor limit below the peak count does not make
+/// `poll` fail (poll(2) rejects more entries than `RLIMIT_NOFILE` allows).
+#[test]
+fn polling_costs_the_live_registrations_not_the_peak() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    use std::os::unix::net::UnixStream;
+
+    use evmux::unix::SourceFd;
+
+    const PEAK: usize = 400;
+    let _serial = serial();
+    util::allow_descriptors(4 * PEAK as u64);
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    {
+        let pairs: Vec<_> = (0..PEAK).map(|_| UnixStream::pair().unwrap()).collect();
+        for (i, (a, _)) in pairs.iter().enumerate() {
+            poll.registry()
+                .register(&mut SourceFd(&a.as_raw_fd()), Token(i), Interest::READABLE)
+                .unwrap();
+        }
+        poll.poll(&mut events, Some(std::time::Duration::ZERO))
+            .unwrap();
+        for (a, _) in &pairs {
+            poll.registry()
+                .deregister(&mut SourceFd(&a.as_raw_fd()))
+                .unwrap();
+        }
+    }
+    let saved = getrlimit(Resource::Nofile);
+    let highest = open_fds().into_iter().max().unwrap_or(0) as u64;
+    assert!(highest + 16 < PEAK as u64, "too many descriptors open");
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(highest + 16),
+            maximum: saved.maximum,
+        },
+    )
+    .unwrap();
+    let result = poll.poll(&mut events, Some(std::time::Duration::ZERO));
+    setrlimit(Resource::Nofile, saved).unwrap();
+    result.expect("poll with the registrations that are left");
 }

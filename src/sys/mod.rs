@@ -61,6 +61,9 @@ pub(crate) mod net;
 #[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
 #[path = "unix/selector/poll_events.rs"]
 mod poll_events;
+#[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
+#[path = "unix/selector/registrations.rs"]
+mod registrations;
 #[cfg(evmux_selector = "epoll")]
 #[path = "unix/selector/epoll.rs"]
 mod selector;
@@ -137,6 +140,14 @@ pub(crate) use self::waker::Waker;
 // state (poll(2), event ports).
 #[allow(dead_code)]
 mod stateless_io_source;
+
+/// Locks a mutex, ignoring poisoning: no code panics while holding evmux's
+/// locks, and the data stays consistent if one ever did.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Gives every selector created in this process a distinct id.
 #[cfg(not(evmux_selector = "shell"))]

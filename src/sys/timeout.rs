@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 const NANOS_PER_MILLI: u32 = 1_000_000;
 
+/// The longest wait handed to kernels that take a `timespec` (kqueue, event
+/// ports): about three years; a longer wait may end early.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(100_000_000);
+
 /// Returns true if `timeout` is a whole number of milliseconds, so that an
 /// API taking milliseconds can wait for exactly that long.
 pub(crate) fn is_whole_millis(timeout: Duration) -> bool {

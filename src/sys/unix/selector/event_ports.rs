@@ -60,17 +60,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::{fmt, io, ptr};
 
-use crate::sys::poll_events::{
-    closed_by, disarmed, interest_flags, rearmed, reported, Flags, RegistrationTable,
-    TableSelector, FAILURE,
-};
+use crate::sys::lock;
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
-use crate::sys::timeout::{timespec, Deadline};
+use crate::sys::poll_events::{
+    interest_flags, reported, Flags, RegistrationTable, TableSelector, FAILURE,
+};
+use crate::sys::registrations::{Handle, Registration, Registrations};
+use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
-
-/// The longest wait handed to the kernel, in seconds.
-const MAX_TIMEOUT_SECS: u64 = 100_000_000;
 
 /// An event port. Clones made by `try_clone` share the port and its table.
 pub(crate) struct Selector {
@@ -96,55 +94,19 @@ pub(crate) struct Shared {
 
 #[derive(Default)]
 struct Table {
-    registrations: HashMap<RawFd, Registration>,
+    registrations: Registrations,
     wakers: HashMap<usize, Arc<WakerState>>,
-    next_generation: usize,
     /// Raw registrations to associate again before the next wait.
-    raw_fired: Vec<RawFd>,
+    raw_fired: Vec<(RawFd, u64)>,
 }
 
-/// One registered descriptor. It is associated with the port exactly
-/// when `armed` is not empty.
-#[derive(Clone, Copy)]
-struct Registration {
-    token: Token,
-    interests: Flags,
-    armed: Flags,
-    /// Sides reported closed since the last (re)registration (`closed_by`).
-    closed: Flags,
-    generation: usize,
-    /// Registered through `SourceFd`: no evmux I/O call re-arms it.
-    raw: bool,
-}
-
-impl Registration {
-    fn new(token: Token, interests: Flags, generation: usize, raw: bool) -> Registration {
-        Registration {
-            token,
-            interests,
-            armed: interests,
-            closed: 0,
-            generation,
-            raw,
-        }
-    }
-
-    /// Records that `fired` was delivered; returns true if the
-    /// registration must be associated again before the next wait: a raw
-    /// one whose delivered interests nothing else will re-arm.
-    fn delivered(&mut self, fired: Flags) -> bool {
-        let was_armed = self.armed;
-        self.closed |= closed_by(fired);
-        self.armed = disarmed(self.armed, fired);
-        self.raw && self.armed != was_armed
-    }
-
-    /// The flags to associate a raw registration with before the next
-    /// wait: every interest, as at registration (level-triggered, as mio's
-    /// fallback is); `None` if it is not raw or already fully armed.
-    fn rearm_before_wait(&self) -> Option<Flags> {
-        (self.raw && self.armed != self.interests).then_some(self.interests)
-    }
+/// The flags to associate a raw registration with before the next wait:
+/// every interest, as at registration (level-triggered, as mio's fallback
+/// is); `None` if it is not raw or already fully armed. A registration is
+/// associated with the port exactly when `armed` is not empty.
+fn rearm_before_wait(registration: &Registration) -> Option<Flags> {
+    (registration.raw && registration.armed != registration.interests)
+        .then_some(registration.interests)
 }
 
 struct WakerState {
@@ -183,7 +145,7 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
-        let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
+        let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
             return crate::sys::unix::wait_readable(self.shared.port.as_fd(), timeout);
         }
@@ -253,21 +215,6 @@ impl AsRawFd for Selector {
     }
 }
 
-/// The registration of `fd`: `NotFound` if there is none, or `EBADF` if
-/// `fd` is not even open (as epoll reports).
-fn find<'a>(table: &'a mut Table, fd: RawSource<'_>) -> io::Result<&'a mut Registration> {
-    match table.registrations.get_mut(&fd.as_raw_fd()) {
-        Some(registration) => Ok(registration),
-        None => {
-            rustix::io::fcntl_getfd(fd)?;
-            Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the descriptor is not registered",
-            ))
-        }
-    }
-}
-
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Table> {
         lock(&self.table)
@@ -289,19 +236,18 @@ impl Shared {
             return None;
         }
         let fd = port_event.portev_object as RawFd;
-        let registration = table.registrations.get_mut(&fd)?;
-        if registration.generation != port_event.portev_user as usize {
-            return None;
-        }
+        let generation = port_event.portev_user as u64;
+        let index = table.registrations.index_of_generation(fd, generation)?;
         let fired = reported(port_event.portev_events as Flags);
+        let registration = table.registrations.get_mut(index);
         if registration.delivered(fired) {
-            table.raw_fired.push(fd);
+            table.raw_fired.push((fd, generation));
         }
-        let registration = table.registrations.get_mut(&fd)?;
+        let registration = table.registrations.get_mut(index);
         // The kernel dissociated the descriptor; associate it again for
         // what is still armed.
         if registration.armed != 0 {
-            if let Err(error) = self.associate(fd, registration.armed, registration.generation) {
+            if let Err(error) = self.associate(fd, registration.armed, generation) {
                 warn!("failed to associate descriptor {} again: {}", fd, error);
                 registration.armed = 0;
             }
@@ -322,22 +268,16 @@ impl Shared {
         token: Token,
         interests: Interest,
         raw: bool,
-    ) -> io::Result<(RawFd, usize)> {
-        let fd = fd.as_raw_fd();
+    ) -> io::Result<Handle> {
         let mut table = self.lock();
-        if table.registrations.contains_key(&fd) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the descriptor is already registered",
-            ));
-        }
-        let generation = table.next_generation;
         let flags = interest_flags(interests);
-        self.associate(fd, flags, generation)?;
-        table.next_generation += 1;
-        let registration = Registration::new(token, flags, generation, raw);
-        table.registrations.insert(fd, registration);
-        Ok((fd, generation))
+        let (index, handle) = table.registrations.insert(fd, token, flags, raw)?;
+        let generation = table.registrations.entries()[index].generation;
+        if let Err(error) = self.associate(fd.as_raw_fd(), flags, generation) {
+            table.registrations.remove(index);
+            return Err(error);
+        }
+        Ok(handle)
     }
 
     /// Associates again the raw registrations that delivered an event
@@ -345,21 +285,22 @@ impl Shared {
     fn rearm_raw(&self) {
         let mut table = self.lock();
         let table = &mut *table;
-        for fd in table.raw_fired.drain(..) {
-            let Some(registration) = table.registrations.get_mut(&fd) else {
+        for (fd, generation) in table.raw_fired.drain(..) {
+            let Some(index) = table.registrations.index_of_generation(fd, generation) else {
                 continue;
             };
-            let Some(flags) = registration.rearm_before_wait() else {
+            let registration = table.registrations.get_mut(index);
+            let Some(flags) = rearm_before_wait(registration) else {
                 continue;
             };
-            match self.associate(fd, flags, registration.generation) {
+            match self.associate(fd, flags, generation) {
                 Ok(()) => registration.armed = flags,
                 Err(error) => warn!("failed to associate descriptor {} again: {}", fd, error),
             }
         }
     }
 
-    fn associate(&self, fd: RawFd, flags: Flags, generation: usize) -> io::Result<()> {
+    fn associate(&self, fd: RawFd, flags: Flags, generation: u64) -> io::Result<()> {
         // SAFETY: port_associate reads no memory of ours; the user pointer
         // is an integer the kernel hands back, never dereferenced.
         let result = unsafe {
@@ -437,77 +378,57 @@ fn check(result: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Locks a mutex, ignoring poisoning: no code panics while holding these
-/// locks, and the data stays consistent if one ever did.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl RegistrationTable for Shared {
-    /// The descriptor and the generation of its registration.
-    type Handle = (RawFd, usize);
+    type Handle = Handle;
 
-    fn add(
-        &self,
-        fd: RawSource<'_>,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<(RawFd, usize)> {
+    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
         self.insert(fd, token, interests, false)
     }
 
     fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
         let mut table = self.lock();
-        let registration = find(&mut table, fd)?;
+        let index = table.registrations.find(fd)?;
+        let registration = table.registrations.get_mut(index);
         let flags = interest_flags(interests);
         self.associate(fd.as_raw_fd(), flags, registration.generation)?;
-        registration.token = token;
-        registration.interests = flags;
-        registration.armed = flags;
-        registration.closed = 0;
+        registration.rearm_all(token, flags);
         Ok(())
     }
 
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()> {
         let mut table = self.lock();
-        find(&mut table, fd)?;
+        let index = table.registrations.find(fd)?;
         // ENOENT: the descriptor fired and was not associated again.
         match self.dissociate(fd.as_raw_fd()) {
             Err(error) if error.raw_os_error() != Some(libc::ENOENT) => return Err(error),
             _ => {}
         }
-        table.registrations.remove(&fd.as_raw_fd());
+        table.registrations.remove(index);
         Ok(())
     }
 
-    fn rearm(&self, (fd, generation): (RawFd, usize), flags: Flags, succeeded: bool) {
+    fn rearm(&self, handle: Handle, flags: Flags, succeeded: bool) {
         let mut table = self.lock();
-        let Some(registration) = table.registrations.get_mut(&fd) else {
+        let Some(index) = table.registrations.index_of(handle) else {
             return;
         };
-        let flags = rearmed(flags, registration.closed, succeeded);
-        let armed = registration.armed | (flags & registration.interests);
-        if registration.generation != generation || armed == registration.armed {
+        let registration = table.registrations.get_mut(index);
+        let mut armed = *registration;
+        if !armed.rearm(flags, succeeded) || armed.armed == 0 {
             return;
         }
-        match self.associate(fd, armed, generation) {
-            Ok(()) => registration.armed = armed,
-            Err(error) => warn!("failed to re-arm descriptor {}: {}", fd, error),
+        match self.associate(registration.fd, armed.armed, registration.generation) {
+            Ok(()) => *registration = armed,
+            Err(error) => warn!("failed to re-arm descriptor {}: {}", registration.fd, error),
         }
     }
 
-    fn forget(&self, (fd, generation): (RawFd, usize)) {
+    fn forget(&self, handle: Handle) {
         let mut table = self.lock();
-        if table
-            .registrations
-            .get(&fd)
-            .is_some_and(|r| r.generation == generation)
-        {
-            table.registrations.remove(&fd);
+        if let Some(index) = table.registrations.index_of(handle) {
+            let registration = table.registrations.remove(index);
             // ENOENT (not associated) is as good as done.
-            let _ = self.dissociate(fd);
+            let _ = self.dissociate(registration.fd);
         }
     }
 }
@@ -583,19 +504,25 @@ impl fmt::Debug for Waker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
 
     #[test]
     fn a_raw_registration_is_armed_again_before_the_next_wait() {
         let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
-        let mut raw = Registration::new(Token(0), both, 0, true);
+        let (reader, _writer) = rustix::pipe::pipe().unwrap();
+        let mut table = Registrations::default();
+        let (raw, _) = table.insert(reader.as_fd(), Token(0), both, true).unwrap();
+        let raw = table.get_mut(raw);
         assert!(raw.delivered(libc::POLLIN));
-        assert_eq!(raw.rearm_before_wait(), Some(both));
+        assert_eq!(rearm_before_wait(raw), Some(both));
         raw.armed = both;
-        assert_eq!(raw.rearm_before_wait(), None);
+        assert_eq!(rearm_before_wait(raw), None);
 
-        let mut io = Registration::new(Token(1), both, 1, false);
+        let (other, _other_writer) = rustix::pipe::pipe().unwrap();
+        let (io, _) = table.insert(other.as_fd(), Token(1), both, false).unwrap();
+        let io = table.get_mut(io);
         assert!(!io.delivered(libc::POLLIN));
         assert_eq!(io.armed, libc::POLLOUT);
-        assert_eq!(io.rearm_before_wait(), None);
+        assert_eq!(rearm_before_wait(io), None);
     }
 }

@@ -63,14 +63,11 @@ use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::flag_names::FlagNames;
-use crate::sys::timeout::timespec;
+use crate::sys::timeout::{timespec, MAX_TIMEOUT};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
-
-/// The longest wait handed to the kernel, in seconds.
-const MAX_TIMEOUT_SECS: u64 = 100_000_000;
 
 /// Adds (or updates) a filter, edge-triggered, with a receipt.
 pub(crate) const ADD: u64 = (libc::EV_ADD | libc::EV_CLEAR | libc::EV_RECEIPT) as u64;
@@ -121,7 +118,7 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
-        let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
+        let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
             return crate::sys::unix::wait_readable(self.kq.as_fd(), timeout);
         }
