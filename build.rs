@@ -103,7 +103,11 @@ impl Target {
             "shell"
         } else if self.force_poll {
             "poll"
-        } else if has("linux_like") {
+        } else if has("linux_like") || self.os == "illumos" {
+            // illumos has epoll, and mio uses it there: event ports'
+            // one-shot associations need evmux's I/O to re-arm them, which
+            // a raw descriptor registered once (tokio's `AsyncFd`) never
+            // gets.
             "epoll"
         } else if has("apple") || has("bsd") {
             "kqueue"

@@ -5,7 +5,7 @@
 //!
 //! | Feature   | Default | What it enables |
 //! |-----------|---------|-----------------|
-//! | `os-poll` | no      | The OS readiness mechanism behind [`Poll`](crate::Poll) and [`Waker`](crate::Waker). Without it evmux still compiles, on any target, and every operation that needs the OS returns an [`Unsupported`](std::io::ErrorKind::Unsupported) error. |
+//! | `os-poll` | no      | The OS readiness mechanism behind [`Poll`](crate::Poll) and [`Waker`](crate::Waker). Without it evmux still compiles, on any target, but, as in mio, `Poll::new` does not exist (see below). |
 //! | `os-ext`  | no      | OS-specific extensions: `unix::SourceFd` to register any raw descriptor, and `unix::pipe`. Implies `os-poll`. |
 //! | `net`     | no      | The network types of the `net` module: TCP, UDP and Unix-domain sockets. |
 //! | `log`     | yes     | Trace and warning messages through the [`log`](https://docs.rs/log) crate, under the log target `evmux` (see below). Without it, the logging code compiles to nothing. |
@@ -22,6 +22,16 @@
 //! (`mio = { package = "evmux", ... }`) does not change it, so a tokio
 //! program on evmux selects evmux's records with `RUST_LOG=evmux=trace`;
 //! `RUST_LOG=mio=trace` selects none of them.
+//!
+//! ## Forgetting `os-poll`
+//!
+//! Without `os-poll` there is no `Poll::new`, so a program that needs the
+//! OS fails to compile instead of failing at run time:
+//!
+#![cfg_attr(not(feature = "os-poll"), doc = "```compile_fail")]
+#![cfg_attr(feature = "os-poll", doc = "```")]
+//! let poll = evmux::Poll::new();
+//! ```
 //!
 //! ## Testing the fallbacks
 //!

@@ -7,12 +7,15 @@
 //! (readable, writable, or both) when it returns `WouldBlock`.
 //!
 //! In debug builds the wrapper also remembers which `Poll` the source is
-//! registered with, and reports a registration with a second `Poll` as
-//! `AlreadyExists` (as mio does). Release builds leave that word out, so
-//! that a source costs what the std type costs; the OS's own answers then
-//! apply: epoll, poll(2) and event ports report a double registration
-//! (`AlreadyExists`) or a missing one (`NotFound`) themselves, while kqueue
-//! cannot tell a second registration from an update.
+//! registered with and answers as mio does, with mio's messages: a second
+//! registration is `AlreadyExists`, a `reregister` through another `Poll`
+//! `AlreadyExists`, a `deregister` through another `Poll` `NotFound`.
+//! Release builds leave that word out, so that a source costs what the std
+//! type costs; the OS's own answers then apply: epoll reports a double
+//! registration with the same `Poll` (`AlreadyExists`) or a missing one
+//! (`NotFound`) itself, the table-based backends (poll(2), event ports)
+//! answer as the debug check does, and kqueue cannot tell a second
+//! registration from an update.
 
 use std::ops::{Deref, DerefMut};
 use std::{fmt, io};
@@ -77,29 +80,43 @@ struct Registered {
     with: Option<usize>,
 }
 
+/// mio's error for a source that is not registered with this `Registry`.
+#[cfg(debug_assertions)]
+fn not_registered() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "I/O source not registered with `Registry`",
+    )
+}
+
 #[cfg(debug_assertions)]
 impl Registered {
     fn check_unregistered(&self) -> io::Result<()> {
         match self.with {
             None => Ok(()),
-            Some(_) => Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the source is already registered with a Poll",
-            )),
+            Some(_) => Err(sys::already_registered()),
         }
     }
 
+    /// For `reregister`: mio's answers, `AlreadyExists` if the source is
+    /// registered with another `Poll`.
     fn check_registered_with(&self, registry: &Registry) -> io::Result<()> {
         match self.with {
             Some(id) if id == registry.selector().id() => Ok(()),
             Some(_) => Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
-                "the source is registered with a different Poll",
+                "I/O source already registered with a different `Registry`",
             )),
-            None => Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the source is not registered",
-            )),
+            None => Err(not_registered()),
+        }
+    }
+
+    /// For `deregister`: mio's answer, `NotFound` unless registered with
+    /// this `Poll`.
+    fn check_deregister(&self, registry: &Registry) -> io::Result<()> {
+        match self.with {
+            Some(id) if id == registry.selector().id() => Ok(()),
+            _ => Err(not_registered()),
         }
     }
 
@@ -115,6 +132,10 @@ impl Registered {
     }
 
     fn check_registered_with(&self, _: &Registry) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn check_deregister(&self, _: &Registry) -> io::Result<()> {
         Ok(())
     }
 
@@ -166,7 +187,7 @@ impl<T: sys::AsRawSource> event::Source for IoSource<T> {
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.registered.check_registered_with(registry)?;
+        self.registered.check_deregister(registry)?;
         let source = self.inner.as_raw_source();
         self.state.deregister(registry.selector(), source)?;
         self.registered.set(None);

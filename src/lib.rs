@@ -95,7 +95,7 @@ pub mod net;
 mod poll;
 mod sys;
 mod token;
-mod wake_epoch;
+mod wake_dedup;
 mod waker;
 
 pub mod features;

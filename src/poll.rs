@@ -2,10 +2,11 @@ use std::fmt;
 use std::io;
 #[cfg(evmux_selector_fd)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::Source;
-use crate::wake_epoch::WakeDedup;
+use crate::wake_dedup::{WakeDedup, WakeState};
 use crate::{sys, Events, Interest, Token};
 
 /// The event loop's core: waits for readiness of registered sources.
@@ -33,8 +34,10 @@ use crate::{sys, Events, Interest, Token};
 /// - A descriptor must be deregistered before it is closed, or it may keep
 ///   producing events while a duplicate of it is open.
 /// - Where the OS has no edge-triggered mechanism (the poll(2) backend),
-///   evmux emulates it: an interest that fired is re-armed when one of evmux's
-///   I/O calls returns `WouldBlock`, or on `reregister`.
+///   evmux emulates it: an interest that fired is re-armed by the next of
+///   evmux's I/O calls on the source, or by `reregister`. A raw descriptor
+///   registered through `SourceFd` needs `reregister` there; the table in
+///   `unix::SourceFd`'s docs lists every backend.
 /// - Several `Poll`s may exist; a source belongs to at most one at a time.
 ///
 /// # Examples
@@ -73,6 +76,8 @@ use crate::{sys, Events, Interest, Token};
 /// ```
 pub struct Poll {
     registry: Registry,
+    /// `poll`'s copy of the wakers' states (see `crate::wake_dedup`).
+    wakers: Vec<Arc<WakeState>>,
 }
 
 /// Registers [`Source`]s with a [`Poll`].
@@ -83,7 +88,7 @@ pub struct Poll {
 /// `poll` blocks, and their changes apply to that call.
 pub struct Registry {
     selector: sys::Selector,
-    wake_dedup: WakeDedup,
+    wake_dedup: Arc<WakeDedup>,
 }
 
 impl Poll {
@@ -92,16 +97,21 @@ impl Poll {
     /// # Errors
     ///
     /// The OS's errors for creating the queue (for example `EMFILE` when the
-    /// process is out of descriptors), or `Unsupported` if evmux was built
-    /// without the `os-poll` feature or for a target without a backend.
+    /// process is out of descriptors), or `Unsupported` on a target without
+    /// a backend.
+    ///
+    /// Like mio's, this function exists only with the `os-poll` feature:
+    /// forgetting the feature fails at compile time.
+    #[cfg(feature = "os-poll")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "os-poll")))]
     pub fn new() -> io::Result<Poll> {
         let selector = sys::Selector::new()?;
-        let wake_dedup = WakeDedup::new();
         Ok(Poll {
             registry: Registry {
                 selector,
-                wake_dedup,
+                wake_dedup: Arc::default(),
             },
+            wakers: Vec::new(),
         })
     }
 
@@ -157,7 +167,7 @@ impl Poll {
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         self.registry.selector.select(events.sys(), timeout)?;
         if !events.is_empty() {
-            self.registry.wake_dedup.events_returned();
+            self.registry.wake_dedup.events_returned(&mut self.wakers);
         }
         Ok(())
     }
@@ -310,15 +320,15 @@ impl Registry {
     /// The OS's errors for duplicating a descriptor (e.g. `EMFILE`).
     pub fn try_clone(&self) -> io::Result<Registry> {
         let selector = self.selector.try_clone()?;
-        let wake_dedup = self.wake_dedup.for_clone();
+        let wake_dedup = Arc::clone(&self.wake_dedup);
         Ok(Registry {
             selector,
             wake_dedup,
         })
     }
 
-    /// The epoch wakers use to skip redundant wakes.
-    pub(crate) fn wake_dedup(&self) -> &WakeDedup {
+    /// The wakers' states, which let them skip redundant wakes.
+    pub(crate) fn wake_dedup(&self) -> &Arc<WakeDedup> {
         &self.wake_dedup
     }
 

@@ -1,6 +1,8 @@
 use std::io;
 
-use crate::wake_epoch::WakeGate;
+use std::sync::Arc;
+
+use crate::wake_dedup::{WakeDedup, WakeState};
 use crate::{sys, Registry, Token};
 
 /// Wakes a [`Poll`] from another thread.
@@ -58,7 +60,8 @@ use crate::{sys, Registry, Token};
 #[derive(Debug)]
 pub struct Waker {
     inner: sys::Waker,
-    gate: WakeGate,
+    state: Arc<WakeState>,
+    dedup: Arc<WakeDedup>,
 }
 
 impl Waker {
@@ -70,8 +73,13 @@ impl Waker {
     /// (e.g. `EMFILE`), or `Unsupported` without a backend.
     pub fn new(registry: &Registry, token: Token) -> io::Result<Waker> {
         let inner = sys::Waker::new(registry.selector(), token)?;
-        let gate = registry.wake_dedup().gate();
-        Ok(Waker { inner, gate })
+        let dedup = Arc::clone(registry.wake_dedup());
+        let state = dedup.add();
+        Ok(Waker {
+            inner,
+            state,
+            dedup,
+        })
     }
 
     /// Wakes the `Poll`: its current or next `poll` call returns an event
@@ -83,6 +91,12 @@ impl Waker {
     /// occur in normal operation.
     pub fn wake(&self) -> io::Result<()> {
         trace!("waking poll");
-        self.gate.wake_with(|| self.inner.wake())
+        self.state.wake_with(|| self.inner.wake())
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        self.dedup.remove(&self.state);
     }
 }

@@ -5,13 +5,13 @@
 
 use std::collections::BTreeSet;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Mutex;
 
-use evmux::{Poll, Token, Waker};
+use evmux::{Events, Interest, Poll, Token, Waker};
 
 mod util;
-use util::{is_cloexec, open_fds};
+use util::{expect_events, is_cloexec, open_fds, READABLE};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -129,7 +129,7 @@ fn sockets_and_their_failures_leak_nothing() {
     let _serial = serial();
     let before = fd_set();
     {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let in_use = TcpListener::bind(addr).unwrap_err();
         assert_eq!(in_use.kind(), io::ErrorKind::AddrInUse);
@@ -138,13 +138,15 @@ fn sockets_and_their_failures_leak_nothing() {
         let udp = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         assert!(UdpSocket::bind(udp.local_addr().unwrap()).is_err());
         let client = TcpStream::connect(addr).unwrap();
-        let (server, _) = loop {
-            match listener.accept() {
-                Ok(accepted) => break accepted,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
-                Err(e) => panic!("accept: {e}"),
-            }
-        };
+        // Wait (bounded) for the connection instead of spinning on accept.
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(4);
+        poll.registry()
+            .register(&mut listener, Token(0), Interest::READABLE)
+            .unwrap();
+        expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+        let (server, _) = listener.accept().unwrap();
+        drop(poll);
         for fd in [
             &client as &dyn std::os::fd::AsRawFd,
             &server,
@@ -162,4 +164,50 @@ fn sockets_and_their_failures_leak_nothing() {
         assert!(std::io::Write::write(&mut sender, b"x").is_err());
     }
     assert_eq!(fd_set(), before, "descriptors leaked");
+}
+
+/// The poll(2) backend hands the kernel only the live registrations: after
+/// many are removed, a descriptor limit below the peak count does not make
+/// `poll` fail (poll(2) rejects more entries than `RLIMIT_NOFILE` allows).
+#[test]
+fn polling_costs_the_live_registrations_not_the_peak() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    use std::os::unix::net::UnixStream;
+
+    use evmux::unix::SourceFd;
+
+    const PEAK: usize = 400;
+    let _serial = serial();
+    util::allow_descriptors(4 * PEAK as u64);
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    {
+        let pairs: Vec<_> = (0..PEAK).map(|_| UnixStream::pair().unwrap()).collect();
+        for (i, (a, _)) in pairs.iter().enumerate() {
+            poll.registry()
+                .register(&mut SourceFd(&a.as_raw_fd()), Token(i), Interest::READABLE)
+                .unwrap();
+        }
+        poll.poll(&mut events, Some(std::time::Duration::ZERO))
+            .unwrap();
+        for (a, _) in &pairs {
+            poll.registry()
+                .deregister(&mut SourceFd(&a.as_raw_fd()))
+                .unwrap();
+        }
+    }
+    let saved = getrlimit(Resource::Nofile);
+    let highest = open_fds().into_iter().max().unwrap_or(0) as u64;
+    assert!(highest + 16 < PEAK as u64, "too many descriptors open");
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(highest + 16),
+            maximum: saved.maximum,
+        },
+    )
+    .unwrap();
+    let result = poll.poll(&mut events, Some(std::time::Duration::ZERO));
+    setrlimit(Resource::Nofile, saved).unwrap();
+    result.expect("poll with the registrations that are left");
 }

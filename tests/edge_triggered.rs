@@ -71,3 +71,39 @@ fn writable_is_reported_again_after_the_buffer_drains() {
     read_until_would_block(&mut b);
     expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
 }
+
+/// A raw descriptor registered once and never re-registered (tokio's
+/// `AsyncFd` pattern) keeps receiving events on every backend that does
+/// not document otherwise (see `unix::SourceFd`).
+#[cfg(feature = "os-ext")]
+#[test]
+#[cfg_attr(
+    evmux_force_poll,
+    ignore = "documented: the poll(2) backend needs reregister for raw descriptors"
+)]
+fn a_source_fd_never_reregistered_gets_a_second_and_third_event() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream as StdStream;
+
+    use evmux::unix::SourceFd;
+
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut reader, mut writer) = StdStream::pair().unwrap();
+    reader.set_nonblocking(true).unwrap();
+    poll.registry()
+        .register(
+            &mut SourceFd(&reader.as_raw_fd()),
+            Token(7),
+            Interest::READABLE,
+        )
+        .unwrap();
+    for round in 0..3u8 {
+        writer.write_all(&[round]).unwrap();
+        expect_events(&mut poll, &mut events, &[(Token(7), READABLE)]);
+        let mut buf = [0; 16];
+        assert_eq!(reader.read(&mut buf).unwrap(), 1, "round {round}");
+        let again = reader.read(&mut buf).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::WouldBlock);
+    }
+}

@@ -240,3 +240,40 @@ fn a_dropped_source_leaves_nothing_behind() {
         );
     }
 }
+
+/// A raw descriptor closed without `deregister` whose number is then reused
+/// (here with dup2, which does both at once): the number can be registered
+/// again, and the old registration reports nothing, as on epoll.
+#[test]
+fn close_without_deregister_then_number_reuse() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (old, _old_peer) = stream_pair();
+    let mut number = std::os::fd::OwnedFd::from(old);
+    poll.registry()
+        .register(
+            &mut SourceFd(&number.as_raw_fd()),
+            Token(1),
+            Interest::READABLE,
+        )
+        .unwrap();
+    let (new, mut new_peer) = stream_pair();
+    rustix::io::dup2(&new, &mut number).unwrap();
+    drop(new);
+    poll.registry()
+        .register(
+            &mut SourceFd(&number.as_raw_fd()),
+            Token(2),
+            Interest::READABLE,
+        )
+        .expect("registering a reused number");
+    new_peer.write_all(b"x").unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+    assert!(
+        !seen.contains_key(&Token(1)),
+        "the closed registration reported: {seen:?}"
+    );
+    poll.registry()
+        .deregister(&mut SourceFd(&number.as_raw_fd()))
+        .unwrap();
+}

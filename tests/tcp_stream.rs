@@ -242,19 +242,35 @@ fn registration_errors_of_io_sources() {
         .unwrap_err();
     assert_eq!(twice.kind(), io::ErrorKind::AlreadyExists);
     // A second Poll is caught in debug builds only, as in mio: release
-    // builds carry no bookkeeping word per source.
+    // builds carry no bookkeeping word per source. Kinds and messages are
+    // mio's.
     #[cfg(debug_assertions)]
     {
+        assert_eq!(
+            twice.to_string(),
+            "I/O source already registered with a `Registry`"
+        );
         let elsewhere = second
             .registry()
             .register(&mut server, Token(1), Interest::READABLE)
             .unwrap_err();
         assert_eq!(elsewhere.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(elsewhere.to_string(), twice.to_string());
         let moved = second
             .registry()
             .reregister(&mut server, Token(1), Interest::READABLE)
             .unwrap_err();
         assert_eq!(moved.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            moved.to_string(),
+            "I/O source already registered with a different `Registry`"
+        );
+        let gone = second.registry().deregister(&mut server).unwrap_err();
+        assert_eq!(gone.kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            gone.to_string(),
+            "I/O source not registered with `Registry`"
+        );
     }
 
     first.registry().deregister(&mut server).unwrap();
@@ -325,4 +341,25 @@ fn conversions_keep_the_socket() {
     let client = unsafe { TcpStream::from_raw_fd(raw) };
     assert_eq!(client.peer_addr().unwrap(), peer);
     assert!(format!("{client:?}").contains("TcpStream"));
+}
+
+/// A readable event that was not read to `WouldBlock` must not hide a later
+/// read shutdown: epoll reports it, and so must every backend.
+#[test]
+fn read_shutdown_after_an_unread_readable_event_is_reported() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut client, server) = connected_pair();
+    poll.registry()
+        .register(&mut client, Token(3), Interest::READABLE)
+        .unwrap();
+    (&server).write_all(b"unread").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(3), READABLE)]);
+    server.shutdown(Shutdown::Write).unwrap();
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(3), closed)]);
+    assert_eq!(read_available(&mut client), (b"unread".to_vec(), true));
 }

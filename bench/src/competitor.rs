@@ -185,6 +185,46 @@ impl Drop for WakerRoundTrip {
     }
 }
 
+/// Cross-core single wake: a thread on another processor wakes the
+/// `Poll` once; timed from the request to the (non-blocking) `poll` that
+/// returns the event.
+pub struct CrossCoreWake {
+    poll: Poll,
+    events: Events,
+    requester: fixtures::Requester,
+}
+
+impl CrossCoreWake {
+    pub fn new() -> CrossCoreWake {
+        let poll = Poll::new().expect("Poll::new");
+        let waker = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
+        let requester = fixtures::Requester::spawn(move || waker.wake().expect("wake"));
+        CrossCoreWake {
+            poll,
+            events: Events::with_capacity(8),
+            requester,
+        }
+    }
+}
+
+impl Bench for CrossCoreWake {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..iters {
+            self.requester.request();
+            loop {
+                self.poll
+                    .poll(&mut self.events, Some(Duration::ZERO))
+                    .expect("poll");
+                if self.events.iter().any(|event| event.token() == Token(0)) {
+                    break;
+                }
+            }
+        }
+        start.elapsed()
+    }
+}
+
 /// Wake storm: `fixtures::WAKES` wakes in a row, then the one `poll` that
 /// collects them (as when many tasks are handed to a busy event loop).
 pub struct WakeStorm {

@@ -90,3 +90,56 @@ pub fn pin_to_cpu(cpu: usize) {
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
+
+/// A thread on `HELPER_CPU` that runs `wake` once per `request`, spinning
+/// (not sleeping) in between, so that what is timed is the wake crossing
+/// processors, not the scheduler waking a thread.
+pub struct Requester {
+    requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    helper: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Requester {
+    pub fn spawn(mut wake: impl FnMut() + Send + 'static) -> Requester {
+        use std::sync::atomic::Ordering;
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let helper = {
+            let (requests, stop) = (requests.clone(), stop.clone());
+            std::thread::spawn(move || {
+                pin_to_cpu(HELPER_CPU);
+                let mut served = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let wanted = requests.load(Ordering::Acquire);
+                    if wanted == served {
+                        std::hint::spin_loop();
+                        continue;
+                    }
+                    served = wanted;
+                    wake();
+                }
+            })
+        };
+        Requester {
+            requests,
+            stop,
+            helper: Some(helper),
+        }
+    }
+
+    /// Asks the helper for one wake.
+    pub fn request(&self) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Drop for Requester {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(helper) = self.helper.take() {
+            let _ = helper.join();
+        }
+    }
+}

@@ -211,6 +211,32 @@ impl Drop for WakerRoundTrip {
     }
 }
 
+pub struct CrossCoreWake {
+    epoll: Epoll,
+    requester: fixtures::Requester,
+}
+
+impl CrossCoreWake {
+    pub fn new() -> CrossCoreWake {
+        let epoll = Epoll::new(8);
+        let waker = fixtures::eventfd();
+        epoll.add(waker.as_raw_fd(), 0);
+        let requester = fixtures::Requester::spawn(move || fixtures::signal(&waker));
+        CrossCoreWake { epoll, requester }
+    }
+}
+
+impl Bench for CrossCoreWake {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        for _ in 0..iters {
+            self.requester.request();
+            while !self.epoll.wait(0).iter().any(|event| event.u64 == 0) {}
+        }
+        start.elapsed()
+    }
+}
+
 pub struct WakeStorm {
     epoll: Epoll,
     waker: OwnedFd,

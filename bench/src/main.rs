@@ -39,6 +39,9 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 /// (sources registered, sources ready per poll)
 const DISPATCH: [(usize, usize); 5] = [(10, 1), (1000, 1), (1000, 64), (10_000, 1), (10_000, 64)];
 
+/// Sources registered, none ready, in the idle poll workload.
+const IDLE_SOURCES: usize = 1000;
+
 /// The same workload on evmux, on mio and on the floor, built on demand.
 macro_rules! competitors {
     ($workload:ident) => {
@@ -151,6 +154,20 @@ fn main() {
             }
         }
     }
+    {
+        let name = format!("idle poll, {IDLE_SOURCES} sources, zero timeout");
+        let make = || {
+            let fds: Arc<Vec<OwnedFd>> =
+                Arc::new((0..IDLE_SOURCES).map(|_| fixtures::eventfd()).collect());
+            let benches: [Box<dyn Bench>; 3] = [
+                Box::new(on_evmux::Dispatch::new(&fds, &[])),
+                Box::new(on_mio::Dispatch::new(&fds, &[])),
+                Box::new(floor::Dispatch::new(&fds, &[])),
+            ];
+            benches
+        };
+        run.time(name, "ns/poll", 1.0, make);
+    }
     run.time(
         "registration churn (register + deregister)".into(),
         "ns/op",
@@ -162,6 +179,12 @@ fn main() {
         "ns/rtt",
         1.0,
         competitors!(WakerRoundTrip),
+    );
+    run.time(
+        "waker: cross-core single wake + poll".into(),
+        "ns/wake",
+        1.0,
+        competitors!(CrossCoreWake),
     );
     let wakes = fixtures::WAKES as f64;
     run.time(

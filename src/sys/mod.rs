@@ -32,9 +32,10 @@
 //! - `IoSourceState`: the per-source registration state behind `IoSource`.
 //!   Its `do_io(f, io, waits_for)` runs every I/O operation, told which
 //!   readiness the operation waits for; a backend that emulates edge
-//!   triggering re-arms that interest when the operation returns
-//!   `WouldBlock` (or fails), and only that one (re-arming writable after a
-//!   read would report an idle socket as writable on every poll).
+//!   triggering re-arms that interest after the operation, whatever its
+//!   result (programs such as tokio wait for the next event after a short
+//!   read or write), and only that one (re-arming writable after a read
+//!   would report an idle socket as writable on every poll).
 //!
 //! Every waker module exports `Waker` with `new(&Selector, Token)` and
 //! `wake(&self)`: the event carries the token and is readable, wakes
@@ -42,7 +43,7 @@
 //!
 //! Work shared by all backends is done once, above this layer: argument
 //! checks and registration bookkeeping in `IoSource` and `Registry`, wake
-//! de-duplication in `crate::wake_epoch`, timeout arithmetic in
+//! de-duplication in `crate::wake_dedup`, timeout arithmetic in
 //! `timeout`, flag names in `crate::flag_names`.
 //! Every backend returns descriptors as `OwnedFd`, created CLOEXEC.
 
@@ -60,6 +61,9 @@ pub(crate) mod net;
 #[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
 #[path = "unix/selector/poll_events.rs"]
 mod poll_events;
+#[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
+#[path = "unix/selector/registrations.rs"]
+mod registrations;
 #[cfg(evmux_selector = "epoll")]
 #[path = "unix/selector/epoll.rs"]
 mod selector;
@@ -137,10 +141,36 @@ pub(crate) use self::waker::Waker;
 #[allow(dead_code)]
 mod stateless_io_source;
 
+/// Locks a mutex, ignoring poisoning: no code panics while holding evmux's
+/// locks, and the data stays consistent if one ever did.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Gives every selector created in this process a distinct id.
 #[cfg(not(evmux_selector = "shell"))]
 pub(crate) fn next_selector_id() -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// mio's error for registering one of evmux's I/O types that already is.
+/// Used by the debug-build check in `IoSource`, and by the table-based
+/// backends in every build.
+#[cfg_attr(
+    not(any(
+        evmux_selector = "poll",
+        evmux_selector = "event_ports",
+        all(debug_assertions, any(feature = "net", feature = "os-ext"))
+    )),
+    allow(dead_code)
+)]
+pub(crate) fn already_registered() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "I/O source already registered with a `Registry`",
+    )
 }

@@ -56,6 +56,8 @@ pub(crate) struct Selector {
 }
 
 impl Selector {
+    // Without `os-poll` there is no `Poll::new` to call this.
+    #[cfg_attr(not(feature = "os-poll"), allow(dead_code))]
     pub(crate) fn new() -> io::Result<Selector> {
         Err(unsupported())
     }

@@ -16,9 +16,19 @@ use crate::{Interest, Registry, Token};
 /// descriptor can keep producing events. A negative or closed descriptor
 /// makes registration fail with `EBADF`.
 ///
-/// Where evmux emulates edge triggering (the poll(2) backend), it cannot see
-/// the I/O you do on a raw descriptor; call [`Registry::reregister`] after
-/// an operation returns `WouldBlock` to re-arm it there.
+/// # Which backends need `reregister`
+///
+/// evmux cannot see the I/O done on a raw descriptor, so a backend that
+/// emulates edge triggering cannot re-arm it after an event by itself:
+///
+/// | Backend (systems)                               | A raw descriptor after an event |
+/// |-------------------------------------------------|---------------------------------|
+/// | epoll (Linux, Android, illumos)                 | keeps reporting new readiness: no `reregister` needed |
+/// | kqueue (macOS, iOS, the BSDs)                   | keeps reporting new readiness: no `reregister` needed |
+/// | event ports (Solaris)                           | reported at every `poll` while ready (level-triggered): no `reregister` needed |
+/// | poll(2) (Haiku, other Unixes, `evmux_force_poll`) | silent until [`Registry::reregister`]: call it after an operation returns `WouldBlock` |
+///
+/// evmux's own types (`net`, `unix::pipe`) need no `reregister` anywhere.
 ///
 /// [`Poll`]: crate::Poll
 ///

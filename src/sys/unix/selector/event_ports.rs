@@ -1,4 +1,4 @@
-//! The event ports selector: illumos and Solaris.
+//! The event ports selector: Solaris.
 //!
 //! # Trigger model
 //!
@@ -10,11 +10,19 @@
 //! - a delivered event disarms the side that fired (readable or writable;
 //!   a failure, `POLLHUP`/`POLLERR`/`POLLNVAL`, disarms both), and the
 //!   descriptor is associated again at once for what is still armed;
-//! - an evmux I/O call that returns `WouldBlock`, or fails, re-arms the
-//!   side it waits for (`IoSourceState::do_io`), associating the
-//!   descriptor again;
-//! - `Registry::reregister` re-arms everything; it is how a raw descriptor
-//!   registered through `SourceFd` is re-armed.
+//! - an evmux I/O call, whatever its result, re-arms the side it waits for
+//!   (`IoSourceState::do_io`, which says why), associating the descriptor
+//!   again;
+//! - `Registry::reregister` re-arms everything;
+//! - a raw descriptor, registered through `SourceFd`, whose I/O evmux cannot
+//!   see, is associated again for all its interests before the next wait
+//!   after it delivered an event (as mio does on Solaris, with its poll(2)
+//!   fallback). A raw registration is therefore level-triggered: it is
+//!   reported at every `poll` while ready, so that one registered once and
+//!   never re-registered (tokio's `AsyncFd`) keeps receiving events.
+//!   Register it for writable only while waiting to write.
+//!
+//! illumos uses epoll (see build.rs); this backend serves Solaris.
 //!
 //! Every association carries the registration's generation as its user
 //! data, so that an event that was already queued for a registration that
@@ -52,16 +60,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::{fmt, io, ptr};
 
-use crate::sys::poll_events::{
-    disarmed, interest_flags, Flags, RegistrationTable, TableSelector, FAILURE,
-};
+use crate::sys::lock;
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
-use crate::sys::timeout::timespec;
+use crate::sys::poll_events::{
+    interest_flags, reported, Flags, RegistrationTable, TableSelector, FAILURE,
+};
+use crate::sys::registrations::{Handle, Registration, Registrations};
+use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
-
-/// The longest wait handed to the kernel, in seconds.
-const MAX_TIMEOUT_SECS: u64 = 100_000_000;
 
 /// An event port. Clones made by `try_clone` share the port and its table.
 pub(crate) struct Selector {
@@ -87,19 +94,19 @@ pub(crate) struct Shared {
 
 #[derive(Default)]
 struct Table {
-    registrations: HashMap<RawFd, Registration>,
+    registrations: Registrations,
     wakers: HashMap<usize, Arc<WakerState>>,
-    next_generation: usize,
+    /// Raw registrations to associate again before the next wait.
+    raw_fired: Vec<(RawFd, u64)>,
 }
 
-/// One registered descriptor. It is associated with the port exactly
-/// when `armed` is not empty.
-#[derive(Clone, Copy)]
-struct Registration {
-    token: Token,
-    interests: Flags,
-    armed: Flags,
-    generation: usize,
+/// The flags to associate a raw registration with before the next wait:
+/// every interest, as at registration (level-triggered, as mio's fallback
+/// is); `None` if it is not raw or already fully armed. A registration is
+/// associated with the port exactly when `armed` is not empty.
+fn rearm_before_wait(registration: &Registration) -> Option<Flags> {
+    (registration.raw && registration.armed != registration.interests)
+        .then_some(registration.interests)
 }
 
 struct WakerState {
@@ -138,19 +145,28 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
-        let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
+        let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
             return crate::sys::unix::wait_readable(self.shared.port.as_fd(), timeout);
         }
         let mut received = lock(&self.received);
         let received = &mut received.0;
-        received.clear();
-        received.reserve(events.capacity());
-        self.shared.get(received, events.capacity(), timeout)?;
-        let mut table = self.shared.lock();
-        for port_event in received.iter() {
-            if let Some(event) = self.shared.translate(&mut table, port_event) {
-                events.push(event);
+        self.shared.rearm_raw();
+        // Every event retrieved may be stale (its registration removed or
+        // replaced while it was queued): wait again for what is left.
+        let mut deadline = Deadline::new(timeout);
+        while let Some(wait) = deadline.next_wait() {
+            received.clear();
+            received.reserve(events.capacity());
+            self.shared.get(received, events.capacity(), wait)?;
+            let mut table = self.shared.lock();
+            for port_event in received.iter() {
+                if let Some(event) = self.shared.translate(&mut table, port_event) {
+                    events.push(event);
+                }
+            }
+            if !events.is_empty() || received.is_empty() {
+                break;
             }
         }
         Ok(())
@@ -162,7 +178,7 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.shared.add(fd, token, interests).map(drop)
+        self.shared.insert(fd, token, interests, true).map(drop)
     }
 
     pub(crate) fn reregister(
@@ -199,21 +215,6 @@ impl AsRawFd for Selector {
     }
 }
 
-/// The registration of `fd`: `NotFound` if there is none, or `EBADF` if
-/// `fd` is not even open (as epoll reports).
-fn find<'a>(table: &'a mut Table, fd: RawSource<'_>) -> io::Result<&'a mut Registration> {
-    match table.registrations.get_mut(&fd.as_raw_fd()) {
-        Some(registration) => Ok(registration),
-        None => {
-            rustix::io::fcntl_getfd(fd)?;
-            Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the descriptor is not registered",
-            ))
-        }
-    }
-}
-
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Table> {
         lock(&self.table)
@@ -235,16 +236,18 @@ impl Shared {
             return None;
         }
         let fd = port_event.portev_object as RawFd;
-        let registration = table.registrations.get_mut(&fd)?;
-        if registration.generation != port_event.portev_user as usize {
-            return None;
+        let generation = port_event.portev_user as u64;
+        let index = table.registrations.index_of_generation(fd, generation)?;
+        let fired = reported(port_event.portev_events as Flags);
+        let registration = table.registrations.get_mut(index);
+        if registration.delivered(fired) {
+            table.raw_fired.push((fd, generation));
         }
-        let fired = port_event.portev_events as Flags;
+        let registration = table.registrations.get_mut(index);
         // The kernel dissociated the descriptor; associate it again for
         // what is still armed.
-        registration.armed = disarmed(registration.armed, fired);
         if registration.armed != 0 {
-            if let Err(error) = self.associate(fd, registration.armed, registration.generation) {
+            if let Err(error) = self.associate(fd, registration.armed, generation) {
                 warn!("failed to associate descriptor {} again: {}", fd, error);
                 registration.armed = 0;
             }
@@ -258,7 +261,46 @@ impl Shared {
         })
     }
 
-    fn associate(&self, fd: RawFd, flags: Flags, generation: usize) -> io::Result<()> {
+    /// Registers `fd`; `raw` for a registration made through `SourceFd`.
+    fn insert(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        raw: bool,
+    ) -> io::Result<Handle> {
+        let mut table = self.lock();
+        let flags = interest_flags(interests);
+        let (index, handle) = table.registrations.insert(fd, token, flags, raw)?;
+        let generation = table.registrations.entries()[index].generation;
+        if let Err(error) = self.associate(fd.as_raw_fd(), flags, generation) {
+            table.registrations.remove(index);
+            return Err(error);
+        }
+        Ok(handle)
+    }
+
+    /// Associates again the raw registrations that delivered an event
+    /// (see the module docs).
+    fn rearm_raw(&self) {
+        let mut table = self.lock();
+        let table = &mut *table;
+        for (fd, generation) in table.raw_fired.drain(..) {
+            let Some(index) = table.registrations.index_of_generation(fd, generation) else {
+                continue;
+            };
+            let registration = table.registrations.get_mut(index);
+            let Some(flags) = rearm_before_wait(registration) else {
+                continue;
+            };
+            match self.associate(fd, flags, generation) {
+                Ok(()) => registration.armed = flags,
+                Err(error) => warn!("failed to associate descriptor {} again: {}", fd, error),
+            }
+        }
+    }
+
+    fn associate(&self, fd: RawFd, flags: Flags, generation: u64) -> io::Result<()> {
         // SAFETY: port_associate reads no memory of ours; the user pointer
         // is an integer the kernel hands back, never dereferenced.
         let result = unsafe {
@@ -336,94 +378,57 @@ fn check(result: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Locks a mutex, ignoring poisoning: no code panics while holding these
-/// locks, and the data stays consistent if one ever did.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl RegistrationTable for Shared {
-    /// The descriptor and the generation of its registration.
-    type Handle = (RawFd, usize);
+    type Handle = Handle;
 
-    fn add(
-        &self,
-        fd: RawSource<'_>,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<(RawFd, usize)> {
-        let raw = fd.as_raw_fd();
-        let mut table = self.lock();
-        if table.registrations.contains_key(&raw) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the descriptor is already registered",
-            ));
-        }
-        let generation = table.next_generation;
-        let flags = interest_flags(interests);
-        self.associate(raw, flags, generation)?;
-        table.next_generation += 1;
-        let registration = Registration {
-            token,
-            interests: flags,
-            armed: flags,
-            generation,
-        };
-        table.registrations.insert(raw, registration);
-        Ok((raw, generation))
+    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
+        self.insert(fd, token, interests, false)
     }
 
     fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
         let mut table = self.lock();
-        let registration = find(&mut table, fd)?;
+        let index = table.registrations.find(fd)?;
+        let registration = table.registrations.get_mut(index);
         let flags = interest_flags(interests);
         self.associate(fd.as_raw_fd(), flags, registration.generation)?;
-        registration.token = token;
-        registration.interests = flags;
-        registration.armed = flags;
+        registration.rearm_all(token, flags);
         Ok(())
     }
 
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()> {
         let mut table = self.lock();
-        find(&mut table, fd)?;
+        let index = table.registrations.find(fd)?;
         // ENOENT: the descriptor fired and was not associated again.
         match self.dissociate(fd.as_raw_fd()) {
             Err(error) if error.raw_os_error() != Some(libc::ENOENT) => return Err(error),
             _ => {}
         }
-        table.registrations.remove(&fd.as_raw_fd());
+        table.registrations.remove(index);
         Ok(())
     }
 
-    fn rearm(&self, (fd, generation): (RawFd, usize), flags: Flags) {
+    fn rearm(&self, handle: Handle, flags: Flags, succeeded: bool) {
         let mut table = self.lock();
-        let Some(registration) = table.registrations.get_mut(&fd) else {
+        let Some(index) = table.registrations.index_of(handle) else {
             return;
         };
-        let armed = registration.armed | (flags & registration.interests);
-        if registration.generation != generation || armed == registration.armed {
+        let registration = table.registrations.get_mut(index);
+        let mut armed = *registration;
+        if !armed.rearm(flags, succeeded) || armed.armed == 0 {
             return;
         }
-        match self.associate(fd, armed, generation) {
-            Ok(()) => registration.armed = armed,
-            Err(error) => warn!("failed to re-arm descriptor {}: {}", fd, error),
+        match self.associate(registration.fd, armed.armed, registration.generation) {
+            Ok(()) => *registration = armed,
+            Err(error) => warn!("failed to re-arm descriptor {}: {}", registration.fd, error),
         }
     }
 
-    fn forget(&self, (fd, generation): (RawFd, usize)) {
+    fn forget(&self, handle: Handle) {
         let mut table = self.lock();
-        if table
-            .registrations
-            .get(&fd)
-            .is_some_and(|r| r.generation == generation)
-        {
-            table.registrations.remove(&fd);
+        if let Some(index) = table.registrations.index_of(handle) {
+            let registration = table.registrations.remove(index);
             // ENOENT (not associated) is as good as done.
-            let _ = self.dissociate(fd);
+            let _ = self.dissociate(registration.fd);
         }
     }
 }
@@ -493,5 +498,31 @@ impl fmt::Debug for Waker {
         f.debug_struct("Waker")
             .field("token", &self.state.token)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn a_raw_registration_is_armed_again_before_the_next_wait() {
+        let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
+        let (reader, _writer) = rustix::pipe::pipe().unwrap();
+        let mut table = Registrations::default();
+        let (raw, _) = table.insert(reader.as_fd(), Token(0), both, true).unwrap();
+        let raw = table.get_mut(raw);
+        assert!(raw.delivered(libc::POLLIN));
+        assert_eq!(rearm_before_wait(raw), Some(both));
+        raw.armed = both;
+        assert_eq!(rearm_before_wait(raw), None);
+
+        let (other, _other_writer) = rustix::pipe::pipe().unwrap();
+        let (io, _) = table.insert(other.as_fd(), Token(1), both, false).unwrap();
+        let io = table.get_mut(io);
+        assert!(!io.delivered(libc::POLLIN));
+        assert_eq!(io.armed, libc::POLLOUT);
+        assert_eq!(rearm_before_wait(io), None);
     }
 }

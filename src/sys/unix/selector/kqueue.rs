@@ -39,8 +39,10 @@
 //!
 //! Registering a raw descriptor twice, or re-registering one that was never
 //! registered, cannot be detected: `EV_ADD` adds or updates. evmux's own
-//! types catch both (`AlreadyExists`, `NotFound`) above this layer, and a
-//! `deregister` that finds no filter at all reports `NotFound`.
+//! types catch both (`AlreadyExists`, `NotFound`) above this layer in debug
+//! builds. A `deregister` that finds no filter succeeds, as mio's does: a
+//! descriptor registered only for interests without a filter here
+//! (priority) has none.
 //!
 //! # Timeouts
 //!
@@ -61,14 +63,11 @@ use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::flag_names::FlagNames;
-use crate::sys::timeout::timespec;
+use crate::sys::timeout::{timespec, MAX_TIMEOUT};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
-
-/// The longest wait handed to the kernel, in seconds.
-const MAX_TIMEOUT_SECS: u64 = 100_000_000;
 
 /// Adds (or updates) a filter, edge-triggered, with a receipt.
 pub(crate) const ADD: u64 = (libc::EV_ADD | libc::EV_CLEAR | libc::EV_RECEIPT) as u64;
@@ -119,7 +118,7 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
-        let timeout = timeout.map(|timeout| timeout.min(Duration::from_secs(MAX_TIMEOUT_SECS)));
+        let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
             return crate::sys::unix::wait_readable(self.kq.as_fd(), timeout);
         }
@@ -201,13 +200,10 @@ impl Selector {
             change(ident, libc::EVFILT_READ as i64, DELETE, 0, Token(0)),
             change(ident, libc::EVFILT_WRITE as i64, DELETE, 0, Token(0)),
         ];
-        match apply(self.kq.as_fd(), &changes)? {
-            0 => Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the descriptor is not registered",
-            )),
-            _ => Ok(()),
-        }
+        // A descriptor registered only for interests that have no filter
+        // here (priority, AIO, LIO) has nothing to delete; as with mio, that
+        // is a success, so kqueue cannot report an unregistered descriptor.
+        apply(self.kq.as_fd(), &changes).map(drop)
     }
 }
 
@@ -407,5 +403,34 @@ pub(crate) mod event {
 
     pub(crate) fn os_flags(event: &Event) -> Details<'_> {
         Details(&event.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A receipt as the kernel writes it for `change`: `EV_ERROR` with the
+    /// errno in `data` (0 for success).
+    fn receipt(change: &libc::kevent, errno: i32) -> libc::kevent {
+        let mut receipt = *change;
+        receipt.flags |= libc::EV_ERROR;
+        receipt.data = errno as _;
+        receipt
+    }
+
+    #[test]
+    fn deleting_filters_that_do_not_exist_is_not_an_error() {
+        // What `deregister` submits for a descriptor registered only for
+        // priority, which has no filter here.
+        let changes = [
+            change(3, libc::EVFILT_READ as i64, DELETE, 0, Token(0)),
+            change(3, libc::EVFILT_WRITE as i64, DELETE, 0, Token(0)),
+        ];
+        let receipts = changes.map(|change| receipt(&change, libc::ENOENT));
+        assert_eq!(check_receipts(&changes, &receipts).unwrap(), 0);
+        let added = [change(3, libc::EVFILT_READ as i64, ADD, 0, Token(0))];
+        let failed = added.map(|change| receipt(&change, libc::ENOENT));
+        assert!(check_receipts(&added, &failed).is_err());
     }
 }

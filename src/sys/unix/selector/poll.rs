@@ -5,14 +5,19 @@
 //!
 //! # Trigger model
 //!
-//! Emulated edge triggering. poll(2) is level-triggered, so an interest that
-//! fired is disarmed and stays so until it is re-armed by:
+//! Emulated edge triggering. poll(2) is level-triggered, so the flags that
+//! fired are disarmed (only those: a readable report leaves read-hangup
+//! armed, so that a later read shutdown is reported as epoll reports it)
+//! and stay so until re-armed by:
 //!
-//! - an evmux I/O call on the source that returns `WouldBlock`, or fails:
+//! - an evmux I/O call on the source, whatever its result:
 //!   `IoSourceState::do_io` re-arms the interest the call waits for (a read
 //!   re-arms readable and priority, a write writable, `try_io` both). A
-//!   failure re-arms too, since the call may have consumed the error (a
-//!   UDP socket's ICMP error) that the next event would otherwise hide;
+//!   call that succeeded may not have drained the source, and tokio waits
+//!   for the next event after a short read or write; a failure may have
+//!   consumed the error (a UDP socket's ICMP error) that the next event
+//!   would otherwise hide. A side reported closed (read hangup, failure)
+//!   is re-armed only by a call that returns `WouldBlock` or fails;
 //! - `Registry::reregister`, which is how a raw descriptor registered
 //!   through `SourceFd` is re-armed (evmux cannot see its I/O).
 //!
@@ -33,19 +38,22 @@
 //!
 //! # Complexity
 //!
-//! poll(2) itself costs O(n) in the kernel for n registered descriptors.
-//! Around it, `select` copies the table only when another thread changed
-//! it since the last call (O(n), far below the system call's own cost);
-//! the changes it makes itself (disarming what fired) are applied to both
-//! copies in O(1) each. Finding the ready descriptors scans the array until
-//! every ready one is found. Registering, re-arming and deregistering are
-//! O(1) (a hash map from descriptor to slot; freed slots are reused).
-//! The scan for ready slots resumes where the previous one stopped, so a
-//! small `Events` cannot starve the later slots.
+//! poll(2) itself costs O(n) in the kernel for the n live registrations:
+//! the table is dense (a removal moves the last registration into the
+//! hole), so the cost follows the registrations that exist now, not the
+//! most there ever were. Around it, `select` copies the table only when
+//! another thread changed it since the last call (O(n), far below the
+//! system call's own cost); the changes it makes itself (disarming what
+//! fired) are applied to both copies in O(1) each. Finding the ready
+//! descriptors scans the array until every ready one is found, starting
+//! where the previous scan stopped, so that a small `Events` cannot starve
+//! the later registrations. Registering, re-arming and deregistering are
+//! O(1) (`registrations.rs`).
 //!
 //! Dropping one of evmux's I/O types removes its registration: unlike
 //! epoll, poll(2) has no registration in the kernel that closing the
-//! descriptor would end.
+//! descriptor would end. A raw descriptor closed without `deregister` is
+//! dropped from the table as `registrations.rs` describes.
 //!
 //! # Close and error mapping
 //!
@@ -58,32 +66,31 @@
 //!
 //! # Man pages
 //!
-//! poll(2), fcntl(2) (`F_GETFD` to reject closed descriptors at
-//! registration, as epoll does).
+//! poll(2), fstat(2) (to reject closed descriptors at registration, as
+//! epoll does, and to recognise a number closed and reused).
 //!
 //! libc is used for `poll` itself: rustix's `PollFd` cannot hold the
 //! negative descriptor with which a disarmed slot is skipped.
 
-use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::{fmt, io};
 
-use crate::sys::timeout::millis_rounded_up;
+use crate::sys::lock;
+pub(crate) use crate::sys::poll_events::{event, Event, Events};
+use crate::sys::poll_events::{
+    interest_flags, reported, Flags, RegistrationTable, TableSelector, FAILURE,
+};
+use crate::sys::registrations::{Handle, Registration, Registrations};
+use crate::sys::timeout::{millis_rounded_up, Deadline};
 use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
-
-use crate::sys::poll_events::{
-    disarmed, interest_flags, Flags, RegistrationTable, TableSelector, FAILURE,
-};
-pub(crate) use crate::sys::poll_events::{event, Event, Events};
 
 /// A poll(2) selector. Clones made by `try_clone` share the registrations.
 pub(crate) struct Selector {
     shared: Arc<Shared>,
-    /// The `pollfd` array `select` hands to the kernel: the wake-up
-    /// descriptor first, then one entry per table slot.
+    /// The `pollfd` array `select` hands to the kernel.
     snapshot: Mutex<Snapshot>,
 }
 
@@ -93,14 +100,9 @@ pub(crate) struct Shared {
     table: Mutex<Table>,
 }
 
-/// The registrations: `slots[i]` is described to the kernel by
-/// `pollfds[i]`, whose descriptor is negative while nothing is armed.
 #[derive(Default)]
 struct Table {
-    slots: Vec<Slot>,
-    pollfds: Vec<libc::pollfd>,
-    free: Vec<usize>,
-    by_fd: HashMap<RawFd, usize>,
+    registrations: Registrations,
     /// Bumped by every change, so that `select` knows when to copy.
     version: u64,
     /// True while a `select` waits in poll(2) (and must be woken for a
@@ -108,31 +110,37 @@ struct Table {
     polling: bool,
     /// Tokens of `Waker`s that woke since the last `select` took them.
     wakes: Vec<Token>,
-    next_generation: u64,
 }
 
-#[derive(Clone, Copy)]
-struct Slot {
-    fd: RawFd,
-    token: Token,
-    interests: Flags,
-    /// Distinguishes successive registrations that reuse a slot.
-    generation: u64,
-}
-
+/// What `select` hands to poll(2): the wake-up descriptor at index 0, then
+/// registration `i` of the table (as it was at `version`) at `i + 1`.
 struct Snapshot {
     version: Option<u64>,
     pollfds: Vec<libc::pollfd>,
+    /// The generation of each registration, to find it again if the table
+    /// changed while `select` waited.
     generations: Vec<u64>,
-    /// Where the next scan for ready slots starts.
+    /// The registration the next scan for ready ones starts at.
     cursor: usize,
 }
 
-/// Where a registration lives, for `IoSourceState` to re-arm it.
-#[derive(Clone, Copy)]
-pub(crate) struct Handle {
-    slot: usize,
-    generation: u64,
+/// A `pollfd` that poll(2) skips.
+const SKIPPED: libc::pollfd = libc::pollfd {
+    fd: -1,
+    events: 0,
+    revents: 0,
+};
+
+/// The `pollfd` that describes `registration` to the kernel.
+fn pollfd(registration: &Registration) -> libc::pollfd {
+    if !registration.watched() {
+        return SKIPPED;
+    }
+    libc::pollfd {
+        fd: registration.fd,
+        events: registration.armed,
+        revents: 0,
+    }
 }
 
 impl fmt::Debug for Selector {
@@ -156,7 +164,7 @@ impl Selector {
         let shared = Shared {
             id: crate::sys::next_selector_id(),
             wake_fd: WakeFd::new()?,
-            table: Mutex::new(Table::default()),
+            table: Mutex::default(),
         };
         Ok(Selector::with_shared(Arc::new(shared)))
     }
@@ -188,7 +196,7 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.shared.add(fd, token, interests).map(drop)
+        self.shared.insert(fd, token, interests, true).map(drop)
     }
 
     pub(crate) fn reregister(
@@ -206,12 +214,11 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
-        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let mut deadline = Deadline::new(timeout);
         let mut snapshot = lock(&self.snapshot);
-        // The first wait is the caller's whole timeout, so that a tiny one
-        // is not eaten up by the set-up before the system call.
-        let mut wait = timeout;
-        loop {
+        // Waits again, for what is left, after a wake-up that brought
+        // nothing but a change from another thread.
+        while let Some(wait) = deadline.next_wait() {
             let wait_now = self.prepare(&mut snapshot, wait);
             let result = poll(&mut snapshot.pollfds, wait_now);
             let mut table = self.shared.lock();
@@ -221,25 +228,16 @@ impl Selector {
                 self.shared.wake_fd.drain()?;
             }
             let found = if events.capacity() == 0 {
-                !table.wakes.is_empty() || table.has_armed_readiness(&snapshot, ready)
+                !table.wakes.is_empty() || table.has_armed_readiness(&snapshot)
             } else {
                 table.collect(&mut snapshot, ready, events);
                 !events.is_empty()
             };
             if found || ready == 0 || wait_now == Some(Duration::ZERO) {
-                return Ok(());
-            }
-            // Nothing but a change from another thread woke us: wait again
-            // for what is left (a timeout too large for an `Instant` waits
-            // like no timeout).
-            if let Some(deadline) = deadline {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(());
-                }
-                wait = Some(left);
+                break;
             }
         }
+        Ok(())
     }
 
     /// Brings the snapshot up to date and marks the table as being polled;
@@ -263,21 +261,20 @@ impl Shared {
         lock(&self.table)
     }
 
-    /// Applies `change` to the registration of `fd`.
-    fn change(&self, fd: RawSource<'_>, change: impl FnOnce(&mut Table, usize)) -> io::Result<()> {
+    /// Registers `fd`; `raw` for a registration made through `SourceFd`.
+    fn insert(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        raw: bool,
+    ) -> io::Result<Handle> {
         let mut table = self.lock();
-        let Some(&index) = table.by_fd.get(&fd.as_raw_fd()) else {
-            drop(table);
-            // As epoll: EBADF for a closed descriptor, else NotFound.
-            rustix::io::fcntl_getfd(fd)?;
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the descriptor is not registered",
-            ));
-        };
-        change(&mut table, index);
+        let (_, handle) = table
+            .registrations
+            .insert(fd, token, interest_flags(interests), raw)?;
         self.changed(table);
-        Ok(())
+        Ok(handle)
     }
 
     /// Records a change of the table and wakes a waiting `select`.
@@ -286,13 +283,9 @@ impl Shared {
         let polling = table.polling;
         drop(table);
         if polling {
-            self.notify();
-        }
-    }
-
-    fn notify(&self) {
-        if let Err(error) = self.wake_fd.wake() {
-            warn!("failed to wake the poll(2) selector: {}", error);
+            if let Err(error) = self.wake_fd.wake() {
+                warn!("failed to wake the poll(2) selector: {}", error);
+            }
         }
     }
 }
@@ -301,52 +294,45 @@ impl RegistrationTable for Shared {
     type Handle = Handle;
 
     fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
-        // Reject a closed descriptor now, as epoll would, rather than
-        // reporting POLLNVAL later.
-        rustix::io::fcntl_getfd(fd)?;
-        let raw = fd.as_raw_fd();
-        let mut table = self.lock();
-        if table.by_fd.contains_key(&raw) {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the descriptor is already registered",
-            ));
-        }
-        let interests = interest_flags(interests);
-        let handle = table.insert(Slot {
-            fd: raw,
-            token,
-            interests,
-            generation: 0,
-        });
-        self.changed(table);
-        Ok(handle)
+        self.insert(fd, token, interests, false)
     }
 
     fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
-        self.change(fd, |table, index| {
-            let slot = &mut table.slots[index];
-            slot.token = token;
-            slot.interests = interest_flags(interests);
-            table.arm(index);
-        })
+        let mut table = self.lock();
+        let found = table.registrations.find(fd);
+        if let Ok(index) = found {
+            let registration = table.registrations.get_mut(index);
+            registration.rearm_all(token, interest_flags(interests));
+        }
+        // A stale entry dropped by `find` is a change too.
+        self.changed(table);
+        found.map(drop)
     }
 
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()> {
-        self.change(fd, |table, index| table.remove(index))
+        let mut table = self.lock();
+        let found = table.registrations.find(fd);
+        if let Ok(index) = found {
+            table.registrations.remove(index);
+        }
+        self.changed(table);
+        found.map(drop)
     }
 
-    fn rearm(&self, handle: Handle, flags: Flags) {
+    fn rearm(&self, handle: Handle, flags: Flags, succeeded: bool) {
         let mut table = self.lock();
-        if table.holds(handle) && table.arm_some(handle.slot, flags) {
+        let Some(index) = table.registrations.index_of(handle) else {
+            return;
+        };
+        if table.registrations.get_mut(index).rearm(flags, succeeded) {
             self.changed(table);
         }
     }
 
     fn forget(&self, handle: Handle) {
         let mut table = self.lock();
-        if table.holds(handle) {
-            table.remove(handle.slot);
+        if let Some(index) = table.registrations.index_of(handle) {
+            table.registrations.remove(index);
             self.changed(table);
         }
     }
@@ -361,105 +347,30 @@ impl TableSelector for Selector {
 }
 
 impl Table {
-    fn insert(&mut self, mut slot: Slot) -> Handle {
-        slot.generation = self.next_generation;
-        self.next_generation += 1;
-        let disabled = libc::pollfd {
-            fd: -1,
-            events: 0,
-            revents: 0,
-        };
-        let index = match self.free.pop() {
-            Some(index) => {
-                self.slots[index] = slot;
-                index
-            }
-            None => {
-                self.slots.push(slot);
-                self.pollfds.push(disabled);
-                self.slots.len() - 1
-            }
-        };
-        self.by_fd.insert(slot.fd, index);
-        self.arm(index);
-        Handle {
-            slot: index,
-            generation: slot.generation,
+    /// The table index of the registration at snapshot index `index`, if it
+    /// still exists. `in_sync`: the table has not changed since the copy.
+    fn resolve(&self, snapshot: &Snapshot, index: usize, in_sync: bool) -> Option<usize> {
+        if in_sync {
+            return Some(index);
         }
-    }
-
-    /// Returns true if `handle`'s registration still exists.
-    fn holds(&self, handle: Handle) -> bool {
-        self.slots
-            .get(handle.slot)
-            .is_some_and(|slot| slot.generation == handle.generation)
-    }
-
-    fn remove(&mut self, index: usize) {
-        let slot = &mut self.slots[index];
-        self.by_fd.remove(&slot.fd);
-        slot.fd = -1;
-        // No handle carries this generation: old handles no longer match.
-        slot.generation = u64::MAX;
-        self.pollfds[index] = libc::pollfd {
-            fd: -1,
-            events: 0,
-            revents: 0,
-        };
-        self.free.push(index);
-    }
-
-    /// Arms every interest of a registration (and watches it for failure).
-    fn arm(&mut self, index: usize) {
-        let slot = &self.slots[index];
-        self.pollfds[index] = libc::pollfd {
-            fd: slot.fd,
-            events: slot.interests,
-            revents: 0,
-        };
-    }
-
-    /// Arms the interests among `flags` that the registration has; returns
-    /// false if they already were.
-    fn arm_some(&mut self, index: usize, flags: Flags) -> bool {
-        let slot = self.slots[index];
-        let pollfd = &mut self.pollfds[index];
-        let wanted = pollfd.events | (flags & slot.interests);
-        if pollfd.fd == slot.fd && pollfd.events == wanted {
-            return false;
-        }
-        *pollfd = libc::pollfd {
-            fd: slot.fd,
-            events: wanted,
-            revents: 0,
-        };
-        true
+        let fd = snapshot.pollfds[index + 1].fd;
+        let generation = snapshot.generations[index];
+        self.registrations.index_of_generation(fd, generation)
     }
 
     /// Returns true if a registration that is still armed reported
     /// readiness (for an `Events` of capacity zero, which takes nothing).
-    fn has_armed_readiness(&self, snapshot: &Snapshot, ready: usize) -> bool {
-        snapshot
-            .ready_slots(ready)
-            .any(|(index, revents)| self.fired(snapshot, index, revents) != 0)
-    }
-
-    /// The flags of `revents` that the registration in slot `index`, if it
-    /// is still the one the snapshot polled, should report.
-    fn fired(&self, snapshot: &Snapshot, index: usize, revents: Flags) -> Flags {
-        match (self.slots.get(index), self.pollfds.get(index)) {
-            (Some(slot), Some(pollfd))
-                if slot.generation == snapshot.generations[index] && pollfd.fd >= 0 =>
-            {
-                revents & (pollfd.events | FAILURE)
-            }
-            _ => 0,
-        }
+    fn has_armed_readiness(&self, snapshot: &Snapshot) -> bool {
+        let in_sync = snapshot.version == Some(self.version);
+        snapshot.ready().any(|(index, revents)| {
+            self.resolve(snapshot, index, in_sync)
+                .is_some_and(|index| self.registrations.entries()[index].reportable(revents) != 0)
+        })
     }
 
     /// Moves wakes and ready registrations into `events`, up to its
-    /// capacity, disarming what fired. Anything left over stays armed and
-    /// is reported by the next call.
+    /// capacity, disarming what is reported. What does not fit stays armed
+    /// and is reported by the next call.
     fn collect(&mut self, snapshot: &mut Snapshot, ready: usize, events: &mut Events) {
         let room = events.capacity() - events.len();
         let wakes = self.wakes.len().min(room);
@@ -467,37 +378,36 @@ impl Table {
             token,
             flags: libc::POLLIN,
         }));
-        let in_sync = snapshot.version == Some(self.version);
-        let mut changed = false;
-        // Scan from where the last call stopped, so that busy sources
-        // cannot starve the others when `events` is small.
-        let slots = snapshot.pollfds.len() - 1;
+        // Registrations that reported, not counting the wake-up descriptor.
         let mut left = ready - usize::from(snapshot.pollfds[0].revents != 0);
-        let start = snapshot.cursor;
-        for step in 0..slots {
+        let mut in_sync = snapshot.version == Some(self.version);
+        let mut changed = false;
+        for index in snapshot.scan_order() {
             if left == 0 || events.len() == events.capacity() {
                 break;
             }
-            let index = (start + step) % slots;
             let revents = snapshot.pollfds[index + 1].revents;
             if revents == 0 {
                 continue;
             }
             left -= 1;
-            let flags = self.fired(snapshot, index, revents);
-            if flags == 0 {
-                continue;
-            }
             snapshot.cursor = index + 1;
-            events.push(Event {
-                token: self.slots[index].token,
-                flags,
-            });
-            self.disarm(index, flags);
-            if in_sync {
-                snapshot.pollfds[index + 1] = self.pollfds[index];
-            }
+            let Some(current) = self.resolve(snapshot, index, in_sync) else {
+                continue;
+            };
             changed = true;
+            match self.report(current, revents) {
+                Report::Event(event) => {
+                    events.push(event);
+                    if in_sync {
+                        let registration = &self.registrations.entries()[current];
+                        snapshot.pollfds[index + 1] = pollfd(registration);
+                    }
+                }
+                Report::Nothing => {}
+                // The table moved its last registration into the hole.
+                Report::Removed => in_sync = false,
+            }
         }
         if changed {
             self.version += 1;
@@ -507,49 +417,68 @@ impl Table {
         }
     }
 
-    /// Disarms the interests that fired. A registration with nothing
-    /// armed stays in the poll set with no events, where the kernel still
-    /// reports a failure (`POLLHUP`, `POLLERR`, `POLLNVAL`) once; after a
-    /// failure it leaves the set until re-armed, so it cannot spin.
-    fn disarm(&mut self, index: usize, fired: Flags) {
-        let pollfd = &mut self.pollfds[index];
-        pollfd.events = disarmed(pollfd.events, fired);
-        if fired & FAILURE != 0 {
-            *pollfd = libc::pollfd {
-                fd: -1,
-                events: 0,
-                revents: 0,
-            };
+    /// Handles what registration `index` reported: an event (the flags that
+    /// fired are disarmed), nothing (a flag no longer armed), or the
+    /// removal of a registration whose descriptor was closed: epoll reports
+    /// nothing for those.
+    fn report(&mut self, index: usize, revents: Flags) -> Report {
+        let registration = &self.registrations.entries()[index];
+        let gone =
+            revents & libc::POLLNVAL != 0 || (registration.raw && !registration.is_current());
+        if gone {
+            self.registrations.remove(index);
+            return Report::Removed;
         }
+        let flags = reported(registration.reportable(revents));
+        if flags == 0 {
+            return Report::Nothing;
+        }
+        let registration = self.registrations.get_mut(index);
+        registration.delivered(flags);
+        Report::Event(Event {
+            token: registration.token,
+            flags: flags & (registration.interests | FAILURE),
+        })
     }
+}
+
+/// What one ready registration gave.
+enum Report {
+    Event(Event),
+    Nothing,
+    Removed,
 }
 
 impl Snapshot {
     fn copy_from(&mut self, table: &Table, wake_fd: RawFd) {
+        let entries = table.registrations.entries();
         self.pollfds.clear();
         self.pollfds.push(libc::pollfd {
             fd: wake_fd,
             events: libc::POLLIN,
             revents: 0,
         });
-        self.pollfds.extend_from_slice(&table.pollfds);
+        self.pollfds.extend(entries.iter().map(pollfd));
         self.generations.clear();
         self.generations
-            .extend(table.slots.iter().map(|slot| slot.generation));
+            .extend(entries.iter().map(|registration| registration.generation));
         self.version = Some(table.version);
     }
 
-    /// The table slots (not the wake-up descriptor) that reported
-    /// something, with what they reported; stops once `ready` entries,
-    /// counting the wake-up descriptor, are found.
-    fn ready_slots(&self, ready: usize) -> impl Iterator<Item = (usize, Flags)> + '_ {
-        let ready = ready - usize::from(self.pollfds[0].revents != 0);
+    /// The registration indices, starting at the cursor and wrapping around.
+    fn scan_order(&self) -> impl Iterator<Item = usize> {
+        let count = self.generations.len();
+        let start = if self.cursor < count { self.cursor } else { 0 };
+        (start..count).chain(0..start)
+    }
+
+    /// The registrations that reported something, with what they reported.
+    fn ready(&self) -> impl Iterator<Item = (usize, Flags)> + '_ {
         self.pollfds[1..]
             .iter()
             .enumerate()
             .filter(|(_, pollfd)| pollfd.revents != 0)
             .map(|(index, pollfd)| (index, pollfd.revents))
-            .take(ready)
     }
 }
 
@@ -565,14 +494,6 @@ fn poll(pollfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<u
         return Err(io::Error::last_os_error());
     }
     Ok(ready as usize)
-}
-
-/// Locks a mutex, ignoring poisoning: no code panics while holding these
-/// locks, and the data stays consistent if one ever did.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Per-source state: see `TableIoSourceState`.

@@ -74,18 +74,51 @@ pub(crate) fn rearm_flags(waits_for: Interest) -> Flags {
     flags
 }
 
-/// The armed flags left after `fired` was reported: the side that fired is
-/// disarmed (a readable report disarms the whole read side, as a read is
-/// what re-arms it), and a failure disarms everything.
+/// The armed flags left after `fired` was reported: exactly the flags that
+/// fired are disarmed (a readable report leaves read-hangup armed, so that
+/// a later shutdown of the read side is still reported, as epoll does), and
+/// a failure disarms everything.
 pub(crate) fn disarmed(armed: Flags, fired: Flags) -> Flags {
     if fired & FAILURE != 0 {
         return 0;
     }
-    let mut side = fired & libc::POLLOUT;
-    if fired & READ_SIDE != 0 {
-        side |= READ_SIDE;
+    armed & !fired
+}
+
+/// What a registration reports for the `revents` the kernel returned:
+/// read-hangup alone (its `POLLIN` was disarmed by an earlier report) is
+/// reported with `POLLIN`, as epoll reports a read shutdown.
+pub(crate) fn reported(revents: Flags) -> Flags {
+    if revents & RDHUP != 0 {
+        revents | libc::POLLIN
+    } else {
+        revents
     }
-    armed & !side
+}
+
+/// The sides of a registration that a report closes for good: the read
+/// side after a read hangup, both after a failure. A closed side is not
+/// re-armed by an I/O call that succeeds (reading 0 at the end of a stream
+/// must not bring the hangup back, or `poll` would spin), only by one that
+/// returns `WouldBlock` or fails, and by `reregister`.
+pub(crate) fn closed_by(reported: Flags) -> Flags {
+    if reported & FAILURE != 0 {
+        READ_SIDE | libc::POLLOUT
+    } else if reported & RDHUP != 0 {
+        READ_SIDE
+    } else {
+        0
+    }
+}
+
+/// The flags an I/O call re-arms: those of the side it waits for
+/// (`rearm_flags`), except sides already closed when the call succeeded.
+pub(crate) fn rearmed(flags: Flags, closed: Flags, succeeded: bool) -> Flags {
+    if succeeded {
+        flags & !closed
+    } else {
+        flags
+    }
 }
 
 /// The registrations of a selector that keeps them itself, shared by the
@@ -104,8 +137,9 @@ pub(crate) trait RegistrationTable {
     /// Removes a registration; `NotFound` if there is none.
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()>;
 
-    /// Re-arms the sides among `flags` of a registration that still exists.
-    fn rearm(&self, handle: Self::Handle, flags: Flags);
+    /// Re-arms the sides among `flags` of a registration that still exists,
+    /// after an I/O call that `succeeded` or not (see `rearmed`).
+    fn rearm(&self, handle: Self::Handle, flags: Flags, succeeded: bool);
 
     /// Removes the registration of a source being dropped, if it still
     /// exists: closing its descriptor ends nothing in the kernel.
@@ -131,16 +165,21 @@ impl<T: RegistrationTable> TableIoSourceState<T> {
         TableIoSourceState { registration: None }
     }
 
-    /// Runs an I/O call. `WouldBlock` re-arms the readiness it waits for;
-    /// so does any failure, since the call may have consumed the error (a
-    /// UDP socket's ICMP error) that would otherwise silence the source.
+    /// Runs an I/O call, then re-arms the readiness it waits for, whatever
+    /// its result. The emulation cannot tell whether a call that succeeded
+    /// drained the source, and programs stop early: tokio takes a short
+    /// read or write as proof that the socket buffer is drained or full
+    /// and waits for the next event. Re-arming costs at most one event per
+    /// call where epoll would give none. A failure re-arms too, since the
+    /// call may have consumed the error (a UDP socket's ICMP error) that
+    /// would otherwise silence the source.
     pub(crate) fn do_io<I, F, R>(&self, f: F, io: &I, waits_for: Interest) -> io::Result<R>
     where
         F: FnOnce(&I) -> io::Result<R>,
     {
         let result = f(io);
-        if let (Err(_), Some((table, handle))) = (&result, &self.registration) {
-            table.rearm(*handle, rearm_flags(waits_for));
+        if let Some((table, handle)) = &self.registration {
+            table.rearm(*handle, rearm_flags(waits_for), result.is_ok());
         }
         result
     }
@@ -152,6 +191,13 @@ impl<T: RegistrationTable> TableIoSourceState<T> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        // In release builds nothing above catches a second registration,
+        // with this selector or another one; the one handle kept here must
+        // not be overwritten, or the first registration would outlive the
+        // source.
+        if self.registration.is_some() {
+            return Err(crate::sys::already_registered());
+        }
         let handle = selector.table().add(fd, token, interests)?;
         self.registration = Some((Arc::clone(selector.table()), handle));
         Ok(())
@@ -249,14 +295,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn firing_disarms_one_side_and_failure_everything() {
+    fn firing_disarms_what_fired_and_failure_everything() {
         let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
         assert_eq!(
             disarmed(both, libc::POLLOUT),
             interest_flags(Interest::READABLE)
         );
-        assert_eq!(disarmed(both, libc::POLLIN), libc::POLLOUT);
+        assert_eq!(disarmed(both, libc::POLLIN), RDHUP | libc::POLLOUT);
         assert_eq!(disarmed(both, libc::POLLIN | libc::POLLHUP), 0);
         assert_eq!(rearm_flags(Interest::WRITABLE), libc::POLLOUT);
+    }
+
+    #[cfg(linux_like)]
+    #[test]
+    fn read_hangup_after_readable_is_reported_as_epoll_does() {
+        let read = interest_flags(Interest::READABLE);
+        let left = disarmed(read, reported(libc::POLLIN));
+        assert_eq!(left, RDHUP);
+        let event = Event {
+            token: Token(0),
+            flags: reported(RDHUP & left),
+        };
+        assert!(event::is_read_closed(&event));
+        assert!(event::is_readable(&event));
+        assert_eq!(disarmed(left, event.flags), 0);
+    }
+
+    #[test]
+    fn a_successful_call_rearms_its_side_unless_it_was_closed() {
+        let read = rearm_flags(Interest::READABLE);
+        assert_eq!(rearmed(read, 0, true), read);
+        assert_eq!(rearmed(read, closed_by(RDHUP | libc::POLLIN), true), 0);
+        assert_eq!(rearmed(read, closed_by(libc::POLLHUP), false), read);
+        let write = rearm_flags(Interest::WRITABLE);
+        assert_eq!(rearmed(write, closed_by(libc::POLLERR), true), 0);
+        if RDHUP != 0 {
+            assert_eq!(rearmed(write, closed_by(RDHUP), true), write);
+        }
     }
 }

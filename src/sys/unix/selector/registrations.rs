@@ -1,0 +1,309 @@
+//! The registration table of the two selectors that keep registrations
+//! themselves (poll(2), event ports), written once.
+//!
+//! # Closed descriptors and reused numbers
+//!
+//! epoll forgets a registration when its descriptor is closed, and a new
+//! descriptor that gets the same number can be registered. A table keyed by
+//! number cannot see the close, so each registration remembers which open
+//! file it was made for: its device and inode, from fstat(2). When a number
+//! is registered, re-registered or deregistered and the table holds an
+//! entry for a different file under it, that entry is stale (the number was
+//! closed without `deregister` and reused) and is dropped: the call then
+//! behaves as on epoll. The poll(2) selector also drops an entry when the
+//! kernel reports its number closed (`POLLNVAL`), or when a raw
+//! registration reports and its number now names another file.
+//!
+//! Descriptors without an inode of their own (Linux's eventfd, timerfd,
+//! signalfd and epoll share one anonymous inode) cannot be told apart
+//! this way: deregister those before closing them.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+
+use crate::sys::poll_events::{closed_by, disarmed, rearmed, Flags, FAILURE};
+use crate::sys::RawSource;
+use crate::Token;
+
+/// Which open file a descriptor number names: (device, inode).
+pub(crate) type Identity = (u64, u64);
+
+/// The open file behind the number `fd`; `EBADF` if it is closed.
+///
+/// Takes a number, not a `BorrowedFd`: it is also asked about numbers that
+/// may have been closed, which fstat(2) answers safely.
+pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes one `stat` into the buffer and reads nothing of
+    // ours; a closed or invalid number makes it fail with EBADF.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded, so it initialised the struct.
+    let stat = unsafe { stat.assume_init() };
+    // The field types differ between systems.
+    #[allow(clippy::unnecessary_cast)]
+    Ok((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// One registration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Registration {
+    pub(crate) fd: RawFd,
+    pub(crate) token: Token,
+    /// What the registration asked for, as poll(2) flags.
+    pub(crate) interests: Flags,
+    /// What is armed now: the interests minus what fired and was not
+    /// re-armed since.
+    pub(crate) armed: Flags,
+    /// Sides reported closed since the last (re)registration (`closed_by`).
+    pub(crate) closed: Flags,
+    /// A failure was reported and nothing was re-armed since.
+    pub(crate) failed: bool,
+    /// Distinguishes successive registrations of one number.
+    pub(crate) generation: u64,
+    /// Registered through `SourceFd`: no evmux I/O call re-arms it.
+    pub(crate) raw: bool,
+    identity: Identity,
+}
+
+impl Registration {
+    /// Changes the token and interests and arms all of them.
+    pub(crate) fn rearm_all(&mut self, token: Token, interests: Flags) {
+        self.token = token;
+        self.interests = interests;
+        self.armed = interests;
+        self.closed = 0;
+        self.failed = false;
+    }
+
+    /// Arms the sides among `flags` after an I/O call that `succeeded` or
+    /// not (see `rearmed`); returns true if anything changed.
+    pub(crate) fn rearm(&mut self, flags: Flags, succeeded: bool) -> bool {
+        let flags = rearmed(flags, self.closed, succeeded) & self.interests;
+        let armed = self.armed | flags;
+        let changed = armed != self.armed || (self.failed && flags != 0);
+        self.armed = armed;
+        self.failed &= flags == 0;
+        changed
+    }
+
+    /// Records that `fired` was reported: disarms it (`disarmed`) and
+    /// remembers closed sides. Returns true for a raw registration that
+    /// lost an armed flag, which nothing but the selector will re-arm.
+    pub(crate) fn delivered(&mut self, fired: Flags) -> bool {
+        let was_armed = self.armed;
+        self.closed |= closed_by(fired);
+        self.failed |= fired & FAILURE != 0;
+        self.armed = disarmed(self.armed, fired);
+        self.raw && self.armed != was_armed
+    }
+
+    /// The flags of `revents` this registration reports: what is armed,
+    /// and failures, which the kernel reports unasked.
+    // Only the poll(2) selector polls the descriptors itself.
+    #[cfg_attr(not(evmux_selector = "poll"), allow(dead_code))]
+    pub(crate) fn reportable(&self, revents: Flags) -> Flags {
+        revents & (self.armed | FAILURE)
+    }
+
+    /// Whether the descriptor is still in the poll(2) set: while anything
+    /// is armed, and with nothing armed until a failure is reported (the
+    /// kernel reports one unasked), so that a hung-up descriptor cannot
+    /// make `poll` spin.
+    // Only the poll(2) selector polls the descriptors itself.
+    #[cfg_attr(not(evmux_selector = "poll"), allow(dead_code))]
+    pub(crate) fn watched(&self) -> bool {
+        self.armed != 0 || !self.failed
+    }
+
+    /// Whether `fd`'s number still names the file this was registered for.
+    // Only the poll(2) selector polls the descriptors itself.
+    #[cfg_attr(not(evmux_selector = "poll"), allow(dead_code))]
+    pub(crate) fn is_current(&self) -> bool {
+        identity(self.fd).is_ok_and(|identity| identity == self.identity)
+    }
+}
+
+/// Where a registration lives, for `IoSourceState` to re-arm or drop it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Handle {
+    fd: RawFd,
+    generation: u64,
+}
+
+/// The registrations, dense (so that poll(2) is handed only live ones), with
+/// an index by descriptor number.
+#[derive(Default)]
+pub(crate) struct Registrations {
+    entries: Vec<Registration>,
+    by_fd: HashMap<RawFd, usize>,
+    next_generation: u64,
+}
+
+impl Registrations {
+    pub(crate) fn entries(&self) -> &[Registration] {
+        &self.entries
+    }
+
+    pub(crate) fn get_mut(&mut self, index: usize) -> &mut Registration {
+        &mut self.entries[index]
+    }
+
+    /// Adds a registration of `fd`: `AlreadyExists` if the same file is
+    /// registered, `EBADF` if `fd` is closed. A stale entry for the number
+    /// is replaced. Returns the new entry's index and handle.
+    pub(crate) fn insert(
+        &mut self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Flags,
+        raw: bool,
+    ) -> io::Result<(usize, Handle)> {
+        let fd = fd.as_raw_fd();
+        let identity = identity(fd)?;
+        if let Some(&index) = self.by_fd.get(&fd) {
+            if self.entries[index].identity == identity {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "the descriptor is already registered",
+                ));
+            }
+            self.remove(index);
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.entries.push(Registration {
+            fd,
+            token,
+            interests,
+            armed: interests,
+            closed: 0,
+            failed: false,
+            generation,
+            raw,
+            identity,
+        });
+        let index = self.entries.len() - 1;
+        self.by_fd.insert(fd, index);
+        Ok((index, Handle { fd, generation }))
+    }
+
+    /// The index of `fd`'s registration: `NotFound` if there is none (or
+    /// only a stale one, which is dropped), `EBADF` if `fd` is closed, as
+    /// epoll reports.
+    pub(crate) fn find(&mut self, fd: RawSource<'_>) -> io::Result<usize> {
+        let fd = fd.as_raw_fd();
+        let identity = identity(fd)?;
+        match self.by_fd.get(&fd) {
+            Some(&index) if self.entries[index].identity == identity => Ok(index),
+            found => {
+                if let Some(&stale) = found {
+                    self.remove(stale);
+                }
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "the descriptor is not registered",
+                ))
+            }
+        }
+    }
+
+    /// The index of `handle`'s registration, if it still exists.
+    pub(crate) fn index_of(&self, handle: Handle) -> Option<usize> {
+        self.index_of_generation(handle.fd, handle.generation)
+    }
+
+    /// The index of the registration of `fd` made as `generation`.
+    pub(crate) fn index_of_generation(&self, fd: RawFd, generation: u64) -> Option<usize> {
+        let index = *self.by_fd.get(&fd)?;
+        (self.entries[index].generation == generation).then_some(index)
+    }
+
+    /// Removes the registration at `index`; the last one takes its place.
+    pub(crate) fn remove(&mut self, index: usize) -> Registration {
+        let removed = self.entries.swap_remove(index);
+        self.by_fd.remove(&removed.fd);
+        if let Some(moved) = self.entries.get(index) {
+            self.by_fd.insert(moved.fd, index);
+        }
+        removed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::poll_events::interest_flags;
+    use crate::Interest;
+    use std::os::fd::{AsFd, OwnedFd};
+
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        rustix::pipe::pipe().unwrap()
+    }
+
+    #[test]
+    fn a_number_closed_without_deregister_can_be_registered_again() {
+        let mut table = Registrations::default();
+        let read = interest_flags(Interest::READABLE);
+        let (mut a, _a_writer) = pipe();
+        table.insert(a.as_fd(), Token(1), read, true).unwrap();
+        let twice = table.insert(a.as_fd(), Token(1), read, true).unwrap_err();
+        assert_eq!(twice.kind(), io::ErrorKind::AlreadyExists);
+        assert!(table.entries()[0].is_current());
+        // The number now names another file, as after close and reuse.
+        let (b, _b_writer) = pipe();
+        rustix::io::dup2(&b, &mut a).unwrap();
+        assert!(!table.entries()[0].is_current());
+        let missing = table.find(a.as_fd()).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        assert!(table.entries().is_empty());
+        table.insert(a.as_fd(), Token(2), read, true).unwrap();
+        // And a registration can replace a stale entry directly.
+        let (c, _c_writer) = pipe();
+        rustix::io::dup2(&c, &mut a).unwrap();
+        table.insert(a.as_fd(), Token(3), read, true).unwrap();
+        assert_eq!(table.entries().len(), 1);
+        assert_eq!(table.entries()[0].token, Token(3));
+    }
+
+    #[test]
+    fn removal_keeps_the_table_dense_and_handles_valid() {
+        let mut table = Registrations::default();
+        let read = interest_flags(Interest::READABLE);
+        let pipes: Vec<_> = (0..3).map(|_| pipe()).collect();
+        let handles: Vec<Handle> = pipes
+            .iter()
+            .enumerate()
+            .map(|(i, (r, _))| table.insert(r.as_fd(), Token(i), read, false).unwrap().1)
+            .collect();
+        let first = table.index_of(handles[0]).unwrap();
+        table.remove(first);
+        assert_eq!(table.entries().len(), 2);
+        assert!(table.index_of(handles[0]).is_none());
+        for (i, handle) in handles.iter().enumerate().skip(1) {
+            let index = table.index_of(*handle).unwrap();
+            assert_eq!(table.entries()[index].token, Token(i));
+        }
+    }
+
+    #[test]
+    fn a_failure_leaves_the_set_until_rearmed() {
+        let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
+        let (r, _w) = pipe();
+        let mut table = Registrations::default();
+        let (index, _) = table.insert(r.as_fd(), Token(0), both, false).unwrap();
+        let entry = table.get_mut(index);
+        assert!(!entry.delivered(libc::POLLOUT));
+        assert!(entry.watched());
+        entry.delivered(libc::POLLHUP);
+        assert!(!entry.watched());
+        // A successful read does not bring the hangup back...
+        assert!(!entry.rearm(libc::POLLIN, true));
+        assert!(!entry.watched());
+        // ...WouldBlock does.
+        assert!(entry.rearm(libc::POLLIN, false));
+        assert!(entry.watched());
+    }
+}
