@@ -32,23 +32,46 @@ struct Config {
 }
 
 const FULL: Config = Config {
-    rounds: 21,
-    sample_ms: 500,
+    rounds: 41,
+    sample_ms: 250,
 };
 const QUICK: Config = Config {
     rounds: 5,
     sample_ms: 100,
 };
 
-/// (connections, message size)
-const WORKLOADS: [(usize, usize); 2] = [(1, 64), (16, 64)];
+/// One configuration of the echo program.
+#[derive(Clone, Copy)]
+struct Workload {
+    connections: usize,
+    /// Message size in bytes.
+    size: usize,
+    /// 1: server and client share one runtime thread; 2: a thread each.
+    threads: usize,
+}
 
-/// One sample: round trips per second and the p50 and p99 round trip.
+const WORKLOADS: [Workload; 2] = [
+    Workload {
+        connections: 16,
+        size: 64,
+        threads: 1,
+    },
+    Workload {
+        connections: 1,
+        size: 64,
+        threads: 2,
+    },
+];
+
+/// One sample: round trips per second, the p50 and p99 round trip, and the
+/// processor time per round trip.
 #[derive(Clone, Copy, Debug)]
 struct Sample {
     rate: f64,
     p50_us: f64,
     p99_us: f64,
+    /// Processor time (both ends, user and kernel) per round trip.
+    cpu_ns: f64,
 }
 
 /// A running echo program.
@@ -59,10 +82,11 @@ struct Echo {
 }
 
 impl Echo {
-    fn start(program: &Path, connections: usize, size: usize) -> Echo {
+    fn start(program: &Path, workload: Workload) -> Echo {
         let mut child = Command::new(program)
-            .args(["--connections", &connections.to_string()])
-            .args(["--size", &size.to_string()])
+            .args(["--connections", &workload.connections.to_string()])
+            .args(["--size", &workload.size.to_string()])
+            .args(["--threads", &workload.threads.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -89,13 +113,14 @@ impl Echo {
             .split_whitespace()
             .map(|field| field.parse().expect("a number"))
             .collect();
-        let [messages, nanos, p50, p99] = fields[..] else {
+        let [messages, nanos, p50, p99, cpu] = fields[..] else {
             panic!("unexpected result {line:?}");
         };
         Sample {
             rate: messages * 1e9 / nanos,
             p50_us: p50 / 1e3,
             p99_us: p99 / 1e3,
+            cpu_ns: cpu / messages,
         }
     }
 
@@ -159,8 +184,8 @@ fn format_value(value: f64) -> String {
 }
 
 /// Measures one workload; returns its rows and a line on the paired ratios.
-fn measure(programs: [&Path; 2], connections: usize, size: usize, config: &Config) -> Vec<Row> {
-    let mut echoes = programs.map(|program| Echo::start(program, connections, size));
+fn measure(programs: [&Path; 2], workload: Workload, config: &Config) -> Vec<Row> {
+    let mut echoes = programs.map(|program| Echo::start(program, workload));
     for echo in &mut echoes {
         echo.sample(config.sample_ms); // warm-up
     }
@@ -178,23 +203,40 @@ fn measure(programs: [&Path; 2], connections: usize, size: usize, config: &Confi
     let field = |samples: &[Sample], get: fn(&Sample) -> f64| -> Vec<f64> {
         samples.iter().map(get).collect()
     };
-    let paired: Vec<f64> = evmux
-        .iter()
-        .zip(mio)
-        .map(|(e, m)| m.rate / e.rate)
-        .collect();
-    eprintln!(
-        "  {connections} connection(s): evmux/mio cost per round, paired: median {:.3}, \
-         quartiles {:.3}..{:.3}, range {:.3}..{:.3}",
-        median(&paired),
-        quantile(&paired, 0.25),
-        quantile(&paired, 0.75),
-        quantile(&paired, 0.0),
-        quantile(&paired, 1.0),
-    );
+    for (what, get) in [
+        ("msg/s", (|s: &Sample| 1.0 / s.rate) as fn(&Sample) -> f64),
+        ("CPU time per message", |s: &Sample| s.cpu_ns),
+    ] {
+        let paired: Vec<f64> = evmux
+            .iter()
+            .zip(mio)
+            .map(|(e, m)| get(e) / get(m))
+            .collect();
+        eprintln!(
+            "  {} connection(s), {} thread(s), {what}: evmux/mio cost, paired by round: \
+             median {:.3}, quartiles {:.3}..{:.3}, range {:.3}..{:.3}",
+            workload.connections,
+            workload.threads,
+            median(&paired),
+            quantile(&paired, 0.25),
+            quantile(&paired, 0.75),
+            quantile(&paired, 0.0),
+            quantile(&paired, 1.0),
+        );
+    }
     let name = |what: &str| {
+        let Workload {
+            connections,
+            size,
+            threads,
+        } = workload;
         let plural = if connections == 1 { "" } else { "s" };
-        format!("tokio TCP echo, {connections} connection{plural}, {size} B{what}")
+        let threads = if threads == 1 {
+            "one thread"
+        } else {
+            "client and server threads"
+        };
+        format!("tokio TCP echo, {connections} connection{plural}, {size} B, {threads}{what}")
     };
     vec![
         Row::new(
@@ -203,6 +245,13 @@ fn measure(programs: [&Path; 2], connections: usize, size: usize, config: &Confi
             &field(evmux, |s| s.rate),
             &field(mio, |s| s.rate),
             true,
+        ),
+        Row::new(
+            &name(", CPU time"),
+            "ns/msg",
+            &field(evmux, |s| s.cpu_ns),
+            &field(mio, |s| s.cpu_ns),
+            false,
         ),
         Row::new(
             &name(", p50 round trip"),
@@ -275,9 +324,8 @@ fn main() {
     let dir = here.parent().expect("its directory");
     let evmux = flag_value(&args, "--evmux").unwrap_or_else(|| dir.join("tokio-echo-evmux"));
     let mio = flag_value(&args, "--mio").unwrap_or_else(|| dir.join("tokio-echo-mio"));
-    let out = flag_value(&args, "--out").unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/evmux-bench")
-    });
+    let out = flag_value(&args, "--out")
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/evmux-bench"));
     eprintln!(
         "measuring tokio on evmux ({}) against tokio on mio ({}): {} rounds of {} ms",
         evmux.display(),
@@ -286,8 +334,8 @@ fn main() {
         config.sample_ms
     );
     let mut rows = Vec::new();
-    for (connections, size) in WORKLOADS {
-        rows.extend(measure([&evmux, &mio], connections, size, &config));
+    for workload in WORKLOADS {
+        rows.extend(measure([&evmux, &mio], workload, &config));
     }
     let table = table(&rows);
     println!("{table}");

@@ -3,18 +3,23 @@
 //! and once on mio, and that `tokio-bench` drives.
 //!
 //! ```text
-//! tokio-echo-evmux --connections 16 --size 64
+//! tokio-echo-evmux --connections 16 --size 64 --threads 1
 //! ```
 //!
-//! The server runs on its own thread with a current-thread runtime; the
-//! client runs on the main thread with another, so every message crosses
-//! both I/O drivers. Once connected it prints `ready`, then serves commands
+//! The client runs on the main thread in a current-thread runtime. With
+//! `--threads 2` (the default) the server runs on a thread of its own with
+//! another, so every message crosses two I/O drivers and wakes a sleeping
+//! thread; with `--threads 1` the server's tasks share the client's
+//! runtime, one thread that is never idle while a sample runs: the I/O
+//! driver's cost with the least noise from thread wake-ups. Once connected
+//! the program prints `ready`, then serves commands
 //! from standard input, one a line, until the input ends:
 //!
 //! - `run MILLIS`: every connection sends a message and waits for its echo,
 //!   again and again, for MILLIS milliseconds; prints
-//!   `MESSAGES NANOSECONDS P50_NS P99_NS` (the round trips completed, the
-//!   time they took, and the median and 99th-percentile round trip).
+//!   `MESSAGES NANOSECONDS P50_NS P99_NS CPU_NS` (the round trips
+//!   completed, the time they took, the median and 99th-percentile round
+//!   trip, and the processor time the process used meanwhile).
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
@@ -32,31 +37,29 @@ fn runtime() -> Runtime {
 }
 
 /// Echoes everything each of `connections` clients sends.
-fn serve(listener: std::net::TcpListener, connections: usize, size: usize) {
-    runtime().block_on(async move {
-        let listener = TcpListener::from_std(listener).expect("register the listener");
-        let mut handlers = Vec::new();
-        for _ in 0..connections {
-            let (mut stream, _) = listener.accept().await.expect("accept");
-            stream.set_nodelay(true).expect("TCP_NODELAY");
-            handlers.push(tokio::spawn(async move {
-                let mut buf = vec![0; size.max(4096)];
-                loop {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => {
-                            if stream.write_all(&buf[..n]).await.is_err() {
-                                return;
-                            }
+async fn serve(listener: std::net::TcpListener, connections: usize, size: usize) {
+    let listener = TcpListener::from_std(listener).expect("register the listener");
+    let mut handlers = Vec::new();
+    for _ in 0..connections {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        handlers.push(tokio::spawn(async move {
+            let mut buf = vec![0; size.max(4096)];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            return;
                         }
                     }
                 }
-            }));
-        }
-        for handler in handlers {
-            let _ = handler.await;
-        }
-    });
+            }
+        }));
+    }
+    for handler in handlers {
+        let _ = handler.await;
+    }
 }
 
 /// One connection's round trips until `deadline`, with their latencies in
@@ -88,6 +91,7 @@ fn measure(
     size: usize,
     length: Duration,
 ) -> String {
+    let cpu = cpu_time();
     let start = Instant::now();
     let deadline = start + length;
     let tasks: Vec<_> = streams
@@ -103,6 +107,7 @@ fn measure(
         }
     });
     let elapsed = start.elapsed();
+    let cpu = cpu_time() - cpu;
     latencies.sort_unstable();
     let quantile = |q: f64| {
         latencies
@@ -111,12 +116,25 @@ fn measure(
             .unwrap_or(0)
     };
     format!(
-        "{} {} {} {}",
+        "{} {} {} {} {}",
         latencies.len(),
         elapsed.as_nanos(),
         quantile(0.5),
-        quantile(0.99)
+        quantile(0.99),
+        cpu.as_nanos()
     )
+}
+
+/// The processor time this process has used, in user and kernel mode, on
+/// all its threads: unlike the elapsed time, it does not grow while other
+/// programs have the processor.
+fn cpu_time() -> Duration {
+    // SAFETY: a zeroed timespec is valid; clock_gettime writes into it.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `now` is a live timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    assert_eq!(rc, 0, "clock_gettime: {}", std::io::Error::last_os_error());
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -131,12 +149,17 @@ fn main() {
     let connections = arg(&args, "--connections", 1);
     let size = arg(&args, "--size", 64);
 
+    let threads = arg(&args, "--threads", 2);
+
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("non-blocking");
     let addr: SocketAddr = listener.local_addr().expect("the address");
-    std::thread::spawn(move || serve(listener, connections, size));
-
     let client = runtime();
+    if threads == 1 {
+        client.spawn(serve(listener, connections, size));
+    } else {
+        std::thread::spawn(move || runtime().block_on(serve(listener, connections, size)));
+    }
     let mut streams: Vec<TcpStream> = client.block_on(async {
         let mut streams = Vec::new();
         for _ in 0..connections {
@@ -149,7 +172,9 @@ fn main() {
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    writeln!(out, "ready").and_then(|()| out.flush()).expect("write");
+    writeln!(out, "ready")
+        .and_then(|()| out.flush())
+        .expect("write");
     for line in std::io::stdin().lock().lines() {
         let line = line.expect("read a command");
         let millis = line
