@@ -37,7 +37,11 @@ const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "shell"];
 const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "shell"];
 const WAKE_FDS: &[&str] = &["eventfd", "pipe"];
 const GROUPS: &[&str] = &["linux_like", "apple", "bsd", "freebsdlike", "solarish"];
-const CAPABILITIES: &[&str] = &["evmux_atomic_flags", "evmux_msg_nosignal", "evmux_selector_fd"];
+const CAPABILITIES: &[&str] = &[
+    "evmux_atomic_flags",
+    "evmux_msg_nosignal",
+    "evmux_selector_fd",
+];
 const USER_CFGS: &[&str] = &["evmux_force_poll", "evmux_force_pipe_waker"];
 
 /// What build.rs knows about the target.
