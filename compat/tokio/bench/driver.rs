@@ -294,13 +294,15 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
+/// The main benchmark's CSV columns (the floor left empty), and the spread
+/// as a fraction, which `evmux-bench` shows in its table.
 fn csv(rows: &[Row]) -> String {
-    let mut out = String::from("workload,unit,evmux,mio,floor\n");
+    let mut out = String::from("workload,unit,evmux,mio,floor,spread\n");
     for row in rows {
         let _ = writeln!(
             out,
-            "\"{}\",{},{:.3},{:.3},",
-            row.workload, row.unit, row.evmux, row.mio
+            "\"{}\",{},{:.3},{:.3},,{:.4}",
+            row.workload, row.unit, row.evmux, row.mio, row.spread
         );
     }
     out
