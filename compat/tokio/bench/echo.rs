@@ -11,9 +11,10 @@
 //! another, so every message crosses two I/O drivers and wakes a sleeping
 //! thread; with `--threads 1` the server's tasks share the client's
 //! runtime, one thread that is never idle while a sample runs: the I/O
-//! driver's cost with the least noise from thread wake-ups. Once connected
-//! the program prints `ready`, then serves commands
-//! from standard input, one a line, until the input ends:
+//! driver's cost with the least noise from thread wake-ups. The client's
+//! thread is pinned to the first processor, the server's to the second.
+//! Once connected the program prints `ready`, then serves commands from
+//! standard input, one a line, until the input ends:
 //!
 //! - `run MILLIS`: every connection sends a message and waits for its echo,
 //!   again and again, for MILLIS milliseconds; prints
@@ -125,6 +126,20 @@ fn measure(
     )
 }
 
+/// Pins the calling thread to one processor (modulo the processors there
+/// are), as the main benchmark does, so that thread placement does not
+/// change between samples.
+fn pin_to_cpu(cpu: usize) {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: a zeroed cpu_set_t is empty; CPU_SET writes inside it;
+    // sched_setaffinity reads it for the calling thread (pid 0).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu % cpus, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set);
+    }
+}
+
 /// The processor time this process has used, in user and kernel mode, on
 /// all its threads: unlike the elapsed time, it does not grow while other
 /// programs have the processor.
@@ -154,11 +169,15 @@ fn main() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("non-blocking");
     let addr: SocketAddr = listener.local_addr().expect("the address");
+    pin_to_cpu(0);
     let client = runtime();
     if threads == 1 {
         client.spawn(serve(listener, connections, size));
     } else {
-        std::thread::spawn(move || runtime().block_on(serve(listener, connections, size)));
+        std::thread::spawn(move || {
+            pin_to_cpu(1);
+            runtime().block_on(serve(listener, connections, size));
+        });
     }
     let mut streams: Vec<TcpStream> = client.block_on(async {
         let mut streams = Vec::new();
