@@ -4,8 +4,9 @@
 //! # from compat/tokio (see .ci/tokio.sh for the quick mode CI runs)
 //! cargo build --release --bins
 //! cargo build --release --manifest-path on-mio/Cargo.toml --target-dir target
-//! target/release/tokio-bench            # about a minute
-//! target/release/tokio-bench --quick    # a few seconds
+//! target/release/tokio-bench              # about a minute
+//! target/release/tokio-bench --quick      # a few seconds
+//! target/release/tokio-bench --rounds 121 # more samples on a noisy machine
 //! ```
 //!
 //! The same program, bench/echo.rs, is built twice: `tokio-echo-evmux` in
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 /// How long to measure.
+#[derive(Clone, Copy)]
 struct Config {
     rounds: usize,
     /// One sample's length.
@@ -184,7 +186,12 @@ fn format_value(value: f64) -> String {
 }
 
 /// Measures one workload; returns its rows and a line on the paired ratios.
-fn measure(programs: [&Path; 2], workload: Workload, config: &Config) -> Vec<Row> {
+fn measure(
+    programs: [&Path; 2],
+    workload: Workload,
+    config: &Config,
+    raw: &mut String,
+) -> Vec<Row> {
     let mut echoes = programs.map(|program| Echo::start(program, workload));
     for echo in &mut echoes {
         echo.sample(config.sample_ms); // warm-up
@@ -200,6 +207,23 @@ fn measure(programs: [&Path; 2], workload: Workload, config: &Config) -> Vec<Row
         echo.stop();
     }
     let [evmux, mio] = &samples;
+    for (round, (e, m)) in evmux.iter().zip(mio).enumerate() {
+        let _ = writeln!(
+            raw,
+            "{},{},{},{round},{:.1},{:.1},{:.3},{:.3},{:.3},{:.3},{:.1},{:.1}",
+            workload.connections,
+            workload.size,
+            workload.threads,
+            e.rate,
+            m.rate,
+            e.p50_us,
+            m.p50_us,
+            e.p99_us,
+            m.p99_us,
+            e.cpu_ns,
+            m.cpu_ns
+        );
+    }
     let field = |samples: &[Sample], get: fn(&Sample) -> f64| -> Vec<f64> {
         samples.iter().map(get).collect()
     };
@@ -317,11 +341,17 @@ fn flag_value(args: &[String], name: &str) -> Option<PathBuf> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let config = if args.iter().any(|arg| arg == "--quick") {
+    let mut config = if args.iter().any(|arg| arg == "--quick") {
         QUICK
     } else {
         FULL
     };
+    if let Some(rounds) = flag_value(&args, "--rounds") {
+        config.rounds = rounds
+            .to_str()
+            .and_then(|n| n.parse().ok())
+            .expect("--rounds N");
+    }
     let here = std::env::current_exe().expect("this program's path");
     let dir = here.parent().expect("its directory");
     let evmux = flag_value(&args, "--evmux").unwrap_or_else(|| dir.join("tokio-echo-evmux"));
@@ -336,13 +366,21 @@ fn main() {
         config.sample_ms
     );
     let mut rows = Vec::new();
+    let mut raw = String::from(
+        "connections,size,threads,round,evmux_msg_s,mio_msg_s,evmux_p50_us,mio_p50_us,\
+         evmux_p99_us,mio_p99_us,evmux_cpu_ns,mio_cpu_ns\n",
+    );
     for workload in WORKLOADS {
-        rows.extend(measure([&evmux, &mio], workload, &config));
+        rows.extend(measure([&evmux, &mio], workload, &config, &mut raw));
     }
     let table = table(&rows);
     println!("{table}");
     std::fs::create_dir_all(&out).expect("create the output directory");
     std::fs::write(out.join("tokio.md"), &table).expect("write tokio.md");
     std::fs::write(out.join("tokio.csv"), csv(&rows)).expect("write tokio.csv");
-    eprintln!("wrote {}", out.join("tokio.{csv,md}").display());
+    std::fs::write(out.join("tokio-samples.csv"), raw).expect("write tokio-samples.csv");
+    eprintln!(
+        "wrote {} and every sample to tokio-samples.csv",
+        out.join("tokio.{csv,md}").display()
+    );
 }
