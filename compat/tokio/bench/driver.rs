@@ -18,7 +18,10 @@
 //! samples with their spread, in the benchmark table's format, and writes
 //! them to `target/evmux-bench/tokio.{csv,md}` at the repository's root,
 //! where the main benchmark (`evmux-bench`) adds them to its table and
-//! chart.
+//! chart, and every sample to `tokio-samples.csv`.
+//!
+//! The harness's own noise can be measured with the same program on both
+//! sides (an A/A run): `tokio-bench --evmux target/release/tokio-echo-mio`.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
