@@ -233,14 +233,35 @@ fn main() {
         ));
     }
 
+    let dir = output_dir();
+    run.rows.extend(tokio_rows(&dir, run.only.as_deref()));
     let table = report::table(&run.rows, &machine);
     println!("{table}");
-    let dir = output_dir();
     std::fs::create_dir_all(&dir).expect("create the output directory");
     std::fs::write(dir.join("summary.md"), &table).expect("write summary.md");
     report::write_csv(&run.rows, &dir.join("summary.csv")).expect("write summary.csv");
     report::write_svg(&run.rows, &machine, &dir.join("summary.svg")).expect("write summary.svg");
     eprintln!("wrote {}", dir.join("summary.{csv,svg,md}").display());
+}
+
+/// The tokio echo rows that compat/tokio's driver (`tokio-bench`, run by
+/// .ci/tokio.sh) left in `tokio.csv`, if it did: tokio on evmux against
+/// tokio on mio, measured alternately like every other row.
+fn tokio_rows(dir: &std::path::Path, only: Option<&str>) -> Vec<Row> {
+    let path = dir.join("tokio.csv");
+    let Ok(csv) = std::fs::read_to_string(&path) else {
+        eprintln!(
+            "no {}: run compat/tokio's tokio-bench (see .ci/tokio.sh) for the tokio rows",
+            path.display()
+        );
+        return Vec::new();
+    };
+    let rows: Vec<Row> = Row::parse_tokio_csv(&csv)
+        .into_iter()
+        .filter(|row| only.is_none_or(|only| row.workload.contains(only)))
+        .collect();
+    eprintln!("  {} tokio rows from {}", rows.len(), path.display());
+    rows
 }
 
 /// `target/evmux-bench` in the workspace.

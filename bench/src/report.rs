@@ -7,10 +7,11 @@ use std::{fs, io};
 
 use crate::harness::Samples;
 
-/// One workload's medians for `[evmux, mio, floor]`.
+/// One workload's medians for `[evmux, mio, floor]`; a floor of NaN means
+/// the workload has none (the tokio rows).
 pub struct Row {
     pub workload: String,
-    pub unit: &'static str,
+    pub unit: String,
     pub values: [f64; 3],
     /// The largest relative interquartile range of the three.
     pub spread: f64,
@@ -22,7 +23,7 @@ impl Row {
     pub fn time(workload: String, unit: &'static str, samples: &[Samples; 3], per: f64) -> Row {
         Row {
             workload,
-            unit,
+            unit: unit.into(),
             values: [0, 1, 2].map(|i| samples[i].median() * per),
             spread: samples.iter().map(Samples::spread).fold(0.0, f64::max),
         }
@@ -32,7 +33,7 @@ impl Row {
     pub fn rate(workload: String, unit: &'static str, samples: &[Samples; 3], count: f64) -> Row {
         Row {
             workload,
-            unit,
+            unit: unit.into(),
             values: [0, 1, 2].map(|i| count * 1e9 / samples[i].median()),
             spread: samples.iter().map(Samples::spread).fold(0.0, f64::max),
         }
@@ -42,10 +43,31 @@ impl Row {
     pub fn exact(workload: String, unit: &'static str, values: [f64; 3]) -> Row {
         Row {
             workload,
-            unit,
+            unit: unit.into(),
             values,
             spread: 0.0,
         }
+    }
+
+    /// The rows of a `tokio.csv` that compat/tokio's driver wrote: columns
+    /// `workload,unit,evmux,mio,floor,spread`, the floor empty.
+    pub fn parse_tokio_csv(csv: &str) -> Vec<Row> {
+        csv.lines()
+            .skip(1)
+            .filter_map(|line| {
+                let (workload, rest) = line.strip_prefix('"')?.split_once("\",")?;
+                let fields: Vec<&str> = rest.split(',').collect();
+                let [unit, evmux, mio, _floor, spread] = fields[..] else {
+                    return None;
+                };
+                Some(Row {
+                    workload: workload.to_string(),
+                    unit: unit.to_string(),
+                    values: [evmux.parse().ok()?, mio.parse().ok()?, f64::NAN],
+                    spread: spread.parse().ok()?,
+                })
+            })
+            .collect()
     }
 
     /// evmux's cost relative to competitor `other` (1: mio, 2: floor): below
@@ -61,10 +83,20 @@ impl Row {
 }
 
 fn format_value(value: f64) -> String {
-    if value >= 1000.0 {
+    if value.is_nan() {
+        "–".into()
+    } else if value >= 1000.0 {
         format!("{value:.0}")
     } else {
         format!("{value:.1}")
+    }
+}
+
+fn format_ratio(ratio: f64) -> String {
+    if ratio.is_nan() {
+        "–".into()
+    } else {
+        format!("{ratio:.3}")
     }
 }
 
@@ -80,14 +112,14 @@ pub fn table(rows: &[Row], machine: &str) -> String {
     for row in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.1}% |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
             row.workload,
             row.unit,
             format_value(row.values[0]),
             format_value(row.values[1]),
             format_value(row.values[2]),
-            row.cost_ratio(1),
-            row.cost_ratio(2),
+            format_ratio(row.cost_ratio(1)),
+            format_ratio(row.cost_ratio(2)),
             row.spread * 100.0,
         );
     }
@@ -104,9 +136,14 @@ pub fn write_csv(rows: &[Row], path: &Path) -> io::Result<()> {
     let mut csv = String::from("workload,unit,evmux,mio,floor\n");
     for row in rows {
         let [evmux, mio, floor] = row.values;
+        let floor = if floor.is_nan() {
+            String::new()
+        } else {
+            format!("{floor:.3}")
+        };
         let _ = writeln!(
             csv,
-            "\"{}\",{},{evmux:.3},{mio:.3},{floor:.3}",
+            "\"{}\",{},{evmux:.3},{mio:.3},{floor}",
             row.workload, row.unit
         );
     }
@@ -178,6 +215,9 @@ pub fn write_svg(rows: &[Row], machine: &str, path: &Path) -> io::Result<()> {
         );
         for (j, (color, _)) in legend.iter().enumerate() {
             let ratio = row.cost_ratio(j + 1);
+            if ratio.is_nan() {
+                continue;
+            }
             let by = y + 4.0 + j as f64 * 15.0;
             let width = x(ratio) - LABELS;
             let _ = writeln!(
