@@ -27,7 +27,11 @@
 //! Two cfgs given by the user in RUSTFLAGS force the fallbacks so that the
 //! whole test suite can run against them on Linux:
 //! `--cfg evmux_force_poll` (the poll(2) selector) and
-//! `--cfg evmux_force_pipe_waker` (the pipe waker).
+//! `--cfg evmux_force_pipe_waker` (the pipe waker). mio's own switch for
+//! its poll(2) backend, `--cfg mio_unsupported_force_poll_poll`, forces the
+//! poll(2) selector too: tokio reads that cfg to stop treating a short
+//! read as proof that a socket is drained, so a tokio program built with it
+//! gets the backend it was told about.
 //!
 //! No dependencies: this must build before anything else.
 
@@ -42,7 +46,11 @@ const CAPABILITIES: &[&str] = &[
     "evmux_msg_nosignal",
     "evmux_selector_fd",
 ];
-const USER_CFGS: &[&str] = &["evmux_force_poll", "evmux_force_pipe_waker"];
+const USER_CFGS: &[&str] = &[
+    "evmux_force_poll",
+    "evmux_force_pipe_waker",
+    "mio_unsupported_force_poll_poll",
+];
 
 /// What build.rs knows about the target.
 struct Target {
@@ -61,7 +69,8 @@ impl Target {
             os: var("CARGO_CFG_TARGET_OS"),
             family: var("CARGO_CFG_TARGET_FAMILY"),
             os_poll: set("CARGO_FEATURE_OS_POLL"),
-            force_poll: set("CARGO_CFG_EVMUX_FORCE_POLL"),
+            force_poll: set("CARGO_CFG_EVMUX_FORCE_POLL")
+                || set("CARGO_CFG_MIO_UNSUPPORTED_FORCE_POLL_POLL"),
             force_pipe_waker: set("CARGO_CFG_EVMUX_FORCE_PIPE_WAKER"),
         }
     }

@@ -59,9 +59,13 @@ pub(crate) use self::unix::net;
 pub(crate) mod net;
 
 #[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
+// The table-based backends (poll(2), event ports): without the I/O types,
+// nothing re-arms a registration, and the code that does is unused.
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
 #[path = "unix/selector/poll_events.rs"]
 mod poll_events;
 #[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
 #[path = "unix/selector/registrations.rs"]
 mod registrations;
 #[cfg(evmux_selector = "epoll")]
@@ -71,9 +75,11 @@ mod selector;
 #[path = "unix/selector/kqueue.rs"]
 mod selector;
 #[cfg(evmux_selector = "event_ports")]
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
 #[path = "unix/selector/event_ports.rs"]
 mod selector;
 #[cfg(evmux_selector = "poll")]
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
 #[path = "unix/selector/poll.rs"]
 mod selector;
 #[cfg(evmux_selector = "shell")]
