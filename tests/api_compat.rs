@@ -4,6 +4,8 @@
 //! from mio's, the evmux half would fail to compile; if a pin were not
 //! mio's true signature, the mio half would.
 
+// The pins include the Unix types; see the Windows half below.
+#![cfg(unix)]
 #![allow(clippy::type_complexity)]
 
 use std::fmt::Debug;

@@ -2,6 +2,9 @@
 //! failures leak none. The tests in this file change the process's
 //! descriptor limit and count its descriptors, so they run one at a time.
 
+// Unix only: descriptors, close-on-exec and rlimits.
+#![cfg(unix)]
+
 use std::collections::BTreeSet;
 use std::io;
 use std::os::fd::RawFd;

@@ -1,5 +1,8 @@
 //! The flags of real events: readable, writable, closed, error, priority.
 
+// Unix only: raw descriptors through SourceFd.
+#![cfg(unix)]
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};

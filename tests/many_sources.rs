@@ -1,6 +1,9 @@
 //! 10,000 registered sources, a few ready per poll: every ready one is
 //! reported exactly once per readiness change, and no other.
 
+// Unix only: raw descriptors through SourceFd.
+#![cfg(unix)]
+
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::time::Duration;

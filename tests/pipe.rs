@@ -1,3 +1,6 @@
+// Unix only: unix::pipe.
+#![cfg(unix)]
+
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::process::{Command, Stdio};

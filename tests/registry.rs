@@ -1,3 +1,6 @@
+// Unix only: raw descriptors through SourceFd.
+#![cfg(unix)]
+
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;

@@ -1,6 +1,9 @@
 //! A signal that interrupts `poll` surfaces as `ErrorKind::Interrupted`
 //! and loses nothing. In its own test binary because it installs a handler.
 
+// Unix only: POSIX signals.
+#![cfg(unix)]
+
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -3,6 +3,9 @@
 //! binary because it changes the signal's disposition, which the test
 //! harness otherwise ignores.
 
+// Unix only: SIGPIPE.
+#![cfg(unix)]
+
 use std::io::{self, IoSlice, Write};
 use std::net::TcpListener as StdListener;
 

@@ -1,3 +1,6 @@
+// Unix only: Unix-domain sockets.
+#![cfg(unix)]
+
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};

@@ -1,3 +1,6 @@
+// Unix only: Unix-domain sockets.
+#![cfg(unix)]
+
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};

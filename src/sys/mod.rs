@@ -44,7 +44,11 @@
 //! checks and registration bookkeeping in `IoSource` and `Registry`, wake
 //! de-duplication in `crate::wake_epoch`, timeout arithmetic in
 //! `timeout`, flag names in `crate::flag_names`.
-//! Every backend returns descriptors as `OwnedFd`, created CLOEXEC.
+//! Every Unix backend returns descriptors as `OwnedFd`, created CLOEXEC.
+//! The Windows backend (`iocp`) registers sockets (`RawSource` is a
+//! `BorrowedSocket`), keeps its registrations itself and re-arms them
+//! through `IoSourceState`, like poll(2); its sockets are created
+//! overlapped and non-inheritable.
 
 #[cfg(not(evmux_selector = "shell"))]
 pub(crate) mod timeout;
@@ -53,7 +57,11 @@ pub(crate) mod timeout;
 pub(crate) mod unix;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::net;
-#[cfg(all(not(unix), feature = "net"))]
+#[cfg(evmux_selector = "iocp")]
+pub(crate) mod windows;
+#[cfg(all(evmux_selector = "iocp", feature = "net"))]
+pub(crate) use self::windows::net;
+#[cfg(all(not(unix), not(evmux_selector = "iocp"), feature = "net"))]
 #[path = "shell/net.rs"]
 pub(crate) mod net;
 
@@ -72,6 +80,8 @@ mod selector;
 #[cfg(evmux_selector = "poll")]
 #[path = "unix/selector/poll.rs"]
 mod selector;
+#[cfg(evmux_selector = "iocp")]
+use self::windows::selector;
 #[cfg(evmux_selector = "shell")]
 #[path = "shell/selector.rs"]
 mod selector;
@@ -84,9 +94,12 @@ pub(crate) use self::selector::IoSourceState;
 /// What a selector registers: a borrowed descriptor.
 #[cfg(unix)]
 pub(crate) type RawSource<'a> = std::os::fd::BorrowedFd<'a>;
+/// What a selector registers: a borrowed socket.
+#[cfg(evmux_selector = "iocp")]
+pub(crate) type RawSource<'a> = std::os::windows::io::BorrowedSocket<'a>;
 /// What a selector registers: nothing can be registered on a target that only
 /// has the shell.
-#[cfg(not(unix))]
+#[cfg(not(any(unix, evmux_selector = "iocp")))]
 pub(crate) type RawSource<'a> = std::marker::PhantomData<&'a ()>;
 
 /// The I/O types whose handle a selector can register.
@@ -102,7 +115,14 @@ impl<T: std::os::fd::AsFd> AsRawSource for T {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(evmux_selector = "iocp")]
+impl<T: std::os::windows::io::AsSocket> AsRawSource for T {
+    fn as_raw_source(&self) -> RawSource<'_> {
+        self.as_socket()
+    }
+}
+
+#[cfg(not(any(unix, evmux_selector = "iocp")))]
 impl<T> AsRawSource for T {
     fn as_raw_source(&self) -> RawSource<'_> {
         std::marker::PhantomData
@@ -126,6 +146,8 @@ mod waker;
 mod waker;
 #[cfg(any(evmux_waker = "poll", evmux_waker = "port"))]
 use self::selector as waker;
+#[cfg(evmux_waker = "iocp")]
+use self::windows::waker;
 #[cfg(evmux_waker = "shell")]
 #[path = "shell/waker.rs"]
 mod waker;
@@ -133,7 +155,8 @@ mod waker;
 pub(crate) use self::waker::Waker;
 
 // Unused without the I/O types, and by the backends that keep per-source
-// state (poll(2), event ports).
+// state (poll(2), event ports); Windows' has a different registration.
+#[cfg(not(evmux_selector = "iocp"))]
 #[allow(dead_code)]
 mod stateless_io_source;
 
