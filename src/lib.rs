@@ -76,14 +76,15 @@
 
 #[macro_use]
 mod macros;
-#[cfg(any(feature = "net", feature = "os-ext"))]
+// Windows' only `os-ext` type, `NamedPipe`, keeps its own state.
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 #[macro_use]
 mod io_macros;
 
 pub mod event;
 mod flag_names;
 mod interest;
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 mod io_source;
 #[cfg(feature = "net")]
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
@@ -113,6 +114,13 @@ const _: () = {
     send_sync::<event::Event>();
     send_sync::<Waker>();
 };
+
+/// Windows-only extensions.
+#[cfg(all(windows, feature = "os-ext"))]
+#[cfg_attr(docsrs, doc(cfg(all(windows, feature = "os-ext"))))]
+pub mod windows {
+    pub use crate::sys::windows::named_pipe::NamedPipe;
+}
 
 /// Unix-only extensions.
 #[cfg(all(unix, feature = "os-ext"))]

@@ -88,7 +88,10 @@ mod selector;
 
 pub(crate) use self::selector::{event, Event, Events, Selector};
 // Only the I/O types (features `net`, `os-ext`) use the per-source state.
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(unused_imports))]
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(unused_imports)
+)]
 pub(crate) use self::selector::IoSourceState;
 
 /// What a selector registers: a borrowed descriptor.
@@ -103,7 +106,10 @@ pub(crate) type RawSource<'a> = std::os::windows::io::BorrowedSocket<'a>;
 pub(crate) type RawSource<'a> = std::marker::PhantomData<&'a ()>;
 
 /// The I/O types whose handle a selector can register.
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 pub(crate) trait AsRawSource {
     fn as_raw_source(&self) -> RawSource<'_>;
 }

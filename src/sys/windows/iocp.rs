@@ -52,10 +52,6 @@ impl Completion {
     pub(crate) fn overlapped(&self) -> *mut OVERLAPPED {
         self.0.lpOverlapped
     }
-
-    pub(crate) fn bytes(&self) -> u32 {
-        self.0.dwNumberOfBytesTransferred
-    }
 }
 
 impl CompletionPort {

@@ -3,6 +3,9 @@
 //! mapping and the ownership rule), wakers posting to the port, socket
 //! creation, and named pipes over overlapped I/O.
 
+// Without `net` no socket is ever registered, and the AFD half is unused.
+#![cfg_attr(not(feature = "net"), allow(dead_code))]
+
 mod afd;
 mod iocp;
 pub(crate) mod selector;
@@ -12,6 +15,9 @@ pub(crate) mod waker;
 // Without `net`, only `base_socket` is used (by the selector).
 #[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub(crate) mod net;
+
+#[cfg(feature = "os-ext")]
+pub(crate) mod named_pipe;
 
 /// Starts Winsock (version 2.2) once per process, before the first socket
 /// or selector, and never cleans it up: Wine's `WSAStartup` and

@@ -109,8 +109,8 @@ pub(crate) type Events = Vec<Event>;
 enum Origin {
     Sock(Arc<SockState>),
     Wake(Arc<WakeState>),
-    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
-    Other(Token),
+    #[cfg(feature = "os-ext")]
+    Pipe(Arc<dyn super::named_pipe::Check>),
 }
 
 /// A selector; clones made by `try_clone` share everything.
@@ -191,6 +191,7 @@ impl Selector {
 }
 
 impl Inner {
+    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
     pub(crate) fn port(&self) -> &CompletionPort {
         &self.port
     }
@@ -375,7 +376,9 @@ impl Inner {
                     }
                 }
                 Origin::Wake(wake) if !wake.is_alive() => continue,
-                Origin::Wake(_) | Origin::Other(_) => event,
+                #[cfg(feature = "os-ext")]
+                Origin::Pipe(pipe) if !pipe.is_registered() => continue,
+                _ => event,
             };
             events.push(event);
         }
@@ -403,6 +406,14 @@ impl Inner {
                 self.reclaimed();
                 let event = wake.take()?;
                 Some((event, Origin::Wake(wake)))
+            }
+            #[cfg(feature = "os-ext")]
+            KEY_PIPE if !pointer.is_null() => {
+                // SAFETY: completions with this key come only from named
+                // pipes' operations, whose pointers `named_pipe` leaked.
+                let event = unsafe { super::named_pipe::complete(completion) };
+                self.reclaimed();
+                event.map(|(event, pipe)| (event, Origin::Pipe(pipe)))
             }
             key => {
                 warn!("unexpected completion with key {}", key);
