@@ -59,11 +59,14 @@ if [ ! -d "$WINEPREFIX/drive_c/windows/system32" ]; then
 fi
 cp "$OUT/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 
+# cross_cargo SUBCOMMAND ARGS...: cargo for $TARGET, Wine as the runner.
 cross_cargo() {
+    local subcommand=$1
+    shift
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-D warnings -L $PWD/$OUT" \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" \
-        /usr/bin/cargo "$@" -Zbuild-std=std,panic_abort --target "$TARGET" -p evmux
+        /usr/bin/cargo "$subcommand" -Zbuild-std=std,panic_abort --target "$TARGET" -p evmux "$@"
 }
 
 step "build the test suite for $TARGET"
