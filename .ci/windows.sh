@@ -84,6 +84,11 @@ if [ "$status" != 0 ]; then
     exit "$status"
 fi
 
+step "the examples under Wine, against this machine's clients"
+cross_cargo build --quiet --examples --features os-poll,net
+EXAMPLES_DIR=$CARGO_TARGET_DIR/$TARGET/debug/examples EXAMPLE_RUNNER=$WINE EXAMPLE_SUFFIX=.exe \
+    ./.ci/examples.sh
+
 step "type-check the MSVC targets with tests and examples"
 ./.ci/cross.sh x86_64-pc-windows-msvc aarch64-pc-windows-msvc
 
