@@ -66,16 +66,16 @@ cross_cargo() {
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-D warnings -L $PWD/$OUT" \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" \
-        /usr/bin/cargo "$subcommand" -Zbuild-std=std,panic_abort --target "$TARGET" -p evmux "$@"
+        /usr/bin/cargo "$subcommand" -Zbuild-std=std,panic_abort --target "$TARGET" "$@"
 }
 
 step "build the test suite for $TARGET"
-cross_cargo test --no-run --quiet --all-features --tests
+cross_cargo test -p evmux --no-run --quiet --all-features --tests
 
 step "run every test binary under Wine"
 log=$CARGO_TARGET_DIR/windows-tests.log
 status=0
-cross_cargo test --quiet --all-features --tests --no-fail-fast -- "$@" 2>&1 | tee "$log" || status=$?
+cross_cargo test -p evmux --quiet --all-features --tests --no-fail-fast -- "$@" 2>&1 | tee "$log" || status=$?
 awk '/^test result:/ { binaries++; passed += $4; failed += $6; ignored += $8 }
      END { printf "Wine: %d test binaries, %d passed, %d failed, %d ignored\n",
            binaries, passed, failed, ignored }' "$log"
@@ -85,9 +85,16 @@ if [ "$status" != 0 ]; then
 fi
 
 step "the examples under Wine, against this machine's clients"
-cross_cargo build --quiet --examples --features os-poll,net
+cross_cargo build -p evmux --quiet --examples --features os-poll,net
 EXAMPLES_DIR=$CARGO_TARGET_DIR/$TARGET/debug/examples EXAMPLE_RUNNER=$WINE EXAMPLE_SUFFIX=.exe \
     ./.ci/examples.sh
+
+step "a mio program under Wine, built against mio and against evmux renamed as mio"
+cross_cargo build --quiet -p real-mio -p evmux-as-mio
+for program in real-mio evmux-as-mio; do
+    "$WINE" "$CARGO_TARGET_DIR/$TARGET/debug/$program.exe" >/dev/null
+    echo "$program: ran"
+done
 
 step "type-check the MSVC targets with tests and examples"
 ./.ci/cross.sh x86_64-pc-windows-msvc aarch64-pc-windows-msvc
