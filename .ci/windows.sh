@@ -4,6 +4,10 @@
 # runs every test binary under Wine, then type-checks the MSVC targets with
 # tests and examples (.ci/cross.sh). See ../shared/CROSS.md §1-2.
 #
+# It also runs the examples under Wine against this machine's clients, a
+# mio program built against mio and against evmux, and compares the public
+# API for Windows with mio's (.ci/windows/api_diff.py).
+#
 # Two pieces that the toolchain lacks are built here, from .ci/windows/:
 #  - bcryptprimitives.dll, exporting `ProcessPrng` (which std imports and
 #    Wine 8 does not have), installed into the private Wine prefix;
@@ -34,11 +38,12 @@ step() {
 
 step "install the cross toolchain and Wine (if missing)"
 if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/src/rust ] \
-    || ! command -v x86_64-w64-mingw32-gcc >/dev/null || [ ! -x "$WINE" ]; then
+    || ! command -v x86_64-w64-mingw32-gcc >/dev/null || [ ! -x "$WINE" ] \
+    || ! command -v python3 >/dev/null; then
     sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64
+        rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 python3
 fi
 
 step "build rsbegin.o, rsend.o and the ProcessPrng shim"
@@ -63,7 +68,7 @@ cp "$OUT/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 cross_cargo() {
     local subcommand=$1
     shift
-    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-D warnings -L $PWD/$OUT" \
+    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-D warnings -L $PWD/$OUT" \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" \
         /usr/bin/cargo "$subcommand" -Zbuild-std=std,panic_abort --target "$TARGET" "$@"
@@ -95,6 +100,11 @@ for program in real-mio evmux-as-mio; do
     "$WINE" "$CARGO_TARGET_DIR/$TARGET/debug/$program.exe" >/dev/null
     echo "$program: ran"
 done
+
+step "the public API for $TARGET against mio's (rustdoc JSON)"
+cross_cargo rustdoc --quiet -p mio -Zunstable-options --output-format json
+cross_cargo rustdoc --quiet -p evmux --all-features -Zunstable-options --output-format json 2>/dev/null
+python3 .ci/windows/api_diff.py "$CARGO_TARGET_DIR/$TARGET/doc/mio.json" "$CARGO_TARGET_DIR/$TARGET/doc/evmux.json"
 
 step "type-check the MSVC targets with tests and examples"
 ./.ci/cross.sh x86_64-pc-windows-msvc aarch64-pc-windows-msvc

@@ -3,7 +3,8 @@
 //!
 //! evmux waits for readiness on many sources at once, through each OS's own
 //! mechanism (epoll on Linux and Android, kqueue on macOS, iOS and the BSDs,
-//! event ports on illumos and Solaris, poll(2) elsewhere), and reports it
+//! event ports on illumos and Solaris, an I/O completion port polling sockets
+//! through the AFD driver on Windows, poll(2) elsewhere), and reports it
 //! as [`Event`](event::Event)s. Its API is source-compatible with mio 1.x:
 //! code written for mio compiles against evmux by renaming the dependency.
 //!

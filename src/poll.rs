@@ -32,9 +32,11 @@ use crate::{sys, Events, Interest, Token};
 ///   see [`Event`](crate::event::Event).
 /// - A descriptor must be deregistered before it is closed, or it may keep
 ///   producing events while a duplicate of it is open.
-/// - Where the OS has no edge-triggered mechanism (the poll(2) backend),
-///   evmux emulates it: an interest that fired is re-armed when one of evmux's
-///   I/O calls returns `WouldBlock`, or on `reregister`.
+/// - Where the OS has no edge-triggered mechanism (the poll(2) backend, and
+///   Windows, whose AFD poll requests are one-shot), evmux emulates it: an
+///   interest that fired is re-armed when one of evmux's I/O calls returns
+///   `WouldBlock`, or on `reregister`. I/O done on the raw socket behind
+///   evmux's back re-arms nothing.
 /// - Several `Poll`s may exist; a source belongs to at most one at a time.
 ///
 /// # Examples
