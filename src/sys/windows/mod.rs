@@ -18,6 +18,8 @@ pub(crate) mod net;
 
 #[cfg(feature = "os-ext")]
 pub(crate) mod named_pipe;
+#[cfg(feature = "os-ext")]
+mod overlapped;
 
 /// Starts Winsock (version 2.2) once per process, before the first socket
 /// or selector, and never cleans it up: Wine's `WSAStartup` and

@@ -110,7 +110,7 @@ enum Origin {
     Sock(Arc<SockState>),
     Wake(Arc<WakeState>),
     #[cfg(feature = "os-ext")]
-    Pipe(Arc<dyn super::named_pipe::Check>),
+    Pipe(Arc<dyn super::overlapped::Check>),
 }
 
 /// A selector; clones made by `try_clone` share everything.
@@ -410,8 +410,8 @@ impl Inner {
             #[cfg(feature = "os-ext")]
             KEY_PIPE if !pointer.is_null() => {
                 // SAFETY: completions with this key come only from named
-                // pipes' operations, whose pointers `named_pipe` leaked.
-                let event = unsafe { super::named_pipe::complete(completion) };
+                // pipes' operations, whose pointers `overlapped` leaked.
+                let event = unsafe { super::overlapped::complete(completion) };
                 self.reclaimed();
                 event.map(|(event, pipe)| (event, Origin::Pipe(pipe)))
             }
