@@ -29,6 +29,8 @@ fn bind_accept_and_addresses() {
     assert!(addr.ip().is_loopback() && addr.port() != 0);
     #[cfg(unix)]
     assert!(is_cloexec(&listener) && is_nonblocking(&listener));
+    #[cfg(windows)]
+    assert!(!util::is_inheritable(&listener));
     poll.registry()
         .register(&mut listener, Token(0), Interest::READABLE)
         .unwrap();
@@ -43,6 +45,8 @@ fn bind_accept_and_addresses() {
     assert_eq!(peer, client.local_addr().unwrap());
     assert_eq!(stream.peer_addr().unwrap(), peer);
     assert_eq!(stream.local_addr().unwrap(), addr);
+    #[cfg(windows)]
+    assert!(!util::is_inheritable(&stream));
     #[cfg(unix)]
     assert!(
         is_cloexec(&stream) && is_nonblocking(&stream),

@@ -306,3 +306,41 @@ fn a_zero_capacity_poll_consumes_nothing() {
     let mut events = Events::with_capacity(8);
     expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
 }
+
+#[test]
+fn a_closed_peer_is_reported_once_and_does_not_spin() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut stream, peer) = util::tcp_pair();
+    poll.registry()
+        .register(
+            &mut stream,
+            Token(0),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+    drop(peer);
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(0), closed)]);
+    // Nothing read, nothing re-armed: the closed socket stays quiet.
+    expect_no_events(&mut poll, &mut events);
+    expect_no_events(&mut poll, &mut events);
+}
+
+#[test]
+fn debug_names_the_afd_flags() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut socket = UdpSocket::bind(any_local_v4()).unwrap();
+    poll.registry()
+        .register(&mut socket, Token(0), Interest::WRITABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+    let event = events.iter().next().expect("one event");
+    let debug = format!("{event:?}");
+    assert!(debug.contains("AFD_POLL_SEND"), "{debug}");
+}

@@ -222,6 +222,24 @@ pub fn is_cloexec(fd: &impl AsRawFd) -> bool {
     flags.contains(rustix::io::FdFlags::CLOEXEC)
 }
 
+/// Returns true if child processes would inherit `socket`: never for
+/// sockets evmux creates.
+#[cfg(windows)]
+pub fn is_inheritable(socket: &impl std::os::windows::io::AsRawSocket) -> bool {
+    use windows_sys::Win32::Foundation::{GetHandleInformation, HANDLE_FLAG_INHERIT};
+    let mut flags = 0;
+    // SAFETY: the socket is borrowed from a live object for this call, and
+    // `flags` is a live local the call writes.
+    let ok = unsafe { GetHandleInformation(socket.as_raw_socket() as _, &mut flags) };
+    assert_ne!(
+        ok,
+        0,
+        "GetHandleInformation: {}",
+        io::Error::last_os_error()
+    );
+    flags & HANDLE_FLAG_INHERIT != 0
+}
+
 pub fn assert_send<T: Send>() {}
 pub fn assert_sync<T: Sync>() {}
 

@@ -137,11 +137,24 @@ pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<net::TcpStream> {
     Ok(net::TcpStream::from(socket))
 }
 
-/// Accepts a connection as a non-blocking socket with the peer's address.
+/// Accepts a connection as a non-blocking, non-inheritable socket with the
+/// peer's address. (An accepted socket does not reliably take these from
+/// the listener, so both are set.)
 pub(crate) fn tcp_accept(listener: &net::TcpListener) -> io::Result<(net::TcpStream, SocketAddr)> {
     let (stream, addr) = listener.accept()?;
-    stream.set_nonblocking(true)?;
+    set_nonblocking(&stream)?;
+    set_no_inherit(&stream)?;
     Ok((stream, addr))
+}
+
+fn set_no_inherit(socket: &impl AsRawSocket) -> io::Result<()> {
+    use windows_sys::Win32::Foundation::{SetHandleInformation, HANDLE_FLAG_INHERIT};
+    // SAFETY: the socket is open for the duration of the call; no pointers.
+    let ok = unsafe { SetHandleInformation(socket.as_raw_socket() as _, HANDLE_FLAG_INHERIT, 0) };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// A bound UDP socket.
