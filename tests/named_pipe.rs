@@ -204,3 +204,22 @@ fn a_pipe_cannot_move_to_another_poll() {
         .unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
 }
+
+#[test]
+fn an_unregistered_pipe_cannot_start_io() {
+    let name = unique_name();
+    let server = NamedPipe::new(&name).unwrap();
+    let mut client = client(&name);
+    assert_eq!(
+        server.connect().unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+    assert_eq!(
+        client.write(b"x").unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+    assert_eq!(
+        client.read(&mut [0; 4]).unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+}

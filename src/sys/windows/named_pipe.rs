@@ -39,7 +39,7 @@ use windows_sys::Win32::System::Pipes::{
 };
 
 use super::overlapped::{
-    is, last_error, lock, Kind, ReadState, Shared, State, WriteState, BUFFER_SIZE,
+    is, last_error, lock, not_registered, Kind, ReadState, Shared, State, WriteState, BUFFER_SIZE,
 };
 use super::selector::KEY_PIPE;
 use crate::{event, Interest, Registry, Token};
@@ -50,8 +50,9 @@ use crate::{event, Interest, Registry, Token};
 /// client with [`connect`](NamedPipe::connect); a client end is opened
 /// with `std::fs::OpenOptions` (with `FILE_FLAG_OVERLAPPED` among its custom
 /// flags) and wrapped with `from_raw_handle`. Register the pipe before
-/// connecting, reading or writing: until then reads and writes return
-/// `WouldBlock`.
+/// connecting, reading or writing: as with mio, until then an operation
+/// that has to start I/O returns a `NotFound` error (data already read is
+/// still returned).
 ///
 /// # Examples
 ///
@@ -116,7 +117,7 @@ impl NamedPipe {
     ///
     /// # Errors
     ///
-    /// `NotConnected` if the pipe is not registered; the OS's errors.
+    /// `NotFound` if the pipe is not registered; the OS's errors.
     pub fn connect(&self) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
         if state.connecting {
@@ -186,6 +187,7 @@ impl NamedPipe {
                 state.read = ReadState::Pending;
                 Err(io::ErrorKind::WouldBlock.into())
             }
+            ReadState::Idle if state.port.is_none() => Err(not_registered()),
             ReadState::Idle => {
                 self.shared.start_read(&mut state);
                 match mem::take(&mut state.read) {
@@ -211,7 +213,7 @@ impl NamedPipe {
                 state.write = WriteState::Pending;
                 Err(io::ErrorKind::WouldBlock.into())
             }
-            WriteState::Idle if state.port.is_none() => Err(io::ErrorKind::WouldBlock.into()),
+            WriteState::Idle if state.port.is_none() => Err(not_registered()),
             WriteState::Idle => match self.shared.start(&state, Kind::Write, buf.to_vec()) {
                 Ok(()) => {
                     state.write = WriteState::Pending;

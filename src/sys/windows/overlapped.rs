@@ -107,8 +107,8 @@ pub(crate) fn is(error: &io::Error, code: u32) -> bool {
 
 pub(crate) fn not_registered() -> io::Error {
     io::Error::new(
-        io::ErrorKind::NotConnected,
-        "register the named pipe with a Poll first",
+        io::ErrorKind::NotFound,
+        "the named pipe is not registered with a Poll",
     )
 }
 
