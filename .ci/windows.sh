@@ -89,6 +89,9 @@ if [ "$status" != 0 ]; then
     exit "$status"
 fi
 
+step "without os-poll (the shell) under Wine"
+cross_cargo test -p evmux --quiet --no-default-features --test shell
+
 step "the examples under Wine, against this machine's clients"
 cross_cargo build -p evmux --quiet --examples --features os-poll,net
 EXAMPLES_DIR=$CARGO_TARGET_DIR/$TARGET/debug/examples EXAMPLE_RUNNER=$WINE EXAMPLE_SUFFIX=.exe \
