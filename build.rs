@@ -4,12 +4,14 @@
 //! It emits, for the crate's code to test with plain `#[cfg]`:
 //!
 //! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`.
-//! - `evmux_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "shell"`:
-//!   the readiness mechanism behind `Poll`.
-//! - `evmux_waker = "fd" | "poll" | "kqueue" | "port" | "shell"`: how a
+//! - `evmux_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "iocp" | "shell"`:
+//!   the readiness mechanism behind `Poll` (`iocp`: Windows' completion
+//!   port with sockets polled through the AFD driver).
+//! - `evmux_waker = "fd" | "poll" | "kqueue" | "port" | "iocp" | "shell"`: how a
 //!   `Waker` interrupts a blocked `poll`: a descriptor registered like any
 //!   source (`fd`), the poll(2) selector's own notification (`poll`),
-//!   `EVFILT_USER` (`kqueue`), `port_send` (`port`).
+//!   `EVFILT_USER` (`kqueue`), `port_send` (`port`),
+//!   `PostQueuedCompletionStatus` (`iocp`).
 //! - `evmux_wake_fd = "eventfd" | "pipe"`: the descriptor behind the `fd` and
 //!   `poll` wakers.
 //! - `evmux_selector_fd`: the selector is one descriptor (epoll, kqueue,
@@ -37,8 +39,8 @@
 
 use std::env;
 
-const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "shell"];
-const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "shell"];
+const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "iocp", "shell"];
+const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "iocp", "shell"];
 const WAKE_FDS: &[&str] = &["eventfd", "pipe"];
 const GROUPS: &[&str] = &["linux_like", "apple", "bsd", "freebsdlike", "solarish"];
 const CAPABILITIES: &[&str] = &[
@@ -79,6 +81,10 @@ impl Target {
         self.family.split(',').any(|family| family == "unix")
     }
 
+    fn is_windows(&self) -> bool {
+        self.os == "windows"
+    }
+
     fn os_is(&self, names: &[&str]) -> bool {
         names.contains(&self.os.as_str())
     }
@@ -108,7 +114,11 @@ impl Target {
     /// the shell.
     fn selector(&self, groups: &[&str]) -> &'static str {
         let has = |group: &str| groups.contains(&group);
-        if !self.os_poll || !self.is_unix() {
+        if !self.os_poll {
+            "shell"
+        } else if self.is_windows() {
+            "iocp"
+        } else if !self.is_unix() {
             "shell"
         } else if self.force_poll {
             "poll"
@@ -144,6 +154,7 @@ impl Target {
         match selector {
             "shell" => "shell",
             "poll" => "poll",
+            "iocp" => "iocp",
             // Event ports always use port_send: a woken descriptor would be
             // dissociated after its first event.
             "event_ports" => "port",

@@ -4,14 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet --examples --features os-poll,net
-examples=target/debug/examples
+# EXAMPLES_DIR and EXAMPLE_RUNNER run examples built elsewhere, e.g. for
+# Windows under Wine (.ci/windows.sh); the clients stay this machine's.
+examples=${EXAMPLES_DIR:-target/debug/examples}
+read -r -a runner <<<"${EXAMPLE_RUNNER:-}"
+exe=${EXAMPLE_SUFFIX:-}
+if [ -z "${EXAMPLES_DIR:-}" ]; then
+    cargo build --quiet --examples --features os-poll,net
+fi
 
 # Starts an example server on a free port; prints its pid and address.
 start_server() {
     local name=$1 log
     log=$(mktemp)
-    "$examples/$name" 127.0.0.1:0 >"$log" 2>&1 &
+    "${runner[@]}" "$examples/$name$exe" 127.0.0.1:0 >"$log" 2>&1 &
     local pid=$!
     for _ in $(seq 100); do
         if grep -qE '127\.0\.0\.1:[0-9]+' "$log"; then
@@ -55,5 +61,5 @@ exec 3>&-
 kill "$pid"
 echo "udp_server: echoed a datagram"
 
-"$examples/waker" >/dev/null
+"${runner[@]}" "$examples/waker$exe" >/dev/null
 echo "waker: ran"

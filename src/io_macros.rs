@@ -55,6 +55,58 @@ macro_rules! impl_fd_traits {
     };
 }
 
+/// Implements std's socket traits (mio's Windows interop) for an I/O type
+/// whose field `inner` is an `IoSource` of the std type `$std`. None of them
+/// changes the socket: one handed to evmux should already be non-blocking.
+#[cfg(all(windows, feature = "net"))]
+macro_rules! impl_socket_traits {
+    ($evmux:ty, $std:ty) => {
+        impl std::os::windows::io::AsRawSocket for $evmux {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                std::os::windows::io::AsRawSocket::as_raw_socket(&*self.inner)
+            }
+        }
+
+        impl std::os::windows::io::AsSocket for $evmux {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                std::os::windows::io::AsSocket::as_socket(&*self.inner)
+            }
+        }
+
+        impl std::os::windows::io::IntoRawSocket for $evmux {
+            fn into_raw_socket(self) -> std::os::windows::io::RawSocket {
+                std::os::windows::io::IntoRawSocket::into_raw_socket(self.inner.into_inner())
+            }
+        }
+
+        /// The socket should be non-blocking; evmux does not change it.
+        impl std::os::windows::io::FromRawSocket for $evmux {
+            unsafe fn from_raw_socket(socket: std::os::windows::io::RawSocket) -> Self {
+                // SAFETY: the caller passes an open socket that it owns, as
+                // `FromRawSocket` requires; ownership moves to the result.
+                Self::from(unsafe {
+                    <std::os::windows::io::OwnedSocket as std::os::windows::io::FromRawSocket>::from_raw_socket(socket)
+                })
+            }
+        }
+
+        /// The socket should be non-blocking; evmux does not change it.
+        impl From<std::os::windows::io::OwnedSocket> for $evmux {
+            fn from(socket: std::os::windows::io::OwnedSocket) -> Self {
+                Self {
+                    inner: crate::io_source::IoSource::new(<$std>::from(socket)),
+                }
+            }
+        }
+
+        impl From<$evmux> for std::os::windows::io::OwnedSocket {
+            fn from(io: $evmux) -> Self {
+                io.inner.into_inner().into()
+            }
+        }
+    };
+}
+
 /// Implements `From<$evmux> for $std`: the std type back, still
 /// non-blocking and still registered wherever it was. Only the net types
 /// convert back; pipes have no std type of their own.

@@ -80,15 +80,6 @@ struct Registered {
     with: Option<usize>,
 }
 
-/// mio's error for a source that is not registered with this `Registry`.
-#[cfg(debug_assertions)]
-fn not_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "I/O source not registered with `Registry`",
-    )
-}
-
 #[cfg(debug_assertions)]
 impl Registered {
     fn check_unregistered(&self) -> io::Result<()> {
@@ -107,7 +98,7 @@ impl Registered {
                 io::ErrorKind::AlreadyExists,
                 "I/O source already registered with a different `Registry`",
             )),
-            None => Err(not_registered()),
+            None => Err(sys::not_registered()),
         }
     }
 
@@ -116,7 +107,7 @@ impl Registered {
     fn check_deregister(&self, registry: &Registry) -> io::Result<()> {
         match self.with {
             Some(id) if id == registry.selector().id() => Ok(()),
-            _ => Err(not_registered()),
+            _ => Err(sys::not_registered()),
         }
     }
 

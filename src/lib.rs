@@ -3,7 +3,8 @@
 //!
 //! evmux waits for readiness on many sources at once, through each OS's own
 //! mechanism (epoll on Linux and Android, kqueue on macOS, iOS and the BSDs,
-//! event ports on illumos and Solaris, poll(2) elsewhere), and reports it
+//! event ports on illumos and Solaris, an I/O completion port polling sockets
+//! through the AFD driver on Windows, poll(2) elsewhere), and reports it
 //! as [`Event`](event::Event)s. Its API is source-compatible with mio 1.x:
 //! code written for mio compiles against evmux by renaming the dependency.
 //!
@@ -80,14 +81,15 @@
 
 #[macro_use]
 mod macros;
-#[cfg(any(feature = "net", feature = "os-ext"))]
+// Windows' only `os-ext` type, `NamedPipe`, keeps its own state.
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 #[macro_use]
 mod io_macros;
 
 pub mod event;
 mod flag_names;
 mod interest;
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 mod io_source;
 #[cfg(feature = "net")]
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
@@ -117,6 +119,13 @@ const _: () = {
     send_sync::<event::Event>();
     send_sync::<Waker>();
 };
+
+/// Windows-only extensions.
+#[cfg(all(windows, feature = "os-ext"))]
+#[cfg_attr(docsrs, doc(cfg(all(windows, feature = "os-ext"))))]
+pub mod windows {
+    pub use crate::sys::windows::named_pipe::NamedPipe;
+}
 
 /// Unix-only extensions.
 #[cfg(all(unix, feature = "os-ext"))]

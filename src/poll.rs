@@ -33,10 +33,14 @@ use crate::{sys, Events, Interest, Token};
 ///   see [`Event`](crate::event::Event).
 /// - A descriptor must be deregistered before it is closed, or it may keep
 ///   producing events while a duplicate of it is open.
-/// - Where the OS has no edge-triggered mechanism (the poll(2) backend),
-///   evmux emulates it: an interest that fired is re-armed by the next of
-///   evmux's I/O calls on the source, or by `reregister`. A raw descriptor
-///   registered through `SourceFd` needs `reregister` there; the table in
+/// - Where the OS has no edge-triggered mechanism (the poll(2) backend,
+///   and Windows, whose AFD poll requests are one-shot), evmux emulates
+///   it: an interest that fired is re-armed by `reregister`, and by evmux's
+///   own I/O calls on the source: on poll(2) by the next call whatever its
+///   result, on Windows by a call that returns `WouldBlock` or fails (as
+///   mio does). I/O done on the raw descriptor or socket behind evmux's
+///   back re-arms nothing, so a raw descriptor registered through
+///   `SourceFd` needs `reregister` on poll(2); the table in
 ///   `unix::SourceFd`'s docs lists every backend.
 /// - Several `Poll`s may exist; a source belongs to at most one at a time.
 ///

@@ -3,6 +3,8 @@
 //! impl to a bound, is compiled against both crates. If evmux's API drifted
 //! from mio's, the evmux half would fail to compile; if a pin were not
 //! mio's true signature, the mio half would.
+//!
+//! Unix-only and Windows-only items are pinned on their own platforms.
 #![cfg(all(feature = "os-ext", feature = "net"))]
 #![allow(clippy::type_complexity)]
 
@@ -21,8 +23,10 @@ where
 }
 fn send_sync_debug<T: Send + Sync + Debug>() {}
 fn clone_debug<T: Clone + Debug>() {}
+#[cfg(unix)]
 #[allow(dead_code)] // Unused where the backend has no descriptor.
 fn fd_handle<T: std::os::fd::AsRawFd>() {}
+#[cfg(unix)]
 #[allow(dead_code)]
 fn fd_owner<T: std::os::fd::AsRawFd + std::os::fd::AsFd>() {}
 
@@ -32,6 +36,7 @@ macro_rules! pin_core_api {
         use std::time::Duration;
 
         use $krate::event::{Event, Iter, Source};
+        #[cfg(unix)]
         use $krate::unix::SourceFd;
         use $krate::{Events, Interest, Poll, Registry, Token, Waker};
         // The doc-only modules exist at the same paths.
@@ -45,21 +50,26 @@ macro_rules! pin_core_api {
         let _: fn(&mut Poll, &mut Events, Option<Duration>) -> io::Result<()> = Poll::poll;
         send_sync_debug::<Poll>();
         // The poll(2) backend has no descriptor to expose (mio's neither).
-        #[cfg(not(evmux_force_poll))]
+        #[cfg(all(unix, not(evmux_force_poll)))]
         fd_handle::<Poll>();
 
         // Registry
+        #[cfg(unix)]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::register::<SourceFd<'static>>;
+        #[cfg(unix)]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::reregister::<SourceFd<'static>>;
+        #[cfg(unix)]
         let _: fn(&Registry, &mut SourceFd<'static>) -> io::Result<()> =
             Registry::deregister::<SourceFd<'static>>;
+        let _: fn(&Registry, &mut (dyn Source + 'static)) -> io::Result<()> =
+            Registry::deregister::<dyn Source>;
         let _: fn(&Registry, &mut (dyn Source + 'static), Token, Interest) -> io::Result<()> =
             Registry::register::<dyn Source>;
         let _: fn(&Registry) -> io::Result<Registry> = Registry::try_clone;
         send_sync_debug::<Registry>();
-        #[cfg(not(evmux_force_poll))]
+        #[cfg(all(unix, not(evmux_force_poll)))]
         fd_owner::<Registry>();
 
         // Events and Iter
@@ -87,18 +97,21 @@ macro_rules! pin_core_api {
         send_sync_debug::<Event>();
 
         // Source
-        let _: fn(&mut SourceFd<'static>, &Registry, Token, Interest) -> io::Result<()> =
-            <SourceFd<'static> as Source>::register;
-        let _: fn(&mut SourceFd<'static>, &Registry, Token, Interest) -> io::Result<()> =
-            <SourceFd<'static> as Source>::reregister;
-        let _: fn(&mut SourceFd<'static>, &Registry) -> io::Result<()> =
-            <SourceFd<'static> as Source>::deregister;
+        #[cfg(unix)]
+        {
+            let _: fn(&mut SourceFd<'static>, &Registry, Token, Interest) -> io::Result<()> =
+                <SourceFd<'static> as Source>::register;
+            let _: fn(&mut SourceFd<'static>, &Registry, Token, Interest) -> io::Result<()> =
+                <SourceFd<'static> as Source>::reregister;
+            let _: fn(&mut SourceFd<'static>, &Registry) -> io::Result<()> =
+                <SourceFd<'static> as Source>::deregister;
+            let fd: std::os::fd::RawFd = 0;
+            let source: SourceFd<'_> = SourceFd(&fd);
+            let _: &std::os::fd::RawFd = source.0;
+            let _ = format!("{source:?}");
+        }
         let _: fn(&mut Box<dyn Source>, &Registry, Token, Interest) -> io::Result<()> =
             <Box<dyn Source> as Source>::register;
-        let fd: std::os::fd::RawFd = 0;
-        let source: SourceFd<'_> = SourceFd(&fd);
-        let _: &std::os::fd::RawFd = source.0;
-        let _ = format!("{source:?}");
 
         // Token
         let token: Token = Token(7);
@@ -128,10 +141,21 @@ macro_rules! pin_core_api {
     }};
 }
 
-fn fd_interop<T>()
+/// The std interop of an I/O type: descriptor traits on Unix.
+#[cfg(unix)]
+fn os_interop<T>()
 where
     T: std::os::fd::AsRawFd + std::os::fd::AsFd + std::os::fd::FromRawFd + std::os::fd::IntoRawFd,
     T: From<std::os::fd::OwnedFd> + Into<std::os::fd::OwnedFd> + Debug + Send + Sync,
+{
+}
+/// The std interop of a socket type: socket traits on Windows.
+#[cfg(windows)]
+fn os_interop<T>()
+where
+    T: std::os::windows::io::AsRawSocket + std::os::windows::io::AsSocket,
+    T: std::os::windows::io::FromRawSocket + std::os::windows::io::IntoRawSocket,
+    T: From<std::os::windows::io::OwnedSocket> + Debug + Send + Sync,
 {
 }
 fn reads<T>()
@@ -153,13 +177,9 @@ macro_rules! pin_net_api {
     ($krate:ident) => {{
         use std::io;
         use std::net::{self, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr};
-        use std::os::unix::net as unix_net;
-        use std::path::Path;
 
         use $krate::event::Source;
-        use $krate::net::{
-            TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
-        };
+        use $krate::net::{TcpListener, TcpStream, UdpSocket};
 
         fn source<T: Source>() {}
 
@@ -172,7 +192,7 @@ macro_rules! pin_net_api {
         let _: fn(&TcpListener) -> io::Result<u32> = TcpListener::ttl;
         let _: fn(&TcpListener) -> io::Result<Option<io::Error>> = TcpListener::take_error;
         source::<TcpListener>();
-        fd_interop::<TcpListener>();
+        os_interop::<TcpListener>();
         let _: fn(TcpListener) -> net::TcpListener = Into::into;
 
         // TcpStream
@@ -189,7 +209,7 @@ macro_rules! pin_net_api {
         let _: fn(&TcpStream, &mut [u8]) -> io::Result<usize> = TcpStream::peek;
         let _: fn(&TcpStream, Closure) -> io::Result<usize> = TcpStream::try_io::<Closure, usize>;
         source::<TcpStream>();
-        fd_interop::<TcpStream>();
+        os_interop::<TcpStream>();
         reads::<TcpStream>();
         writes::<TcpStream>();
         let _: fn(TcpStream) -> net::TcpStream = Into::into;
@@ -226,8 +246,23 @@ macro_rules! pin_net_api {
         let _: fn(&UdpSocket) -> io::Result<Option<io::Error>> = UdpSocket::take_error;
         let _: fn(&UdpSocket, Closure) -> io::Result<usize> = UdpSocket::try_io::<Closure, usize>;
         source::<UdpSocket>();
-        fd_interop::<UdpSocket>();
+        os_interop::<UdpSocket>();
         let _: fn(UdpSocket) -> net::UdpSocket = Into::into;
+    }};
+}
+
+#[cfg(unix)]
+macro_rules! pin_unix_net_api {
+    ($krate:ident) => {{
+        use std::io;
+        use std::net::Shutdown;
+        use std::os::unix::net as unix_net;
+        use std::path::Path;
+
+        use $krate::event::Source;
+        use $krate::net::{UnixDatagram, UnixListener, UnixStream};
+
+        fn source<T: Source>() {}
 
         // UnixListener
         let _: fn(&'static Path) -> io::Result<UnixListener> = UnixListener::bind::<&'static Path>;
@@ -238,7 +273,7 @@ macro_rules! pin_net_api {
         let _: fn(&UnixListener) -> io::Result<unix_net::SocketAddr> = UnixListener::local_addr;
         let _: fn(&UnixListener) -> io::Result<Option<io::Error>> = UnixListener::take_error;
         source::<UnixListener>();
-        fd_interop::<UnixListener>();
+        os_interop::<UnixListener>();
         let _: fn(UnixListener) -> unix_net::UnixListener = Into::into;
 
         // UnixStream
@@ -252,7 +287,7 @@ macro_rules! pin_net_api {
         let _: fn(&UnixStream, Shutdown) -> io::Result<()> = UnixStream::shutdown;
         let _: fn(&UnixStream, Closure) -> io::Result<usize> = UnixStream::try_io::<Closure, usize>;
         source::<UnixStream>();
-        fd_interop::<UnixStream>();
+        os_interop::<UnixStream>();
         reads::<UnixStream>();
         writes::<UnixStream>();
         let _: fn(UnixStream) -> unix_net::UnixStream = Into::into;
@@ -278,11 +313,12 @@ macro_rules! pin_net_api {
         let _: fn(&UnixDatagram, Closure) -> io::Result<usize> =
             UnixDatagram::try_io::<Closure, usize>;
         source::<UnixDatagram>();
-        fd_interop::<UnixDatagram>();
+        os_interop::<UnixDatagram>();
         let _: fn(UnixDatagram) -> unix_net::UnixDatagram = Into::into;
     }};
 }
 
+#[cfg(unix)]
 macro_rules! pin_pipe_api {
     ($krate:ident) => {{
         use std::io;
@@ -298,7 +334,7 @@ macro_rules! pin_pipe_api {
         let _: fn(&Sender, Closure) -> io::Result<usize> = Sender::try_io::<Closure, usize>;
         let _: fn(ChildStdin) -> Sender = From::from;
         source::<Sender>();
-        fd_interop::<Sender>();
+        os_interop::<Sender>();
         writes::<Sender>();
 
         let _: fn(&Receiver, bool) -> io::Result<()> = Receiver::set_nonblocking;
@@ -306,21 +342,55 @@ macro_rules! pin_pipe_api {
         let _: fn(ChildStdout) -> Receiver = From::from;
         let _: fn(ChildStderr) -> Receiver = From::from;
         source::<Receiver>();
-        fd_interop::<Receiver>();
+        os_interop::<Receiver>();
         reads::<Receiver>();
+    }};
+}
+
+#[cfg(windows)]
+macro_rules! pin_windows_api {
+    ($krate:ident) => {{
+        use std::ffi::OsStr;
+        use std::io;
+        use std::os::windows::io::{AsRawHandle, FromRawHandle};
+
+        use $krate::event::Source;
+        use $krate::windows::NamedPipe;
+
+        fn source<T: Source>() {}
+        fn handle_interop<T: AsRawHandle + FromRawHandle + Debug + Send + Sync>() {}
+
+        let _: fn(&'static OsStr) -> io::Result<NamedPipe> = NamedPipe::new::<&'static OsStr>;
+        let _: fn(&NamedPipe) -> io::Result<()> = NamedPipe::connect;
+        let _: fn(&NamedPipe) -> io::Result<()> = NamedPipe::disconnect;
+        let _: fn(&NamedPipe) -> io::Result<Option<io::Error>> = NamedPipe::take_error;
+        source::<NamedPipe>();
+        handle_interop::<NamedPipe>();
+        reads::<NamedPipe>();
+        writes::<NamedPipe>();
     }};
 }
 
 #[test]
 fn evmux_has_the_net_and_pipe_api_of_mio() {
     pin_net_api!(evmux);
+    #[cfg(unix)]
+    pin_unix_net_api!(evmux);
+    #[cfg(unix)]
     pin_pipe_api!(evmux);
+    #[cfg(windows)]
+    pin_windows_api!(evmux);
 }
 
 #[test]
 fn the_net_and_pipe_pins_are_mios_own_signatures() {
     pin_net_api!(mio);
+    #[cfg(unix)]
+    pin_unix_net_api!(mio);
+    #[cfg(unix)]
     pin_pipe_api!(mio);
+    #[cfg(windows)]
+    pin_windows_api!(mio);
 }
 
 #[test]
@@ -336,7 +406,7 @@ fn the_pins_are_mios_own_signatures() {
 /// evmux goes beyond mio where that cannot break mio code.
 #[test]
 fn evmux_extras() {
-    #[cfg(not(evmux_force_poll))]
+    #[cfg(all(unix, not(evmux_force_poll)))]
     fd_owner::<evmux::Poll>();
     fn exact<T: ExactSizeIterator>() {}
     exact::<evmux::event::Iter<'static>>();

@@ -1,7 +1,8 @@
 //! Every descriptor evmux creates is close-on-exec and closed on drop, and
 //! failures leak none. The tests in this file change the process's
 //! descriptor limit and count its descriptors, so they run one at a time.
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Unix only: descriptors, close-on-exec and rlimits.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
 
 use std::collections::BTreeSet;
 use std::io;

@@ -5,15 +5,27 @@
 
 use std::io::{self, Read, Write};
 
+#[cfg(windows)]
+use evmux::net::TcpStream as UnixStream;
+#[cfg(unix)]
 use evmux::net::UnixStream;
 use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, expect_no_events, READABLE, WRITABLE};
 
+/// A connected pair: Unix-domain sockets, or TCP on Windows.
+fn pair() -> (UnixStream, UnixStream) {
+    #[cfg(unix)]
+    let pair = UnixStream::pair().unwrap();
+    #[cfg(windows)]
+    let pair = util::tcp_pair();
+    pair
+}
+
 fn setup(interests: Interest) -> (Poll, Events, UnixStream, UnixStream) {
     let poll = Poll::new().unwrap();
-    let (mut a, b) = UnixStream::pair().unwrap();
+    let (mut a, b) = pair();
     poll.registry()
         .register(&mut a, Token(0), interests)
         .unwrap();

@@ -1,5 +1,6 @@
 //! The flags of real events: readable, writable, closed, error, priority.
-#![cfg(feature = "os-ext")]
+// Unix only: raw descriptors through SourceFd.
+#![cfg(all(unix, feature = "os-ext"))]
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};

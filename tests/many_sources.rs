@@ -1,6 +1,7 @@
 //! 10,000 registered sources, a few ready per poll: every ready one is
 //! reported exactly once per readiness change, and no other.
-#![cfg(feature = "os-ext")]
+// Unix only: raw descriptors through SourceFd.
+#![cfg(all(unix, feature = "os-ext"))]
 
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;

@@ -1,4 +1,6 @@
-#![cfg(feature = "os-ext")]
+// Unix only: unix::pipe.
+#![cfg(all(unix, feature = "os-ext"))]
+
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::process::{Command, Stdio};

@@ -140,7 +140,7 @@ fn many_polls_at_once() {
 }
 
 /// `Poll` as a descriptor, which the poll(2) backend does not have.
-#[cfg(not(evmux_force_poll))]
+#[cfg(all(unix, not(evmux_force_poll)))]
 mod as_descriptor {
     use std::os::fd::{AsFd, AsRawFd};
 

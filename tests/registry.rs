@@ -1,4 +1,6 @@
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Unix only: raw descriptors through SourceFd.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
+
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;

@@ -1,6 +1,7 @@
 //! A signal that interrupts `poll` surfaces as `ErrorKind::Interrupted`
 //! and loses nothing. In its own test binary because it installs a handler.
-#![cfg(feature = "os-ext")]
+// Unix only: POSIX signals.
+#![cfg(all(unix, feature = "os-ext"))]
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};

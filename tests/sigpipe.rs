@@ -2,7 +2,8 @@
 //! to a closed peer must fail with an error instead. In its own test
 //! binary because it changes the signal's disposition, which the test
 //! harness otherwise ignores.
-#![cfg(feature = "net")]
+// Unix only: SIGPIPE.
+#![cfg(all(unix, feature = "net"))]
 
 use std::io::{self, IoSlice, Write};
 use std::net::TcpListener as StdListener;

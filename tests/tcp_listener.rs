@@ -1,14 +1,18 @@
 #![cfg(all(feature = "os-ext", feature = "net"))]
 use std::io;
 use std::net::{SocketAddr, TcpStream as StdStream};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use evmux::net::{TcpListener, TcpStream};
 use evmux::{Events, Interest, Poll, Token};
 
 mod util;
-use util::{any_local_v4, any_local_v6, expect_events, expect_no_events, is_cloexec, READABLE};
+#[cfg(unix)]
+use util::is_cloexec;
+use util::{any_local_v4, any_local_v6, expect_events, expect_no_events, READABLE};
 
+#[cfg(unix)]
 fn is_nonblocking(fd: &impl AsRawFd) -> bool {
     // SAFETY: the descriptor belongs to a live object for this call.
     let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd.as_raw_fd()) };
@@ -24,7 +28,10 @@ fn bind_accept_and_addresses() {
     let mut listener = TcpListener::bind(any_local_v4()).unwrap();
     let addr = listener.local_addr().unwrap();
     assert!(addr.ip().is_loopback() && addr.port() != 0);
+    #[cfg(unix)]
     assert!(is_cloexec(&listener) && is_nonblocking(&listener));
+    #[cfg(windows)]
+    assert!(!util::is_inheritable(&listener));
     poll.registry()
         .register(&mut listener, Token(0), Interest::READABLE)
         .unwrap();
@@ -39,6 +46,9 @@ fn bind_accept_and_addresses() {
     assert_eq!(peer, client.local_addr().unwrap());
     assert_eq!(stream.peer_addr().unwrap(), peer);
     assert_eq!(stream.local_addr().unwrap(), addr);
+    #[cfg(windows)]
+    assert!(!util::is_inheritable(&stream));
+    #[cfg(unix)]
     assert!(
         is_cloexec(&stream) && is_nonblocking(&stream),
         "accepted sockets are non-blocking and close-on-exec"
@@ -119,12 +129,33 @@ fn conversions_keep_the_socket() {
     assert_eq!(std_listener.local_addr().unwrap(), addr);
     let listener = TcpListener::from_std(std_listener);
 
-    let fd: OwnedFd = listener.into();
-    let listener = TcpListener::from(fd);
-    let raw = listener.into_raw_fd();
-    // SAFETY: `raw` came from `into_raw_fd` above and is owned by nobody else.
-    let listener = unsafe { TcpListener::from_raw_fd(raw) };
+    #[cfg(unix)]
+    let listener = {
+        let fd: OwnedFd = listener.into();
+        let listener = TcpListener::from(fd);
+        let raw = listener.into_raw_fd();
+        // SAFETY: `raw` came from `into_raw_fd` above and is owned by nobody else.
+        unsafe { TcpListener::from_raw_fd(raw) }
+    };
     assert_eq!(listener.local_addr().unwrap(), addr);
     assert!(format!("{listener:?}").contains("TcpListener"));
     let _: SocketAddr = addr;
+}
+
+#[cfg(windows)]
+#[test]
+fn socket_conversions_keep_the_socket() {
+    use std::os::windows::io::{AsRawSocket, AsSocket, FromRawSocket, IntoRawSocket, OwnedSocket};
+    let listener = TcpListener::bind(any_local_v4()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    assert_eq!(
+        listener.as_raw_socket(),
+        listener.as_socket().as_raw_socket()
+    );
+    let socket: OwnedSocket = listener.into();
+    let listener = TcpListener::from(socket);
+    let raw = listener.into_raw_socket();
+    // SAFETY: `raw` came from `into_raw_socket` above and is owned by nobody else.
+    let listener = unsafe { TcpListener::from_raw_socket(raw) };
+    assert_eq!(listener.local_addr().unwrap(), addr);
 }

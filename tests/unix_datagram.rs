@@ -1,4 +1,6 @@
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Unix only: Unix-domain sockets.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
+
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};

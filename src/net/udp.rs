@@ -223,6 +223,8 @@ impl UdpSocket {
 impl_source!(UdpSocket);
 #[cfg(unix)]
 impl_fd_traits!(UdpSocket, net::UdpSocket);
+#[cfg(windows)]
+impl_socket_traits!(UdpSocket, net::UdpSocket);
 impl_into_std!(UdpSocket, net::UdpSocket);
 
 impl fmt::Debug for UdpSocket {

@@ -45,7 +45,11 @@
 //! checks and registration bookkeeping in `IoSource` and `Registry`, wake
 //! de-duplication in `crate::wake_dedup`, timeout arithmetic in
 //! `timeout`, flag names in `crate::flag_names`.
-//! Every backend returns descriptors as `OwnedFd`, created CLOEXEC.
+//! Every Unix backend returns descriptors as `OwnedFd`, created CLOEXEC.
+//! The Windows backend (`iocp`) registers sockets (`RawSource` is a
+//! `BorrowedSocket`), keeps its registrations itself and re-arms them
+//! through `IoSourceState`, like poll(2); its sockets are created
+//! overlapped and non-inheritable.
 
 #[cfg(not(evmux_selector = "shell"))]
 pub(crate) mod timeout;
@@ -54,7 +58,11 @@ pub(crate) mod timeout;
 pub(crate) mod unix;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::net;
-#[cfg(all(not(unix), feature = "net"))]
+#[cfg(evmux_selector = "iocp")]
+pub(crate) mod windows;
+#[cfg(all(evmux_selector = "iocp", feature = "net"))]
+pub(crate) use self::windows::net;
+#[cfg(all(not(unix), not(evmux_selector = "iocp"), feature = "net"))]
 #[path = "shell/net.rs"]
 pub(crate) mod net;
 
@@ -82,25 +90,36 @@ mod selector;
 #[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
 #[path = "unix/selector/poll.rs"]
 mod selector;
+#[cfg(evmux_selector = "iocp")]
+use self::windows::selector;
 #[cfg(evmux_selector = "shell")]
 #[path = "shell/selector.rs"]
 mod selector;
 
 pub(crate) use self::selector::{event, Event, Events, Selector};
 // Only the I/O types (features `net`, `os-ext`) use the per-source state.
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(unused_imports))]
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(unused_imports)
+)]
 pub(crate) use self::selector::IoSourceState;
 
 /// What a selector registers: a borrowed descriptor.
 #[cfg(unix)]
 pub(crate) type RawSource<'a> = std::os::fd::BorrowedFd<'a>;
+/// What a selector registers: a borrowed socket.
+#[cfg(evmux_selector = "iocp")]
+pub(crate) type RawSource<'a> = std::os::windows::io::BorrowedSocket<'a>;
 /// What a selector registers: nothing can be registered on a target that only
 /// has the shell.
-#[cfg(not(unix))]
+#[cfg(not(any(unix, evmux_selector = "iocp")))]
 pub(crate) type RawSource<'a> = std::marker::PhantomData<&'a ()>;
 
 /// The I/O types whose handle a selector can register.
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 pub(crate) trait AsRawSource {
     fn as_raw_source(&self) -> RawSource<'_>;
 }
@@ -112,7 +131,14 @@ impl<T: std::os::fd::AsFd> AsRawSource for T {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(evmux_selector = "iocp")]
+impl<T: std::os::windows::io::AsSocket> AsRawSource for T {
+    fn as_raw_source(&self) -> RawSource<'_> {
+        self.as_socket()
+    }
+}
+
+#[cfg(not(any(unix, evmux_selector = "iocp")))]
 impl<T> AsRawSource for T {
     fn as_raw_source(&self) -> RawSource<'_> {
         std::marker::PhantomData
@@ -136,6 +162,8 @@ mod waker;
 mod waker;
 #[cfg(any(evmux_waker = "poll", evmux_waker = "port"))]
 use self::selector as waker;
+#[cfg(evmux_waker = "iocp")]
+use self::windows::waker;
 #[cfg(evmux_waker = "shell")]
 #[path = "shell/waker.rs"]
 mod waker;
@@ -143,7 +171,8 @@ mod waker;
 pub(crate) use self::waker::Waker;
 
 // Unused without the I/O types, and by the backends that keep per-source
-// state (poll(2), event ports).
+// state (poll(2), event ports); Windows' has a different registration.
+#[cfg(not(evmux_selector = "iocp"))]
 #[allow(dead_code)]
 mod stateless_io_source;
 
@@ -164,12 +193,14 @@ pub(crate) fn next_selector_id() -> usize {
 }
 
 /// mio's error for registering one of evmux's I/O types that already is.
-/// Used by the debug-build check in `IoSource`, and by the table-based
-/// backends in every build.
+/// Used by the debug-build check in `IoSource`, and by the backends that
+/// keep registrations themselves (poll(2), event ports, Windows) in every
+/// build.
 #[cfg_attr(
     not(any(
         evmux_selector = "poll",
         evmux_selector = "event_ports",
+        evmux_selector = "iocp",
         all(debug_assertions, any(feature = "net", feature = "os-ext"))
     )),
     allow(dead_code)
@@ -178,5 +209,21 @@ pub(crate) fn already_registered() -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::AlreadyExists,
         "I/O source already registered with a `Registry`",
+    )
+}
+
+/// mio's error for re-registering or deregistering one of evmux's I/O
+/// types that is not registered (with this `Poll`).
+#[cfg_attr(
+    not(any(
+        evmux_selector = "iocp",
+        all(debug_assertions, any(feature = "net", feature = "os-ext"))
+    )),
+    allow(dead_code)
+)]
+pub(crate) fn not_registered() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        "I/O source not registered with `Registry`",
     )
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::mpsc;
 use std::thread;
@@ -164,12 +165,14 @@ impl Signal {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Signal {
     fn as_raw_fd(&self) -> RawFd {
         self.socket.as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 /// Re-arms a raw descriptor registered through `SourceFd` after the test
 /// drained it to `WouldBlock`. Backends that emulate edge triggering
 /// (poll(2)) cannot see I/O on raw descriptors and need it; on the others
@@ -181,6 +184,7 @@ pub fn rearm(poll: &Poll, fd: &impl AsRawFd, token: Token, interests: Interest) 
         .unwrap();
 }
 
+#[cfg(unix)]
 /// A non-blocking, close-on-exec pipe: (reader, writer).
 pub fn pipe() -> (OwnedFd, OwnedFd) {
     let (reader, writer) = rustix::pipe::pipe().expect("pipe");
@@ -191,6 +195,7 @@ pub fn pipe() -> (OwnedFd, OwnedFd) {
     (reader, writer)
 }
 
+#[cfg(unix)]
 /// The descriptors this process has open.
 pub fn open_fds() -> Vec<RawFd> {
     let listed: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
@@ -201,12 +206,14 @@ pub fn open_fds() -> Vec<RawFd> {
     listed.into_iter().filter(|&fd| is_open(fd)).collect()
 }
 
+#[cfg(unix)]
 fn is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only inspects the descriptor table; a closed
     // descriptor yields EBADF.
     unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
 }
 
+#[cfg(unix)]
 /// Returns true if `fd` has the close-on-exec flag.
 pub fn is_cloexec(fd: &impl AsRawFd) -> bool {
     // SAFETY: the descriptor is borrowed from a live object for this call.
@@ -215,9 +222,28 @@ pub fn is_cloexec(fd: &impl AsRawFd) -> bool {
     flags.contains(rustix::io::FdFlags::CLOEXEC)
 }
 
+/// Returns true if child processes would inherit `socket`: never for
+/// sockets evmux creates.
+#[cfg(windows)]
+pub fn is_inheritable(socket: &impl std::os::windows::io::AsRawSocket) -> bool {
+    use windows_sys::Win32::Foundation::{GetHandleInformation, HANDLE_FLAG_INHERIT};
+    let mut flags = 0;
+    // SAFETY: the socket is borrowed from a live object for this call, and
+    // `flags` is a live local the call writes.
+    let ok = unsafe { GetHandleInformation(socket.as_raw_socket() as _, &mut flags) };
+    assert_ne!(
+        ok,
+        0,
+        "GetHandleInformation: {}",
+        io::Error::last_os_error()
+    );
+    flags & HANDLE_FLAG_INHERIT != 0
+}
+
 pub fn assert_send<T: Send>() {}
 pub fn assert_sync<T: Sync>() {}
 
+#[cfg(unix)]
 /// Raises the soft descriptor limit to `needed`, for tests with thousands
 /// of sockets.
 pub fn allow_descriptors(needed: u64) {
@@ -239,6 +265,10 @@ pub fn allow_descriptors(needed: u64) {
         .unwrap();
     }
 }
+
+/// Windows has no descriptor limit to raise.
+#[cfg(windows)]
+pub fn allow_descriptors(_needed: u64) {}
 
 /// A reproducible byte stream: position `i` holds `pattern[i % len]`, with
 /// a prime length so that chunk boundaries never line up with it.
@@ -356,6 +386,20 @@ pub fn read_available(reader: &mut impl Read) -> (Vec<u8>, bool) {
             Err(e) => panic!("read failed: {e}"),
         }
     }
+}
+
+/// Two connected, non-blocking evmux TCP streams on loopback.
+pub fn tcp_pair() -> (evmux::net::TcpStream, evmux::net::TcpStream) {
+    let listener = std::net::TcpListener::bind(any_local_v4()).unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    for stream in [&client, &server] {
+        stream.set_nonblocking(true).unwrap();
+    }
+    (
+        evmux::net::TcpStream::from_std(client),
+        evmux::net::TcpStream::from_std(server),
+    )
 }
 
 /// The loopback address with port 0, for binding.

@@ -105,6 +105,8 @@ impl TcpListener {
 impl_source!(TcpListener);
 #[cfg(unix)]
 impl_fd_traits!(TcpListener, net::TcpListener);
+#[cfg(windows)]
+impl_socket_traits!(TcpListener, net::TcpListener);
 impl_into_std!(TcpListener, net::TcpListener);
 
 impl fmt::Debug for TcpListener {

@@ -169,6 +169,8 @@ impl_write!(TcpStream, sys::net::send, sys::net::send_vectored);
 impl_source!(TcpStream);
 #[cfg(unix)]
 impl_fd_traits!(TcpStream, net::TcpStream);
+#[cfg(windows)]
+impl_socket_traits!(TcpStream, net::TcpStream);
 impl_into_std!(TcpStream, net::TcpStream);
 
 impl fmt::Debug for TcpStream {

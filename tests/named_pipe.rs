@@ -1,0 +1,225 @@
+//! `windows::NamedPipe`: echo with a client, reuse after `disconnect`,
+//! large writes, and no events after `deregister`.
+
+#![cfg(all(windows, feature = "os-ext"))]
+
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
+use std::os::windows::fs::OpenOptionsExt;
+use std::os::windows::io::{FromRawHandle, IntoRawHandle};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use evmux::windows::NamedPipe;
+use evmux::{Events, Interest, Poll, Token};
+
+mod util;
+use util::{expect_events, expect_no_events, read_available, transfer, READABLE, WRITABLE};
+
+/// `FILE_FLAG_OVERLAPPED`: a client handle evmux can drive.
+const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
+
+const SERVER: Token = Token(0);
+const CLIENT: Token = Token(1);
+
+fn unique_name() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!(r"\\.\pipe\evmux-test-{}-{n}", std::process::id())
+}
+
+fn client(name: &str) -> NamedPipe {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(FILE_FLAG_OVERLAPPED)
+        .open(name)
+        .expect("open the client end");
+    // SAFETY: the handle was just opened, overlapped, and is owned by
+    // nobody else.
+    unsafe { NamedPipe::from_raw_handle(file.into_raw_handle()) }
+}
+
+fn both() -> Interest {
+    Interest::READABLE | Interest::WRITABLE
+}
+
+/// Reads until `want` bytes arrived, polling between reads.
+fn read_exactly(
+    poll: &mut Poll,
+    events: &mut Events,
+    pipe: &mut NamedPipe,
+    token: Token,
+    want: usize,
+) -> Vec<u8> {
+    let mut data = Vec::new();
+    while data.len() < want {
+        let (chunk, ended) = read_available(pipe);
+        data.extend(chunk);
+        assert!(
+            !ended || data.len() >= want,
+            "end of stream after {} bytes",
+            data.len()
+        );
+        if data.len() < want {
+            expect_events(poll, events, &[(token, READABLE)]);
+        }
+    }
+    data
+}
+
+#[test]
+fn echo_with_a_client() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    assert_eq!(
+        server.connect().unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+
+    let mut client = client(&name);
+    poll.registry()
+        .register(&mut client, CLIENT, both())
+        .unwrap();
+    expect_events(
+        &mut poll,
+        &mut events,
+        &[(SERVER, WRITABLE), (CLIENT, WRITABLE)],
+    );
+    assert!(server.take_error().unwrap().is_none());
+
+    client.write_all(b"ping").unwrap();
+    let got = read_exactly(&mut poll, &mut events, &mut server, SERVER, 4);
+    assert_eq!(got, b"ping");
+    server.write_all(b"pong").unwrap();
+    let got = read_exactly(&mut poll, &mut events, &mut client, CLIENT, 4);
+    assert_eq!(got, b"pong");
+
+    // The client goes away: the server reads end of stream.
+    drop(client);
+    let closed = util::Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    loop {
+        match server.read(&mut [0; 16]) {
+            Ok(0) => break,
+            Ok(n) => panic!("unexpected {n} bytes"),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                expect_events(&mut poll, &mut events, &[(SERVER, closed)]);
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+#[test]
+fn disconnect_and_reuse_drop_what_the_old_client_sent() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    let _ = server.connect();
+    let mut first = client(&name);
+    poll.registry()
+        .register(&mut first, CLIENT, both())
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
+    // Data the server never reads, then a disconnect.
+    first.write_all(b"stale").unwrap();
+    expect_events(&mut poll, &mut events, &[(SERVER, READABLE)]);
+    server.disconnect().unwrap();
+    poll.registry().deregister(&mut first).unwrap();
+    drop(first);
+
+    match server.connect() {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => panic!("connect: {e}"),
+    }
+    let mut second = client(&name);
+    poll.registry()
+        .register(&mut second, Token(2), both())
+        .unwrap();
+    second.write_all(b"fresh").unwrap();
+    let got = read_exactly(&mut poll, &mut events, &mut server, SERVER, 5);
+    assert_eq!(got, b"fresh", "nothing of the first client is left");
+}
+
+#[test]
+fn large_writes_arrive_whole() {
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    let mut client = client(&name);
+    transfer(&mut client, &mut server, 8 << 20, 256 * 1024, 7 * 1024);
+}
+
+#[test]
+fn no_events_after_deregister() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    let mut client = client(&name);
+    poll.registry()
+        .register(&mut server, SERVER, Interest::READABLE)
+        .unwrap();
+    poll.registry()
+        .register(&mut client, CLIENT, Interest::WRITABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(CLIENT, WRITABLE)]);
+    // A read is in flight on the server; deregister it, then make it complete.
+    poll.registry().deregister(&mut server).unwrap();
+    client.write_all(b"unseen").unwrap();
+    expect_events(&mut poll, &mut events, &[(CLIENT, WRITABLE)]);
+    expect_no_events(&mut poll, &mut events);
+    // Registered again, it reports the data it holds.
+    poll.registry()
+        .register(&mut server, SERVER, Interest::READABLE)
+        .unwrap();
+    let got = read_exactly(&mut poll, &mut events, &mut server, SERVER, 6);
+    assert_eq!(got, b"unseen");
+}
+
+#[test]
+fn a_pipe_cannot_move_to_another_poll() {
+    let first = Poll::new().unwrap();
+    let second = Poll::new().unwrap();
+    let mut server = NamedPipe::new(unique_name()).unwrap();
+    first
+        .registry()
+        .register(&mut server, SERVER, Interest::READABLE)
+        .unwrap();
+    first.registry().deregister(&mut server).unwrap();
+    let error = second
+        .registry()
+        .register(&mut server, SERVER, Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+}
+
+#[test]
+fn an_unregistered_pipe_cannot_start_io() {
+    let name = unique_name();
+    let server = NamedPipe::new(&name).unwrap();
+    let mut client = client(&name);
+    assert_eq!(
+        server.connect().unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+    assert_eq!(
+        client.write(b"x").unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+    assert_eq!(
+        client.read(&mut [0; 4]).unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
+}
