@@ -9,7 +9,7 @@ use crate::flag_names::FlagNames;
 /// combined with `|` or [`Interest::add`]. [`Interest::remove`] returns
 /// `None` rather than an empty set.
 ///
-/// Which constants exist depends on the OS: [`Interest::PRIORITY`] on Linux
+/// Which constants exist depends on the OS: `PRIORITY` on Linux
 /// and Android, `AIO` on Apple systems, FreeBSD and DragonFly, `LIO` on
 /// FreeBSD. The `is_*` queries exist everywhere.
 ///
