@@ -43,7 +43,7 @@ for client in 1 2 3; do
     [ "$reply" = "hello from client $client" ] || { echo "tcp_server echoed '$reply'"; exit 1; }
 done
 # A second server on the same address fails, naming the address.
-if message=$(timeout 10 "$examples/tcp_server" "$addr" 2>&1); then
+if message=$(timeout 10 "${runner[@]}" "$examples/tcp_server$exe" "$addr" 2>&1); then
     echo "a second tcp_server on $addr started"; exit 1
 fi
 grep -qF "$addr" <<<"$message" || { echo "the address-in-use error does not name $addr: $message"; exit 1; }

@@ -87,7 +87,7 @@ fn writable_is_reported_again_after_the_buffer_drains() {
 /// A raw descriptor registered once and never re-registered (tokio's
 /// `AsyncFd` pattern) keeps receiving events on every backend that does
 /// not document otherwise (see `unix::SourceFd`).
-#[cfg(feature = "os-ext")]
+#[cfg(all(unix, feature = "os-ext"))]
 #[test]
 #[cfg_attr(
     evmux_force_poll,

@@ -183,6 +183,11 @@ pub(crate) fn only_v6(socket: &impl AsRawSocket) -> io::Result<bool> {
     Ok(value != 0)
 }
 
+/// A write (Windows raises no signal on a closed peer).
+pub(crate) fn send(mut socket: &net::TcpStream, buf: &[u8]) -> io::Result<usize> {
+    socket.write(buf)
+}
+
 /// A vectored write (Windows raises no signal on a closed peer).
 pub(crate) fn send_vectored(socket: &net::TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let mut socket = socket;
