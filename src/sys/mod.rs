@@ -128,8 +128,12 @@ mod waker;
 #[cfg(evmux_waker = "kqueue")]
 #[path = "unix/waker/kqueue.rs"]
 mod waker;
-#[cfg(any(evmux_waker = "poll", evmux_waker = "port"))]
-use self::selector as waker;
+#[cfg(evmux_waker = "poll")]
+#[path = "unix/waker/poll.rs"]
+mod waker;
+#[cfg(evmux_waker = "port")]
+#[path = "unix/waker/port.rs"]
+mod waker;
 #[cfg(evmux_waker = "shell")]
 #[path = "shell/waker.rs"]
 mod waker;
