@@ -81,7 +81,12 @@ pub fn raise_descriptor_limit() {
 /// Pins the calling thread to one processor (modulo the processors there
 /// are), so that thread placement does not change between samples.
 pub fn pin_to_cpu(cpu: usize) {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Processors online, not `available_parallelism`, which counts the
+    // calling thread's affinity: a thread spawned by the pinned main thread
+    // would see one processor and pin itself next to it.
+    // SAFETY: sysconf reads no memory of ours.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let cpus = usize::try_from(online).unwrap_or(1).max(1);
     // SAFETY: a zeroed cpu_set_t is empty; CPU_SET writes inside it;
     // sched_setaffinity reads it for the calling thread (pid 0).
     unsafe {
