@@ -3,7 +3,8 @@
 #  1. tokio programs (compat/tokio-patterns) on every run-testable backend:
 #     epoll, the poll(2) fallback, the pipe waker;
 #  2. the loom model of wake de-duplication (src/wake_dedup.rs);
-#  3. that `Poll::new` does not exist without `os-poll`.
+#  3. a source registered with two Polls in a release build (epoll, poll(2));
+#  4. that `Poll::new` does not exist without `os-poll`.
 # Each step prints its time. About two minutes on 2 cores, warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,15 @@ timed "tokio patterns: pipe waker" tokio_suite pipe-waker "--cfg evmux_force_pip
 
 timed "loom model of wake de-duplication" env RUSTFLAGS="--cfg loom" \
     CARGO_TARGET_DIR="$root/target/loom" cargo test --quiet --release --lib wake_dedup
+
+release_two_polls() {
+    local name=$1 flags=$2 dir=$3
+    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$dir" \
+        cargo test --quiet --release --all-features --test tcp_stream a_source_registered_with_two_polls
+}
+timed "release build, a source in two Polls: epoll" release_two_polls default "" "$root/target"
+timed "release build, a source in two Polls: poll(2)" release_two_polls poll \
+    "--cfg evmux_force_poll" "$root/target/suite-poll"
 
 timed "no Poll::new without os-poll (compile_fail doctest)" \
     cargo test --quiet --no-default-features --doc features

@@ -23,6 +23,11 @@ use std::{fmt, io};
 use crate::{event, sys, Interest, Registry, Token};
 
 pub(crate) struct IoSource<T> {
+    // Field order matters: Rust drops fields in declaration order, so the
+    // state (which removes a registration kept in evmux's own table, on
+    // poll(2) and event ports) goes before `inner` closes the descriptor.
+    // The other way round, another thread could open a new descriptor with
+    // the same number in between, and the table would still watch it.
     state: sys::IoSourceState,
     inner: T,
     registered: Registered,

@@ -2,8 +2,8 @@
 //! runtimes and servers are built on.
 //!
 //! evmux waits for readiness on many sources at once, through each OS's own
-//! mechanism (epoll on Linux and Android, kqueue on macOS, iOS and the BSDs,
-//! event ports on illumos and Solaris, an I/O completion port polling sockets
+//! mechanism (epoll on Linux, Android and illumos, kqueue on macOS, iOS and
+//! the BSDs, event ports on Solaris, an I/O completion port polling sockets
 //! through the AFD driver on Windows, poll(2) elsewhere), and reports it
 //! as [`Event`](event::Event)s. Its API is source-compatible with mio 1.x:
 //! code written for mio compiles against evmux by renaming the dependency.

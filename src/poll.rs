@@ -81,7 +81,7 @@ use crate::{sys, Events, Interest, Token};
 pub struct Poll {
     registry: Registry,
     /// `poll`'s copy of the wakers' states (see `crate::wake_dedup`).
-    wakers: Vec<Arc<WakeState>>,
+    wakers: Vec<(Token, Arc<WakeState>)>,
 }
 
 /// Registers [`Source`]s with a [`Poll`].
@@ -171,7 +171,10 @@ impl Poll {
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         self.registry.selector.select(events.sys(), timeout)?;
         if !events.is_empty() {
-            self.registry.wake_dedup.events_returned(&mut self.wakers);
+            let returned = |token| events.iter().any(|event| event.token() == token);
+            self.registry
+                .wake_dedup
+                .events_returned(&mut self.wakers, returned);
         }
         Ok(())
     }

@@ -19,11 +19,12 @@
 //! - `wake` on a waker that is waking (another thread's system call is in
 //!   flight and may yet fail) makes its own system call: only a finished,
 //!   successful call may be relied on.
-//! - `poll`, when it returns events, sets every waker that is not idle
-//!   back to idle (with `Acquire`). It may clear a waker whose event is
-//!   still queued; that costs one more system call, never a lost wake. A
-//!   waker whose event is returned is always cleared, because its system
-//!   call happened before `poll` saw the event.
+//! - `poll`, when it returns an event with a waker's token, sets that
+//!   waker back to idle (with `Acquire`). A waker whose event is returned
+//!   is always cleared, and after its system call, which happened before
+//!   `poll` saw the event. Clearing one whose event is still queued (a
+//!   source shares its token) costs one more system call, never a lost
+//!   wake.
 //!
 //! The count in the word keeps a waker that finishes its system call
 //! after `poll` cleared it from marking a later thread's wake as pending.
@@ -31,9 +32,8 @@
 //! # Cost
 //!
 //! Nothing is shared between wakers, and `poll` touches a waker's word
-//! only when it returns events, reading it (a cache line nobody writes
-//! while no wake happens) and writing it only when the waker woke. A storm
-//! of wakes writes one cache line owned by the waking thread. The list of
+//! only when it returns that waker's event, with one read-modify-write.
+//! A storm of wakes writes one cache line owned by the waking thread. The list of
 //! wakers `poll` looks at is a copy it refreshes only when a waker is
 //! created or dropped.
 //!
@@ -47,6 +47,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use crate::sys::lock;
+use crate::Token;
 
 // The model checker replaces the one atomic the protocol is made of.
 #[cfg(loom)]
@@ -102,53 +103,67 @@ impl WakeState {
             Ok(()) => (waking & !STATUS) | PENDING,
             Err(_) => (waking & !STATUS) | IDLE,
         };
-        // Fails if `poll` took the event (or the word moved on): it is idle.
-        let _ = self
-            .word
-            .compare_exchange(waking, after, Ordering::Release, Ordering::Relaxed);
+        // If `poll` took the event meanwhile (the word moved on), the waker
+        // stays idle. Looked at first, so that a word `poll` already took
+        // is only read, not pulled back for a write that would fail.
+        if self.word.load(Ordering::Relaxed) == waking {
+            let _ = self
+                .word
+                .compare_exchange(waking, after, Ordering::Release, Ordering::Relaxed);
+        }
         result
     }
 
-    /// Called by `poll` when it returns events.
+    /// Called by `poll` when it returns this waker's event: back to idle,
+    /// acquiring what every wake before this point published. One
+    /// read-modify-write, so that the cache line crosses processors once.
     #[inline]
-    pub(crate) fn events_returned(&self) {
-        if self.word.load(Ordering::Relaxed) & STATUS != IDLE {
-            self.word.fetch_and(!STATUS, Ordering::Acquire);
-        }
+    pub(crate) fn event_returned(&self) {
+        self.word.fetch_and(!STATUS, Ordering::Acquire);
     }
 }
 
 /// The wakers of one `Poll`, shared by its registry's clones.
 #[derive(Debug, Default)]
 pub(crate) struct WakeDedup {
-    wakers: Mutex<Vec<Arc<WakeState>>>,
+    wakers: Mutex<Vec<(Token, Arc<WakeState>)>>,
     /// Set when `wakers` changed since `poll` last copied it.
     changed: AtomicBool,
 }
 
 impl WakeDedup {
-    /// The state of a new waker, which `poll` will clear.
-    pub(crate) fn add(&self) -> Arc<WakeState> {
+    /// The state of a new waker with `token`, which `poll` clears when it
+    /// returns an event with that token.
+    pub(crate) fn add(&self, token: Token) -> Arc<WakeState> {
         let state = Arc::new(WakeState::new());
-        lock(&self.wakers).push(Arc::clone(&state));
+        lock(&self.wakers).push((token, Arc::clone(&state)));
         self.changed.store(true, Ordering::Release);
         state
     }
 
     /// Forgets the state of a waker being dropped.
     pub(crate) fn remove(&self, state: &Arc<WakeState>) {
-        lock(&self.wakers).retain(|other| !Arc::ptr_eq(other, state));
+        lock(&self.wakers).retain(|(_, other)| !Arc::ptr_eq(other, state));
         self.changed.store(true, Ordering::Release);
     }
 
-    /// Called by `poll` when it returns events, with its copy of the list.
+    /// Called by `poll` when it returns events, with its copy of the list
+    /// and whether a token is among the events: clears the wakers whose
+    /// event is returned (and any other waker with the same token, which
+    /// costs at most one more system call). Other wakers are not touched.
     #[inline]
-    pub(crate) fn events_returned(&self, copy: &mut Vec<Arc<WakeState>>) {
+    pub(crate) fn events_returned(
+        &self,
+        copy: &mut Vec<(Token, Arc<WakeState>)>,
+        returned: impl Fn(Token) -> bool,
+    ) {
         if self.changed.load(Ordering::Relaxed) && self.changed.swap(false, Ordering::Acquire) {
             copy.clone_from(&lock(&self.wakers));
         }
-        for state in copy.iter() {
-            state.events_returned();
+        for (token, state) in copy.iter() {
+            if returned(*token) {
+                state.event_returned();
+            }
         }
     }
 }
@@ -172,13 +187,13 @@ mod tests {
     #[test]
     fn one_system_wake_until_poll_returns_events() {
         let dedup = WakeDedup::default();
-        let state = dedup.add();
+        let state = dedup.add(Token(0));
         let mut copy = Vec::new();
         let calls = Cell::new(0);
         state.wake_with(counting(&calls)).unwrap();
         state.wake_with(counting(&calls)).unwrap();
         assert_eq!(calls.get(), 1);
-        dedup.events_returned(&mut copy);
+        dedup.events_returned(&mut copy, |_| true);
         state.wake_with(counting(&calls)).unwrap();
         assert_eq!(calls.get(), 2);
     }
@@ -209,11 +224,11 @@ mod tests {
     #[test]
     fn a_system_call_that_ends_after_poll_took_its_event_leaves_the_waker_idle() {
         let dedup = WakeDedup::default();
-        let state = dedup.add();
+        let state = dedup.add(Token(0));
         let mut copy = Vec::new();
         state
             .wake_with(|| {
-                dedup.events_returned(&mut copy);
+                dedup.events_returned(&mut copy, |_| true);
                 Ok(())
             })
             .unwrap();
@@ -225,12 +240,12 @@ mod tests {
     #[test]
     fn a_dropped_waker_leaves_polls_copy_at_the_next_events() {
         let dedup = WakeDedup::default();
-        let state = dedup.add();
+        let state = dedup.add(Token(0));
         let mut copy = Vec::new();
-        dedup.events_returned(&mut copy);
+        dedup.events_returned(&mut copy, |_| true);
         assert_eq!(copy.len(), 1);
         dedup.remove(&state);
-        dedup.events_returned(&mut copy);
+        dedup.events_returned(&mut copy, |_| true);
         assert!(copy.is_empty());
     }
 }
@@ -266,7 +281,7 @@ mod loom_model {
         fn poll(&self) -> bool {
             let got = self.kernel.swap(0, Ordering::Acquire) > 0;
             if got {
-                self.state.events_returned();
+                self.state.event_returned();
             }
             got
         }

@@ -74,7 +74,7 @@ impl Waker {
     pub fn new(registry: &Registry, token: Token) -> io::Result<Waker> {
         let inner = sys::Waker::new(registry.selector(), token)?;
         let dedup = Arc::clone(registry.wake_dedup());
-        let state = dedup.add();
+        let state = dedup.add(token);
         Ok(Waker {
             inner,
             state,

@@ -61,9 +61,15 @@ fn more_ready_sources_than_capacity_are_all_delivered_once() {
 fn zero_capacity_waits_for_the_timeout_when_nothing_is_pending() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(0);
-    poll.poll(&mut events, Some(Duration::from_millis(20)))
-        .unwrap();
+    let timeout = Duration::from_millis(20);
+    let start = std::time::Instant::now();
+    poll.poll(&mut events, Some(timeout)).unwrap();
     assert!(events.is_empty());
+    assert!(
+        start.elapsed() >= timeout,
+        "returned after {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]

@@ -67,10 +67,11 @@ fn sub_millisecond_timeouts_are_never_rounded_to_zero() {
             start.elapsed()
         );
     }
-    let start = Instant::now();
+    // 1 ns: no error, no event. That it is not rounded down to zero cannot
+    // be told from outside; `sys::timeout`'s unit tests check the rounding.
     poll.poll(&mut events, Some(Duration::from_nanos(1)))
         .unwrap();
-    assert!(start.elapsed() >= Duration::from_nanos(1));
+    assert!(events.is_empty());
 }
 
 #[test]

@@ -391,3 +391,42 @@ fn socket_conversions_keep_the_socket() {
     let client = unsafe { TcpStream::from_raw_socket(raw) };
     assert_eq!(client.local_addr().unwrap(), addr);
 }
+
+/// One of evmux's sources registered with two `Poll`s. Debug builds refuse
+/// the second as mio does; release builds carry no bookkeeping, so the
+/// backend answers: epoll and kqueue accept it (both `Poll`s report the
+/// source), the table-based backends refuse it. Either way nothing is left
+/// behind. `.ci/correctness.sh` runs this in a release build too.
+#[test]
+fn a_source_registered_with_two_polls() {
+    let mut first = Poll::new().unwrap();
+    let mut second = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (client, mut server) = connected_pair();
+    first
+        .registry()
+        .register(&mut server, Token(0), Interest::READABLE)
+        .unwrap();
+    let again = second
+        .registry()
+        .register(&mut server, Token(1), Interest::READABLE);
+    if let Err(error) = &again {
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            error.to_string(),
+            "I/O source already registered with a `Registry`"
+        );
+    }
+    if cfg!(debug_assertions) {
+        assert!(again.is_err(), "debug builds refuse a second Poll");
+    }
+    (&client).write_all(b"to both").unwrap();
+    expect_events(&mut first, &mut events, &[(Token(0), READABLE)]);
+    if again.is_ok() {
+        expect_events(&mut second, &mut events, &[(Token(1), READABLE)]);
+    }
+    first.registry().deregister(&mut server).unwrap();
+    drop(server);
+    expect_no_events(&mut first, &mut events);
+    expect_no_events(&mut second, &mut events);
+}

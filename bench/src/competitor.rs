@@ -209,6 +209,7 @@ impl CrossCoreWake {
 
 impl Bench for CrossCoreWake {
     fn run(&mut self, iters: u64) -> Duration {
+        self.requester.start();
         let start = Instant::now();
         for _ in 0..iters {
             self.requester.request();
@@ -221,7 +222,9 @@ impl Bench for CrossCoreWake {
                 }
             }
         }
-        start.elapsed()
+        let elapsed = start.elapsed();
+        self.requester.pause();
+        elapsed
     }
 }
 

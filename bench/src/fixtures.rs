@@ -81,7 +81,12 @@ pub fn raise_descriptor_limit() {
 /// Pins the calling thread to one processor (modulo the processors there
 /// are), so that thread placement does not change between samples.
 pub fn pin_to_cpu(cpu: usize) {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Processors online, not `available_parallelism`, which counts the
+    // calling thread's affinity: a thread spawned by the pinned main thread
+    // would see one processor and pin itself next to it.
+    // SAFETY: sysconf reads no memory of ours.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let cpus = usize::try_from(online).unwrap_or(1).max(1);
     // SAFETY: a zeroed cpu_set_t is empty; CPU_SET writes inside it;
     // sched_setaffinity reads it for the calling thread (pid 0).
     unsafe {
@@ -92,26 +97,38 @@ pub fn pin_to_cpu(cpu: usize) {
 }
 
 /// A thread on `HELPER_CPU` that runs `wake` once per `request`, spinning
-/// (not sleeping) in between, so that what is timed is the wake crossing
-/// processors, not the scheduler waking a thread.
+/// (not sleeping) in between while a run is active, so that what is timed
+/// is the wake crossing processors, not the scheduler waking a thread.
+/// Between runs it parks: the three competitors each have one, and three
+/// threads spinning on one processor would make each wait for the others'
+/// time slices.
 pub struct Requester {
-    requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    shared: std::sync::Arc<RequesterState>,
     helper: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct RequesterState {
+    requests: std::sync::atomic::AtomicU64,
+    active: std::sync::atomic::AtomicBool,
+    stop: std::sync::atomic::AtomicBool,
 }
 
 impl Requester {
     pub fn spawn(mut wake: impl FnMut() + Send + 'static) -> Requester {
         use std::sync::atomic::Ordering;
-        let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let shared = std::sync::Arc::new(RequesterState::default());
         let helper = {
-            let (requests, stop) = (requests.clone(), stop.clone());
+            let shared = std::sync::Arc::clone(&shared);
             std::thread::spawn(move || {
                 pin_to_cpu(HELPER_CPU);
                 let mut served = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let wanted = requests.load(Ordering::Acquire);
+                while !shared.stop.load(Ordering::Acquire) {
+                    if !shared.active.load(Ordering::Acquire) {
+                        std::thread::park();
+                        continue;
+                    }
+                    let wanted = shared.requests.load(Ordering::Acquire);
                     if wanted == served {
                         std::hint::spin_loop();
                         continue;
@@ -122,22 +139,46 @@ impl Requester {
             })
         };
         Requester {
-            requests,
-            stop,
+            shared,
             helper: Some(helper),
         }
     }
 
+    /// Makes the helper spin, waiting for requests, until `pause`.
+    pub fn start(&self) {
+        self.shared
+            .active
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.unpark();
+    }
+
+    /// Lets the helper park.
+    pub fn pause(&self) {
+        self.shared
+            .active
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
     /// Asks the helper for one wake.
     pub fn request(&self) {
-        self.requests
+        self.shared
+            .requests
             .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    fn unpark(&self) {
+        if let Some(helper) = &self.helper {
+            helper.thread().unpark();
+        }
     }
 }
 
 impl Drop for Requester {
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.shared
+            .stop
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.unpark();
         if let Some(helper) = self.helper.take() {
             let _ = helper.join();
         }

@@ -228,12 +228,15 @@ impl CrossCoreWake {
 
 impl Bench for CrossCoreWake {
     fn run(&mut self, iters: u64) -> Duration {
+        self.requester.start();
         let start = Instant::now();
         for _ in 0..iters {
             self.requester.request();
             while !self.epoll.wait(0).iter().any(|event| event.u64 == 0) {}
         }
-        start.elapsed()
+        let elapsed = start.elapsed();
+        self.requester.pause();
+        elapsed
     }
 }
 

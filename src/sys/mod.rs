@@ -23,7 +23,10 @@
 //!     `deregister(fd)`: `AlreadyExists` for a second registration,
 //!     `NotFound` for a source that is not registered, where the OS or the
 //!     backend can tell (kqueue cannot tell a second `EV_ADD` from an
-//!     update).
+//!     update, and its `deregister` succeeds whatever it finds, as
+//!     mio's). A descriptor closed without `deregister` is forgotten: its
+//!     number can be registered again once reused (the table-based
+//!     backends recognise the new file, see `registrations.rs`).
 //! - `Event` (the OS record) and `Events` (a `Vec<Event>`), with the pure
 //!   functions of module `event`: `token`, `is_readable`, `is_writable`,
 //!   `is_error`, `is_read_closed`, `is_write_closed`, `is_priority`,
@@ -160,8 +163,12 @@ mod waker;
 #[cfg(evmux_waker = "kqueue")]
 #[path = "unix/waker/kqueue.rs"]
 mod waker;
-#[cfg(any(evmux_waker = "poll", evmux_waker = "port"))]
-use self::selector as waker;
+#[cfg(evmux_waker = "poll")]
+#[path = "unix/waker/poll.rs"]
+mod waker;
+#[cfg(evmux_waker = "port")]
+#[path = "unix/waker/port.rs"]
+mod waker;
 #[cfg(evmux_waker = "iocp")]
 use self::windows::waker;
 #[cfg(evmux_waker = "shell")]

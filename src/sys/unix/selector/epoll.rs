@@ -1,4 +1,5 @@
-//! The epoll selector: Linux and Android.
+//! The epoll selector: Linux, Android and illumos (which has epoll; its
+//! event ports would silence raw descriptors, see `event_ports.rs`).
 //!
 //! # Trigger model
 //!

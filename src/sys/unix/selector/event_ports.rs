@@ -30,10 +30,10 @@
 //!
 //! # Wakers
 //!
-//! `port_send` queues a user event. A waker sends one only if its previous
-//! one has been delivered (a flag per waker), so that wakes coalesce; the
-//! event is reported readable with the waker's token. Dropping a waker
-//! drops a wake not yet delivered.
+//! `port_send` queues a user event carrying the waker's id (see
+//! `waker/port.rs`); it is reported readable with the waker's token.
+//! Dropping a waker drops a wake not yet delivered. Wakes coalesce through
+//! the portable de-duplication (`crate::wake_dedup`).
 //!
 //! # Close and error mapping
 //!
@@ -55,7 +55,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::{fmt, io, ptr};
@@ -95,7 +95,8 @@ pub(crate) struct Shared {
 #[derive(Default)]
 struct Table {
     registrations: Registrations,
-    wakers: HashMap<usize, Arc<WakerState>>,
+    /// The token of each waker, by the id its user events carry.
+    wakers: HashMap<usize, Token>,
     /// Raw registrations to associate again before the next wait.
     raw_fired: Vec<(RawFd, u64)>,
 }
@@ -107,12 +108,6 @@ struct Table {
 fn rearm_before_wait(registration: &Registration) -> Option<Flags> {
     (registration.raw && registration.armed != registration.interests)
         .then_some(registration.interests)
-}
-
-struct WakerState {
-    token: Token,
-    /// A user event is queued and not yet delivered.
-    pending: AtomicBool,
 }
 
 impl Selector {
@@ -137,6 +132,11 @@ impl Selector {
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
         Ok(Selector::with_shared(Arc::clone(&self.shared)))
+    }
+
+    /// The port and table, shared with the selector's clones and wakers.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -225,10 +225,9 @@ impl Shared {
     fn translate(&self, table: &mut Table, port_event: &libc::port_event) -> Option<Event> {
         let source = libc::c_int::from(port_event.portev_source);
         if source == libc::PORT_SOURCE_USER {
-            let waker = table.wakers.get(&(port_event.portev_user as usize))?;
-            waker.pending.store(false, Ordering::Release);
+            let token = *table.wakers.get(&(port_event.portev_user as usize))?;
             return Some(Event {
-                token: waker.token,
+                token,
                 flags: libc::POLLIN,
             });
         }
@@ -259,6 +258,26 @@ impl Shared {
             token: registration.token,
             flags,
         })
+    }
+
+    /// Adds a waker; returns the id its user events carry.
+    pub(crate) fn add_waker(&self, token: Token) -> usize {
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        self.lock().wakers.insert(id, token);
+        id
+    }
+
+    /// Removes a waker: its user events still queued are dropped.
+    pub(crate) fn remove_waker(&self, id: usize) {
+        self.lock().wakers.remove(&id);
+    }
+
+    /// Queues a user event for waker `id` (port_send).
+    pub(crate) fn send(&self, id: usize) -> io::Result<()> {
+        // SAFETY: port_send reads no memory of ours; the user pointer is the
+        // waker's id, an integer the kernel hands back.
+        check(unsafe { libc::port_send(self.port.as_raw_fd(), 0, id as *mut libc::c_void) })
     }
 
     /// Registers `fd`; `raw` for a registration made through `SourceFd`.
@@ -443,63 +462,6 @@ impl TableSelector for Selector {
 
 /// Per-source state: see `TableIoSourceState`.
 pub(crate) type IoSourceState = crate::sys::poll_events::TableIoSourceState<Shared>;
-
-/// A `Waker` of the event ports selector (see the module docs).
-pub(crate) struct Waker {
-    shared: Arc<Shared>,
-    id: usize,
-    state: Arc<WakerState>,
-}
-
-impl Waker {
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
-        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let state = Arc::new(WakerState {
-            token,
-            pending: AtomicBool::new(false),
-        });
-        selector.shared.lock().wakers.insert(id, Arc::clone(&state));
-        Ok(Waker {
-            shared: Arc::clone(&selector.shared),
-            id,
-            state,
-        })
-    }
-
-    pub(crate) fn wake(&self) -> io::Result<()> {
-        if self.state.pending.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        // SAFETY: port_send reads no memory of ours; the user pointer is the
-        // waker's id, an integer the kernel hands back.
-        let result = unsafe {
-            libc::port_send(
-                self.shared.port.as_raw_fd(),
-                0,
-                self.id as *mut libc::c_void,
-            )
-        };
-        check(result).map_err(|error| {
-            self.state.pending.store(false, Ordering::Release);
-            error
-        })
-    }
-}
-
-impl Drop for Waker {
-    fn drop(&mut self) {
-        self.shared.lock().wakers.remove(&self.id);
-    }
-}
-
-impl fmt::Debug for Waker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Waker")
-            .field("token", &self.state.token)
-            .finish_non_exhaustive()
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -69,10 +69,35 @@ use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
 
+/// `kevent`'s integer fields differ in type between systems (NetBSD's
+/// `filter` and `flags` are wider, `udata` is an integer there and a
+/// pointer elsewhere). evmux carries filters as `i64` and flags as `u64`,
+/// widened from libc's constants with `From` (lossless), and narrows them
+/// back only here, checked: every value comes from a constant of the
+/// field's own type, so the conversion cannot fail.
+fn narrow<T: TryFrom<W>, W: Copy + fmt::Debug>(value: W) -> T {
+    T::try_from(value).unwrap_or_else(|_| unreachable!("{value:?} does not fit its kevent field"))
+}
+
+/// A filter, widened.
+pub(crate) fn filter(filter: impl Into<i64>) -> i64 {
+    filter.into()
+}
+
+/// Flags, widened.
+pub(crate) fn flags(flags: impl Into<u64>) -> u64 {
+    flags.into()
+}
+
 /// Adds (or updates) a filter, edge-triggered, with a receipt.
-pub(crate) const ADD: u64 = (libc::EV_ADD | libc::EV_CLEAR | libc::EV_RECEIPT) as u64;
+pub(crate) fn add() -> u64 {
+    flags(libc::EV_ADD | libc::EV_CLEAR | libc::EV_RECEIPT)
+}
+
 /// Deletes a filter, with a receipt.
-pub(crate) const DELETE: u64 = (libc::EV_DELETE | libc::EV_RECEIPT) as u64;
+pub(crate) fn delete() -> u64 {
+    flags(libc::EV_DELETE | libc::EV_RECEIPT)
+}
 
 /// The kernel's `struct kevent`.
 #[derive(Clone, Copy)]
@@ -155,14 +180,14 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        let flags = ADD;
-        let ident = fd.as_raw_fd() as usize;
+        let flags = add();
+        let ident = ident(fd);
         let mut changes = Vec::with_capacity(MAX_CHANGES);
         if interests.is_readable() {
-            changes.push(change(ident, libc::EVFILT_READ as i64, flags, 0, token));
+            changes.push(change(ident, filter(libc::EVFILT_READ), flags, 0, token));
         }
         if interests.is_writable() {
-            changes.push(change(ident, libc::EVFILT_WRITE as i64, flags, 0, token));
+            changes.push(change(ident, filter(libc::EVFILT_WRITE), flags, 0, token));
         }
         apply(self.kq.as_fd(), &changes).map(drop)
     }
@@ -173,19 +198,19 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        let pick = |wanted: bool| if wanted { ADD } else { DELETE };
-        let ident = fd.as_raw_fd() as usize;
+        let pick = |wanted: bool| if wanted { add() } else { delete() };
+        let ident = ident(fd);
         let changes = [
             change(
                 ident,
-                libc::EVFILT_READ as i64,
+                filter(libc::EVFILT_READ),
                 pick(interests.is_readable()),
                 0,
                 token,
             ),
             change(
                 ident,
-                libc::EVFILT_WRITE as i64,
+                filter(libc::EVFILT_WRITE),
                 pick(interests.is_writable()),
                 0,
                 token,
@@ -195,10 +220,10 @@ impl Selector {
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
-        let ident = fd.as_raw_fd() as usize;
+        let ident = ident(fd);
         let changes = [
-            change(ident, libc::EVFILT_READ as i64, DELETE, 0, Token(0)),
-            change(ident, libc::EVFILT_WRITE as i64, DELETE, 0, Token(0)),
+            change(ident, filter(libc::EVFILT_READ), delete(), 0, Token(0)),
+            change(ident, filter(libc::EVFILT_WRITE), delete(), 0, Token(0)),
         ];
         // A descriptor registered only for interests that have no filter
         // here (priority, AIO, LIO) has nothing to delete; as with mio, that
@@ -219,8 +244,13 @@ impl AsRawFd for Selector {
     }
 }
 
-/// A change for `kevent`, carrying `token` in `udata`. The filter and
-/// flags are widened here and narrowed back to this OS's field types.
+/// The `ident` of a descriptor's filters.
+fn ident(fd: RawSource<'_>) -> usize {
+    narrow(fd.as_raw_fd())
+}
+
+/// A change for `kevent`, carrying `token` in `udata`; `ident` is a
+/// descriptor's (`ident`) or a user event's number.
 pub(crate) fn change(
     ident: usize,
     filter: i64,
@@ -231,10 +261,11 @@ pub(crate) fn change(
     // SAFETY: `kevent` is plain data for which all zeroes is valid (null
     // `udata`, zero counts).
     let mut event: libc::kevent = unsafe { MaybeUninit::zeroed().assume_init() };
-    event.ident = ident as _;
-    event.filter = filter as _;
-    event.flags = flags as _;
-    event.fflags = fflags as _;
+    event.ident = narrow(ident);
+    event.filter = narrow(filter);
+    event.flags = narrow(flags);
+    event.fflags = narrow(fflags);
+    // A pointer on most systems, an integer on NetBSD: the one cast left.
     event.udata = token.0 as _;
     event
 }
@@ -293,7 +324,7 @@ fn check_receipts(changes: &[libc::kevent], receipts: &[libc::kevent]) -> io::Re
     let mut applied = 0;
     for (change, receipt) in changes.iter().zip(receipts) {
         let errno = if receipt.flags & libc::EV_ERROR != 0 {
-            receipt.data as i32
+            narrow(receipt.data)
         } else {
             0
         };
@@ -319,7 +350,7 @@ pub(crate) mod event {
     use super::*;
 
     static FLAG_NAMES: [(u64, &str); 4] = [
-        (libc::EV_EOF as u64, "EV_EOF"),
+        (libc::EV_EOF as u64, "EV_EOF"), // `From` is not usable in a static.
         (libc::EV_ERROR as u64, "EV_ERROR"),
         (libc::EV_CLEAR as u64, "EV_CLEAR"),
         (libc::EV_ADD as u64, "EV_ADD"),
@@ -339,15 +370,15 @@ pub(crate) mod event {
             };
             f.debug_struct("kevent")
                 .field("filter", &format_args!("{filter}"))
-                .field("flags", &FlagNames::new(self.0.flags as u64, &FLAG_NAMES))
+                .field("flags", &FlagNames::new(flags(self.0.flags), &FLAG_NAMES))
                 .field("fflags", &format_args!("{:#x}", self.0.fflags))
                 .field("data", &{ self.0.data })
                 .finish()
         }
     }
 
-    fn has_flag(event: &Event, flag: u64) -> bool {
-        event.0.flags as u64 & flag != 0
+    fn has_flag(event: &Event, flag: impl Into<u64>) -> bool {
+        flags(event.0.flags) & flag.into() != 0
     }
 
     pub(crate) fn token(event: &Event) -> Token {
@@ -363,16 +394,15 @@ pub(crate) mod event {
     }
 
     pub(crate) fn is_error(event: &Event) -> bool {
-        has_flag(event, libc::EV_ERROR as u64)
-            || (has_flag(event, libc::EV_EOF as u64) && event.0.fflags != 0)
+        has_flag(event, libc::EV_ERROR) || (has_flag(event, libc::EV_EOF) && event.0.fflags != 0)
     }
 
     pub(crate) fn is_read_closed(event: &Event) -> bool {
-        event.0.filter == libc::EVFILT_READ && has_flag(event, libc::EV_EOF as u64)
+        event.0.filter == libc::EVFILT_READ && has_flag(event, libc::EV_EOF)
     }
 
     pub(crate) fn is_write_closed(event: &Event) -> bool {
-        event.0.filter == libc::EVFILT_WRITE && has_flag(event, libc::EV_EOF as u64)
+        event.0.filter == libc::EVFILT_WRITE && has_flag(event, libc::EV_EOF)
     }
 
     pub(crate) fn is_priority(_: &Event) -> bool {
@@ -415,7 +445,7 @@ mod tests {
     fn receipt(change: &libc::kevent, errno: i32) -> libc::kevent {
         let mut receipt = *change;
         receipt.flags |= libc::EV_ERROR;
-        receipt.data = errno as _;
+        receipt.data = narrow(errno);
         receipt
     }
 
@@ -424,12 +454,12 @@ mod tests {
         // What `deregister` submits for a descriptor registered only for
         // priority, which has no filter here.
         let changes = [
-            change(3, libc::EVFILT_READ as i64, DELETE, 0, Token(0)),
-            change(3, libc::EVFILT_WRITE as i64, DELETE, 0, Token(0)),
+            change(3, filter(libc::EVFILT_READ), delete(), 0, Token(0)),
+            change(3, filter(libc::EVFILT_WRITE), delete(), 0, Token(0)),
         ];
         let receipts = changes.map(|change| receipt(&change, libc::ENOENT));
         assert_eq!(check_receipts(&changes, &receipts).unwrap(), 0);
-        let added = [change(3, libc::EVFILT_READ as i64, ADD, 0, Token(0))];
+        let added = [change(3, filter(libc::EVFILT_READ), add(), 0, Token(0))];
         let failed = added.map(|change| receipt(&change, libc::ENOENT));
         assert!(check_receipts(&added, &failed).is_err());
     }

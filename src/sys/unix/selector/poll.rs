@@ -151,14 +151,6 @@ impl fmt::Debug for Selector {
     }
 }
 
-impl fmt::Debug for Waker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Waker")
-            .field("token", &self.token)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Selector {
     pub(crate) fn new() -> io::Result<Selector> {
         let shared = Shared {
@@ -184,6 +176,11 @@ impl Selector {
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
         Ok(Selector::with_shared(Arc::clone(&self.shared)))
+    }
+
+    /// The table, shared with the selector's clones and wakers.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -275,6 +272,26 @@ impl Shared {
             .insert(fd, token, interest_flags(interests), raw)?;
         self.changed(table);
         Ok(handle)
+    }
+
+    /// Queues a wake for `token` (once) and, if a `select` is waiting,
+    /// interrupts it through the wake-up descriptor.
+    pub(crate) fn queue_wake(&self, token: Token) -> io::Result<()> {
+        let mut table = self.lock();
+        if !table.wakes.contains(&token) {
+            table.wakes.push(token);
+        }
+        let polling = table.polling;
+        drop(table);
+        if polling {
+            self.wake_fd.wake()?;
+        }
+        Ok(())
+    }
+
+    /// Takes back a wake for `token` not yet returned.
+    pub(crate) fn forget_wake(&self, token: Token) {
+        self.lock().wakes.retain(|&queued| queued != token);
     }
 
     /// Records a change of the table and wakes a waiting `select`.
@@ -498,48 +515,3 @@ fn poll(pollfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<u
 
 /// Per-source state: see `TableIoSourceState`.
 pub(crate) type IoSourceState = crate::sys::poll_events::TableIoSourceState<Shared>;
-
-/// A `Waker` of the poll(2) selector: it queues its token in the table and,
-/// if a `select` is waiting, wakes it through the wake-up descriptor. A
-/// token already queued is not queued twice, so wakes coalesce.
-pub(crate) struct Waker {
-    shared: Arc<Shared>,
-    token: Token,
-}
-
-impl Waker {
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
-        Ok(Waker {
-            shared: Arc::clone(&selector.shared),
-            token,
-        })
-    }
-
-    /// Takes back a wake not yet returned, as closing a waker's descriptor
-    /// does on the other backends.
-    fn forget_pending(&self) {
-        self.shared
-            .lock()
-            .wakes
-            .retain(|&token| token != self.token);
-    }
-
-    pub(crate) fn wake(&self) -> io::Result<()> {
-        let mut table = self.shared.lock();
-        if !table.wakes.contains(&self.token) {
-            table.wakes.push(self.token);
-        }
-        let polling = table.polling;
-        drop(table);
-        if polling {
-            self.shared.wake_fd.wake()?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Waker {
-    fn drop(&mut self) {
-        self.forget_pending();
-    }
-}

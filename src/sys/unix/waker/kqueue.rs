@@ -13,7 +13,7 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::sys::selector::{apply, change, ADD, DELETE};
+use crate::sys::selector::{add, apply, change, delete, filter, flags};
 use crate::sys::Selector;
 use crate::Token;
 
@@ -31,12 +31,12 @@ impl Waker {
         let ident = NEXT_IDENT.fetch_add(1, Ordering::Relaxed);
         // Added before the waker exists, so that a failure leaves nothing
         // for `Drop` to delete.
-        submit(&kq, ident, token, ADD, 0)?;
+        submit(&kq, ident, token, add(), 0)?;
         Ok(Waker { kq, ident, token })
     }
 
     pub(crate) fn wake(&self) -> io::Result<()> {
-        let trigger = libc::EV_RECEIPT as u64;
+        let trigger = flags(libc::EV_RECEIPT);
         submit(
             &self.kq,
             self.ident,
@@ -51,7 +51,7 @@ impl Waker {
 fn submit(kq: &OwnedFd, ident: usize, token: Token, flags: u64, fflags: u32) -> io::Result<()> {
     let changes = [change(
         ident,
-        libc::EVFILT_USER as i64,
+        filter(libc::EVFILT_USER),
         flags,
         fflags,
         token,
@@ -61,7 +61,7 @@ fn submit(kq: &OwnedFd, ident: usize, token: Token, flags: u64, fflags: u32) -> 
 
 impl Drop for Waker {
     fn drop(&mut self) {
-        if let Err(error) = submit(&self.kq, self.ident, self.token, DELETE, 0) {
+        if let Err(error) = submit(&self.kq, self.ident, self.token, delete(), 0) {
             warn!("failed to delete a waker's user event: {}", error);
         }
     }

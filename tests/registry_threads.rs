@@ -1,0 +1,116 @@
+//! Registration changes made by another thread while `poll` blocks take
+//! effect in that call: deregister, drop, and re-arm (an I/O call that
+//! returns `WouldBlock`), on every backend.
+
+use std::io::{self, Read, Write};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use evmux::net::UnixStream;
+use evmux::{Events, Interest, Poll, Registry, Token, Waker};
+
+mod util;
+use util::{expect_no_events, DEADLINE};
+
+const SOURCE: Token = Token(1);
+const WAKE: Token = Token(9);
+
+/// A thread that polls (blocking) and sends every token it sees, until it
+/// sees `WAKE`; then it hands the `Poll` back.
+fn poller(poll: Poll) -> (JoinHandle<Poll>, mpsc::Receiver<Token>) {
+    let (seen, tokens) = mpsc::channel();
+    let handle = thread::spawn(move || {
+        let mut poll = poll;
+        let mut events = Events::with_capacity(8);
+        loop {
+            poll.poll(&mut events, None).unwrap();
+            for event in events.iter() {
+                seen.send(event.token()).unwrap();
+                if event.token() == WAKE {
+                    return poll;
+                }
+            }
+        }
+    });
+    (handle, tokens)
+}
+
+/// The tokens the poller sees up to `WAKE`, within `DEADLINE`.
+fn tokens_until_wake(tokens: &mpsc::Receiver<Token>) -> Vec<Token> {
+    let mut seen = Vec::new();
+    while seen.last() != Some(&WAKE) {
+        seen.push(tokens.recv_timeout(DEADLINE).expect("the poller got stuck"));
+    }
+    seen
+}
+
+fn setup() -> (Poll, Registry, Arc<Waker>, UnixStream, UnixStream) {
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+    let waker = Arc::new(Waker::new(&registry, WAKE).unwrap());
+    let (mut a, b) = UnixStream::pair().unwrap();
+    registry
+        .register(&mut a, SOURCE, Interest::READABLE)
+        .unwrap();
+    (poll, registry, waker, a, b)
+}
+
+#[test]
+fn deregister_while_poll_blocks() {
+    let (poll, registry, waker, mut a, mut b) = setup();
+    let (handle, tokens) = poller(poll);
+    registry.deregister(&mut a).unwrap();
+    b.write_all(b"after deregister").unwrap();
+    waker.wake().unwrap();
+    let seen = tokens_until_wake(&tokens);
+    assert!(
+        !seen.contains(&SOURCE),
+        "deregistered source reported: {seen:?}"
+    );
+    let mut poll = handle.join().unwrap();
+    expect_no_events(&mut poll, &mut Events::with_capacity(8));
+}
+
+#[test]
+fn drop_while_poll_blocks() {
+    let (poll, _registry, waker, a, b) = setup();
+    let (handle, tokens) = poller(poll);
+    drop(a);
+    // New descriptors, which may reuse the dropped one's number, get ready.
+    let (c, mut d) = UnixStream::pair().unwrap();
+    d.write_all(b"to a new socket").unwrap();
+    drop(b);
+    waker.wake().unwrap();
+    let seen = tokens_until_wake(&tokens);
+    assert!(!seen.contains(&SOURCE), "dropped source reported: {seen:?}");
+    let mut poll = handle.join().unwrap();
+    expect_no_events(&mut poll, &mut Events::with_capacity(8));
+    drop(c);
+}
+
+#[test]
+fn rearm_while_poll_blocks() {
+    let (poll, _registry, waker, mut a, mut b) = setup();
+    let (handle, tokens) = poller(poll);
+    b.write_all(b"first").unwrap();
+    assert_eq!(tokens.recv_timeout(DEADLINE), Ok(SOURCE));
+    // The poller blocks again; this thread reads to WouldBlock (which
+    // re-arms on the backends that emulate edge triggering), then new
+    // data must wake the blocked poll.
+    let mut buf = [0; 64];
+    assert_eq!(a.read(&mut buf).unwrap(), 5);
+    assert_eq!(
+        a.read(&mut buf).unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    b.write_all(b"second").unwrap();
+    assert_eq!(
+        tokens.recv_timeout(DEADLINE),
+        Ok(SOURCE),
+        "the re-armed source was not reported"
+    );
+    waker.wake().unwrap();
+    tokens_until_wake(&tokens);
+    handle.join().unwrap();
+}
