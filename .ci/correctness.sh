@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Issue 10's checks that the main suite does not run (see ../shared notes):
-#  1. tokio programs (compat/tokio-patterns) on every run-testable backend:
-#     epoll, the poll(2) fallback, the pipe waker;
-#  2. the loom model of wake de-duplication (src/wake_dedup.rs);
-#  3. a source registered with two Polls in a release build (epoll, poll(2));
-#  4. that `Poll::new` does not exist without `os-poll`.
+# Issue 10's checks that the main suite does not run (the tokio programs
+# that once hung on poll(2) run in .ci/tokio.sh, on every backend):
+#  1. the loom model of wake de-duplication (src/wake_dedup.rs);
+#  2. a source registered with two Polls in a release build (epoll, poll(2));
+#  3. that `Poll::new` does not exist without `os-poll`.
 # Each step prints its time. About two minutes on 2 cores, warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,15 +17,6 @@ timed() {
     "$@"
     printf '=== %s: %ss\n' "$name" $((SECONDS - start))
 }
-
-tokio_suite() {
-    local name=$1 flags=$2
-    (cd compat/tokio-patterns &&
-        RUSTFLAGS="$flags" CARGO_TARGET_DIR="$root/target/tokio-$name" cargo test --quiet)
-}
-timed "tokio patterns: epoll" tokio_suite default ""
-timed "tokio patterns: poll(2)" tokio_suite poll "--cfg evmux_force_poll"
-timed "tokio patterns: pipe waker" tokio_suite pipe-waker "--cfg evmux_force_pipe_waker"
 
 timed "loom model of wake de-duplication" env RUSTFLAGS="--cfg loom" \
     CARGO_TARGET_DIR="$root/target/loom" cargo test --quiet --release --lib wake_dedup

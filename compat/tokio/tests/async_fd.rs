@@ -1,7 +1,7 @@
 //! `AsyncFd` on descriptors tokio knows nothing about: each is registered
 //! once and then goes through many readiness changes.
 //!
-//! On the poll(2) backend (`--cfg evmux_force_poll`, with tokio told by
+//! On the poll(2) backend (`--cfg evmux_force_poll`, or mio's own
 //! `--cfg mio_unsupported_force_poll_poll`) the tests of raw descriptors
 //! are ignored: there, as on mio's poll(2) backend, an event disarms a
 //! descriptor registered through `SourceFd` until `Registry::reregister`,
@@ -51,7 +51,7 @@ async fn read_some(fd: &AsyncFd<File>, out: &mut Vec<u8>) {
 }
 
 #[cfg_attr(
-    mio_unsupported_force_poll_poll,
+    any(evmux_force_poll, mio_unsupported_force_poll_poll),
     ignore = "SourceFd is one-shot on poll(2)"
 )]
 #[tokio::test]
@@ -78,7 +78,7 @@ async fn pipe_reader_many_readiness_changes() {
 }
 
 #[cfg_attr(
-    mio_unsupported_force_poll_poll,
+    any(evmux_force_poll, mio_unsupported_force_poll_poll),
     ignore = "SourceFd is one-shot on poll(2)"
 )]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +126,7 @@ async fn pipe_writer_waits_for_room_again_and_again() {
 }
 
 #[cfg_attr(
-    mio_unsupported_force_poll_poll,
+    any(evmux_force_poll, mio_unsupported_force_poll_poll),
     ignore = "SourceFd is one-shot on poll(2)"
 )]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +167,7 @@ async fn eventfd_registered_once_counts_every_wake() {
 }
 
 #[cfg_attr(
-    mio_unsupported_force_poll_poll,
+    any(evmux_force_poll, mio_unsupported_force_poll_poll),
     ignore = "SourceFd is one-shot on poll(2)"
 )]
 #[tokio::test]

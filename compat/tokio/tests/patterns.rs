@@ -1,7 +1,10 @@
-//! tokio programs that work on epoll and must work on every evmux backend
-//! (run with `--cfg evmux_force_poll` and `--cfg evmux_force_pipe_waker`
-//! too, see .ci/correctness.sh). Each runs on a thread of its own and fails
-//! if it has not finished within `DEADLINE`, so a hang is a failure.
+//! tokio programs that work on epoll and must work on every evmux backend;
+//! three of them once hung on the poll(2) backend, where tokio (not told
+//! `mio_unsupported_force_poll_poll`) takes a short read as proof that a
+//! socket is drained. .ci/tokio.sh runs them with `--cfg evmux_force_poll`
+//! and `--cfg evmux_force_pipe_waker` too. Each runs on a thread of its own
+//! and fails if it has not finished within `DEADLINE`, so a hang is a
+//! failure.
 
 use std::future::Future;
 use std::io;
