@@ -1,6 +1,9 @@
 //! Registration changes made by another thread while `poll` blocks take
 //! effect in that call: deregister, drop, and re-arm (an I/O call that
-//! returns `WouldBlock`), on every backend.
+//! returns `WouldBlock`), on every backend. (Windows has its own in
+//! windows_afd.rs.)
+// Unix only: Unix-domain socket pairs.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
 
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
