@@ -400,3 +400,29 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Records a figure for RELIABILITY.md: appends `name<TAB>value` to
+/// `$EVMUX_FIGURES/<file>.tsv` when the reliability scripts set that
+/// directory; does nothing otherwise.
+pub fn record_figure(file: &str, name: &str, value: impl std::fmt::Display) {
+    let Some(dir) = std::env::var_os("EVMUX_FIGURES") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).expect("create the figures directory");
+    let path = std::path::Path::new(&dir).join(format!("{file}.tsv"));
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .expect("open the figures file");
+    writeln!(out, "{name}\t{value}").expect("write a figure");
+}
+
+/// A count scaled for the reliability scripts' long mode: `quick` by
+/// default, `long` when `EVMUX_RELIABILITY=long` (release checks).
+pub fn scaled(quick: u64, long: u64) -> u64 {
+    match std::env::var("EVMUX_RELIABILITY").as_deref() {
+        Ok("long") => long,
+        _ => quick,
+    }
+}
