@@ -36,8 +36,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => end.clone().prop_map(|end| Op::Read { end }),
         1 => (end.clone(), 0..3u8).prop_map(|(end, how)| Op::Shutdown { end, how }),
         1 => (end, any::<bool>()).prop_map(|(end, deregister)| Op::Close { end, deregister }),
-        1 => Just(Op::Wake),
-        3 => (0..3u8).prop_map(|millis| Op::Poll { millis }),
+        1 => (0..2u8).prop_map(|which| Op::Wake { which }),
+        3 => (0..3u8, any::<bool>()).prop_map(|(millis, one)| Op::Poll { millis, one }),
         1 => Just(Op::Settle),
     ]
 }

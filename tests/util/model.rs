@@ -43,7 +43,10 @@ const ENDS: usize = 2 * PAIRS;
 /// How long a `Settle` waits for what must be reported.
 const DEADLINE: Duration = Duration::from_secs(10);
 
-const WAKER: Token = Token(usize::MAX - 1);
+/// The tokens of the two wakers: one made from the `Poll`'s registry
+/// (whose wakes are de-duplicated), one from a clone of it (whose wakes
+/// always make the system call).
+const WAKERS: [Token; 2] = [Token(usize::MAX - 1), Token(usize::MAX - 2)];
 
 /// The kinds of pair the machine opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,10 +98,15 @@ pub enum Op {
         end: u8,
         deregister: bool,
     },
-    Wake,
-    /// Polls once with a timeout of `millis` milliseconds.
+    /// Wakes with waker `which` (modulo 2).
+    Wake {
+        which: u8,
+    },
+    /// Polls once with a timeout of `millis` milliseconds, into a
+    /// one-slot `Events` if `one` is set, else into a four-slot one.
     Poll {
         millis: u8,
+        one: bool,
     },
     /// Polls until everything that must be reported has been.
     Settle,
@@ -134,8 +142,11 @@ impl Op {
                         end: a,
                         deregister: c % 2 == 0,
                     },
-                    11 => Op::Wake,
-                    12..=14 => Op::Poll { millis: c % 3 },
+                    11 => Op::Wake { which: c },
+                    12..=14 => Op::Poll {
+                        millis: c % 3,
+                        one: a % 4 == 0,
+                    },
                     _ => Op::Settle,
                 }
             })
@@ -200,12 +211,13 @@ struct End {
 pub struct Machine {
     poll: Poll,
     events: Events,
-    waker: Waker,
+    one_event: Events,
+    wakers: [Waker; 2],
     ends: Vec<End>,
     /// Tokens handed out so far; a token below this that is not in a
     /// current registration is retired.
     next_token: usize,
-    wake_owed: bool,
+    wake_owed: [bool; 2],
     pub stats: Stats,
 }
 
@@ -229,14 +241,19 @@ fn fail<T>(message: String) -> Result<T, String> {
 impl Machine {
     pub fn new() -> io::Result<Machine> {
         let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKER)?;
+        let clone = poll.registry().try_clone()?;
+        let wakers = [
+            Waker::new(poll.registry(), WAKERS[0])?,
+            Waker::new(&clone, WAKERS[1])?,
+        ];
         Ok(Machine {
             poll,
             events: Events::with_capacity(4),
-            waker,
+            one_event: Events::with_capacity(1),
+            wakers,
             ends: (0..ENDS).map(|_| End::default()).collect(),
             next_token: 0,
-            wake_owed: false,
+            wake_owed: [false; 2],
             stats: Stats::default(),
         })
     }
@@ -265,12 +282,17 @@ impl Machine {
             Op::Read { end } => self.read(end as usize % ENDS),
             Op::Shutdown { end, how } => self.shutdown(end as usize % ENDS, how),
             Op::Close { end, deregister } => self.close(end as usize % ENDS, deregister),
-            Op::Wake => {
-                self.waker.wake().map_err(|e| format!("wake: {e}"))?;
-                self.wake_owed = true;
+            Op::Wake { which } => {
+                let which = which as usize % 2;
+                self.wakers[which]
+                    .wake()
+                    .map_err(|e| format!("wake: {e}"))?;
+                self.wake_owed[which] = true;
                 Ok(())
             }
-            Op::Poll { millis } => self.poll_once(Duration::from_millis(u64::from(millis))),
+            Op::Poll { millis, one } => {
+                self.poll_once(Duration::from_millis(u64::from(millis)), one)
+            }
             Op::Settle => self.settle(),
         }
     }
@@ -562,19 +584,26 @@ impl Machine {
                 owed.push(format!("end {end} writable"));
             }
         }
-        if self.wake_owed {
-            owed.push("the wake".to_string());
+        for (which, &owed_wake) in self.wake_owed.iter().enumerate() {
+            if owed_wake {
+                owed.push(format!("waker {which}'s wake"));
+            }
         }
         owed
     }
 
-    fn poll_once(&mut self, timeout: Duration) -> Result<(), String> {
-        match self.poll.poll(&mut self.events, Some(timeout)) {
+    fn poll_once(&mut self, timeout: Duration, one: bool) -> Result<(), String> {
+        let events = if one {
+            &mut self.one_event
+        } else {
+            &mut self.events
+        };
+        match self.poll.poll(events, Some(timeout)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return fail(format!("poll: {e}")),
         }
-        let events: Vec<Event> = self.events.iter().cloned().collect();
+        let events: Vec<Event> = events.iter().cloned().collect();
         for event in &events {
             self.stats.events += 1;
             self.check_event(event)?;
@@ -593,17 +622,17 @@ impl Machine {
             let Some(left) = DEADLINE.checked_sub(start.elapsed()) else {
                 return fail(format!("not reported within {DEADLINE:?}: {owed:?}"));
             };
-            self.poll_once(left.min(Duration::from_millis(100)))?;
+            self.poll_once(left.min(Duration::from_millis(100)), false)?;
         }
     }
 
     fn check_event(&mut self, event: &Event) -> Result<(), String> {
         let token = event.token();
-        if token == WAKER {
+        if let Some(which) = WAKERS.iter().position(|&waker| waker == token) {
             if !event.is_readable() {
                 return fail(format!("a wake that is not readable: {event:?}"));
             }
-            self.wake_owed = false;
+            self.wake_owed[which] = false;
             return Ok(());
         }
         let Some(end) =
