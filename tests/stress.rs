@@ -106,7 +106,8 @@ fn ten_thousand_sources_with_random_readiness() {
         // Registration churn: a few sources leave, a few come back.
         for _ in 0..random.below(50) {
             let i = random.below(SOURCES);
-            let mut source = SourceFd(&fds[i].as_raw_fd());
+            let raw = fds[i].as_raw_fd();
+            let mut source = SourceFd(&raw);
             if registered[i] {
                 poll.registry().deregister(&mut source).unwrap();
             } else {
@@ -217,7 +218,8 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
                     let mut generation = 0u64;
                     for _ in 0..operations / THREADS as u64 {
                         let index = random.below(PER_THREAD);
-                        let mut source = SourceFd(&fds[index].as_raw_fd());
+                        let raw = fds[index].as_raw_fd();
+                        let mut source = SourceFd(&raw);
                         let interest = if random.below(2) == 0 {
                             Interest::READABLE
                         } else {
