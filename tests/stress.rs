@@ -155,8 +155,9 @@ fn churn_token(thread: usize, index: usize, generation: u64) -> Token {
 
 /// Four threads register, reregister and deregister their own sources
 /// (eventfds kept readable) while a fifth polls. Every event carries a
-/// token that was handed out; afterwards every source still registered
-/// reports exactly once, and no deregistered one does.
+/// token that was handed out, and no poll that began after a registration
+/// was replaced or removed reports its token; afterwards every source
+/// still registered reports exactly once, and no deregistered one does.
 #[test]
 fn registration_churn_from_four_threads_while_a_fifth_polls() {
     const THREADS: usize = 4;
@@ -171,6 +172,17 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
             .map(|_| AtomicU64::new(0))
             .collect(),
     );
+    // A clock of registration changes, and per source the generation
+    // below which every registration has ended and the clock reading
+    // once that was so (packed: generation << 32 | clock).
+    let clock = AtomicU64::new(1);
+    let retired: Vec<AtomicU64> = (0..THREADS * PER_THREAD)
+        .map(|_| AtomicU64::new(0))
+        .collect();
+    let retire = |source: usize, below: u64| {
+        let at = clock.fetch_add(1, Ordering::SeqCst);
+        retired[source].store(below << 32 | at, Ordering::SeqCst);
+    };
     let fds: Vec<Vec<OwnedFd>> = (0..THREADS)
         .map(|_| (0..PER_THREAD).map(|_| eventfd()).collect())
         .collect();
@@ -184,10 +196,12 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
             let stop = Arc::clone(&stop);
             let latest = Arc::clone(&latest);
             let poll = &mut poll;
+            let (clock, retired) = (&clock, &retired);
             scope.spawn(move || {
                 let mut events = Events::with_capacity(256);
                 let mut count = 0u64;
                 while !stop.load(Ordering::Acquire) {
+                    let began = clock.load(Ordering::SeqCst);
                     poll.poll(&mut events, Some(Duration::from_millis(50)))
                         .unwrap();
                     for event in events.iter() {
@@ -199,6 +213,13 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
                         assert!(
                             generation <= handed_out,
                             "a token never handed out: {event:?}"
+                        );
+                        let packed = retired[thread * PER_THREAD + index].load(Ordering::SeqCst);
+                        let (below, at) = (packed >> 32, packed & 0xffff_ffff);
+                        assert!(
+                            generation >= below || began <= at,
+                            "a poll that began after generation {generation} of a source was \
+                             replaced or removed reported it: {event:?}"
                         );
                         count += 1;
                     }
@@ -212,6 +233,7 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
             .map(|(thread, fds)| {
                 let registry = &registry;
                 let latest = Arc::clone(&latest);
+                let retire = &retire;
                 scope.spawn(move || {
                     let mut random = XorShift(0x9e37_79b9 + thread as u64);
                     let mut state: Vec<Option<u64>> = vec![None; PER_THREAD];
@@ -225,9 +247,11 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
                         } else {
                             Interest::READABLE | Interest::WRITABLE
                         };
+                        let source_id = thread * PER_THREAD + index;
                         match state[index] {
-                            Some(_) if random.below(3) == 0 => {
+                            Some(old) if random.below(3) == 0 => {
                                 registry.deregister(&mut source).unwrap();
+                                retire(source_id, old + 1);
                                 state[index] = None;
                             }
                             old => {
@@ -237,6 +261,7 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
                                 let token = churn_token(thread, index, generation);
                                 if old.is_some() {
                                     registry.reregister(&mut source, token, interest).unwrap();
+                                    retire(source_id, generation);
                                 } else {
                                     registry.register(&mut source, token, interest).unwrap();
                                 }
