@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use evmux::{Events, Interest, Poll, Token, Waker};
 
 mod util;
-use util::{expect_events, is_cloexec, open_fds, READABLE};
+use util::{expect_events, is_cloexec, open_fds, with_free_descriptors, READABLE};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -70,38 +70,13 @@ fn poll_registry_and_waker_descriptors_are_cloexec_and_closed_on_drop() {
     assert_eq!(fd_set(), before, "descriptors leaked");
 }
 
-/// Runs `f` with the descriptor limit set so that no new descriptor can be
-/// opened, then restores the limit.
-fn without_free_descriptors<T>(f: impl FnOnce() -> T) -> T {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let saved = getrlimit(Resource::Nofile);
-    let highest = open_fds().into_iter().max().unwrap_or(0) as u64;
-    setrlimit(
-        Resource::Nofile,
-        Rlimit {
-            current: Some(highest + 1),
-            maximum: saved.maximum,
-        },
-    )
-    .unwrap();
-    // Fill the gaps below the limit so the next open fails.
-    let mut fillers = Vec::new();
-    while let Ok(fd) = rustix::io::fcntl_dupfd_cloexec(std::io::stdin(), 0) {
-        fillers.push(fd);
-    }
-    let value = f();
-    drop(fillers);
-    setrlimit(Resource::Nofile, saved).unwrap();
-    value
-}
-
 #[test]
 fn failures_are_errors_and_leak_nothing() {
     let _serial = serial();
     let poll = Poll::new().unwrap();
     let before = fd_set();
 
-    let (poll_result, clone_result, waker_result) = without_free_descriptors(|| {
+    let (poll_result, clone_result, waker_result) = with_free_descriptors(0, || {
         (
             Poll::new().map(drop),
             poll.registry().try_clone().map(drop),

@@ -444,3 +444,63 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Records a figure for RELIABILITY.md: appends `name<TAB>value` to
+/// `$EVMUX_FIGURES/<file>.tsv` when the reliability scripts set that
+/// directory; does nothing otherwise.
+pub fn record_figure(file: &str, name: &str, value: impl std::fmt::Display) {
+    let Some(dir) = std::env::var_os("EVMUX_FIGURES") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).expect("create the figures directory");
+    let path = std::path::Path::new(&dir).join(format!("{file}.tsv"));
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .expect("open the figures file");
+    writeln!(out, "{name}\t{value}").expect("write a figure");
+}
+
+/// A count scaled for the reliability scripts' long mode: `quick` by
+/// default, `long` when `EVMUX_RELIABILITY=long` (release checks).
+pub fn scaled(quick: u64, long: u64) -> u64 {
+    match std::env::var("EVMUX_RELIABILITY").as_deref() {
+        Ok("long") => long,
+        _ => quick,
+    }
+}
+
+/// Runs `f` with exactly `free` descriptors left below the process's
+/// descriptor limit (the gaps below the highest open descriptor are
+/// filled), then closes the fillers and restores the limit. Changes
+/// process-wide state: only for test binaries whose tests run one at a
+/// time.
+pub fn with_free_descriptors<T>(free: u64, f: impl FnOnce() -> T) -> T {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let saved = getrlimit(Resource::Nofile);
+    // Not standard input, which CI may have closed.
+    let original = std::fs::File::open("/dev/null").expect("open /dev/null");
+    let highest = open_fds().into_iter().max().unwrap_or(2);
+    let mut fillers = vec![OwnedFd::from(original)];
+    loop {
+        let fd = rustix::io::fcntl_dupfd_cloexec(&fillers[0], 0).expect("dup a filler");
+        if fd.as_raw_fd() > highest {
+            break;
+        }
+        fillers.push(fd);
+    }
+    let limit = highest as u64 + 1 + free;
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(limit),
+            maximum: saved.maximum,
+        },
+    )
+    .expect("lower the descriptor limit");
+    let value = f();
+    drop(fillers);
+    setrlimit(Resource::Nofile, saved).expect("restore the descriptor limit");
+    value
+}
