@@ -5,7 +5,8 @@
 //! before and after), and everything works again once descriptors are
 //! freed. In its own test binary, since the limit is process-wide; the
 //! tests here run one at a time and restore the limit.
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Unix only: descriptor limits.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
 
 use std::any::Any;
 use std::collections::BTreeSet;

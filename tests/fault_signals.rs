@@ -3,7 +3,8 @@
 //! lost: every source made ready while the signals fly is reported exactly
 //! once. In its own test binary, since it installs a signal handler (and
 //! restores the previous one).
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Unix only: POSIX signals.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
 
 use std::io;
 use std::os::fd::AsRawFd;

@@ -2,7 +2,8 @@
 //! runtimes on top of it) that applies to this API. Each test's doc
 //! comment names the mio issue or pull request where the defect was
 //! reported or fixed. They run on every backend the suite runs on.
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Unix only: raw descriptors and Unix-domain sockets.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;

@@ -9,7 +9,8 @@
 //! Cases: `PROPTEST_CASES` if set, else 256 (`EVMUX_RELIABILITY=long`:
 //! 5,000). The libFuzzer target in `fuzz/` runs the same machine for
 //! longer.
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Unix only: socket pairs and pipes.
+#![cfg(all(unix, feature = "os-ext", feature = "net"))]
 
 use std::cell::Cell;
 

@@ -3,7 +3,9 @@
 //! fifth, a wake storm from eight threads, and thousands of TCP
 //! connections through one `Poll`. Every loop ends by itself; counts grow
 //! with `EVMUX_RELIABILITY=long` (release checks). Loopback only.
-#![cfg(all(feature = "os-ext", feature = "net"))]
+// Linux and Android only: one eventfd per source (the descriptor limit
+// allows no pairs).
+#![cfg(all(any(target_os = "linux", target_os = "android"), feature = "os-ext", feature = "net"))]
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
