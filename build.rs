@@ -4,7 +4,8 @@
 //! It emits, for the crate's code to test with plain `#[cfg]`:
 //!
 //! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`,
-//!   `wasip1` (WASI preview 1: no sockets of its own, no threads).
+//!   `wasi` (every preview), `wasip1` (WASI preview 1: no sockets of its
+//!   own, no threads).
 //! - `evmux_fd`: I/O handles are file descriptors (`std::os::fd`): Unix and
 //!   WASI.
 //! - `evmux_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "iocp" | "wasi" | "shell"`:
@@ -62,6 +63,7 @@ const GROUPS: &[&str] = &[
     "bsd",
     "freebsdlike",
     "solarish",
+    "wasi",
     "wasip1",
 ];
 const CAPABILITIES: &[&str] = &[
@@ -131,6 +133,9 @@ impl Target {
         }
         if self.os_is(&["illumos", "solaris"]) {
             groups.push("solarish");
+        }
+        if self.os == "wasi" {
+            groups.push("wasi");
         }
         if self.os == "wasi" && self.env == "p1" {
             groups.push("wasip1");

@@ -148,11 +148,15 @@ if [ ${#failed[@]} -gt 0 ]; then
     exit 1
 fi
 
-step "type-check wasm32-wasip1 and wasm32-wasip2 with tests and examples"
+step "type-check wasm32-wasip1 and wasm32-wasip2 with tests and examples, and each feature"
 for target in wasm32-wasip1 wasm32-wasip2; do
     echo "--- $target"
-    RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=target/wasi-check \
-        cross_cargo check "$target" --quiet -p evmux --all-targets --all-features
+    export RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=target/wasi-check
+    cross_cargo check "$target" --quiet -p evmux --all-targets --all-features
+    for feature in "" os-poll os-ext net log; do
+        cross_cargo check "$target" --quiet -p evmux --no-default-features --features "$feature"
+    done
+    unset RUSTFLAGS CARGO_TARGET_DIR
 done
 
 step "done"

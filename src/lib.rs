@@ -131,6 +131,14 @@ pub mod windows {
     pub use crate::sys::windows::named_pipe::NamedPipe;
 }
 
+/// WASI extensions (preview 2 and later, as in mio: preview 1 has no
+/// registration of raw descriptors).
+#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "wasi", feature = "os-ext"))))]
+pub mod wasi {
+    pub use crate::sys::SourceFd;
+}
+
 /// Unix-only extensions.
 #[cfg(all(unix, feature = "os-ext"))]
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]

@@ -41,6 +41,9 @@ macro_rules! pin_core_api {
         use $krate::event::{Event, Iter, Source};
         #[cfg(unix)]
         use $krate::unix::SourceFd;
+        // WASI preview 2 has it under `wasi`; preview 1 has none.
+        #[cfg(all(wasi, not(wasip1)))]
+        use $krate::wasi::SourceFd;
         #[cfg(not(evmux_no_waker))]
         use $krate::Waker;
         use $krate::{Events, Interest, Poll, Registry, Token};
@@ -59,13 +62,13 @@ macro_rules! pin_core_api {
         fd_handle::<Poll>();
 
         // Registry
-        #[cfg(unix)]
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::register::<SourceFd<'static>>;
-        #[cfg(unix)]
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::reregister::<SourceFd<'static>>;
-        #[cfg(unix)]
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         let _: fn(&Registry, &mut SourceFd<'static>) -> io::Result<()> =
             Registry::deregister::<SourceFd<'static>>;
         let _: fn(&Registry, &mut (dyn Source + 'static)) -> io::Result<()> =
@@ -98,7 +101,7 @@ macro_rules! pin_core_api {
         let _: fn(&Event) -> bool = Event::is_priority;
         let _: fn(&Event) -> bool = Event::is_aio;
         let _: fn(&Event) -> bool = Event::is_lio;
-        clone_debug::<Event>();
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         send_sync_debug::<Event>();
 
         // Source

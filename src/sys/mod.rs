@@ -61,8 +61,13 @@ pub(crate) mod timeout;
 pub(crate) mod unix;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::net;
+#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[path = "unix/sourcefd.rs"]
+mod sourcefd;
 #[cfg(evmux_selector = "iocp")]
 pub(crate) mod windows;
+#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+pub use self::sourcefd::SourceFd;
 #[cfg(all(evmux_selector = "iocp", feature = "net"))]
 pub(crate) use self::windows::net;
 #[cfg(all(wasip1, feature = "net"))]
@@ -78,8 +83,12 @@ pub(crate) mod net;
     evmux_selector = "wasi"
 ))]
 // The table-based backends (poll(2), event ports): without the I/O types,
-// nothing re-arms a registration, and the code that does is unused.
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+// nothing re-arms a registration, and the code that does is unused (WASI
+// has no `os-ext` I/O types).
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 #[path = "unix/selector/poll_events.rs"]
 mod poll_events;
 #[cfg(any(
@@ -87,7 +96,10 @@ mod poll_events;
     evmux_selector = "event_ports",
     evmux_selector = "wasi"
 ))]
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 #[path = "unix/selector/registrations.rs"]
 mod registrations;
 #[cfg(evmux_selector = "epoll")]
@@ -219,8 +231,8 @@ pub(crate) fn next_selector_id() -> usize {
         evmux_selector = "poll",
         evmux_selector = "event_ports",
         evmux_selector = "iocp",
-        evmux_selector = "wasi",
-        all(debug_assertions, any(feature = "net", feature = "os-ext"))
+        all(evmux_selector = "wasi", feature = "net"),
+        all(debug_assertions, any(feature = "net", all(unix, feature = "os-ext")))
     )),
     allow(dead_code)
 )]
@@ -236,7 +248,7 @@ pub(crate) fn already_registered() -> std::io::Error {
 #[cfg_attr(
     not(any(
         evmux_selector = "iocp",
-        all(debug_assertions, any(feature = "net", feature = "os-ext"))
+        all(debug_assertions, any(feature = "net", all(unix, feature = "os-ext")))
     )),
     allow(dead_code)
 )]
