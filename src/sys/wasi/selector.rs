@@ -47,7 +47,7 @@ use crate::sys::lock;
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 use crate::sys::poll_events::{
     interest_flags, Flags, RegistrationTable, TableSelector, POLLERR, POLLHUP, POLLIN, POLLNVAL,
-    POLLOUT, POLLPRI, RDHUP,
+    POLLOUT, RDHUP,
 };
 use crate::sys::registrations::{Handle, Registrations, Report};
 use crate::sys::timeout::Deadline;
@@ -166,7 +166,9 @@ impl Scratch {
         self.subscriptions.clear();
         self.slots.clear();
         for registration in table.entries() {
-            let read = registration.armed & (POLLIN | POLLPRI) != 0;
+            // Not for read-hangup or priority alone: `fd_read` would
+            // report the readable data that `POLLIN`, disarmed, must not.
+            let read = registration.armed & POLLIN != 0;
             let write = registration.armed & POLLOUT != 0;
             if !(read || write) {
                 continue;
