@@ -372,3 +372,46 @@ impl Waker {
         match self.never {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fd_event(type_: wasi::Eventtype, error: wasi::Errno, hangup: bool) -> Event {
+        let event = wasi::Event {
+            userdata: 0,
+            error,
+            type_,
+            fd_readwrite: wasi::EventFdReadwrite {
+                nbytes: 1,
+                flags: if hangup {
+                    wasi::EVENTRWFLAGS_FD_READWRITE_HANGUP
+                } else {
+                    0
+                },
+            },
+        };
+        Event {
+            token: Token(0),
+            flags: crate::sys::poll_events::reported(flags_of(&event)),
+        }
+    }
+
+    #[test]
+    fn poll_oneoff_events_map_to_what_epoll_would_report() {
+        let ok = wasi::ERRNO_SUCCESS;
+        let readable = fd_event(wasi::EVENTTYPE_FD_READ, ok, false);
+        assert!(event::is_readable(&readable) && !event::is_read_closed(&readable));
+        let read_hangup = fd_event(wasi::EVENTTYPE_FD_READ, ok, true);
+        assert!(event::is_readable(&read_hangup) && event::is_read_closed(&read_hangup));
+        assert!(!event::is_write_closed(&read_hangup));
+        let writable = fd_event(wasi::EVENTTYPE_FD_WRITE, ok, false);
+        assert!(event::is_writable(&writable) && !event::is_error(&writable));
+        let write_hangup = fd_event(wasi::EVENTTYPE_FD_WRITE, ok, true);
+        assert!(event::is_write_closed(&write_hangup));
+        let failed = fd_event(wasi::EVENTTYPE_FD_READ, wasi::ERRNO_IO, false);
+        assert!(event::is_error(&failed) && !event::is_readable(&failed));
+        let closed = fd_event(wasi::EVENTTYPE_FD_WRITE, wasi::ERRNO_BADF, false);
+        assert_eq!(closed.flags, POLLNVAL);
+    }
+}
