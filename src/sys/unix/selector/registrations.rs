@@ -268,6 +268,8 @@ impl Registrations {
 
     /// `reregister`: changes `fd`'s registration and arms all of it. Errors
     /// as `find`, which may have dropped a stale entry (a change too).
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
     pub(crate) fn modify(
         &mut self,
         fd: RawSource<'_>,
@@ -280,6 +282,8 @@ impl Registrations {
     }
 
     /// `deregister`: removes `fd`'s registration. Errors as `find`.
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
     pub(crate) fn remove_fd(&mut self, fd: RawSource<'_>) -> io::Result<()> {
         let index = self.find(fd)?;
         self.remove(index);
@@ -288,6 +292,8 @@ impl Registrations {
 
     /// Re-arms `handle`'s registration, if it still exists, after an I/O
     /// call (`Registration::rearm`); returns true if anything changed.
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
     pub(crate) fn rearm(&mut self, handle: Handle, flags: Flags, succeeded: bool) -> bool {
         self.index_of(handle)
             .is_some_and(|index| self.entries[index].rearm(flags, succeeded))
@@ -295,6 +301,8 @@ impl Registrations {
 
     /// Removes the registration of a source being dropped, if it still
     /// exists; returns true if it did.
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
     pub(crate) fn forget(&mut self, handle: Handle) -> bool {
         let index = self.index_of(handle);
         if let Some(index) = index {
