@@ -3,15 +3,22 @@
 //!
 //! It emits, for the crate's code to test with plain `#[cfg]`:
 //!
-//! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`.
-//! - `evmux_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "iocp" | "shell"`:
+//! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`,
+//!   `wasi` (every preview), `wasip1` (WASI preview 1: no sockets of its
+//!   own, no threads).
+//! - `evmux_fd`: I/O handles are file descriptors (`std::os::fd`): Unix and
+//!   WASI.
+//! - `evmux_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "iocp" | "wasi" | "shell"`:
 //!   the readiness mechanism behind `Poll` (`iocp`: Windows' completion
-//!   port with sockets polled through the AFD driver).
-//! - `evmux_waker = "fd" | "poll" | "kqueue" | "port" | "iocp" | "shell"`: how a
+//!   port with sockets polled through the AFD driver; `wasi`: WASI preview
+//!   1's `poll_oneoff`).
+//! - `evmux_waker = "fd" | "poll" | "kqueue" | "port" | "iocp" | "wasi" | "shell"`: how a
 //!   `Waker` interrupts a blocked `poll`: a descriptor registered like any
 //!   source (`fd`), the poll(2) selector's own notification (`poll`),
 //!   `EVFILT_USER` (`kqueue`), `port_send` (`port`),
-//!   `PostQueuedCompletionStatus` (`iocp`).
+//!   `PostQueuedCompletionStatus` (`iocp`); `wasi` has none.
+//! - `evmux_no_waker`: the public `Waker` does not exist (WASI, as in mio:
+//!   a single-threaded program has no other thread to wake it from).
 //! - `evmux_wake_fd = "eventfd" | "pipe"`: the descriptor behind the `fd` and
 //!   `poll` wakers.
 //! - `evmux_selector_fd`: the selector is one descriptor (epoll, kqueue,
@@ -39,11 +46,29 @@
 
 use std::env;
 
-const SELECTORS: &[&str] = &["epoll", "kqueue", "event_ports", "poll", "iocp", "shell"];
-const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "iocp", "shell"];
+const SELECTORS: &[&str] = &[
+    "epoll",
+    "kqueue",
+    "event_ports",
+    "poll",
+    "iocp",
+    "wasi",
+    "shell",
+];
+const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "iocp", "wasi", "shell"];
 const WAKE_FDS: &[&str] = &["eventfd", "pipe"];
-const GROUPS: &[&str] = &["linux_like", "apple", "bsd", "freebsdlike", "solarish"];
+const GROUPS: &[&str] = &[
+    "linux_like",
+    "apple",
+    "bsd",
+    "freebsdlike",
+    "solarish",
+    "wasi",
+    "wasip1",
+];
 const CAPABILITIES: &[&str] = &[
+    "evmux_fd",
+    "evmux_no_waker",
     "evmux_atomic_flags",
     "evmux_msg_nosignal",
     "evmux_selector_fd",
@@ -57,6 +82,7 @@ const USER_CFGS: &[&str] = &[
 /// What build.rs knows about the target.
 struct Target {
     os: String,
+    env: String,
     family: String,
     os_poll: bool,
     force_poll: bool,
@@ -69,6 +95,7 @@ impl Target {
         let set = |name: &str| env::var_os(name).is_some();
         Target {
             os: var("CARGO_CFG_TARGET_OS"),
+            env: var("CARGO_CFG_TARGET_ENV"),
             family: var("CARGO_CFG_TARGET_FAMILY"),
             os_poll: set("CARGO_FEATURE_OS_POLL"),
             force_poll: set("CARGO_CFG_EVMUX_FORCE_POLL")
@@ -107,6 +134,12 @@ impl Target {
         if self.os_is(&["illumos", "solaris"]) {
             groups.push("solarish");
         }
+        if self.os == "wasi" {
+            groups.push("wasi");
+        }
+        if self.os == "wasi" && self.env == "p1" {
+            groups.push("wasip1");
+        }
         groups
     }
 
@@ -118,6 +151,8 @@ impl Target {
             "shell"
         } else if self.is_windows() {
             "iocp"
+        } else if has("wasip1") {
+            "wasi"
         } else if !self.is_unix() {
             "shell"
         } else if self.force_poll {
@@ -145,6 +180,12 @@ impl Target {
             capabilities.push("evmux_atomic_flags");
             capabilities.push("evmux_msg_nosignal");
         }
+        if self.is_unix() || self.os == "wasi" {
+            capabilities.push("evmux_fd");
+        }
+        if self.os == "wasi" {
+            capabilities.push("evmux_no_waker");
+        }
         capabilities
     }
 
@@ -155,6 +196,7 @@ impl Target {
             "shell" => "shell",
             "poll" => "poll",
             "iocp" => "iocp",
+            "wasi" => "wasi",
             // Event ports always use port_send: a woken descriptor would be
             // dissociated after its first event.
             "event_ports" => "port",

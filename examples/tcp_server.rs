@@ -9,6 +9,10 @@
 //!
 //! ADDRESS defaults to 127.0.0.1:9000. Talk to it with `nc 127.0.0.1 9000`:
 //! each line you type is echoed back.
+//!
+//! WASI preview 1 cannot create sockets: there the server takes the
+//! listener the host pre-opens as descriptor 3, e.g.
+//! `wasmtime run --tcplisten 127.0.0.1:9000 tcp_server.wasm`.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -37,6 +41,24 @@ fn main() {
     }
 }
 
+/// The listening socket: bound to `address`.
+#[cfg(not(wasip1))]
+fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    TcpListener::bind(address)
+}
+
+/// The listening socket: on WASI preview 1, the one the host pre-opened as
+/// descriptor 3 (the first after standard input, output and error).
+#[cfg(wasip1)]
+fn listen(_: SocketAddr) -> io::Result<TcpListener> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: descriptor 3 is the listener the host pre-opened, and nothing
+    // else in this program owns it.
+    let listener = unsafe { std::net::TcpListener::from_raw_fd(3) };
+    listener.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(listener))
+}
+
 fn run() -> io::Result<()> {
     let address = std::env::args()
         .nth(1)
@@ -47,11 +69,15 @@ fn run() -> io::Result<()> {
 
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);
-    let mut server = TcpListener::bind(address)
+    let mut server = listen(address)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
     poll.registry()
         .register(&mut server, SERVER, Interest::READABLE)?;
-    println!("echo server listening on {}", server.local_addr()?);
+    // WASI preview 1 cannot tell a socket's address.
+    match server.local_addr() {
+        Ok(local) => println!("echo server listening on {local}"),
+        Err(_) => println!("echo server listening"),
+    }
 
     let mut connections: HashMap<Token, Connection> = HashMap::new();
     let mut next_token = 1;

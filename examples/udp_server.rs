@@ -9,9 +9,13 @@
 //! ADDRESS defaults to 127.0.0.1:9000. Talk to it with
 //! `nc -u 127.0.0.1 9000`: each line you type comes back.
 
+// WASI preview 1 has no UDP sockets: there the program only says so.
+#![cfg_attr(wasip1, allow(dead_code, unused_imports))]
+
 use std::io;
 use std::net::SocketAddr;
 
+#[cfg(not(wasip1))]
 use evmux::net::UdpSocket;
 use evmux::{Events, Interest, Poll, Token};
 
@@ -25,6 +29,15 @@ fn main() {
     }
 }
 
+#[cfg(wasip1)]
+fn run() -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "WASI preview 1 has no UDP sockets",
+    ))
+}
+
+#[cfg(not(wasip1))]
 fn run() -> io::Result<()> {
     let address = std::env::args()
         .nth(1)

@@ -5,17 +5,32 @@
 //!
 //! Run with: `cargo run --example waker --features os-poll`
 
+#![cfg_attr(evmux_no_waker, allow(dead_code, unused_imports))]
+
 use std::io;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use evmux::{Events, Poll, Token, Waker};
+#[cfg(not(evmux_no_waker))]
+use evmux::Waker;
+use evmux::{Events, Poll, Token};
 
 const WAKER: Token = Token(0);
 const JOBS: u32 = 5;
 
+// WASI has no `Waker` (as in mio), nor threads: there the program only says
+// so.
+#[cfg(evmux_no_waker)]
+fn main() -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "WASI has no Waker",
+    ))
+}
+
+#[cfg(not(evmux_no_waker))]
 fn main() -> io::Result<()> {
     let mut poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);

@@ -6,7 +6,7 @@
 /// is an `IoSource` of the std type `$std`. Like std's own conversions,
 /// none of them changes the descriptor: one handed to evmux should already
 /// be non-blocking.
-#[cfg(unix)]
+#[cfg(evmux_fd)]
 macro_rules! impl_fd_traits {
     ($evmux:ty, $std:ty) => {
         impl std::os::fd::AsRawFd for $evmux {

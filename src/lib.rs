@@ -98,6 +98,8 @@ mod poll;
 mod sys;
 mod token;
 mod wake_dedup;
+// WASI has no public `Waker` (see the `wasi` selector's docs).
+#[cfg_attr(evmux_no_waker, allow(dead_code))]
 mod waker;
 
 pub mod features;
@@ -107,6 +109,7 @@ pub use crate::event::Events;
 pub use crate::interest::Interest;
 pub use crate::poll::{Poll, Registry};
 pub use crate::token::Token;
+#[cfg(not(evmux_no_waker))]
 pub use crate::waker::Waker;
 
 /// The thread-safety every backend must provide, checked when the crate is
@@ -117,6 +120,7 @@ const _: () = {
     send_sync::<Registry>();
     send_sync::<Events>();
     send_sync::<event::Event>();
+    #[cfg(not(evmux_no_waker))]
     send_sync::<Waker>();
 };
 
@@ -125,6 +129,14 @@ const _: () = {
 #[cfg_attr(docsrs, doc(cfg(all(windows, feature = "os-ext"))))]
 pub mod windows {
     pub use crate::sys::windows::named_pipe::NamedPipe;
+}
+
+/// WASI extensions (preview 2 and later, as in mio: preview 1 has no
+/// registration of raw descriptors).
+#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "wasi", feature = "os-ext"))))]
+pub mod wasi {
+    pub use crate::sys::SourceFd;
 }
 
 /// Unix-only extensions.

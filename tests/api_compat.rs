@@ -4,7 +4,10 @@
 //! from mio's, the evmux half would fail to compile; if a pin were not
 //! mio's true signature, the mio half would.
 //!
-//! Unix-only and Windows-only items are pinned on their own platforms.
+//! Unix-only and Windows-only items are pinned on their own platforms; on
+//! WASI preview 1 the items mio leaves out (`Waker`, `UdpSocket`, `bind`,
+//! `connect`) are left out here, so that the pins prove they are absent
+//! from both crates alike.
 #![cfg(all(feature = "os-ext", feature = "net"))]
 #![allow(clippy::type_complexity)]
 
@@ -38,7 +41,12 @@ macro_rules! pin_core_api {
         use $krate::event::{Event, Iter, Source};
         #[cfg(unix)]
         use $krate::unix::SourceFd;
-        use $krate::{Events, Interest, Poll, Registry, Token, Waker};
+        // WASI preview 2 has it under `wasi`; preview 1 has none.
+        #[cfg(all(wasi, not(wasip1)))]
+        use $krate::wasi::SourceFd;
+        #[cfg(not(evmux_no_waker))]
+        use $krate::Waker;
+        use $krate::{Events, Interest, Poll, Registry, Token};
         // The doc-only modules exist at the same paths.
         #[allow(unused_imports)]
         use $krate::{features, guide};
@@ -54,13 +62,13 @@ macro_rules! pin_core_api {
         fd_handle::<Poll>();
 
         // Registry
-        #[cfg(unix)]
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::register::<SourceFd<'static>>;
-        #[cfg(unix)]
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::reregister::<SourceFd<'static>>;
-        #[cfg(unix)]
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         let _: fn(&Registry, &mut SourceFd<'static>) -> io::Result<()> =
             Registry::deregister::<SourceFd<'static>>;
         let _: fn(&Registry, &mut (dyn Source + 'static)) -> io::Result<()> =
@@ -93,7 +101,7 @@ macro_rules! pin_core_api {
         let _: fn(&Event) -> bool = Event::is_priority;
         let _: fn(&Event) -> bool = Event::is_aio;
         let _: fn(&Event) -> bool = Event::is_lio;
-        clone_debug::<Event>();
+        #[cfg(any(unix, all(wasi, not(wasip1))))]
         send_sync_debug::<Event>();
 
         // Source
@@ -135,14 +143,17 @@ macro_rules! pin_core_api {
         traits_of_interest::<Interest>();
 
         // Waker
-        let _: fn(&Registry, Token) -> io::Result<Waker> = Waker::new;
-        let _: fn(&Waker) -> io::Result<()> = Waker::wake;
-        send_sync_debug::<Waker>();
+        #[cfg(not(evmux_no_waker))]
+        {
+            let _: fn(&Registry, Token) -> io::Result<Waker> = Waker::new;
+            let _: fn(&Waker) -> io::Result<()> = Waker::wake;
+            send_sync_debug::<Waker>();
+        }
     }};
 }
 
-/// The std interop of an I/O type: descriptor traits on Unix.
-#[cfg(unix)]
+/// The std interop of an I/O type: descriptor traits on Unix and WASI.
+#[cfg(evmux_fd)]
 fn os_interop<T>()
 where
     T: std::os::fd::AsRawFd + std::os::fd::AsFd + std::os::fd::FromRawFd + std::os::fd::IntoRawFd,
@@ -176,14 +187,15 @@ type Closure = fn() -> std::io::Result<usize>;
 macro_rules! pin_net_api {
     ($krate:ident) => {{
         use std::io;
-        use std::net::{self, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr};
+        use std::net::{self, Shutdown, SocketAddr};
 
         use $krate::event::Source;
-        use $krate::net::{TcpListener, TcpStream, UdpSocket};
+        use $krate::net::{TcpListener, TcpStream};
 
         fn source<T: Source>() {}
 
         // TcpListener
+        #[cfg(not(wasip1))]
         let _: fn(SocketAddr) -> io::Result<TcpListener> = TcpListener::bind;
         let _: fn(net::TcpListener) -> TcpListener = TcpListener::from_std;
         let _: fn(&TcpListener) -> io::Result<(TcpStream, SocketAddr)> = TcpListener::accept;
@@ -196,6 +208,7 @@ macro_rules! pin_net_api {
         let _: fn(TcpListener) -> net::TcpListener = Into::into;
 
         // TcpStream
+        #[cfg(not(wasip1))]
         let _: fn(SocketAddr) -> io::Result<TcpStream> = TcpStream::connect;
         let _: fn(net::TcpStream) -> TcpStream = TcpStream::from_std;
         let _: fn(&TcpStream) -> io::Result<SocketAddr> = TcpStream::peer_addr;
@@ -214,7 +227,21 @@ macro_rules! pin_net_api {
         writes::<TcpStream>();
         let _: fn(TcpStream) -> net::TcpStream = Into::into;
 
-        // UdpSocket
+        #[cfg(not(wasip1))]
+        pin_udp_api!($krate);
+    }};
+}
+
+#[cfg(not(wasip1))]
+macro_rules! pin_udp_api {
+    ($krate:ident) => {{
+        use std::io;
+        use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+        use $krate::net::UdpSocket;
+
+        fn source<T: $krate::event::Source>() {}
+
         let _: fn(SocketAddr) -> io::Result<UdpSocket> = UdpSocket::bind;
         let _: fn(net::UdpSocket) -> UdpSocket = UdpSocket::from_std;
         let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::local_addr;

@@ -1,7 +1,8 @@
 //! evmux logs under the target `evmux`, whatever the dependency is called,
 //! as the `features` docs promise. In its own test binary because it
 //! installs the process's one logger.
-#![cfg(all(feature = "log", feature = "os-poll"))]
+// It logs through a `Waker`, which WASI does not have (as in mio).
+#![cfg(all(feature = "log", feature = "os-poll", not(evmux_no_waker)))]
 
 use std::sync::Mutex;
 

@@ -5,7 +5,11 @@
 //! with `EVMUX_RELIABILITY=long` (release checks). Loopback only.
 // Linux and Android only: one eventfd per source (the descriptor limit
 // allows no pairs).
-#![cfg(all(any(target_os = "linux", target_os = "android"), feature = "os-ext", feature = "net"))]
+#![cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    feature = "os-ext",
+    feature = "net"
+))]
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};

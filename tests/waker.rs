@@ -1,4 +1,5 @@
-#![cfg(feature = "os-ext")]
+// WASI has no `Waker` (as in mio).
+#![cfg(all(feature = "os-ext", not(evmux_no_waker)))]
 use std::sync::{Arc, Barrier};
 use std::thread;
 

@@ -16,11 +16,14 @@
 //! operations on it will block the event loop.
 
 mod tcp;
+// WASI preview 1 cannot create sockets (see `sys::wasi::net`).
+#[cfg(not(wasip1))]
 mod udp;
 #[cfg(unix)]
 mod uds;
 
 pub use self::tcp::{TcpListener, TcpStream};
+#[cfg(not(wasip1))]
 pub use self::udp::UdpSocket;
 #[cfg(unix)]
 pub use self::uds::{UnixDatagram, UnixListener, UnixStream};

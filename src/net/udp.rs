@@ -221,7 +221,7 @@ impl UdpSocket {
 }
 
 impl_source!(UdpSocket);
-#[cfg(unix)]
+#[cfg(evmux_fd)]
 impl_fd_traits!(UdpSocket, net::UdpSocket);
 #[cfg(windows)]
 impl_socket_traits!(UdpSocket, net::UdpSocket);

@@ -53,6 +53,9 @@
 //! `BorrowedSocket`), keeps its registrations itself and re-arms them
 //! through `IoSourceState`, like poll(2); its sockets are created
 //! overlapped and non-inheritable.
+//! The WASI preview 1 backend (`wasi`) is table-based like poll(2), and
+//! shares its table and re-arm model; its waker module only stands in for
+//! the public `Waker`, which WASI does not have (`evmux_no_waker`).
 
 #[cfg(not(evmux_selector = "shell"))]
 pub(crate) mod timeout;
@@ -61,22 +64,45 @@ pub(crate) mod timeout;
 pub(crate) mod unix;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::net;
+#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[path = "unix/sourcefd.rs"]
+mod sourcefd;
 #[cfg(evmux_selector = "iocp")]
 pub(crate) mod windows;
+#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+pub use self::sourcefd::SourceFd;
 #[cfg(all(evmux_selector = "iocp", feature = "net"))]
 pub(crate) use self::windows::net;
-#[cfg(all(not(unix), not(evmux_selector = "iocp"), feature = "net"))]
+#[cfg(all(wasip1, feature = "net"))]
+#[path = "wasi/net.rs"]
+pub(crate) mod net;
+#[cfg(all(not(unix), not(evmux_selector = "iocp"), not(wasip1), feature = "net"))]
 #[path = "shell/net.rs"]
 pub(crate) mod net;
 
-#[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
+#[cfg(any(
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi"
+))]
 // The table-based backends (poll(2), event ports): without the I/O types,
-// nothing re-arms a registration, and the code that does is unused.
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+// nothing re-arms a registration, and the code that does is unused (WASI
+// has no `os-ext` I/O types).
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 #[path = "unix/selector/poll_events.rs"]
 mod poll_events;
-#[cfg(any(evmux_selector = "poll", evmux_selector = "event_ports"))]
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+#[cfg(any(
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi"
+))]
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 #[path = "unix/selector/registrations.rs"]
 mod registrations;
 #[cfg(evmux_selector = "epoll")]
@@ -95,6 +121,10 @@ mod selector;
 mod selector;
 #[cfg(evmux_selector = "iocp")]
 use self::windows::selector;
+#[cfg(evmux_selector = "wasi")]
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
+#[path = "wasi/selector.rs"]
+mod selector;
 #[cfg(evmux_selector = "shell")]
 #[path = "shell/selector.rs"]
 mod selector;
@@ -108,14 +138,14 @@ pub(crate) use self::selector::{event, Event, Events, Selector};
 pub(crate) use self::selector::IoSourceState;
 
 /// What a selector registers: a borrowed descriptor.
-#[cfg(unix)]
+#[cfg(evmux_fd)]
 pub(crate) type RawSource<'a> = std::os::fd::BorrowedFd<'a>;
 /// What a selector registers: a borrowed socket.
 #[cfg(evmux_selector = "iocp")]
 pub(crate) type RawSource<'a> = std::os::windows::io::BorrowedSocket<'a>;
 /// What a selector registers: nothing can be registered on a target that only
 /// has the shell.
-#[cfg(not(any(unix, evmux_selector = "iocp")))]
+#[cfg(not(any(evmux_fd, evmux_selector = "iocp")))]
 pub(crate) type RawSource<'a> = std::marker::PhantomData<&'a ()>;
 
 /// The I/O types whose handle a selector can register.
@@ -127,7 +157,7 @@ pub(crate) trait AsRawSource {
     fn as_raw_source(&self) -> RawSource<'_>;
 }
 
-#[cfg(unix)]
+#[cfg(evmux_fd)]
 impl<T: std::os::fd::AsFd> AsRawSource for T {
     fn as_raw_source(&self) -> RawSource<'_> {
         self.as_fd()
@@ -141,7 +171,7 @@ impl<T: std::os::windows::io::AsSocket> AsRawSource for T {
     }
 }
 
-#[cfg(not(any(unix, evmux_selector = "iocp")))]
+#[cfg(not(any(evmux_fd, evmux_selector = "iocp")))]
 impl<T> AsRawSource for T {
     fn as_raw_source(&self) -> RawSource<'_> {
         std::marker::PhantomData
@@ -169,6 +199,8 @@ mod waker;
 #[cfg(evmux_waker = "port")]
 #[path = "unix/waker/port.rs"]
 mod waker;
+#[cfg(evmux_waker = "wasi")]
+use self::selector as waker;
 #[cfg(evmux_waker = "iocp")]
 use self::windows::waker;
 #[cfg(evmux_waker = "shell")]
@@ -201,14 +233,15 @@ pub(crate) fn next_selector_id() -> usize {
 
 /// mio's error for registering one of evmux's I/O types that already is.
 /// Used by the debug-build check in `IoSource`, and by the backends that
-/// keep registrations themselves (poll(2), event ports, Windows) in every
-/// build.
+/// keep registrations themselves (poll(2), event ports, Windows, WASI) in
+/// every build.
 #[cfg_attr(
     not(any(
         evmux_selector = "poll",
         evmux_selector = "event_ports",
         evmux_selector = "iocp",
-        all(debug_assertions, any(feature = "net", feature = "os-ext"))
+        all(evmux_selector = "wasi", feature = "net"),
+        all(debug_assertions, any(feature = "net", all(unix, feature = "os-ext")))
     )),
     allow(dead_code)
 )]
@@ -224,7 +257,7 @@ pub(crate) fn already_registered() -> std::io::Error {
 #[cfg_attr(
     not(any(
         evmux_selector = "iocp",
-        all(debug_assertions, any(feature = "net", feature = "os-ext"))
+        all(debug_assertions, any(feature = "net", all(unix, feature = "os-ext")))
     )),
     allow(dead_code)
 )]

@@ -55,6 +55,10 @@ impl TcpListener {
     /// `AddrInUse` if another socket listens on the address,
     /// `AddrNotAvailable` if the address is not one of this host's, and the
     /// OS's other errors.
+    ///
+    /// Absent on WASI preview 1, which cannot create sockets: a listener
+    /// comes from the host (`FromRawFd`), as in mio.
+    #[cfg(not(wasip1))]
     pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
         sys::net::tcp_bind(addr).map(TcpListener::from_std)
     }
@@ -103,7 +107,7 @@ impl TcpListener {
 }
 
 impl_source!(TcpListener);
-#[cfg(unix)]
+#[cfg(evmux_fd)]
 impl_fd_traits!(TcpListener, net::TcpListener);
 #[cfg(windows)]
 impl_socket_traits!(TcpListener, net::TcpListener);

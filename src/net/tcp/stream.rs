@@ -58,6 +58,11 @@ impl TcpStream {
     /// Errors the OS reports at once, e.g. `EMFILE`, or
     /// `AddrNotAvailable`/`NetworkUnreachable` for an address that cannot be
     /// reached.
+    ///
+    /// Absent on WASI preview 1, which cannot create sockets: a connection
+    /// comes from an accepting listener or from the host (`FromRawFd`), as
+    /// in mio.
+    #[cfg(not(wasip1))]
     pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
         sys::net::tcp_connect(addr).map(TcpStream::from_std)
     }
@@ -167,7 +172,7 @@ impl TcpStream {
 impl_read!(TcpStream);
 impl_write!(TcpStream, sys::net::send, sys::net::send_vectored);
 impl_source!(TcpStream);
-#[cfg(unix)]
+#[cfg(evmux_fd)]
 impl_fd_traits!(TcpStream, net::TcpStream);
 #[cfg(windows)]
 impl_socket_traits!(TcpStream, net::TcpStream);

@@ -122,6 +122,12 @@ impl Source for SourceFd<'_> {
     }
 }
 
+#[cfg(unix)]
+const EBADF: i32 = rustix::io::Errno::BADF.raw_os_error();
+/// WASI's `EBADF` (wasi-libc's errno.h).
+#[cfg(wasi)]
+const EBADF: i32 = 8;
+
 /// Borrows a raw descriptor handed to evmux by the application.
 ///
 /// Fails with `EBADF` for a negative descriptor instead of creating an
@@ -129,9 +135,7 @@ impl Source for SourceFd<'_> {
 /// kernel with `EBADF` as well.
 fn borrow_raw_fd(fd: &RawFd) -> io::Result<BorrowedFd<'_>> {
     if *fd < 0 {
-        return Err(io::Error::from_raw_os_error(
-            rustix::io::Errno::BADF.raw_os_error(),
-        ));
+        return Err(io::Error::from_raw_os_error(EBADF));
     }
     // SAFETY: the descriptor is not -1 (checked above), so the value is a
     // valid `BorrowedFd`. The borrow is tied to the caller's `&RawFd` and

@@ -79,10 +79,8 @@ use std::{fmt, io};
 
 use crate::sys::lock;
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
-use crate::sys::poll_events::{
-    interest_flags, reported, Flags, RegistrationTable, TableSelector, FAILURE,
-};
-use crate::sys::registrations::{Handle, Registration, Registrations};
+use crate::sys::poll_events::{interest_flags, Flags, RegistrationTable, TableSelector};
+use crate::sys::registrations::{Handle, Registration, Registrations, Report};
 use crate::sys::timeout::{millis_rounded_up, Deadline};
 use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
@@ -316,40 +314,31 @@ impl RegistrationTable for Shared {
 
     fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
         let mut table = self.lock();
-        let found = table.registrations.find(fd);
-        if let Ok(index) = found {
-            let registration = table.registrations.get_mut(index);
-            registration.rearm_all(token, interest_flags(interests));
-        }
-        // A stale entry dropped by `find` is a change too.
+        let result = table
+            .registrations
+            .modify(fd, token, interest_flags(interests));
+        // A stale entry dropped on the way is a change too.
         self.changed(table);
-        found.map(drop)
+        result
     }
 
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()> {
         let mut table = self.lock();
-        let found = table.registrations.find(fd);
-        if let Ok(index) = found {
-            table.registrations.remove(index);
-        }
+        let result = table.registrations.remove_fd(fd);
         self.changed(table);
-        found.map(drop)
+        result
     }
 
     fn rearm(&self, handle: Handle, flags: Flags, succeeded: bool) {
         let mut table = self.lock();
-        let Some(index) = table.registrations.index_of(handle) else {
-            return;
-        };
-        if table.registrations.get_mut(index).rearm(flags, succeeded) {
+        if table.registrations.rearm(handle, flags, succeeded) {
             self.changed(table);
         }
     }
 
     fn forget(&self, handle: Handle) {
         let mut table = self.lock();
-        if let Some(index) = table.registrations.index_of(handle) {
-            table.registrations.remove(index);
+        if table.registrations.forget(handle) {
             self.changed(table);
         }
     }
@@ -413,7 +402,7 @@ impl Table {
                 continue;
             };
             changed = true;
-            match self.report(current, revents) {
+            match self.registrations.report(current, revents) {
                 Report::Event(event) => {
                     events.push(event);
                     if in_sync {
@@ -433,37 +422,6 @@ impl Table {
             }
         }
     }
-
-    /// Handles what registration `index` reported: an event (the flags that
-    /// fired are disarmed), nothing (a flag no longer armed), or the
-    /// removal of a registration whose descriptor was closed: epoll reports
-    /// nothing for those.
-    fn report(&mut self, index: usize, revents: Flags) -> Report {
-        let registration = &self.registrations.entries()[index];
-        let gone =
-            revents & libc::POLLNVAL != 0 || (registration.raw && !registration.is_current());
-        if gone {
-            self.registrations.remove(index);
-            return Report::Removed;
-        }
-        let flags = reported(registration.reportable(revents));
-        if flags == 0 {
-            return Report::Nothing;
-        }
-        let registration = self.registrations.get_mut(index);
-        registration.delivered(flags);
-        Report::Event(Event {
-            token: registration.token,
-            flags: flags & (registration.interests | FAILURE),
-        })
-    }
-}
-
-/// What one ready registration gave.
-enum Report {
-    Event(Event),
-    Nothing,
-    Removed,
 }
 
 impl Snapshot {

@@ -1,5 +1,7 @@
-//! What the two selectors that emulate edge triggering share: poll(2)
-//! itself and event ports (whose `port_associate` takes the same flags).
+//! What the selectors that emulate edge triggering share: poll(2) itself,
+//! event ports (whose `port_associate` takes the same flags) and WASI
+//! preview 1's `poll_oneoff` (whose events the WASI selector translates
+//! into these flags).
 //! poll(2)-style readiness flags and the events made of them, and the
 //! per-source state that re-arms a registration kept in evmux's own table.
 //!
@@ -23,19 +25,40 @@ use crate::sys::RawSource;
 use crate::{Interest, Token};
 
 /// poll(2)'s flags, as `pollfd.events` holds them.
-pub(crate) type Flags = libc::c_short;
+pub(crate) type Flags = std::ffi::c_short;
 
-/// `POLLRDHUP`, where the OS has it.
+#[cfg(unix)]
+pub(crate) use libc::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
+
+// WASI's `poll_oneoff` has no flags; its selector reports its events with
+// these, which mean what poll(2)'s do.
+#[cfg(wasip1)]
+pub(crate) const POLLIN: Flags = 0x1;
+#[cfg(wasip1)]
+pub(crate) const POLLPRI: Flags = 0x2;
+#[cfg(wasip1)]
+pub(crate) const POLLOUT: Flags = 0x4;
+#[cfg(wasip1)]
+pub(crate) const POLLERR: Flags = 0x8;
+#[cfg(wasip1)]
+pub(crate) const POLLHUP: Flags = 0x10;
+#[cfg(wasip1)]
+pub(crate) const POLLNVAL: Flags = 0x20;
+
+/// `POLLRDHUP`, where the OS has it; on WASI, the hang-up that
+/// `poll_oneoff` reports with a readable event.
 #[cfg(linux_like)]
 pub(crate) const RDHUP: Flags = libc::POLLRDHUP;
-#[cfg(not(linux_like))]
+#[cfg(wasip1)]
+pub(crate) const RDHUP: Flags = 0x2000;
+#[cfg(not(any(linux_like, wasip1)))]
 pub(crate) const RDHUP: Flags = 0;
 
 /// Flags the kernel reports without being asked; they disarm everything.
-pub(crate) const FAILURE: Flags = libc::POLLHUP | libc::POLLERR | libc::POLLNVAL;
+pub(crate) const FAILURE: Flags = POLLHUP | POLLERR | POLLNVAL;
 
 /// The flags a read re-arms, and a readable report disarms.
-const READ_SIDE: Flags = libc::POLLIN | RDHUP | libc::POLLPRI;
+const READ_SIDE: Flags = POLLIN | RDHUP | POLLPRI;
 
 /// One readiness report.
 #[derive(Clone, Copy, Debug)]
@@ -50,13 +73,13 @@ pub(crate) type Events = Vec<Event>;
 pub(crate) fn interest_flags(interests: Interest) -> Flags {
     let mut flags = 0;
     if interests.is_readable() {
-        flags |= libc::POLLIN | RDHUP;
+        flags |= POLLIN | RDHUP;
     }
     if interests.is_writable() {
-        flags |= libc::POLLOUT;
+        flags |= POLLOUT;
     }
     if interests.is_priority() {
-        flags |= libc::POLLPRI;
+        flags |= POLLPRI;
     }
     flags
 }
@@ -69,7 +92,7 @@ pub(crate) fn rearm_flags(waits_for: Interest) -> Flags {
         flags |= READ_SIDE;
     }
     if waits_for.is_writable() {
-        flags |= libc::POLLOUT;
+        flags |= POLLOUT;
     }
     flags
 }
@@ -90,7 +113,7 @@ pub(crate) fn disarmed(armed: Flags, fired: Flags) -> Flags {
 /// reported with `POLLIN`, as epoll reports a read shutdown.
 pub(crate) fn reported(revents: Flags) -> Flags {
     if revents & RDHUP != 0 {
-        revents | libc::POLLIN
+        revents | POLLIN
     } else {
         revents
     }
@@ -103,7 +126,7 @@ pub(crate) fn reported(revents: Flags) -> Flags {
 /// returns `WouldBlock` or fails, and by `reregister`.
 pub(crate) fn closed_by(reported: Flags) -> Flags {
     if reported & FAILURE != 0 {
-        READ_SIDE | libc::POLLOUT
+        READ_SIDE | POLLOUT
     } else if reported & RDHUP != 0 {
         READ_SIDE
     } else {
@@ -236,12 +259,12 @@ pub(crate) mod event {
     use super::*;
 
     static NAMES: [(u64, &str); 7] = [
-        (libc::POLLIN as u64, "POLLIN"),
-        (libc::POLLPRI as u64, "POLLPRI"),
-        (libc::POLLOUT as u64, "POLLOUT"),
-        (libc::POLLERR as u64, "POLLERR"),
-        (libc::POLLHUP as u64, "POLLHUP"),
-        (libc::POLLNVAL as u64, "POLLNVAL"),
+        (POLLIN as u64, "POLLIN"),
+        (POLLPRI as u64, "POLLPRI"),
+        (POLLOUT as u64, "POLLOUT"),
+        (POLLERR as u64, "POLLERR"),
+        (POLLHUP as u64, "POLLHUP"),
+        (POLLNVAL as u64, "POLLNVAL"),
         (RDHUP as u64, "POLLRDHUP"),
     ];
 
@@ -254,19 +277,19 @@ pub(crate) mod event {
     }
 
     pub(crate) fn is_readable(event: &Event) -> bool {
-        has(event, libc::POLLIN | libc::POLLPRI)
+        has(event, POLLIN | POLLPRI)
     }
 
     pub(crate) fn is_writable(event: &Event) -> bool {
-        has(event, libc::POLLOUT)
+        has(event, POLLOUT)
     }
 
     pub(crate) fn is_error(event: &Event) -> bool {
-        has(event, libc::POLLERR | libc::POLLNVAL)
+        has(event, POLLERR | POLLNVAL)
     }
 
     pub(crate) fn is_read_closed(event: &Event) -> bool {
-        has(event, libc::POLLHUP) || (has(event, libc::POLLIN) && has(event, RDHUP))
+        has(event, POLLHUP) || (has(event, POLLIN) && has(event, RDHUP))
     }
 
     pub(crate) fn is_write_closed(event: &Event) -> bool {
@@ -274,7 +297,7 @@ pub(crate) mod event {
     }
 
     pub(crate) fn is_priority(event: &Event) -> bool {
-        has(event, libc::POLLPRI)
+        has(event, POLLPRI)
     }
 
     pub(crate) fn is_aio(_: &Event) -> bool {
@@ -297,20 +320,17 @@ mod tests {
     #[test]
     fn firing_disarms_what_fired_and_failure_everything() {
         let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
-        assert_eq!(
-            disarmed(both, libc::POLLOUT),
-            interest_flags(Interest::READABLE)
-        );
-        assert_eq!(disarmed(both, libc::POLLIN), RDHUP | libc::POLLOUT);
-        assert_eq!(disarmed(both, libc::POLLIN | libc::POLLHUP), 0);
-        assert_eq!(rearm_flags(Interest::WRITABLE), libc::POLLOUT);
+        assert_eq!(disarmed(both, POLLOUT), interest_flags(Interest::READABLE));
+        assert_eq!(disarmed(both, POLLIN), RDHUP | POLLOUT);
+        assert_eq!(disarmed(both, POLLIN | POLLHUP), 0);
+        assert_eq!(rearm_flags(Interest::WRITABLE), POLLOUT);
     }
 
     #[cfg(linux_like)]
     #[test]
     fn read_hangup_after_readable_is_reported_as_epoll_does() {
         let read = interest_flags(Interest::READABLE);
-        let left = disarmed(read, reported(libc::POLLIN));
+        let left = disarmed(read, reported(POLLIN));
         assert_eq!(left, RDHUP);
         let event = Event {
             token: Token(0),
@@ -325,10 +345,10 @@ mod tests {
     fn a_successful_call_rearms_its_side_unless_it_was_closed() {
         let read = rearm_flags(Interest::READABLE);
         assert_eq!(rearmed(read, 0, true), read);
-        assert_eq!(rearmed(read, closed_by(RDHUP | libc::POLLIN), true), 0);
-        assert_eq!(rearmed(read, closed_by(libc::POLLHUP), false), read);
+        assert_eq!(rearmed(read, closed_by(RDHUP | POLLIN), true), 0);
+        assert_eq!(rearmed(read, closed_by(POLLHUP), false), read);
         let write = rearm_flags(Interest::WRITABLE);
-        assert_eq!(rearmed(write, closed_by(libc::POLLERR), true), 0);
+        assert_eq!(rearmed(write, closed_by(POLLERR), true), 0);
         if RDHUP != 0 {
             assert_eq!(rearmed(write, closed_by(RDHUP), true), write);
         }

