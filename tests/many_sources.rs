@@ -11,21 +11,9 @@ use evmux::unix::SourceFd;
 use evmux::{Events, Interest, Poll, Token};
 
 mod util;
-use util::{allow_descriptors, expect_no_events, rearm, Signal, DEADLINE};
+use util::{allow_descriptors, expect_no_events, rearm, Signal, XorShift, DEADLINE};
 
 const SOURCES: usize = 10_000;
-
-/// A small deterministic generator, so a failure can be replayed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn below(&mut self, bound: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % bound as u64) as usize
-    }
-}
 
 fn run_rounds(poll: &mut Poll, fds: &[Signal], ready_per_round: usize, capacity: usize) {
     let mut events = Events::with_capacity(capacity);

@@ -24,24 +24,12 @@ use evmux::unix::SourceFd;
 use evmux::{Events, Interest, Poll, Token, Waker};
 
 mod util;
-use util::{allow_descriptors, any_local_v4, record_figure, scaled, Pattern, DEADLINE};
+use util::{allow_descriptors, any_local_v4, record_figure, scaled, Pattern, XorShift, DEADLINE};
 
 /// The descriptor limit every test here asks for: the same figure, so
 /// that tests raising it at the same time never lower it for each other.
 /// 10,000 sources, the TCP test's connections, and the rest.
 const DESCRIPTORS: u64 = 12_000;
-
-/// A small deterministic generator, so that a failure can be replayed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn below(&mut self, bound: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % bound as u64) as usize
-    }
-}
 
 /// A non-blocking eventfd: one descriptor, readable while its counter is
 /// not zero.

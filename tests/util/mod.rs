@@ -524,3 +524,15 @@ pub fn with_free_descriptors<T>(free: u64, f: impl FnOnce() -> T) -> T {
     setrlimit(Resource::Nofile, saved).expect("restore the descriptor limit");
     value
 }
+
+/// A small deterministic generator, so that a failure can be replayed.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % bound as u64) as usize
+    }
+}
