@@ -42,13 +42,17 @@ for client in 1 2 3; do
     exec 3>&-
     [ "$reply" = "hello from client $client" ] || { echo "tcp_server echoed '$reply'"; exit 1; }
 done
+# The example client (under the same runner: a second Wine process for
+# Windows) gets its message back.
+reply=$(timeout 20 "${runner[@]}" "$examples/tcp_client$exe" "$addr" "hello from tcp_client")
+[ "$reply" = "hello from tcp_client" ] || { echo "tcp_client got '$reply'"; exit 1; }
 # A second server on the same address fails, naming the address.
 if message=$(timeout 10 "${runner[@]}" "$examples/tcp_server$exe" "$addr" 2>&1); then
     echo "a second tcp_server on $addr started"; exit 1
 fi
 grep -qF "$addr" <<<"$message" || { echo "the address-in-use error does not name $addr: $message"; exit 1; }
 kill "$pid"
-echo "tcp_server: echoed 3 clients; a second server on its address says: $message"
+echo "tcp_server: echoed 3 clients and tcp_client; a second server on its address says: $message"
 
 read -r pid addr < <(start_server udp_server)
 host=${addr%:*} port=${addr##*:}
