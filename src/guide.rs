@@ -8,6 +8,9 @@
 //! - `examples/tcp_server.rs`: a TCP echo server for any number of
 //!   clients (the loop of sections 3 and 4, with writes that wait for
 //!   writability);
+//! - `examples/tcp_client.rs`: a client for it that sends one message and
+//!   waits for the echo (a non-blocking connect, then write and read until
+//!   `WouldBlock`);
 //! - `examples/udp_server.rs`: a UDP echo server;
 //! - `examples/waker.rs`: a worker thread that wakes the loop (section 5).
 //!
