@@ -62,8 +62,10 @@ printf 'datagram' >&3
 reply=$(timeout 10 dd bs=64k count=1 status=none <&3)
 exec 3>&-
 [ "$reply" = "datagram" ] || { echo "udp_server echoed '$reply'"; exit 1; }
+reply=$(timeout 20 "${runner[@]}" "$examples/udp_client$exe" "$addr" "hello from udp_client")
+[ "$reply" = "hello from udp_client" ] || { echo "udp_client got '$reply'"; exit 1; }
 kill "$pid"
-echo "udp_server: echoed a datagram"
+echo "udp_server: echoed a datagram and udp_client"
 
 "${runner[@]}" "$examples/waker$exe" >/dev/null
 echo "waker: ran"

@@ -11,7 +11,8 @@
 //! - `examples/tcp_client.rs`: a client for it that sends one message and
 //!   waits for the echo (a non-blocking connect, then write and read until
 //!   `WouldBlock`);
-//! - `examples/udp_server.rs`: a UDP echo server;
+//! - `examples/udp_server.rs`: a UDP echo server, and
+//!   `examples/udp_client.rs`, its client;
 //! - `examples/waker.rs`: a worker thread that wakes the loop (section 5).
 //!
 //! Run them with `cargo run --example NAME --features os-poll,net`. The two
