@@ -496,6 +496,7 @@ pub fn scaled(quick: u64, long: u64) -> u64 {
 /// filled), then closes the fillers and restores the limit. Changes
 /// process-wide state: only for test binaries whose tests run one at a
 /// time.
+#[cfg(unix)]
 pub fn with_free_descriptors<T>(free: u64, f: impl FnOnce() -> T) -> T {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let saved = getrlimit(Resource::Nofile);
