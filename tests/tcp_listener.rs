@@ -12,7 +12,7 @@ use evmux::{Events, Interest, Poll, Token};
 mod util;
 #[cfg(unix)]
 use util::is_cloexec;
-use util::{any_local_v4, any_local_v6, expect_events, expect_no_events, READABLE};
+use util::{accept_every, any_local_v4, any_local_v6, expect_events, READABLE};
 
 #[cfg(unix)]
 fn is_nonblocking(fd: &impl AsRawFd) -> bool {
@@ -71,18 +71,7 @@ fn every_waiting_connection_is_accepted_after_one_event() {
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let clients: Vec<StdStream> = (0..20).map(|_| StdStream::connect(addr).unwrap()).collect();
-    let mut accepted = 0;
-    while accepted < clients.len() {
-        expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
-        loop {
-            match listener.accept() {
-                Ok(_) => accepted += 1,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => panic!("accept: {e}"),
-            }
-        }
-    }
-    expect_no_events(&mut poll, &mut events);
+    accept_every(&mut poll, &mut events, &listener, clients.len());
 }
 
 #[test]

@@ -15,8 +15,8 @@ use evmux::{Events, Interest, Poll, Token, Waker};
 
 mod util;
 use util::{
-    any_local_v4, expect_events, expect_no_events, within_deadline, Readiness, DEADLINE, READABLE,
-    WRITABLE,
+    accept_every, any_local_v4, expect_events, expect_no_events, within_deadline, Readiness,
+    DEADLINE, READABLE, WRITABLE,
 };
 
 #[test]
@@ -134,18 +134,7 @@ fn a_listener_takes_a_thousand_connects() {
     let clients: Vec<StdStream> = (0..1000)
         .map(|_| StdStream::connect(addr).unwrap())
         .collect();
-    let mut accepted = 0;
-    while accepted < clients.len() {
-        expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
-        loop {
-            match listener.accept() {
-                Ok(_) => accepted += 1,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => panic!("accept after {accepted}: {e}"),
-            }
-        }
-    }
-    expect_no_events(&mut poll, &mut events);
+    accept_every(&mut poll, &mut events, &listener, clients.len());
 }
 
 #[test]

@@ -537,3 +537,27 @@ impl XorShift {
         (self.0 % bound as u64) as usize
     }
 }
+
+/// Accepts `count` connections that are already on their way to
+/// `listener` (registered with `Token(0)` for readable): after each event,
+/// accepts until `WouldBlock`; then no further event may come.
+#[cfg(feature = "net")]
+pub fn accept_every(
+    poll: &mut Poll,
+    events: &mut Events,
+    listener: &evmux::net::TcpListener,
+    count: usize,
+) {
+    let mut accepted = 0;
+    while accepted < count {
+        expect_events(poll, events, &[(Token(0), READABLE)]);
+        loop {
+            match listener.accept() {
+                Ok(_) => accepted += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("accept after {accepted}: {e}"),
+            }
+        }
+    }
+    expect_no_events(poll, events);
+}
