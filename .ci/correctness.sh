@@ -18,7 +18,7 @@ timed() {
     printf '=== %s: %ss\n' "$name" $((SECONDS - start))
 }
 
-timed "loom model of wake de-duplication" env RUSTFLAGS="--cfg loom" \
+timed "loom model of wake de-duplication" env LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg loom" \
     CARGO_TARGET_DIR="$root/target/loom" cargo test --quiet --release --lib wake_dedup
 
 release_two_polls() {

@@ -3,43 +3,56 @@
 //!
 //! # The protocol
 //!
-//! Each waker owns a word of state, shared with the `Poll` it wakes: a
-//! status (idle, waking, pending) and a count of system wakes that tells
-//! one system wake from the next.
+//! Each waker owns a word of state, shared with the `Poll` it wakes: two
+//! flags and a count of the events `poll` has returned for this waker.
 //!
-//! - `wake` on an idle waker marks it waking, makes the system call, then
-//!   marks it pending (unless `poll` has already taken the event: see
-//!   below). If the call fails the waker goes back to idle and the error
-//!   is returned, so the next wake tries again.
-//! - `wake` on a pending waker skips the system call, but still writes the
-//!   word (a read-modify-write with `Release`): `poll` reads it with
-//!   `Acquire` when it takes the event, so everything the waking thread
+//! - *waking*: a system wake was started since `poll` last returned this
+//!   waker's event. It may still be in flight, and may yet fail.
+//! - *pending*: a system wake is known to have succeeded since then, so
+//!   its event is queued (or being returned right now).
+//!
+//! `wake` begins with one read-modify-write that sets *waking* (`Release`)
+//! and looks at what was there:
+//!
+//! - *pending*: the system call is skipped. The read-modify-write is what
+//!   carries this thread's writes to `poll`, which takes the word with
+//!   `Acquire` when it returns the event, so everything the waking thread
 //!   did before `wake` happens before `poll` returns, as it would through
 //!   the system call.
-//! - `wake` on a waker that is waking (another thread's system call is in
-//!   flight and may yet fail) makes its own system call: only a finished,
-//!   successful call may be relied on.
-//! - `poll`, when it returns an event with a waker's token, sets that
-//!   waker back to idle (with `Acquire`). A waker whose event is returned
-//!   is always cleared, and after its system call, which happened before
-//!   `poll` saw the event. Clearing one whose event is still queued (a
-//!   source shares its token) costs one more system call, never a lost
-//!   wake.
+//! - neither flag (idle): this wake makes the system call and writes
+//!   nothing more: `poll` finds the word *waking* and clears it anyway.
+//! - *waking* only: another wake's call may still be in flight, or may
+//!   have failed, so this one makes its own: only a finished, successful
+//!   call may be relied on. When it succeeds it sets *pending*, and the
+//!   wakes after it skip their calls.
 //!
-//! The count in the word keeps a waker that finishes its system call
-//! after `poll` cleared it from marking a later thread's wake as pending.
+//! A failed call returns its error and leaves *waking* set, so the next
+//! wake makes its own call, as after any call not known to have succeeded.
+//!
+//! `poll`, when it returns an event with a waker's token, replaces the
+//! word with both flags clear and the count one higher, in one
+//! read-modify-write with `Acquire`. The count is written by `poll` alone
+//! (it keeps its own copy), and it keeps a wake that finishes after `poll`
+//! took its event from marking a later wake's word as *pending*. Clearing
+//! a waker whose event is still queued (a source shares its token) costs
+//! one more system call, never a lost wake.
 //!
 //! # Cost
 //!
-//! Nothing is shared between wakers, and `poll` touches a waker's word
-//! only when it returns that waker's event, with one read-modify-write.
-//! A storm of wakes writes one cache line owned by the waking thread. The list of
-//! wakers `poll` looks at is a copy it refreshes only when a waker is
-//! created or dropped.
+//! Nothing is shared between wakers. A single wake between two polls
+//! costs the waking thread one read-modify-write and the system call, and
+//! `poll` one read-modify-write: the word's cache line crosses processors
+//! once each way, the least a de-duplication can do. A storm of wakes
+//! costs two system calls per `poll` (the first, and the one that sets
+//! *pending*), then one read-modify-write each on a cache line the waking
+//! thread holds. The list of wakers `poll` looks at is a copy it refreshes
+//! only when a waker is created or dropped.
 //!
-//! The protocol is model-checked with loom over every interleaving of
-//! wakes, failed wakes and `poll` (`RUSTFLAGS="--cfg loom" cargo test
-//! --release --lib wake_dedup`, run by `.ci/correctness.sh`).
+//! The protocol is model-checked with loom over the interleavings of
+//! wakes, failed wakes and `poll` with up to four preemptions (`LOOM_MAX_PREEMPTIONS=4
+//! RUSTFLAGS="--cfg loom" cargo test --release --lib wake_dedup`, run by
+//! `.ci/correctness.sh`); each of the protocol's orderings and its count
+//! is needed for the model to pass.
 
 use std::io;
 
@@ -49,77 +62,68 @@ use std::sync::{Arc, Mutex};
 use crate::sys::lock;
 use crate::Token;
 
-// The model checker replaces the one atomic the protocol is made of.
+// The model checker replaces the atomics the protocol is made of.
 #[cfg(loom)]
 use loom::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const STATUS: usize = 0b11;
-const IDLE: usize = 0;
-const WAKING: usize = 1;
-const PENDING: usize = 2;
-/// One system wake, in the count above the status bits.
-const ONE: usize = STATUS + 1;
+const WAKING: usize = 0b01;
+const PENDING: usize = 0b10;
+/// One event returned by `poll`, in the count above the flags.
+const ONE: usize = 0b100;
 
 /// The state of one waker (see the module docs).
 #[derive(Debug)]
 pub(crate) struct WakeState {
     word: AtomicUsize,
+    /// The count `poll` last wrote into `word`. Only `poll` touches it
+    /// (`Poll::poll` takes `&mut self`), on the same cache line as `word`,
+    /// which it writes at the same time.
+    returned: AtomicUsize,
 }
 
 impl WakeState {
     pub(crate) fn new() -> WakeState {
         WakeState {
-            word: AtomicUsize::new(IDLE),
+            word: AtomicUsize::new(0),
+            returned: AtomicUsize::new(0),
         }
     }
 
-    /// Runs `wake`, the system call, unless a wake made earlier by this
-    /// waker has not been returned by `poll` yet.
+    /// Runs `wake`, the system call, unless a wake made earlier is known
+    /// to have succeeded and `poll` has not returned its event yet.
     pub(crate) fn wake_with(&self, wake: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
-        let mut word = self.word.load(Ordering::Relaxed);
-        let waking = loop {
-            let (next, ordering) = match word & STATUS {
-                // The RMW that carries this thread's writes to `poll`.
-                PENDING => (word, Ordering::Release),
-                IDLE => (
-                    (word & !STATUS).wrapping_add(ONE) | WAKING,
-                    Ordering::Relaxed,
-                ),
-                _ => return wake(),
-            };
-            match self
-                .word
-                .compare_exchange_weak(word, next, ordering, Ordering::Relaxed)
-            {
-                Ok(_) if next == word => return Ok(()),
-                Ok(_) => break next,
-                Err(now) => word = now,
-            }
-        };
+        let before = self.word.fetch_or(WAKING, Ordering::Release);
+        if before & PENDING != 0 {
+            return Ok(());
+        }
         let result = wake();
-        let after = match result {
-            Ok(()) => (waking & !STATUS) | PENDING,
-            Err(_) => (waking & !STATUS) | IDLE,
-        };
-        // If `poll` took the event meanwhile (the word moved on), the waker
-        // stays idle. Looked at first, so that a word `poll` already took
-        // is only read, not pulled back for a write that would fail.
-        if self.word.load(Ordering::Relaxed) == waking {
-            let _ = self
-                .word
-                .compare_exchange(waking, after, Ordering::Release, Ordering::Relaxed);
+        if before & WAKING != 0 && result.is_ok() {
+            // Another wake's call may have failed, so this success is
+            // written down and the wakes after it skip their calls. Fails,
+            // harmlessly, if `poll` cleared the word meanwhile: the event
+            // of this call may then be returned with no wake waiting for
+            // it, which costs a later wake its call, no more.
+            let _ = self.word.compare_exchange(
+                before,
+                before | PENDING,
+                Ordering::Release,
+                Ordering::Relaxed,
+            );
         }
         result
     }
 
-    /// Called by `poll` when it returns this waker's event: back to idle,
-    /// acquiring what every wake before this point published. One
-    /// read-modify-write, so that the cache line crosses processors once.
+    /// Called by `poll` when it returns this waker's event: both flags
+    /// clear and the count one higher, acquiring what every wake before
+    /// this point published. One read-modify-write, so that the cache
+    /// line crosses processors once.
     #[inline]
     pub(crate) fn event_returned(&self) {
-        self.word.fetch_and(!STATUS, Ordering::Acquire);
+        let count = self.returned.load(Ordering::Relaxed).wrapping_add(ONE);
+        self.returned.store(count, Ordering::Relaxed);
+        self.word.swap(count, Ordering::Acquire);
     }
 }
 
@@ -185,17 +189,33 @@ mod tests {
     }
 
     #[test]
-    fn one_system_wake_until_poll_returns_events() {
+    fn two_system_wakes_at_most_until_poll_returns_events() {
         let dedup = WakeDedup::default();
         let state = dedup.add(Token(0));
         let mut copy = Vec::new();
         let calls = Cell::new(0);
-        state.wake_with(counting(&calls)).unwrap();
-        state.wake_with(counting(&calls)).unwrap();
-        assert_eq!(calls.get(), 1);
+        // The first wake's success is not written down; the second makes
+        // its own call and lets the rest skip theirs.
+        for _ in 0..100 {
+            state.wake_with(counting(&calls)).unwrap();
+        }
+        assert_eq!(calls.get(), 2);
         dedup.events_returned(&mut copy, |_| true);
         state.wake_with(counting(&calls)).unwrap();
-        assert_eq!(calls.get(), 2);
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[test]
+    fn a_single_wake_per_poll_always_makes_its_system_call() {
+        let dedup = WakeDedup::default();
+        let state = dedup.add(Token(0));
+        let mut copy = Vec::new();
+        let calls = Cell::new(0);
+        for round in 1..=10 {
+            state.wake_with(counting(&calls)).unwrap();
+            assert_eq!(calls.get(), round);
+            dedup.events_returned(&mut copy, |_| true);
+        }
     }
 
     #[test]
@@ -251,86 +271,110 @@ mod tests {
 }
 
 /// The model: every interleaving of two threads that publish a value and
-/// wake (one of whose system calls may fail) and a thread that polls. The
-/// kernel is an atomic counter of queued wake events (a system call is a
-/// release, taking events an acquire, as they are in the kernel).
+/// wake, and a thread that polls, wakes (as a thread does that finds the
+/// waker cleared by `poll`) and polls again; any one of the three system
+/// calls may fail. The kernel is an atomic counter of queued wake events
+/// (a system call is a release, taking events an acquire, as they are in
+/// the kernel).
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
-    use loom::sync::atomic::AtomicBool as LoomBool;
     use loom::sync::Arc as LoomArc;
+
+    const WAKES: usize = 3;
 
     struct World {
         state: WakeState,
         kernel: AtomicUsize,
-        fail_first: LoomBool,
-        data: [AtomicUsize; 2],
+        /// The wake whose system call fails, if any.
+        failing: Option<usize>,
+        data: [AtomicUsize; WAKES],
     }
 
     impl World {
-        fn system_wake(&self) -> io::Result<()> {
-            if self.fail_first.swap(false, Ordering::Relaxed) {
-                return Err(io::Error::from(io::ErrorKind::Other));
-            }
-            self.kernel.fetch_add(1, Ordering::Release);
-            Ok(())
+        /// Wake number `wake`: publishes its value, then wakes.
+        fn wake(&self, wake: usize) -> bool {
+            self.data[wake].store(1, Ordering::Relaxed);
+            let system_wake = || {
+                if self.failing == Some(wake) {
+                    return Err(io::Error::from(io::ErrorKind::Other));
+                }
+                self.kernel.fetch_add(1, Ordering::Release);
+                Ok(())
+            };
+            self.state.wake_with(system_wake).is_ok()
         }
 
         /// One `poll`: takes the queued events, if any, and clears the
-        /// waker as `Poll::poll` does.
-        fn poll(&self) -> bool {
+        /// waker as `Poll::poll` does. Returns whether it got an event and
+        /// which values it saw after that.
+        fn poll(&self) -> (bool, [bool; WAKES]) {
             let got = self.kernel.swap(0, Ordering::Acquire) > 0;
             if got {
                 self.state.event_returned();
             }
-            got
+            let seen = [0, 1, 2].map(|w| self.data[w].load(Ordering::Relaxed) == 1);
+            (got, seen)
         }
     }
 
-    fn run(fail_first: bool) {
+    fn run(failing: Option<usize>) {
         loom::model(move || {
             let world = LoomArc::new(World {
                 state: WakeState::new(),
                 kernel: AtomicUsize::new(0),
-                fail_first: LoomBool::new(fail_first),
-                data: [AtomicUsize::new(0), AtomicUsize::new(0)],
+                failing,
+                data: [0; WAKES].map(AtomicUsize::new),
             });
-            let producers: Vec<_> = (0..2)
-                .map(|i| {
-                    let world = LoomArc::clone(&world);
-                    loom::thread::spawn(move || {
-                        world.data[i].store(1, Ordering::Relaxed);
-                        world.state.wake_with(|| world.system_wake()).is_ok()
-                    })
-                })
-                .collect();
-            // The poller: one poll concurrent with the wakes.
-            let got = world.poll();
-            let seen = [0, 1].map(|i| world.data[i].load(Ordering::Relaxed) == 1);
-            let woke: Vec<bool> = producers.into_iter().map(|p| p.join().unwrap()).collect();
-            // A wake that returned Ok is either seen by the poll that
+            let producers = [0, 1].map(|w| {
+                let world = LoomArc::clone(&world);
+                loom::thread::spawn(move || world.wake(w))
+            });
+            let first = world.poll();
+            let woke2 = world.wake(2);
+            let polls = [first, world.poll()];
+            let [woke0, woke1] = producers.map(|p| p.join().unwrap());
+            let woke = [woke0, woke1, woke2];
+            // A wake that returned Ok is either seen by a poll that
             // returned an event, or still queued for the next poll.
             let queued = world.kernel.load(Ordering::Relaxed) > 0;
-            for i in 0..2 {
-                if woke[i] {
-                    assert!(queued || (got && seen[i]), "wake {i} lost");
+            for w in 0..WAKES {
+                if woke[w] {
+                    let seen = polls.iter().any(|&(got, seen)| got && seen[w]);
+                    assert!(queued || seen, "wake {w} lost");
                 }
             }
             // And the next round works: a wake after this poll is queued.
             if !queued {
-                world.state.wake_with(|| world.system_wake()).unwrap();
-                assert!(world.poll());
+                world
+                    .state
+                    .wake_with(|| {
+                        world.kernel.fetch_add(1, Ordering::Release);
+                        Ok(())
+                    })
+                    .unwrap();
+                assert!(world.poll().0);
             }
         });
     }
 
     #[test]
     fn wakes_are_never_lost_and_carry_their_writes() {
-        run(false);
+        run(None);
     }
 
     #[test]
-    fn a_failed_system_wake_is_never_relied_on() {
-        run(true);
+    fn a_failed_first_system_wake_is_never_relied_on() {
+        run(Some(0));
+    }
+
+    #[test]
+    fn a_failed_concurrent_system_wake_is_never_relied_on() {
+        run(Some(1));
+    }
+
+    #[test]
+    fn a_failed_wake_after_a_poll_is_never_relied_on() {
+        run(Some(2));
     }
 }
