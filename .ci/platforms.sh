@@ -37,6 +37,9 @@ echo "=== x86_64-unknown-haiku (library only: the poll(2) fallback)"
 RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/cross RUSTFLAGS="-D warnings" \
     /usr/bin/cargo check --quiet -Zbuild-std=std,panic_abort --target x86_64-unknown-haiku -p evmux --all-features
 
+step "clippy for the other targets (Windows, macOS, FreeBSD, illumos, WASI)"
+./.ci/lint-targets.sh
+
 step "feature combinations: built, and linted with warnings denied"
 cargo build --quiet --no-default-features
 cargo clippy --quiet --no-default-features -- -D warnings

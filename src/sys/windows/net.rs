@@ -234,7 +234,7 @@ fn query_handle(socket: RawSocket, ioctl: u32) -> io::Result<RawSocket> {
         )
     })?;
     if base == INVALID_SOCKET {
-        return Err(io::Error::new(io::ErrorKind::Other, "no base socket"));
+        return Err(io::Error::other("no base socket"));
     }
     Ok(base as RawSocket)
 }

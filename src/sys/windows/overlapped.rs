@@ -91,6 +91,15 @@ struct Op {
     pipe: Arc<Shared>,
 }
 
+// SAFETY: the cells are never touched by two parties at once. The thread
+// that starts the operation fills them, then lends them to the kernel; the
+// thread that takes the completion (any thread that polls) reads them only
+// after the kernel has finished with them, and the completion port orders
+// the two. The other fields are immutable.
+unsafe impl Send for Op {}
+// SAFETY: as above: shared references never touch the cells concurrently.
+unsafe impl Sync for Op {}
+
 pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()

@@ -466,12 +466,11 @@ impl Inner {
     pub(crate) fn post_wake(&self, wake: &Arc<WakeState>) -> io::Result<()> {
         let pointer = Arc::into_raw(Arc::clone(wake));
         self.leaked();
-        self.port.post(KEY_WAKE, pointer.cast()).map_err(|error| {
+        self.port.post(KEY_WAKE, pointer.cast()).inspect_err(|_| {
             self.reclaimed();
             // SAFETY: the post failed, so the port holds no reference: take
             // the leaked one back, once.
             drop(unsafe { Arc::from_raw(pointer) });
-            error
         })
     }
 }

@@ -58,9 +58,8 @@ impl Waker {
         if self.state.queued.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        self.selector.post_wake(&self.state).map_err(|error| {
+        self.selector.post_wake(&self.state).inspect_err(|_| {
             self.state.queued.store(false, Ordering::SeqCst);
-            error
         })
     }
 }
