@@ -133,7 +133,7 @@ pub mod windows {
 
 /// WASI extensions (preview 2 and later, as in mio: preview 1 has no
 /// registration of raw descriptors).
-#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg(all(wasip2, feature = "os-ext"))]
 #[cfg_attr(docsrs, doc(cfg(all(target_os = "wasi", feature = "os-ext"))))]
 pub mod wasi {
     pub use crate::sys::SourceFd;

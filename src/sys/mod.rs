@@ -64,19 +64,23 @@ pub(crate) mod timeout;
 pub(crate) mod unix;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::net;
-#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg(all(wasip2, feature = "os-ext"))]
 #[path = "unix/sourcefd.rs"]
 mod sourcefd;
 #[cfg(evmux_selector = "iocp")]
 pub(crate) mod windows;
-#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg(all(wasip2, feature = "os-ext"))]
 pub use self::sourcefd::SourceFd;
 #[cfg(all(evmux_selector = "iocp", feature = "net"))]
 pub(crate) use self::windows::net;
-#[cfg(all(wasip1, feature = "net"))]
+#[cfg(all(any(wasip1, wasip2), feature = "net"))]
 #[path = "wasi/net.rs"]
 pub(crate) mod net;
-#[cfg(all(not(unix), not(evmux_selector = "iocp"), not(wasip1), feature = "net"))]
+#[cfg(all(
+    not(any(unix, wasip1, wasip2)),
+    not(evmux_selector = "iocp"),
+    feature = "net"
+))]
 #[path = "shell/net.rs"]
 pub(crate) mod net;
 
@@ -116,7 +120,11 @@ mod selector;
 #[path = "unix/selector/event_ports.rs"]
 mod selector;
 #[cfg(evmux_selector = "poll")]
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+// WASI preview 2's `os-ext` has no I/O types, only `SourceFd`.
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 #[path = "unix/selector/poll.rs"]
 mod selector;
 #[cfg(evmux_selector = "iocp")]
@@ -184,7 +192,14 @@ mod wake_fd;
 #[cfg(evmux_wake_fd = "pipe")]
 #[path = "unix/waker/pipe.rs"]
 mod wake_fd;
-#[cfg(any(evmux_wake_fd = "eventfd", evmux_wake_fd = "pipe"))]
+#[cfg(evmux_wake_fd = "none")]
+#[path = "wasi/no_wake_fd.rs"]
+mod wake_fd;
+#[cfg(any(
+    evmux_wake_fd = "eventfd",
+    evmux_wake_fd = "pipe",
+    evmux_wake_fd = "none"
+))]
 pub(crate) use self::wake_fd::WakeFd;
 
 #[cfg(evmux_waker = "fd")]

@@ -1,7 +1,8 @@
-//! What the selectors that emulate edge triggering share: poll(2) itself,
-//! event ports (whose `port_associate` takes the same flags) and WASI
-//! preview 1's `poll_oneoff` (whose events the WASI selector translates
-//! into these flags).
+//! What the selectors that emulate edge triggering share: poll(2) itself
+//! (on Unix, and wasi-libc's on WASI preview 2), event ports (whose
+//! `port_associate` takes the same flags) and WASI preview 1's
+//! `poll_oneoff` (whose events the WASI selector translates into these
+//! flags).
 //! poll(2)-style readiness flags and the events made of them, and the
 //! per-source state that re-arms a registration kept in evmux's own table.
 //!
@@ -28,7 +29,13 @@ use crate::{Interest, Token};
 pub(crate) type Flags = std::ffi::c_short;
 
 #[cfg(unix)]
-pub(crate) use libc::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
+pub(crate) use libc::POLLPRI;
+#[cfg(any(unix, wasip2))]
+pub(crate) use libc::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
+/// wasi-libc's poll(2) has no priority band: nothing is ever reported
+/// with it.
+#[cfg(wasip2)]
+pub(crate) const POLLPRI: Flags = 0;
 
 // WASI's `poll_oneoff` has no flags; its selector reports its events with
 // these, which mean what poll(2)'s do.

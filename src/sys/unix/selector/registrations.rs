@@ -1,5 +1,6 @@
 //! The registration table of the selectors that keep registrations
-//! themselves (poll(2), event ports, WASI preview 1), written once.
+//! themselves (poll(2), on Unix and WASI preview 2, event ports, WASI
+//! preview 1), written once.
 //!
 //! # Closed descriptors and reused numbers
 //!
@@ -17,8 +18,9 @@
 //! Descriptors without an inode of their own (Linux's eventfd, timerfd,
 //! signalfd and epoll share one anonymous inode) cannot be told apart
 //! this way: deregister those before closing them. On WASI the identity
-//! comes from `fd_filestat_get`; a descriptor the host cannot describe
-//! (some hosts' sockets) gets none, and its number alone identifies it.
+//! comes from `fd_filestat_get` (preview 1) or wasi-libc's fstat (preview
+//! 2); a descriptor the host cannot describe (some hosts' sockets) gets
+//! none, and its number alone identifies it.
 
 use std::collections::HashMap;
 use std::io;
@@ -50,6 +52,27 @@ pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
     // The field types differ between systems.
     #[allow(clippy::unnecessary_cast)]
     Ok((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// The open file behind the number `fd`, from wasi-libc's fstat (WASI
+/// preview 2); `EBADF` if it is closed, (0, 0) if the host cannot describe
+/// it (a socket may have no device or inode there).
+#[cfg(wasip2)]
+pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes one `stat` into the buffer and reads nothing of
+    // ours; a closed or invalid number makes it fail with EBADF.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == 0 {
+        // SAFETY: fstat succeeded, so it initialised the struct.
+        let stat = unsafe { stat.assume_init() };
+        return Ok((stat.st_dev, stat.st_ino));
+    }
+    let error = io::Error::last_os_error();
+    if error.raw_os_error() == Some(libc::EBADF) {
+        Err(error)
+    } else {
+        Ok((0, 0))
+    }
 }
 
 /// The open file behind the number `fd`, from WASI's `fd_filestat_get`;
