@@ -1,7 +1,7 @@
 #![cfg(feature = "os-ext")]
 // The tests that need a `Waker`, which WASI does not have, are left out.
-#![cfg_attr(evmux_no_waker, allow(unused_imports))]
-#[cfg(not(evmux_no_waker))]
+#![cfg_attr(wasi, allow(unused_imports))]
+#[cfg(not(wasi))]
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,8 @@ use evmux::{Events, Poll, Registry, Token};
 mod util;
 use util::within_deadline;
 
-// WASI has no `Waker` (as in mio), nor threads to wake from.
-#[cfg(not(evmux_no_waker))]
+// Needs a second thread to wake it: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn poll_without_timeout_blocks_until_woken() {
     let poll = Poll::new().unwrap();
@@ -104,8 +104,8 @@ fn huge_timeouts_neither_overflow_nor_panic() {
     }
 }
 
-// WASI has no `Waker` (as in mio), nor threads to wake from.
-#[cfg(not(evmux_no_waker))]
+// Needs a second thread to wake it: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn huge_timeout_still_blocks_until_an_event() {
     let poll = Poll::new().unwrap();

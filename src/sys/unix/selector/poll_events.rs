@@ -352,11 +352,13 @@ mod tests {
     fn a_successful_call_rearms_its_side_unless_it_was_closed() {
         let read = rearm_flags(Interest::READABLE);
         assert_eq!(rearmed(read, 0, true), read);
-        assert_eq!(rearmed(read, closed_by(RDHUP | POLLIN), true), 0);
         assert_eq!(rearmed(read, closed_by(POLLHUP), false), read);
         let write = rearm_flags(Interest::WRITABLE);
         assert_eq!(rearmed(write, closed_by(POLLERR), true), 0);
+        // Where the OS reports a read hangup of its own (not WASI preview
+        // 2, nor most Unixes).
         if RDHUP != 0 {
+            assert_eq!(rearmed(read, closed_by(RDHUP | POLLIN), true), 0);
             assert_eq!(rearmed(write, closed_by(RDHUP), true), write);
         }
     }

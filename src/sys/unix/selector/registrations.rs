@@ -56,7 +56,8 @@ pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
 
 /// The open file behind the number `fd`, from wasi-libc's fstat (WASI
 /// preview 2); `EBADF` if it is closed, (0, 0) if the host cannot describe
-/// it (a socket may have no device or inode there).
+/// it. wasi-libc's fstat knows files only: a socket's number is checked
+/// with getsockopt(2) (`SO_DOMAIN`) instead, and has no identity.
 #[cfg(wasip2)]
 pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
@@ -67,8 +68,22 @@ pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
         let stat = unsafe { stat.assume_init() };
         return Ok((stat.st_dev, stat.st_ino));
     }
+    let mut domain: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the pointer and length describe `domain`, an exclusively
+    // borrowed `c_int` that getsockopt writes at most `len` bytes of; a
+    // closed number makes it fail with EBADF.
+    let result = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&raw mut domain).cast(),
+            &mut len,
+        )
+    };
     let error = io::Error::last_os_error();
-    if error.raw_os_error() == Some(libc::EBADF) {
+    if result < 0 && error.raw_os_error() == Some(libc::EBADF) {
         Err(error)
     } else {
         Ok((0, 0))
