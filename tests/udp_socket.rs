@@ -255,6 +255,9 @@ fn after_an_error_is_read_the_next_datagram_is_reported() {
         error: true,
         ..util::Readiness::default()
     };
+    // wasi-libc's poll(2) has no POLLERR: the error makes the socket
+    // readable, and the receive fails with it.
+    let error = if cfg!(wasip2) { READABLE } else { error };
     expect_events(&mut poll, &mut events, &[(Token(0), error)]);
     let mut buf = [0; 16];
     assert_eq!(
