@@ -13,6 +13,9 @@
 //! for those two calls and for `IPV6_V6ONLY`: rustix has no socket calls
 //! for WASI.
 //!
+//! wasi-libc's readv(2) and writev(2) do not reach preview 2's sockets:
+//! vectored I/O there moves the first non-empty buffer.
+//!
 //! On both, std does the rest: reads, writes, `shutdown`; what the host
 //! cannot answer (a peer address on preview 1, some socket options) fails
 //! as std fails. WASI has no signals, so writes need no `SIGPIPE`
@@ -38,8 +41,36 @@ pub(crate) fn send(stream: &net::TcpStream, buf: &[u8]) -> io::Result<usize> {
     (&*stream).write(buf)
 }
 
+#[cfg(wasip1)]
 pub(crate) fn send_vectored(stream: &net::TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     (&*stream).write_vectored(bufs)
+}
+
+/// wasi-libc's writev(2) does not reach preview 2's sockets (it fails with
+/// `EBADF`): writes the first non-empty buffer, as `Write`'s default
+/// `write_vectored` does.
+#[cfg(wasip2)]
+pub(crate) fn send_vectored(stream: &net::TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    let buf = bufs
+        .iter()
+        .find(|buf| !buf.is_empty())
+        .map_or(&[][..], |buf| &**buf);
+    send(stream, buf)
+}
+
+/// wasi-libc's readv(2) does not reach preview 2's sockets either: reads
+/// into the first non-empty buffer, as `Read`'s default `read_vectored`
+/// does.
+#[cfg(wasip2)]
+pub(crate) fn recv_vectored(
+    mut stream: &net::TcpStream,
+    bufs: &mut [std::io::IoSliceMut<'_>],
+) -> io::Result<usize> {
+    let buf = bufs
+        .iter_mut()
+        .find(|buf| !buf.is_empty())
+        .map_or(&mut [][..], |buf| &mut **buf);
+    io::Read::read(&mut stream, buf)
 }
 
 #[cfg(wasip2)]
