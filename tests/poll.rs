@@ -192,3 +192,39 @@ mod as_descriptor {
         assert!(util::is_cloexec(&poll));
     }
 }
+
+/// WASI has no threads: a `poll` that nothing could ever end fails at once,
+/// on either preview.
+#[cfg(wasi)]
+#[test]
+fn waiting_forever_for_nothing_is_an_error_not_a_hang() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let error = poll.poll(&mut events, None).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    // With a timeout, the clock alone is waited for.
+    let start = Instant::now();
+    poll.poll(&mut events, Some(Duration::from_millis(20)))
+        .unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(20));
+    assert!(events.is_empty());
+}
+
+/// WASI preview 2's `Waker` works without threads: a wake made before
+/// `poll` is queued, and ends even a `poll` without a timeout at once.
+#[cfg(wasip2)]
+#[test]
+fn a_wake_before_poll_ends_a_wait_without_timeout() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let waker = Waker::new(poll.registry(), Token(3)).unwrap();
+    waker.wake().unwrap();
+    waker.wake().unwrap();
+    poll.poll(&mut events, None).unwrap();
+    let tokens: Vec<Token> = events.iter().map(|event| event.token()).collect();
+    assert_eq!(tokens, [Token(3)]);
+    assert!(events.iter().all(|event| event.is_readable()));
+    // Taken: nothing is left to wait for.
+    let error = poll.poll(&mut events, None).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+}
