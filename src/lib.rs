@@ -98,7 +98,7 @@ mod poll;
 mod sys;
 mod token;
 mod wake_dedup;
-// WASI has no public `Waker` (see the `wasi` selector's docs).
+// WASI preview 1 has no public `Waker` (see the `wasi` selector's docs).
 #[cfg_attr(evmux_no_waker, allow(dead_code))]
 mod waker;
 

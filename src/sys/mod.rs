@@ -55,7 +55,10 @@
 //! overlapped and non-inheritable.
 //! The WASI preview 1 backend (`wasi`) is table-based like poll(2), and
 //! shares its table and re-arm model; its waker module only stands in for
-//! the public `Waker`, which WASI does not have (`evmux_no_waker`).
+//! the public `Waker`, which preview 1 does not have (`evmux_no_waker`).
+//! WASI preview 2 runs the poll(2) selector itself, over wasi-libc, with no
+//! wake-up descriptor (`evmux_wake_fd = "none"`, `wasi/no_wake_fd.rs`);
+//! both previews create and use sockets through `wasi/net.rs`.
 
 #[cfg(not(evmux_selector = "shell"))]
 pub(crate) mod timeout;

@@ -1,7 +1,8 @@
 //! The poll(2) selector: the universal fallback, for Unix systems without
 //! epoll, kqueue or event ports (Haiku, Hermit, ESP-IDF, NuttX, GNU/Hurd,
-//! QNX, AIX, Cygwin, Redox, ...), and forced on Linux with
-//! `--cfg evmux_force_poll` so that the whole test suite runs against it.
+//! QNX, AIX, Cygwin, Redox, ...), WASI preview 2 (wasi-libc's poll(2)), and
+//! forced on Linux with `--cfg evmux_force_poll` so that the whole test
+//! suite runs against it.
 //!
 //! # Trigger model
 //!
@@ -63,6 +64,27 @@
 //!
 //! Milliseconds, rounded up; timeouts beyond `i32::MAX` milliseconds are
 //! clamped (the wait may end early).
+//!
+//! # WASI preview 2
+//!
+//! wasi-libc's poll(2) over preview 2's pollables, as `.ci/wasi.sh` runs it
+//! under wasmtime. What differs:
+//!
+//! - No threads, and so no wake-up descriptor (`no_wake_fd.rs`): a wake or
+//!   registration made before `poll` is in the table `poll` reads; nothing
+//!   interrupts a waiting `poll`, and one without a timeout and with
+//!   nothing armed fails with `InvalidInput` instead of waiting forever.
+//! - A disarmed registration stays in the array with no events (wasi-libc
+//!   asks only for what is asked), not as a negative descriptor, which
+//!   older wasi-libc releases abort on.
+//! - wasi-libc reports `POLLIN` and `POLLOUT` only: no `POLLHUP`,
+//!   `POLLERR` or priority. A peer's close is readable (the read returns
+//!   0), never `is_read_closed`; a failed connection is readable and
+//!   writable, `take_error` returning the error; a UDP socket's ICMP error
+//!   is readable, the receive failing with it.
+//! - A connection started by `TcpStream::connect` completes when poll(2)
+//!   sees it writable: wait for that event before using it (mio's
+//!   contract everywhere).
 //!
 //! # Man pages
 //!
