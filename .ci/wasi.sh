@@ -121,15 +121,24 @@ run_legacy_wasm() {
     timeout 300 "$LEGACY_WASMTIME" run -O opt-level=0 -Spreview2=n "$@"
 }
 
-step "run every test binary under wasmtime"
+# run_all LABEL BINARIES...: runs each test binary under wasmtime, with
+# this script's test filters; records the failed ones.
+FILTERS=("$@")
 failed=()
-for binary in "${BINARIES[@]}"; do
-    name=$(basename "$binary" .wasm)
-    echo "--- $name"
-    if ! run_wasm "$binary" --test-threads=1 "$@"; then
-        failed+=("$name")
-    fi
-done
+run_all() {
+    local label=$1 binary name
+    shift
+    for binary in "$@"; do
+        name="$(basename "$binary" .wasm) ($label)"
+        echo "--- $name"
+        if ! run_wasm "$binary" --test-threads=1 "${FILTERS[@]}"; then
+            failed+=("$name")
+        fi
+    done
+}
+
+step "run every test binary under wasmtime"
+run_all "$TARGET" "${BINARIES[@]}"
 
 step "TCP echo through a pre-opened listener, with a client outside the instance"
 WASI_TESTS=$(printf '%s\n' "${BINARIES[@]}" | grep '/wasi-[0-9a-f]*\.wasm$')
@@ -220,13 +229,7 @@ mapfile -t P2_BINARIES < <(test_binaries "$P2_DIR/build.json")
 echo "${#P2_BINARIES[@]} test binaries"
 
 step "run every wasm32-wasip2 test binary under wasmtime"
-for binary in "${P2_BINARIES[@]}"; do
-    name=$(basename "$binary" .wasm)
-    echo "--- $name (wasip2)"
-    if ! run_wasm "$binary" --test-threads=1 "$@"; then
-        failed+=("$name (wasip2)")
-    fi
-done
+run_all wasm32-wasip2 "${P2_BINARIES[@]}"
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failed under wasmtime: ${failed[*]}"
