@@ -115,11 +115,18 @@ pub(crate) fn disarmed(armed: Flags, fired: Flags) -> Flags {
     armed & !fired
 }
 
+/// Whether `flags` hold a read hangup; never where the OS has none
+/// (`RDHUP` is 0 there, which clippy would call a mask with zero).
+#[allow(clippy::bad_bit_mask)]
+fn read_hangup(flags: Flags) -> bool {
+    flags & RDHUP != 0
+}
+
 /// What a registration reports for the `revents` the kernel returned:
 /// read-hangup alone (its `POLLIN` was disarmed by an earlier report) is
 /// reported with `POLLIN`, as epoll reports a read shutdown.
 pub(crate) fn reported(revents: Flags) -> Flags {
-    if revents & RDHUP != 0 {
+    if read_hangup(revents) {
         revents | POLLIN
     } else {
         revents
@@ -134,7 +141,7 @@ pub(crate) fn reported(revents: Flags) -> Flags {
 pub(crate) fn closed_by(reported: Flags) -> Flags {
     if reported & FAILURE != 0 {
         READ_SIDE | POLLOUT
-    } else if reported & RDHUP != 0 {
+    } else if read_hangup(reported) {
         READ_SIDE
     } else {
         0
