@@ -5,22 +5,28 @@
 //!
 //! - OS groups: `linux_like`, `apple`, `bsd`, `freebsdlike`, `solarish`,
 //!   `wasi` (every preview), `wasip1` (WASI preview 1: no sockets of its
-//!   own, no threads).
+//!   own, no threads), `wasip2` (WASI preview 2 and later: sockets and
+//!   poll(2) through wasi-libc, no threads).
 //! - `evmux_fd`: I/O handles are file descriptors (`std::os::fd`): Unix and
 //!   WASI.
 //! - `evmux_selector = "epoll" | "kqueue" | "event_ports" | "poll" | "iocp" | "wasi" | "shell"`:
 //!   the readiness mechanism behind `Poll` (`iocp`: Windows' completion
 //!   port with sockets polled through the AFD driver; `wasi`: WASI preview
-//!   1's `poll_oneoff`).
+//!   1's `poll_oneoff`; `poll` also serves WASI preview 2, through
+//!   wasi-libc's poll(2)).
 //! - `evmux_waker = "fd" | "poll" | "kqueue" | "port" | "iocp" | "wasi" | "shell"`: how a
 //!   `Waker` interrupts a blocked `poll`: a descriptor registered like any
 //!   source (`fd`), the poll(2) selector's own notification (`poll`),
 //!   `EVFILT_USER` (`kqueue`), `port_send` (`port`),
 //!   `PostQueuedCompletionStatus` (`iocp`); `wasi` has none.
-//! - `evmux_no_waker`: the public `Waker` does not exist (WASI, as in mio:
-//!   a single-threaded program has no other thread to wake it from).
-//! - `evmux_wake_fd = "eventfd" | "pipe"`: the descriptor behind the `fd` and
-//!   `poll` wakers.
+//! - `evmux_no_waker`: the public `Waker` does not exist (WASI preview 1, as
+//!   in mio: a single-threaded program has no other thread to wake it from,
+//!   and the `poll_oneoff` selector has no queue for a wake made before
+//!   `poll`).
+//! - `evmux_wake_fd = "eventfd" | "pipe" | "none"`: the descriptor behind the
+//!   `fd` and `poll` wakers; `none` on WASI preview 2, which has neither
+//!   pipes nor threads: nothing can wake a waiting `poll`, and a wake made
+//!   before it is queued in the selector's table.
 //! - `evmux_selector_fd`: the selector is one descriptor (epoll, kqueue,
 //!   event ports, or the shell on Unix), which `Poll` and `Registry` expose
 //!   through `AsFd`; the poll(2) selector has none.
@@ -56,7 +62,7 @@ const SELECTORS: &[&str] = &[
     "shell",
 ];
 const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "iocp", "wasi", "shell"];
-const WAKE_FDS: &[&str] = &["eventfd", "pipe"];
+const WAKE_FDS: &[&str] = &["eventfd", "pipe", "none"];
 const GROUPS: &[&str] = &[
     "linux_like",
     "apple",
@@ -65,6 +71,7 @@ const GROUPS: &[&str] = &[
     "solarish",
     "wasi",
     "wasip1",
+    "wasip2",
 ];
 const CAPABILITIES: &[&str] = &[
     "evmux_fd",
@@ -140,6 +147,11 @@ impl Target {
         if self.os == "wasi" && self.env == "p1" {
             groups.push("wasip1");
         }
+        // Preview 2 and later (`p2`, `p3`); the old `wasm32-wasi` target
+        // (no `target_env`) was preview 1, and gets the shell.
+        if self.os == "wasi" && !self.env.is_empty() && self.env != "p1" {
+            groups.push("wasip2");
+        }
         groups
     }
 
@@ -153,6 +165,9 @@ impl Target {
             "iocp"
         } else if has("wasip1") {
             "wasi"
+        } else if has("wasip2") {
+            // wasi-libc's poll(2), over preview 2's pollables.
+            "poll"
         } else if !self.is_unix() {
             "shell"
         } else if self.force_poll {
@@ -183,7 +198,7 @@ impl Target {
         if self.is_unix() || self.os == "wasi" {
             capabilities.push("evmux_fd");
         }
-        if self.os == "wasi" {
+        if has("wasip1") {
             capabilities.push("evmux_no_waker");
         }
         capabilities
@@ -209,7 +224,9 @@ impl Target {
 
     /// The descriptor behind the `fd` and `poll` wakers.
     fn wake_fd(&self, groups: &[&str]) -> &'static str {
-        if groups.contains(&"linux_like") && !self.force_pipe_waker {
+        if groups.contains(&"wasip2") {
+            "none"
+        } else if groups.contains(&"linux_like") && !self.force_pipe_waker {
             "eventfd"
         } else {
             "pipe"

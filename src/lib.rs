@@ -98,7 +98,7 @@ mod poll;
 mod sys;
 mod token;
 mod wake_dedup;
-// WASI has no public `Waker` (see the `wasi` selector's docs).
+// WASI preview 1 has no public `Waker` (see the `wasi` selector's docs).
 #[cfg_attr(evmux_no_waker, allow(dead_code))]
 mod waker;
 
@@ -133,7 +133,7 @@ pub mod windows {
 
 /// WASI extensions (preview 2 and later, as in mio: preview 1 has no
 /// registration of raw descriptors).
-#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg(all(wasip2, feature = "os-ext"))]
 #[cfg_attr(docsrs, doc(cfg(all(target_os = "wasi", feature = "os-ext"))))]
 pub mod wasi {
     pub use crate::sys::SourceFd;

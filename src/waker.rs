@@ -22,6 +22,14 @@ use crate::{sys, Registry, Token};
 /// yet returned: keep the waker alive until the event is handled. A `Poll`
 /// may have several wakers with different tokens.
 ///
+/// # Platform notes
+///
+/// There is no `Waker` on WASI preview 1 (nor on any WASI target in mio).
+/// On WASI preview 2, which has no threads, `Waker` is evmux's addition: a
+/// wake made from the polling thread itself (a callback, a task scheduler
+/// between two polls) is queued and ends the next `poll` at once, even one
+/// without a timeout; nothing can interrupt a `poll` already waiting.
+///
 /// [`Poll`]: crate::Poll
 ///
 /// # Examples

@@ -6,8 +6,10 @@
 //!
 //! Unix-only and Windows-only items are pinned on their own platforms; on
 //! WASI preview 1 the items mio leaves out (`Waker`, `UdpSocket`, `bind`,
-//! `connect`) are left out here, so that the pins prove they are absent
-//! from both crates alike.
+//! `connect`, the `wasi` module) are left out here, and on preview 2 those
+//! it leaves out there (`Waker`, Unix sockets, pipes): the pins prove that
+//! what mio has, evmux has. That evmux has nothing else on those targets,
+//! but for its documented extras, is `.ci/wasi.sh`'s rustdoc JSON diff.
 #![cfg(all(feature = "os-ext", feature = "net"))]
 #![allow(clippy::type_complexity)]
 
@@ -42,9 +44,10 @@ macro_rules! pin_core_api {
         #[cfg(unix)]
         use $krate::unix::SourceFd;
         // WASI preview 2 has it under `wasi`; preview 1 has none.
-        #[cfg(all(wasi, not(wasip1)))]
+        #[cfg(wasip2)]
         use $krate::wasi::SourceFd;
-        #[cfg(not(evmux_no_waker))]
+        // Not on WASI in mio (evmux has one on preview 2: `evmux_extras`).
+        #[cfg(not(wasi))]
         use $krate::Waker;
         use $krate::{Events, Interest, Poll, Registry, Token};
         // The doc-only modules exist at the same paths.
@@ -62,13 +65,13 @@ macro_rules! pin_core_api {
         fd_handle::<Poll>();
 
         // Registry
-        #[cfg(any(unix, all(wasi, not(wasip1))))]
+        #[cfg(any(unix, wasip2))]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::register::<SourceFd<'static>>;
-        #[cfg(any(unix, all(wasi, not(wasip1))))]
+        #[cfg(any(unix, wasip2))]
         let _: fn(&Registry, &mut SourceFd<'static>, Token, Interest) -> io::Result<()> =
             Registry::reregister::<SourceFd<'static>>;
-        #[cfg(any(unix, all(wasi, not(wasip1))))]
+        #[cfg(any(unix, wasip2))]
         let _: fn(&Registry, &mut SourceFd<'static>) -> io::Result<()> =
             Registry::deregister::<SourceFd<'static>>;
         let _: fn(&Registry, &mut (dyn Source + 'static)) -> io::Result<()> =
@@ -101,11 +104,11 @@ macro_rules! pin_core_api {
         let _: fn(&Event) -> bool = Event::is_priority;
         let _: fn(&Event) -> bool = Event::is_aio;
         let _: fn(&Event) -> bool = Event::is_lio;
-        #[cfg(any(unix, all(wasi, not(wasip1))))]
+        #[cfg(any(unix, wasip2))]
         send_sync_debug::<Event>();
 
         // Source
-        #[cfg(unix)]
+        #[cfg(any(unix, wasip2))]
         {
             let _: fn(&mut SourceFd<'static>, &Registry, Token, Interest) -> io::Result<()> =
                 <SourceFd<'static> as Source>::register;
@@ -143,7 +146,7 @@ macro_rules! pin_core_api {
         traits_of_interest::<Interest>();
 
         // Waker
-        #[cfg(not(evmux_no_waker))]
+        #[cfg(not(wasi))]
         {
             let _: fn(&Registry, Token) -> io::Result<Waker> = Waker::new;
             let _: fn(&Waker) -> io::Result<()> = Waker::wake;
@@ -433,6 +436,14 @@ fn the_pins_are_mios_own_signatures() {
 /// evmux goes beyond mio where that cannot break mio code.
 #[test]
 fn evmux_extras() {
+    // A single-threaded `Waker` on WASI preview 2 (mio has none on WASI).
+    #[cfg(wasip2)]
+    {
+        use evmux::{Registry, Token, Waker};
+        let _: fn(&Registry, Token) -> std::io::Result<Waker> = Waker::new;
+        let _: fn(&Waker) -> std::io::Result<()> = Waker::wake;
+        send_sync_debug::<Waker>();
+    }
     #[cfg(all(unix, not(evmux_force_poll)))]
     fd_owner::<evmux::Poll>();
     fn exact<T: ExactSizeIterator>() {}

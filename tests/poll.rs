@@ -1,7 +1,7 @@
 #![cfg(feature = "os-ext")]
 // The tests that need a `Waker`, which WASI does not have, are left out.
-#![cfg_attr(evmux_no_waker, allow(unused_imports))]
-#[cfg(not(evmux_no_waker))]
+#![cfg_attr(wasi, allow(unused_imports))]
+#[cfg(not(wasi))]
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,8 @@ use evmux::{Events, Poll, Registry, Token};
 mod util;
 use util::within_deadline;
 
-// WASI has no `Waker` (as in mio), nor threads to wake from.
-#[cfg(not(evmux_no_waker))]
+// Needs a second thread to wake it: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn poll_without_timeout_blocks_until_woken() {
     let poll = Poll::new().unwrap();
@@ -104,8 +104,8 @@ fn huge_timeouts_neither_overflow_nor_panic() {
     }
 }
 
-// WASI has no `Waker` (as in mio), nor threads to wake from.
-#[cfg(not(evmux_no_waker))]
+// Needs a second thread to wake it: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn huge_timeout_still_blocks_until_an_event() {
     let poll = Poll::new().unwrap();
@@ -191,4 +191,40 @@ mod as_descriptor {
         );
         assert!(util::is_cloexec(&poll));
     }
+}
+
+/// WASI has no threads: a `poll` that nothing could ever end fails at once,
+/// on either preview.
+#[cfg(wasi)]
+#[test]
+fn waiting_forever_for_nothing_is_an_error_not_a_hang() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let error = poll.poll(&mut events, None).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    // With a timeout, the clock alone is waited for.
+    let start = Instant::now();
+    poll.poll(&mut events, Some(Duration::from_millis(20)))
+        .unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(20));
+    assert!(events.is_empty());
+}
+
+/// WASI preview 2's `Waker` works without threads: a wake made before
+/// `poll` is queued, and ends even a `poll` without a timeout at once.
+#[cfg(wasip2)]
+#[test]
+fn a_wake_before_poll_ends_a_wait_without_timeout() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let waker = Waker::new(poll.registry(), Token(3)).unwrap();
+    waker.wake().unwrap();
+    waker.wake().unwrap();
+    poll.poll(&mut events, None).unwrap();
+    let tokens: Vec<Token> = events.iter().map(|event| event.token()).collect();
+    assert_eq!(tokens, [Token(3)]);
+    assert!(events.iter().all(|event| event.is_readable()));
+    // Taken: nothing is left to wait for.
+    let error = poll.poll(&mut events, None).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
 }

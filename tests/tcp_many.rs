@@ -12,7 +12,10 @@ use evmux::{Events, Interest, Poll, Token};
 mod util;
 use util::{allow_descriptors, any_local_v4, DEADLINE};
 
-const CLIENTS: usize = 1000;
+/// On WASI preview 2 the program has 128 descriptors in all (accept
+/// fails with `EMFILE` after 125 sockets under wasmtime 49): two per client
+/// and the listener must fit.
+const CLIENTS: usize = if cfg!(wasip2) { 60 } else { 1000 };
 const MESSAGE: usize = 64;
 const LISTENER: Token = Token(usize::MAX);
 

@@ -18,9 +18,18 @@ use util::{
 /// A connected pair: (client, server side), both evmux streams.
 fn connected_pair() -> (TcpStream, TcpStream) {
     let listener = StdListener::bind(any_local_v4()).unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, _) = listener.accept().unwrap();
     server.set_nonblocking(true).unwrap();
+    // The connection is usable once writable, as mio documents: on WASI
+    // preview 2, wasi-libc completes it only when poll(2) sees it so.
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    poll.registry()
+        .register(&mut client, Token(0), Interest::WRITABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(0), WRITABLE)]);
+    poll.registry().deregister(&mut client).unwrap();
     (client, TcpStream::from_std(server))
 }
 
@@ -47,7 +56,15 @@ fn a_refused_connection_is_reported_through_an_event_and_take_error() {
         .local_addr()
         .unwrap()
         .port();
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}").parse().unwrap()).unwrap();
+    let connected = TcpStream::connect(format!("127.0.0.1:{port}").parse().unwrap());
+    // wasi-libc (WASI preview 2) may learn of the refusal on the loopback
+    // before `connect` returns, and report it there.
+    #[cfg(wasip2)]
+    if let Err(error) = &connected {
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+        return;
+    }
+    let mut stream = connected.unwrap();
     poll.registry()
         .register(
             &mut stream,
@@ -55,8 +72,11 @@ fn a_refused_connection_is_reported_through_an_event_and_take_error() {
             Interest::WRITABLE | Interest::READABLE,
         )
         .unwrap();
+    // wasi-libc's poll(2) reports a failed connection as ready for what
+    // was asked, without POLLHUP or POLLERR.
     let failed = Readiness {
-        write_closed: true,
+        write_closed: !cfg!(wasip2),
+        writable: cfg!(wasip2),
         ..Readiness::default()
     };
     expect_events(&mut poll, &mut events, &[(Token(0), failed)]);
@@ -77,6 +97,11 @@ fn sixty_four_mebibytes_with_large_buffers() {
     transfer(&mut server, &mut client, 64 << 20, 1 << 20, 1 << 20);
 }
 
+/// Whether a hangup is reported as `is_read_closed`: wasi-libc's poll(2)
+/// (WASI preview 2) has no `POLLHUP`, and reports the end of the stream as
+/// readable only (the read returns 0).
+const READ_HANGUP_REPORTED: bool = !cfg!(wasip2);
+
 #[test]
 fn peer_close_reads_zero_and_is_read_closed() {
     let mut poll = Poll::new().unwrap();
@@ -87,7 +112,7 @@ fn peer_close_reads_zero_and_is_read_closed() {
         .unwrap();
     drop(server);
     let closed = Readiness {
-        read_closed: true,
+        read_closed: READ_HANGUP_REPORTED,
         ..READABLE
     };
     expect_events(&mut poll, &mut events, &[(Token(1), closed)]);
@@ -109,7 +134,7 @@ fn shutdown_of_the_write_half_shows_on_the_peer() {
     (&client).write_all(b"last words").unwrap();
     client.shutdown(Shutdown::Write).unwrap();
     let closed = Readiness {
-        read_closed: true,
+        read_closed: READ_HANGUP_REPORTED,
         ..READABLE
     };
     expect_events(&mut poll, &mut events, &[(Token(2), closed)]);
@@ -156,9 +181,19 @@ fn vectored_reads_and_writes() {
     let written = client
         .write_vectored(&[IoSlice::new(b"hello "), IoSlice::new(b"world")])
         .unwrap();
+    let (mut first, mut second) = ([0; 6], [0; 5]);
+    if cfg!(wasip2) {
+        // wasi-libc has no vectored socket I/O: the first buffer moves.
+        assert_eq!(written, 6);
+        expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
+        let read = server
+            .read_vectored(&mut [IoSliceMut::new(&mut []), IoSliceMut::new(&mut first)])
+            .unwrap();
+        assert_eq!((read, &first), (6, b"hello "));
+        return;
+    }
     assert_eq!(written, 11);
     expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
-    let (mut first, mut second) = ([0; 6], [0; 5]);
     let read = server
         .read_vectored(&mut [IoSliceMut::new(&mut first), IoSliceMut::new(&mut second)])
         .unwrap();
@@ -168,6 +203,10 @@ fn vectored_reads_and_writes() {
 }
 
 #[test]
+#[cfg_attr(
+    wasip2,
+    ignore = "wasi-libc has no MSG_PEEK for TCP: peek returns Unsupported"
+)]
 fn peek_leaves_the_data() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -360,6 +399,10 @@ fn conversions_keep_the_socket() {
 #[cfg_attr(
     windows,
     ignore = "Wine 8 reports AFD_POLL_DISCONNECT only once the unread data has been read"
+)]
+#[cfg_attr(
+    wasip2,
+    ignore = "wasi-libc's poll(2) reports no hangup: the end of the stream is only readable"
 )]
 fn read_shutdown_after_an_unread_readable_event_is_reported() {
     let mut poll = Poll::new().unwrap();

@@ -86,6 +86,8 @@ fn connected_mode() {
     b.send(b"signal").unwrap();
     expect_events(&mut poll, &mut events, &[(Token(0), READABLE)]);
     let mut buf = [0; 16];
+    // wasi-libc has no MSG_PEEK (see `peek_from_leaves_the_datagram`).
+    #[cfg(not(wasip2))]
     assert_eq!(a.peek(&mut buf).unwrap(), 6);
     assert_eq!(a.recv(&mut buf).unwrap(), 6);
     assert_eq!(&buf[..6], b"signal");
@@ -100,6 +102,11 @@ fn connected_mode() {
     windows,
     ignore = "Windows reports ICMP port unreachable as a failing recv (WSAECONNRESET), \
               not as a socket error; Wine 8 does not report it at all"
+)]
+#[cfg_attr(
+    wasip2,
+    ignore = "wasi-libc reports an ICMP error only as a failing recv (no POLLERR, no SO_ERROR \
+              for UDP): after_an_error_is_read_the_next_datagram_is_reported covers it"
 )]
 fn an_unreachable_connected_peer_is_reported() {
     let mut poll = Poll::new().unwrap();
@@ -124,6 +131,10 @@ fn an_unreachable_connected_peer_is_reported() {
 }
 
 #[test]
+#[cfg_attr(
+    wasip2,
+    ignore = "wasi-libc has no MSG_PEEK: peek and peek_from return Unsupported"
+)]
 fn peek_from_leaves_the_datagram() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -164,32 +175,46 @@ fn sending_to_an_invalid_address_is_a_clear_error() {
 
 #[test]
 fn socket_options() {
+    // WASI preview 2 (wasi-libc) has no broadcast, no multicast, and no
+    // SO_ERROR or IPV6_V6ONLY for UDP: those fail with ENOPROTOOPT there.
+    let full = !cfg!(wasip2);
     let socket = UdpSocket::bind(any_local_v4()).unwrap();
-    socket.set_broadcast(true).unwrap();
-    assert!(socket.broadcast().unwrap());
-    socket.set_multicast_loop_v4(false).unwrap();
-    assert!(!socket.multicast_loop_v4().unwrap());
-    socket.set_multicast_ttl_v4(3).unwrap();
-    assert_eq!(socket.multicast_ttl_v4().unwrap(), 3);
+    if full {
+        socket.set_broadcast(true).unwrap();
+        assert!(socket.broadcast().unwrap());
+        socket.set_multicast_loop_v4(false).unwrap();
+        assert!(!socket.multicast_loop_v4().unwrap());
+        socket.set_multicast_ttl_v4(3).unwrap();
+        assert_eq!(socket.multicast_ttl_v4().unwrap(), 3);
+    }
     socket.set_ttl(9).unwrap();
     assert_eq!(socket.ttl().unwrap(), 9);
     // IPV6_V6ONLY means nothing on an IPv4 socket; the OS decides whether
     // asking is an error, but it must not panic.
     let _ = socket.only_v6();
-    assert!(socket.take_error().unwrap().is_none());
+    if full {
+        assert!(socket.take_error().unwrap().is_none());
+    }
 
     if let Some(addr) = any_local_v6() {
         let socket = UdpSocket::bind(addr).unwrap();
-        // Its value depends on the OS and the bound address; reading it works.
-        socket.only_v6().unwrap();
-        socket.set_multicast_loop_v6(false).unwrap();
-        assert!(!socket.multicast_loop_v6().unwrap());
+        if full {
+            // Its value depends on the OS and the bound address; reading it
+            // works.
+            socket.only_v6().unwrap();
+            socket.set_multicast_loop_v6(false).unwrap();
+            assert!(!socket.multicast_loop_v6().unwrap());
+        }
     }
 }
 
 /// Joining and leaving a group on the loopback interface, which needs no
 /// multicast-capable network card: a failure is a failure, not a skip.
 #[test]
+#[cfg_attr(
+    wasip2,
+    ignore = "WASI preview 2 has no multicast: joining fails with ENOPROTOOPT"
+)]
 fn multicast_membership() {
     let socket = UdpSocket::bind("0.0.0.0:0".parse().unwrap()).unwrap();
     let group = Ipv4Addr::new(239, 255, 0, 1);
@@ -255,6 +280,9 @@ fn after_an_error_is_read_the_next_datagram_is_reported() {
         error: true,
         ..util::Readiness::default()
     };
+    // wasi-libc's poll(2) has no POLLERR: the error makes the socket
+    // readable, and the receive fails with it.
+    let error = if cfg!(wasip2) { READABLE } else { error };
     expect_events(&mut poll, &mut events, &[(Token(0), error)]);
     let mut buf = [0; 16];
     assert_eq!(

@@ -1,6 +1,9 @@
-// WASI has no `Waker` (as in mio).
+// WASI preview 1 has no `Waker` (as in mio); preview 2's, without threads,
+// is woken from the polling thread itself, before `poll`.
 #![cfg(all(feature = "os-ext", not(evmux_no_waker)))]
+#[cfg(not(wasi))]
 use std::sync::{Arc, Barrier};
+#[cfg(not(wasi))]
 use std::thread;
 
 use evmux::{Events, Poll, Token, Waker};
@@ -8,6 +11,8 @@ use evmux::{Events, Poll, Token, Waker};
 mod util;
 use util::{expect_events, expect_no_events, within_deadline, DEADLINE, READABLE};
 
+// Needs a second thread: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn a_wake_from_another_thread_carries_the_token_and_is_readable() {
     let mut poll = Poll::new().unwrap();
@@ -41,6 +46,8 @@ fn wakes_before_poll_are_not_lost_and_coalesce() {
     expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
 }
 
+// Needs a second thread: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn concurrent_wakes_from_many_threads() {
     let poll = Poll::new().unwrap();
@@ -67,6 +74,8 @@ fn concurrent_wakes_from_many_threads() {
     expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
 }
 
+// Needs a second thread: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn a_blocked_poll_is_woken_repeatedly() {
     let poll = Poll::new().unwrap();
@@ -135,6 +144,8 @@ fn dropping_a_waker_removes_it() {
 /// happens-before edge) and wakes; the poller, reading with `Relaxed`,
 /// must see every thread's last value after some event. A lost final
 /// wake leaves it blocked until `DEADLINE`: a failure.
+// Needs a second thread: WASI has none.
+#[cfg(not(wasi))]
 #[test]
 fn no_wake_is_lost_while_the_poller_runs() {
     use std::sync::atomic::{AtomicUsize, Ordering};

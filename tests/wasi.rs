@@ -8,7 +8,7 @@
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{FromRawFd, IntoRawFd};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use evmux::event::Event;
 use evmux::net::{TcpListener, TcpStream};
@@ -92,20 +92,6 @@ fn registration_errors() {
     let gone = poll.registry().deregister(&mut stdout).unwrap_err();
     assert_eq!(gone.kind(), io::ErrorKind::NotFound);
     let _ = stdout.into_raw_fd();
-}
-
-#[test]
-fn waiting_forever_for_nothing_is_an_error_not_a_hang() {
-    let mut poll = Poll::new().unwrap();
-    let mut events = Events::with_capacity(8);
-    let error = poll.poll(&mut events, None).unwrap_err();
-    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
-    // With a timeout, the clock alone is waited for.
-    let start = Instant::now();
-    poll.poll(&mut events, Some(Duration::from_millis(20)))
-        .unwrap();
-    assert!(start.elapsed() >= Duration::from_millis(20));
-    assert!(events.is_empty());
 }
 
 /// Reads what is available until `WouldBlock` or the end; returns whether

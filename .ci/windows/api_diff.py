@@ -4,7 +4,12 @@ every public item path, every inherent method and every non-blanket trait
 impl of mio's must exist in evmux. Prints what is missing (and, for the
 record, what evmux has beyond mio); exits 1 if anything is missing.
 
-Usage: api_diff.py MIO_JSON EVMUX_JSON
+With EXTRAS, a file listing evmux's documented extras one a line (as this
+script prints them after "evmux only: "; `#` starts a comment), the
+comparison is item for item: an extra not listed fails too, and so does a
+listed one that is gone.
+
+Usage: api_diff.py MIO_JSON EVMUX_JSON [EXTRAS]
 """
 import json
 import sys
@@ -97,6 +102,12 @@ def api(path):
     return items
 
 
+def expected_extras(path):
+    """The documented extras listed in `path`."""
+    lines = (line.split("#", 1)[0].strip() for line in open(path))
+    return {line for line in lines if line}
+
+
 def main():
     mio, evmux = api(sys.argv[1]), api(sys.argv[2])
     missing = sorted(mio - evmux)
@@ -106,9 +117,17 @@ def main():
         print(f"  evmux only: {line}")
     for line in missing:
         print(f"  MISSING from evmux: {line}")
-    if missing:
+    failed = bool(missing)
+    if len(sys.argv) > 3:
+        listed = expected_extras(sys.argv[3])
+        for line in sorted(set(extra) - listed):
+            print(f"  UNLISTED extra (add it to {sys.argv[3]} with a reason): {line}")
+        for line in sorted(listed - set(extra)):
+            print(f"  LISTED extra no longer in evmux: {line}")
+        failed |= set(extra) != listed
+    if failed:
         sys.exit(1)
-    print("nothing of mio's is missing")
+    print("nothing of mio's is missing" + (", and every extra is listed" if len(sys.argv) > 3 else ""))
 
 
 main()

@@ -55,7 +55,10 @@
 //! overlapped and non-inheritable.
 //! The WASI preview 1 backend (`wasi`) is table-based like poll(2), and
 //! shares its table and re-arm model; its waker module only stands in for
-//! the public `Waker`, which WASI does not have (`evmux_no_waker`).
+//! the public `Waker`, which preview 1 does not have (`evmux_no_waker`).
+//! WASI preview 2 runs the poll(2) selector itself, over wasi-libc, with no
+//! wake-up descriptor (`evmux_wake_fd = "none"`, `wasi/no_wake_fd.rs`);
+//! both previews create and use sockets through `wasi/net.rs`.
 
 #[cfg(not(evmux_selector = "shell"))]
 pub(crate) mod timeout;
@@ -64,19 +67,23 @@ pub(crate) mod timeout;
 pub(crate) mod unix;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::net;
-#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg(all(wasip2, feature = "os-ext"))]
 #[path = "unix/sourcefd.rs"]
 mod sourcefd;
 #[cfg(evmux_selector = "iocp")]
 pub(crate) mod windows;
-#[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
+#[cfg(all(wasip2, feature = "os-ext"))]
 pub use self::sourcefd::SourceFd;
 #[cfg(all(evmux_selector = "iocp", feature = "net"))]
 pub(crate) use self::windows::net;
-#[cfg(all(wasip1, feature = "net"))]
+#[cfg(all(any(wasip1, wasip2), feature = "net"))]
 #[path = "wasi/net.rs"]
 pub(crate) mod net;
-#[cfg(all(not(unix), not(evmux_selector = "iocp"), not(wasip1), feature = "net"))]
+#[cfg(all(
+    not(any(unix, wasip1, wasip2)),
+    not(evmux_selector = "iocp"),
+    feature = "net"
+))]
 #[path = "shell/net.rs"]
 pub(crate) mod net;
 
@@ -116,7 +123,11 @@ mod selector;
 #[path = "unix/selector/event_ports.rs"]
 mod selector;
 #[cfg(evmux_selector = "poll")]
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+// WASI preview 2's `os-ext` has no I/O types, only `SourceFd`.
+#[cfg_attr(
+    not(any(feature = "net", all(unix, feature = "os-ext"))),
+    allow(dead_code)
+)]
 #[path = "unix/selector/poll.rs"]
 mod selector;
 #[cfg(evmux_selector = "iocp")]
@@ -184,7 +195,14 @@ mod wake_fd;
 #[cfg(evmux_wake_fd = "pipe")]
 #[path = "unix/waker/pipe.rs"]
 mod wake_fd;
-#[cfg(any(evmux_wake_fd = "eventfd", evmux_wake_fd = "pipe"))]
+#[cfg(evmux_wake_fd = "none")]
+#[path = "wasi/no_wake_fd.rs"]
+mod wake_fd;
+#[cfg(any(
+    evmux_wake_fd = "eventfd",
+    evmux_wake_fd = "pipe",
+    evmux_wake_fd = "none"
+))]
 pub(crate) use self::wake_fd::WakeFd;
 
 #[cfg(evmux_waker = "fd")]

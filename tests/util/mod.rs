@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 #[cfg(unix)]
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-#[cfg(not(wasip1))]
+#[cfg(not(wasi))]
 use std::sync::mpsc;
-#[cfg(not(wasip1))]
+#[cfg(not(wasi))]
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -119,7 +119,7 @@ pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
 /// Runs `f` on another thread and returns its result, failing the test if
 /// it takes longer than `DEADLINE`: for calls that would block forever if
 /// evmux were broken, such as `poll(None)`.
-#[cfg(not(wasip1))]
+#[cfg(not(wasi))]
 pub fn within_deadline<T, F>(f: F) -> T
 where
     T: Send + 'static,
@@ -134,10 +134,10 @@ where
         .expect("the operation did not finish before the deadline")
 }
 
-/// WASI preview 1 has no threads: runs `f` here, and fails the test
+/// WASI has no threads (neither preview): runs `f` here, and fails the test
 /// afterwards if it took longer than `DEADLINE` (the CI bounds the whole
 /// test binary's run time, in case it never returns).
-#[cfg(wasip1)]
+#[cfg(wasi)]
 pub fn within_deadline<T, F>(f: F) -> T
 where
     F: FnOnce() -> T,

@@ -169,7 +169,11 @@ impl TcpStream {
     }
 }
 
+#[cfg(not(wasip2))]
 impl_read!(TcpStream);
+// wasi-libc has no vectored reads of a socket (see `sys::wasi::net`).
+#[cfg(wasip2)]
+impl_read!(TcpStream, sys::net::recv_vectored);
 impl_write!(TcpStream, sys::net::send, sys::net::send_vectored);
 impl_source!(TcpStream);
 #[cfg(evmux_fd)]

@@ -26,7 +26,7 @@ use crate::{Interest, Registry, Token};
 /// | epoll (Linux, Android, illumos)                 | keeps reporting new readiness: no `reregister` needed |
 /// | kqueue (macOS, iOS, the BSDs)                   | keeps reporting new readiness: no `reregister` needed |
 /// | event ports (Solaris)                           | reported at every `poll` while ready (level-triggered): no `reregister` needed |
-/// | poll(2) (Haiku, other Unixes, `evmux_force_poll`) | silent until [`Registry::reregister`]: call it after an operation returns `WouldBlock` |
+/// | poll(2) (Haiku, other Unixes, WASI preview 2, `evmux_force_poll`) | silent until [`Registry::reregister`]: call it after an operation returns `WouldBlock` |
 ///
 /// evmux's own types (`net`, `unix::pipe`) need no `reregister` anywhere.
 ///

@@ -1,7 +1,8 @@
 //! The poll(2) selector: the universal fallback, for Unix systems without
 //! epoll, kqueue or event ports (Haiku, Hermit, ESP-IDF, NuttX, GNU/Hurd,
-//! QNX, AIX, Cygwin, Redox, ...), and forced on Linux with
-//! `--cfg evmux_force_poll` so that the whole test suite runs against it.
+//! QNX, AIX, Cygwin, Redox, ...), WASI preview 2 (wasi-libc's poll(2)), and
+//! forced on Linux with `--cfg evmux_force_poll` so that the whole test
+//! suite runs against it.
 //!
 //! # Trigger model
 //!
@@ -64,6 +65,27 @@
 //! Milliseconds, rounded up; timeouts beyond `i32::MAX` milliseconds are
 //! clamped (the wait may end early).
 //!
+//! # WASI preview 2
+//!
+//! wasi-libc's poll(2) over preview 2's pollables, as `.ci/wasi.sh` runs it
+//! under wasmtime. What differs:
+//!
+//! - No threads, and so no wake-up descriptor (`no_wake_fd.rs`): a wake or
+//!   registration made before `poll` is in the table `poll` reads; nothing
+//!   interrupts a waiting `poll`, and one without a timeout and with
+//!   nothing armed fails with `InvalidInput` instead of waiting forever.
+//! - A disarmed registration stays in the array with no events (wasi-libc
+//!   asks only for what is asked), not as a negative descriptor, which
+//!   older wasi-libc releases abort on.
+//! - wasi-libc reports `POLLIN` and `POLLOUT` only: no `POLLHUP`,
+//!   `POLLERR` or priority. A peer's close is readable (the read returns
+//!   0), never `is_read_closed`; a failed connection is readable and
+//!   writable, `take_error` returning the error; a UDP socket's ICMP error
+//!   is readable, the receive failing with it.
+//! - A connection started by `TcpStream::connect` completes when poll(2)
+//!   sees it writable: wait for that event before using it (mio's
+//!   contract everywhere).
+//!
 //! # Man pages
 //!
 //! poll(2), fstat(2) (to reject closed descriptors at registration, as
@@ -72,7 +94,9 @@
 //! libc is used for `poll` itself: rustix's `PollFd` cannot hold the
 //! negative descriptor with which a disarmed slot is skipped.
 
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::RawFd;
+#[cfg(not(evmux_wake_fd = "none"))]
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::{fmt, io};
@@ -110,8 +134,9 @@ struct Table {
     wakes: Vec<Token>,
 }
 
-/// What `select` hands to poll(2): the wake-up descriptor at index 0, then
-/// registration `i` of the table (as it was at `version`) at `i + 1`.
+/// What `select` hands to poll(2): the wake-up descriptor at index 0 (where
+/// there is one, see `WAKE_SLOTS`), then registration `i` of the table (as
+/// it was at `version`) at `i + WAKE_SLOTS`.
 struct Snapshot {
     version: Option<u64>,
     pollfds: Vec<libc::pollfd>,
@@ -122,17 +147,28 @@ struct Snapshot {
     cursor: usize,
 }
 
-/// A `pollfd` that poll(2) skips.
-const SKIPPED: libc::pollfd = libc::pollfd {
-    fd: -1,
-    events: 0,
-    revents: 0,
-};
+/// How many `pollfd`s precede the registrations: the wake-up descriptor's,
+/// where the target has one (WASI preview 2 has none, see `no_wake_fd.rs`).
+const WAKE_SLOTS: usize = if cfg!(evmux_wake_fd = "none") { 0 } else { 1 };
+
+/// A `pollfd` that poll(2) skips: a negative descriptor on Unix (which
+/// also keeps the kernel from reporting failures unasked); on WASI
+/// preview 2, the descriptor itself with no events, since wasi-libc's
+/// poll(2) knows only the descriptors it has (older ones abort on any
+/// other) and reports nothing it was not asked for.
+fn skipped(fd: RawFd) -> libc::pollfd {
+    let fd = if cfg!(wasip2) { fd } else { -1 };
+    libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    }
+}
 
 /// The `pollfd` that describes `registration` to the kernel.
 fn pollfd(registration: &Registration) -> libc::pollfd {
     if !registration.watched() {
-        return SKIPPED;
+        return skipped(registration.fd);
     }
     libc::pollfd {
         fd: registration.fd,
@@ -214,12 +250,12 @@ impl Selector {
         // Waits again, for what is left, after a wake-up that brought
         // nothing but a change from another thread.
         while let Some(wait) = deadline.next_wait() {
-            let wait_now = self.prepare(&mut snapshot, wait);
+            let wait_now = self.prepare(&mut snapshot, wait)?;
             let result = poll(&mut snapshot.pollfds, wait_now);
             let mut table = self.shared.lock();
             table.polling = false;
             let ready = result?;
-            if snapshot.pollfds[0].revents != 0 {
+            if snapshot.woken() {
                 self.shared.wake_fd.drain()?;
             }
             let found = if events.capacity() == 0 {
@@ -237,17 +273,33 @@ impl Selector {
 
     /// Brings the snapshot up to date and marks the table as being polled;
     /// returns how long to wait: `wait`, or not at all if wakes are queued.
-    fn prepare(&self, snapshot: &mut Snapshot, wait: Option<Duration>) -> Option<Duration> {
+    ///
+    /// Without a wake-up descriptor (and so without threads, WASI preview
+    /// 2), waiting forever with nothing to wait for fails instead: nothing
+    /// could ever end it.
+    fn prepare(
+        &self,
+        snapshot: &mut Snapshot,
+        wait: Option<Duration>,
+    ) -> io::Result<Option<Duration>> {
         let mut table = self.shared.lock();
-        table.polling = true;
         if snapshot.version != Some(table.version) {
-            snapshot.copy_from(&table, self.shared.wake_fd.as_fd().as_raw_fd());
+            snapshot.copy_from(&table, &self.shared.wake_fd);
         }
-        if table.wakes.is_empty() {
+        let wait = if table.wakes.is_empty() {
             wait
         } else {
             Some(Duration::ZERO)
+        };
+        if WAKE_SLOTS == 0 && wait.is_none() && snapshot.pollfds.iter().all(|p| p.events == 0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "poll without a timeout and with nothing armed would wait forever \
+                 (WASI has no threads to register or wake anything meanwhile)",
+            ));
         }
+        table.polling = true;
+        Ok(wait)
     }
 }
 
@@ -359,7 +411,7 @@ impl Table {
         if in_sync {
             return Some(index);
         }
-        let fd = snapshot.pollfds[index + 1].fd;
+        let fd = snapshot.pollfds[index + WAKE_SLOTS].fd;
         let generation = snapshot.generations[index];
         self.registrations.index_of_generation(fd, generation)
     }
@@ -385,14 +437,14 @@ impl Table {
             flags: libc::POLLIN,
         }));
         // Registrations that reported, not counting the wake-up descriptor.
-        let mut left = ready - usize::from(snapshot.pollfds[0].revents != 0);
+        let mut left = ready - usize::from(snapshot.woken());
         let mut in_sync = snapshot.version == Some(self.version);
         let mut changed = false;
         for index in snapshot.scan_order() {
             if left == 0 || events.len() == events.capacity() {
                 break;
             }
-            let revents = snapshot.pollfds[index + 1].revents;
+            let revents = snapshot.pollfds[index + WAKE_SLOTS].revents;
             if revents == 0 {
                 continue;
             }
@@ -407,7 +459,7 @@ impl Table {
                     events.push(event);
                     if in_sync {
                         let registration = &self.registrations.entries()[current];
-                        snapshot.pollfds[index + 1] = pollfd(registration);
+                        snapshot.pollfds[index + WAKE_SLOTS] = pollfd(registration);
                     }
                 }
                 Report::Nothing => {}
@@ -425,14 +477,17 @@ impl Table {
 }
 
 impl Snapshot {
-    fn copy_from(&mut self, table: &Table, wake_fd: RawFd) {
+    fn copy_from(&mut self, table: &Table, wake_fd: &WakeFd) {
         let entries = table.registrations.entries();
         self.pollfds.clear();
+        #[cfg(not(evmux_wake_fd = "none"))]
         self.pollfds.push(libc::pollfd {
-            fd: wake_fd,
+            fd: wake_fd.as_fd().as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         });
+        #[cfg(evmux_wake_fd = "none")]
+        let _ = wake_fd;
         self.pollfds.extend(entries.iter().map(pollfd));
         self.generations.clear();
         self.generations
@@ -447,9 +502,14 @@ impl Snapshot {
         (start..count).chain(0..start)
     }
 
+    /// Whether the wake-up descriptor reported (never without one).
+    fn woken(&self) -> bool {
+        WAKE_SLOTS == 1 && self.pollfds[0].revents != 0
+    }
+
     /// The registrations that reported something, with what they reported.
     fn ready(&self) -> impl Iterator<Item = (usize, Flags)> + '_ {
-        self.pollfds[1..]
+        self.pollfds[WAKE_SLOTS..]
             .iter()
             .enumerate()
             .filter(|(_, pollfd)| pollfd.revents != 0)

@@ -1,7 +1,8 @@
-//! What the selectors that emulate edge triggering share: poll(2) itself,
-//! event ports (whose `port_associate` takes the same flags) and WASI
-//! preview 1's `poll_oneoff` (whose events the WASI selector translates
-//! into these flags).
+//! What the selectors that emulate edge triggering share: poll(2) itself
+//! (on Unix, and wasi-libc's on WASI preview 2), event ports (whose
+//! `port_associate` takes the same flags) and WASI preview 1's
+//! `poll_oneoff` (whose events the WASI selector translates into these
+//! flags).
 //! poll(2)-style readiness flags and the events made of them, and the
 //! per-source state that re-arms a registration kept in evmux's own table.
 //!
@@ -28,7 +29,13 @@ use crate::{Interest, Token};
 pub(crate) type Flags = std::ffi::c_short;
 
 #[cfg(unix)]
-pub(crate) use libc::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
+pub(crate) use libc::POLLPRI;
+#[cfg(any(unix, wasip2))]
+pub(crate) use libc::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
+/// wasi-libc's poll(2) has no priority band: nothing is ever reported
+/// with it.
+#[cfg(wasip2)]
+pub(crate) const POLLPRI: Flags = 0;
 
 // WASI's `poll_oneoff` has no flags; its selector reports its events with
 // these, which mean what poll(2)'s do.
@@ -108,11 +115,18 @@ pub(crate) fn disarmed(armed: Flags, fired: Flags) -> Flags {
     armed & !fired
 }
 
+/// Whether `flags` hold a read hangup; never where the OS has none
+/// (`RDHUP` is 0 there, which clippy would call a mask with zero).
+#[allow(clippy::bad_bit_mask)]
+fn read_hangup(flags: Flags) -> bool {
+    flags & RDHUP != 0
+}
+
 /// What a registration reports for the `revents` the kernel returned:
 /// read-hangup alone (its `POLLIN` was disarmed by an earlier report) is
 /// reported with `POLLIN`, as epoll reports a read shutdown.
 pub(crate) fn reported(revents: Flags) -> Flags {
-    if revents & RDHUP != 0 {
+    if read_hangup(revents) {
         revents | POLLIN
     } else {
         revents
@@ -127,7 +141,7 @@ pub(crate) fn reported(revents: Flags) -> Flags {
 pub(crate) fn closed_by(reported: Flags) -> Flags {
     if reported & FAILURE != 0 {
         READ_SIDE | POLLOUT
-    } else if reported & RDHUP != 0 {
+    } else if read_hangup(reported) {
         READ_SIDE
     } else {
         0
@@ -345,11 +359,13 @@ mod tests {
     fn a_successful_call_rearms_its_side_unless_it_was_closed() {
         let read = rearm_flags(Interest::READABLE);
         assert_eq!(rearmed(read, 0, true), read);
-        assert_eq!(rearmed(read, closed_by(RDHUP | POLLIN), true), 0);
         assert_eq!(rearmed(read, closed_by(POLLHUP), false), read);
         let write = rearm_flags(Interest::WRITABLE);
         assert_eq!(rearmed(write, closed_by(POLLERR), true), 0);
+        // Where the OS reports a read hangup of its own (not WASI preview
+        // 2, nor most Unixes).
         if RDHUP != 0 {
+            assert_eq!(rearmed(read, closed_by(RDHUP | POLLIN), true), 0);
             assert_eq!(rearmed(write, closed_by(RDHUP), true), write);
         }
     }

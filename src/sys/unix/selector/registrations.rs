@@ -1,5 +1,6 @@
 //! The registration table of the selectors that keep registrations
-//! themselves (poll(2), event ports, WASI preview 1), written once.
+//! themselves (poll(2), on Unix and WASI preview 2, event ports, WASI
+//! preview 1), written once.
 //!
 //! # Closed descriptors and reused numbers
 //!
@@ -17,8 +18,9 @@
 //! Descriptors without an inode of their own (Linux's eventfd, timerfd,
 //! signalfd and epoll share one anonymous inode) cannot be told apart
 //! this way: deregister those before closing them. On WASI the identity
-//! comes from `fd_filestat_get`; a descriptor the host cannot describe
-//! (some hosts' sockets) gets none, and its number alone identifies it.
+//! comes from `fd_filestat_get` (preview 1) or wasi-libc's fstat (preview
+//! 2); a descriptor the host cannot describe (some hosts' sockets) gets
+//! none, and its number alone identifies it.
 
 use std::collections::HashMap;
 use std::io;
@@ -50,6 +52,42 @@ pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
     // The field types differ between systems.
     #[allow(clippy::unnecessary_cast)]
     Ok((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// The open file behind the number `fd`, from wasi-libc's fstat (WASI
+/// preview 2); `EBADF` if it is closed, (0, 0) if the host cannot describe
+/// it. wasi-libc's fstat knows files only: a socket's number is checked
+/// with getsockopt(2) (`SO_DOMAIN`) instead, and has no identity.
+#[cfg(wasip2)]
+pub(crate) fn identity(fd: RawFd) -> io::Result<Identity> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes one `stat` into the buffer and reads nothing of
+    // ours; a closed or invalid number makes it fail with EBADF.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == 0 {
+        // SAFETY: fstat succeeded, so it initialised the struct.
+        let stat = unsafe { stat.assume_init() };
+        return Ok((stat.st_dev, stat.st_ino));
+    }
+    let mut domain: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the pointer and length describe `domain`, an exclusively
+    // borrowed `c_int` that getsockopt writes at most `len` bytes of; a
+    // closed number makes it fail with EBADF.
+    let result = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&raw mut domain).cast(),
+            &mut len,
+        )
+    };
+    let error = io::Error::last_os_error();
+    if result < 0 && error.raw_os_error() == Some(libc::EBADF) {
+        Err(error)
+    } else {
+        Ok((0, 0))
+    }
 }
 
 /// The open file behind the number `fd`, from WASI's `fd_filestat_get`;
