@@ -95,6 +95,9 @@ mod io_source;
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;
 mod poll;
+#[cfg(feature = "os-ext")]
+#[cfg_attr(docsrs, doc(cfg(feature = "os-ext")))]
+pub mod process;
 mod sys;
 mod token;
 mod wake_dedup;
@@ -144,5 +147,6 @@ pub mod wasi {
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]
 pub mod unix {
     pub use crate::sys::unix::pipe;
+    pub use crate::sys::unix::signals::{Pending, Signals};
     pub use crate::sys::unix::SourceFd;
 }

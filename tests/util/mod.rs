@@ -109,6 +109,32 @@ pub fn expect_events(
     }
 }
 
+/// Polls until `done` returns true, calling it after every poll with the
+/// events (none after a poll that timed out). A poll interrupted by a
+/// signal (`Interrupted`, which tests that raise signals expect) is
+/// retried. Panics after `DEADLINE`, naming `what` it waited for.
+pub fn poll_until(
+    poll: &mut Poll,
+    events: &mut Events,
+    what: &str,
+    mut done: impl FnMut(&Events) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        let left = DEADLINE
+            .checked_sub(start.elapsed())
+            .unwrap_or_else(|| panic!("timed out waiting for {what}"));
+        match poll.poll(events, Some(left.min(QUIET))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("poll failed while waiting for {what}: {e}"),
+        }
+        if done(events) {
+            return;
+        }
+    }
+}
+
 /// Polls for `QUIET` and panics if any event arrives.
 pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
     poll.poll(events, Some(QUIET)).expect("poll failed");
