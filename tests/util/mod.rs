@@ -142,6 +142,21 @@ pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
     assert!(got.is_empty(), "expected no events, got {got:?}");
 }
 
+/// Polls for `QUIET` and panics if any event arrives, like
+/// `expect_no_events`, retrying a poll interrupted by a signal.
+pub fn expect_no_events_despite_signals(poll: &mut Poll, events: &mut Events) {
+    let start = Instant::now();
+    while let Some(left) = QUIET.checked_sub(start.elapsed()) {
+        match poll.poll(events, Some(left)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("poll failed: {e}"),
+        }
+        let got: Vec<&Event> = events.iter().collect();
+        assert!(got.is_empty(), "expected no events, got {got:?}");
+    }
+}
+
 /// Runs `f` on another thread and returns its result, failing the test if
 /// it takes longer than `DEADLINE`: for calls that would block forever if
 /// evmux were broken, such as `poll(None)`.

@@ -165,9 +165,11 @@ fn install(signal: c_int) -> io::Result<libc::sigaction> {
     // SAFETY: a zeroed sigaction is a valid value to fill in.
     let mut ours: libc::sigaction = unsafe { std::mem::zeroed() };
     ours.sa_sigaction = handler_address();
+    // Not SA_ONSTACK: the alternate stack (std installs one per thread,
+    // for stack overflows) is small, and a storm of different signals
+    // nests handlers.
     ours.sa_flags = libc::SA_SIGINFO
         | libc::SA_RESTART
-        | libc::SA_ONSTACK
         | (before.sa_flags & (libc::SA_NOCLDSTOP | libc::SA_NOCLDWAIT));
     if is_function(before.sa_sigaction) {
         // The previous handler runs inside evmux's: with its own mask.
