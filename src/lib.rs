@@ -17,6 +17,9 @@
 //! - [`Waker`] interrupts a blocked `poll` from another thread.
 //! - [`event::Source`] is implemented by everything that can be
 //!   registered; `unix::SourceFd` registers any raw descriptor.
+//! - Beyond mio's sources (feature `os-ext`): `unix::Signals` receives
+//!   POSIX signals as readiness, and `process::ChildExit` a child
+//!   process's exit.
 //!
 //! Readiness is edge-triggered: perform each operation until it returns
 //! `WouldBlock` before waiting again. The [`guide`] explains why and how;

@@ -107,10 +107,9 @@ impl Slot {
         );
         let cell = free_cell();
         cell.claimed.store(true, Ordering::SeqCst);
-        let wanted = split(signals);
-        for word in 0..2 {
+        for (word, wanted) in split(signals).into_iter().enumerate() {
             cell.pending[word].store(0, Ordering::SeqCst);
-            cell.wanted[word].store(wanted[word], Ordering::SeqCst);
+            cell.wanted[word].store(wanted, Ordering::SeqCst);
         }
         cell.fd.store(writer.into_raw_fd(), Ordering::SeqCst);
         Slot { cell }
@@ -143,8 +142,8 @@ impl Drop for Slot {
             drop(unsafe { OwnedFd::from_raw_fd(fd) });
         }
         let _guard = crate::sys::lock(&CLAIM);
-        for word in 0..2 {
-            self.cell.wanted[word].store(0, Ordering::SeqCst);
+        for wanted in &self.cell.wanted {
+            wanted.store(0, Ordering::SeqCst);
         }
         self.cell.claimed.store(false, Ordering::SeqCst);
     }
