@@ -13,7 +13,9 @@ use evmux::unix::Signals;
 use evmux::{Events, Interest, Poll, Token};
 
 mod util;
-use util::{expect_no_events_despite_signals, poll_until, record_figure, scaled};
+use util::{
+    assert_send, assert_sync, expect_no_events_despite_signals, poll_until, record_figure, scaled,
+};
 
 /// Sends `signal` to the whole process: the OS picks a thread that does
 /// not block it.
@@ -67,6 +69,13 @@ fn receive(
     expected: &[i32],
 ) -> BTreeSet<i32> {
     receive_all(poll, events, &[(token, signals, expected)]).remove(0)
+}
+
+#[test]
+fn signals_can_move_between_threads_and_be_shared() {
+    assert_send::<Signals>();
+    assert_sync::<Signals>();
+    assert_send::<evmux::unix::Pending>();
 }
 
 #[test]
