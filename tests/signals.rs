@@ -4,8 +4,9 @@
 // Unix only: POSIX signals.
 #![cfg(all(unix, feature = "os-ext"))]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
@@ -167,10 +168,10 @@ fn mask(how: libc::c_int, signal: i32) -> libc::sigset_t {
     }
 }
 
-static CHAINED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static CHAINED: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn count_chained(_: libc::c_int) {
-    CHAINED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    CHAINED.fetch_add(1, Ordering::SeqCst);
 }
 
 #[test]
@@ -202,7 +203,7 @@ fn a_previous_handler_is_chained_to_and_restored() {
         Token(1),
         &[libc::SIGVTALRM],
     );
-    assert_eq!(CHAINED.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(CHAINED.load(Ordering::SeqCst), 1);
 
     drop(signals);
     assert_eq!(disposition(libc::SIGVTALRM), handler);
@@ -272,33 +273,37 @@ fn a_signal_storm_loses_no_kind() {
         .unwrap();
 
     let start = Arc::new(Barrier::new(SENDERS + 1));
+    let finished = Arc::new(AtomicUsize::new(0));
     let senders: Vec<_> = (0..SENDERS)
         .map(|n| {
             let (kinds, start) = (kinds.clone(), Arc::clone(&start));
+            let finished = Arc::clone(&finished);
             thread::spawn(move || {
                 start.wait();
                 for i in 0..per_sender {
                     send(kinds[(i + n) % kinds.len()]);
                 }
+                finished.fetch_add(1, Ordering::SeqCst);
             })
         })
         .collect();
     start.wait();
-    let mut wakeups = 0;
-    let received = {
-        let mut received = BTreeSet::new();
-        poll_until(&mut poll, &mut events, "every kind", |events| {
-            if !events.is_empty() {
-                wakeups += 1;
-                received.extend(signals.pending().unwrap());
+    // Until every kind was reported and every sender is done: how many
+    // wake-ups, and how many reports of each kind.
+    let (mut wakeups, mut reports) = (0, BTreeMap::<i32, usize>::new());
+    poll_until(&mut poll, &mut events, "every kind", |events| {
+        if !events.is_empty() {
+            wakeups += 1;
+            for signal in signals.pending().unwrap() {
+                *reports.entry(signal).or_default() += 1;
             }
-            kinds.iter().all(|kind| received.contains(kind))
-        });
-        received
-    };
+        }
+        reports.len() == kinds.len() && finished.load(Ordering::SeqCst) == SENDERS
+    });
     for sender in senders {
         sender.join().unwrap();
     }
+    let received: BTreeSet<i32> = reports.keys().copied().collect();
     assert_eq!(received, kinds.iter().copied().collect());
     signals.pending().unwrap().for_each(drop);
 
@@ -308,9 +313,12 @@ fn a_signal_storm_loses_no_kind() {
     let after = receive(&mut poll, &mut events, &signals, Token(1), &kinds);
     assert_eq!(after, kinds.iter().copied().collect());
     let text = format!(
-        "{} signals of {} kinds from {SENDERS} threads: every kind reported, first {wakeups} wake-ups",
+        "{} signals of {} kinds from {SENDERS} threads: every kind reported, \
+         in {wakeups} wake-ups, each kind {} to {} times",
         SENDERS * per_sender,
-        kinds.len()
+        kinds.len(),
+        reports.values().min().unwrap(),
+        reports.values().max().unwrap(),
     );
     eprintln!("{text}");
     record_figure("signals", "storm", text);
