@@ -73,14 +73,12 @@
 use std::io;
 use std::process::Child;
 
-use crate::{event, Interest, Registry, Token};
-
 #[cfg(not(unix))]
 use self::unsupported as imp;
 #[cfg(unix)]
 use crate::sys::unix::child_exit as imp;
 
-/// The exit of a process, as readiness: an [`event::Source`] that is
+/// The exit of a process, as readiness: an [`event::Source`](crate::event::Source) that is
 /// readable once the process has exited. See the [module docs](self).
 #[derive(Debug)]
 pub struct ChildExit {
@@ -131,29 +129,8 @@ impl ChildExit {
     }
 }
 
-impl event::Source for ChildExit {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        self.inner.register(registry, token, interests)
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        self.inner.reregister(registry, token, interests)
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.inner.deregister(registry)
-    }
-}
+#[cfg(unix)]
+impl_source!(ChildExit);
 
 /// Where evmux cannot watch a process yet: every call is `Unsupported`.
 #[cfg(not(unix))]
@@ -186,17 +163,18 @@ mod unsupported {
         }
     }
 
-    impl event::Source for ChildExit {
+    /// No `ChildExit` exists here to register.
+    impl event::Source for super::ChildExit {
         fn register(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
-            match self.never {}
+            match self.inner.never {}
         }
 
         fn reregister(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
-            match self.never {}
+            match self.inner.never {}
         }
 
         fn deregister(&mut self, _: &Registry) -> io::Result<()> {
-            match self.never {}
+            match self.inner.never {}
         }
     }
 }

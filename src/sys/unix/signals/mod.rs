@@ -27,10 +27,13 @@ pub(crate) struct SignalSet(u128);
 impl SignalSet {
     pub(crate) const EMPTY: SignalSet = SignalSet(0);
 
+    // The self-pipes keep sets as two atomic words.
+    #[cfg(not(any(apple, bsd)))]
     pub(crate) fn from_bits(bits: u128) -> SignalSet {
         SignalSet(bits)
     }
 
+    #[cfg(not(any(apple, bsd)))]
     pub(crate) fn bits(self) -> u128 {
         self.0
     }
