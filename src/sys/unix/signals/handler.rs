@@ -27,7 +27,8 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use super::SignalSet;
@@ -36,18 +37,20 @@ use super::SignalSet;
 pub(crate) const MAX_SIGNAL: c_int = 127;
 const COUNT: usize = MAX_SIGNAL as usize + 1;
 
-/// What the handler chains to, per signal: readable without a lock.
-struct Previous {
-    handler: AtomicUsize,
-    siginfo: AtomicBool,
+/// What the handler chains to for one signal: the previous handler and
+/// whether it takes `siginfo_t` (`SA_SIGINFO`). Published as one pointer,
+/// so that the handler never sees one field of an old value with the
+/// other of a new one.
+#[derive(PartialEq, Eq)]
+struct Chain {
+    handler: usize,
+    siginfo: bool,
 }
 
-static PREVIOUS: [Previous; COUNT] = [const {
-    Previous {
-        handler: AtomicUsize::new(libc::SIG_DFL),
-        siginfo: AtomicBool::new(false),
-    }
-}; COUNT];
+/// Per signal: null (nothing to chain to yet) or a `Chain` leaked by
+/// `publish`. A replaced `Chain` is never freed, since a handler may still
+/// be reading it; `publish` allocates only when the value changes.
+static PREVIOUS: [AtomicPtr<Chain>; COUNT] = [const { AtomicPtr::new(ptr::null_mut()) }; COUNT];
 
 /// The bookkeeping, changed only outside signal handlers, under a lock.
 struct Table {
@@ -121,7 +124,7 @@ impl Table {
             Ok(current) if current.sa_sigaction == handler_address() => {
                 // SAFETY: `replaced` is a disposition the OS reported for
                 // this signal, so it is valid to install again.
-                let restored = unsafe { libc::sigaction(signal, &replaced, std::ptr::null_mut()) };
+                let restored = unsafe { libc::sigaction(signal, &replaced, ptr::null_mut()) };
                 if restored == 0 {
                     self.installed[index] = false;
                     self.replaced[index] = None;
@@ -139,7 +142,7 @@ fn query(signal: c_int) -> io::Result<libc::sigaction> {
     let mut current = MaybeUninit::<libc::sigaction>::uninit();
     // SAFETY: a null new action only reads the disposition into `current`,
     // which the call fills on success.
-    if unsafe { libc::sigaction(signal, std::ptr::null(), current.as_mut_ptr()) } != 0 {
+    if unsafe { libc::sigaction(signal, ptr::null(), current.as_mut_ptr()) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: sigaction succeeded, so it wrote the whole struct.
@@ -208,13 +211,16 @@ fn is_function(handler: usize) -> bool {
 
 /// Makes `action` what the handler chains to for `signal`.
 fn publish(signal: c_int, action: &libc::sigaction) {
+    let chain = Chain {
+        handler: action.sa_sigaction,
+        siginfo: action.sa_flags & libc::SA_SIGINFO != 0,
+    };
     let previous = &PREVIOUS[signal as usize];
-    previous
-        .siginfo
-        .store(action.sa_flags & libc::SA_SIGINFO != 0, Ordering::SeqCst);
-    previous
-        .handler
-        .store(action.sa_sigaction, Ordering::SeqCst);
+    // SAFETY: null or a leaked `Chain` (see `PREVIOUS`).
+    if unsafe { previous.load(Ordering::SeqCst).as_ref() } == Some(&chain) {
+        return;
+    }
+    previous.store(Box::into_raw(Box::new(chain)), Ordering::SeqCst);
 }
 
 /// evmux's handler. Async-signal-safe: see the module docs.
@@ -230,12 +236,16 @@ extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut
 
 /// Calls the handler evmux's replaced, if it was a function.
 fn chain(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
-    let previous = &PREVIOUS[signal as usize];
-    let handler = previous.handler.load(Ordering::SeqCst);
+    // SAFETY: null or a leaked `Chain`, never freed (see `PREVIOUS`).
+    let Some(previous) = (unsafe { PREVIOUS[signal as usize].load(Ordering::SeqCst).as_ref() })
+    else {
+        return;
+    };
+    let handler = previous.handler;
     if !is_function(handler) {
         return;
     }
-    if previous.siginfo.load(Ordering::SeqCst) {
+    if previous.siginfo {
         // SAFETY: the OS reported this address as the signal's handler,
         // installed with SA_SIGINFO, so it has the three-argument
         // signature; it gets the arguments the OS gave evmux's handler.
