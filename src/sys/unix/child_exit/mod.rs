@@ -105,7 +105,9 @@ fn watch(pid: Pid) -> io::Result<Watch> {
     Ok(Watch::Sigchld(sigchld::SigchldWatch::new(pid)?))
 }
 
-/// The error for a process that does not exist (any more).
+/// The error for a process that does not exist (any more), where the
+/// mechanism tells (the SIGCHLD fallback only knows its children).
+#[cfg(any(target_os = "linux", apple, bsd))]
 fn no_such_process(pid: Pid) -> io::Error {
     io::Error::new(
         io::ErrorKind::NotFound,
