@@ -58,8 +58,18 @@ struct Table {
     /// evmux's handler is installed (or was, and could not be removed).
     installed: [bool; COUNT],
     /// The disposition evmux's handler replaced, to restore.
-    replaced: [Option<libc::sigaction>; COUNT],
+    replaced: [Option<Saved>; COUNT],
 }
+
+/// A disposition kept to be restored.
+#[derive(Clone, Copy)]
+struct Saved(libc::sigaction);
+
+// SAFETY: a `sigaction` is plain data that the OS reported: a handler
+// address, a mask and flags, and on some systems (Haiku) a user-data
+// pointer. evmux never dereferences any of them; it only hands the struct
+// back to sigaction(2), from whichever thread.
+unsafe impl Send for Saved {}
 
 static TABLE: Mutex<Table> = Mutex::new(Table {
     listeners: [0; COUNT],
@@ -104,7 +114,7 @@ impl Table {
     fn retain(&mut self, signal: c_int) -> io::Result<()> {
         let index = signal as usize;
         if !self.installed[index] {
-            self.replaced[index] = Some(install(signal)?);
+            self.replaced[index] = Some(Saved(install(signal)?));
             self.installed[index] = true;
         }
         self.listeners[index] += 1;
@@ -117,7 +127,7 @@ impl Table {
         if self.listeners[index] > 0 || !self.installed[index] {
             return;
         }
-        let Some(replaced) = self.replaced[index] else {
+        let Some(Saved(replaced)) = self.replaced[index] else {
             return;
         };
         match query(signal) {
