@@ -27,6 +27,10 @@
 //!   `fd` and `poll` wakers; `none` on WASI preview 2, which has neither
 //!   pipes nor threads: nothing can wake a waiting `poll`, and a wake made
 //!   before it is queued in the selector's table.
+//! - `evmux_errno = "__errno_location" | "__errno" | "__error" | "___errno" | "_errnop"`:
+//!   the C library's function that locates `errno`, which a signal handler
+//!   saves and restores (`unix::Signals`); unset where it is unknown
+//!   (`evmux_errno` alone is set with any value).
 //! - `evmux_selector_fd`: the selector is one descriptor (epoll, kqueue,
 //!   event ports, or the shell on Unix), which `Poll` and `Registry` expose
 //!   through `AsFd`; the poll(2) selector has none.
@@ -63,6 +67,13 @@ const SELECTORS: &[&str] = &[
 ];
 const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "iocp", "wasi", "shell"];
 const WAKE_FDS: &[&str] = &["eventfd", "pipe", "none"];
+const ERRNOS: &[&str] = &[
+    "__errno_location",
+    "__errno",
+    "__error",
+    "___errno",
+    "_errnop",
+];
 const GROUPS: &[&str] = &[
     "linux_like",
     "apple",
@@ -222,6 +233,24 @@ impl Target {
         }
     }
 
+    /// The C library's function that returns the address of `errno`.
+    fn errno(&self, groups: &[&str]) -> Option<&'static str> {
+        let has = |group: &str| groups.contains(&group);
+        if self.os_is(&["linux", "dragonfly", "hurd", "redox", "emscripten"]) {
+            Some("__errno_location")
+        } else if self.os_is(&["android", "netbsd", "openbsd", "cygwin", "nuttx"]) {
+            Some("__errno")
+        } else if has("apple") || self.os == "freebsd" {
+            Some("__error")
+        } else if has("solarish") {
+            Some("___errno")
+        } else if self.os == "haiku" {
+            Some("_errnop")
+        } else {
+            None
+        }
+    }
+
     /// The descriptor behind the `fd` and `poll` wakers.
     fn wake_fd(&self, groups: &[&str]) -> &'static str {
         if groups.contains(&"wasip2") {
@@ -247,6 +276,8 @@ fn main() {
     declare("evmux_selector", SELECTORS);
     declare("evmux_waker", WAKERS);
     declare("evmux_wake_fd", WAKE_FDS);
+    declare("evmux_errno", ERRNOS);
+    println!("cargo:rustc-check-cfg=cfg(evmux_errno)");
     for name in GROUPS.iter().chain(CAPABILITIES).chain(USER_CFGS) {
         println!("cargo:rustc-check-cfg=cfg({name})");
     }
@@ -260,6 +291,10 @@ fn main() {
     }
     println!("cargo:rustc-cfg=evmux_selector=\"{selector}\"");
     println!("cargo:rustc-cfg=evmux_waker=\"{waker}\"");
+    if let Some(errno) = target.errno(&groups).filter(|_| target.is_unix()) {
+        println!("cargo:rustc-cfg=evmux_errno");
+        println!("cargo:rustc-cfg=evmux_errno=\"{errno}\"");
+    }
     if target.is_unix() && selector != "poll" {
         println!("cargo:rustc-cfg=evmux_selector_fd");
     }

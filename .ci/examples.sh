@@ -10,7 +10,7 @@ examples=${EXAMPLES_DIR:-target/debug/examples}
 read -r -a runner <<<"${EXAMPLE_RUNNER:-}"
 exe=${EXAMPLE_SUFFIX:-}
 if [ -z "${EXAMPLES_DIR:-}" ]; then
-    cargo build --quiet --examples --features os-poll,net
+    cargo build --quiet --examples --features os-ext,net
 fi
 
 # Starts an example server on a free port; prints its pid and address.
@@ -69,3 +69,17 @@ echo "udp_server: echoed a datagram and udp_client"
 
 "${runner[@]}" "$examples/waker$exe" >/dev/null
 echo "waker: ran"
+
+# The Unix-only examples end on their own: signals sends itself three
+# SIGUSR1s and a SIGTERM; child_exit waits for three children.
+if [ -z "${EXAMPLES_DIR:-}" ]; then
+    output=$(timeout 20 "$examples/signals")
+    [ "$(grep -c '^SIGUSR1' <<<"$output")" -ge 1 ] && grep -q 'stopping' <<<"$output" \
+        || { echo "signals printed: $output"; exit 1; }
+    echo "signals: handled SIGUSR1 and stopped on SIGTERM"
+    output=$(timeout 20 "$examples/child_exit")
+    for code in 1 2 3; do
+        grep -q "exit status: $code" <<<"$output" || { echo "child_exit printed: $output"; exit 1; }
+    done
+    echo "child_exit: three exits reported, statuses collected"
+fi

@@ -6,7 +6,7 @@
 //! | Feature   | Default | What it enables |
 //! |-----------|---------|-----------------|
 //! | `os-poll` | no      | The OS readiness mechanism behind [`Poll`](crate::Poll) and [`Waker`](crate::Waker). Without it evmux still compiles, on any target, but, as in mio, `Poll::new` does not exist (see below). |
-//! | `os-ext`  | no      | OS-specific extensions: `unix::SourceFd` to register any raw descriptor, and `unix::pipe`; on Windows, `windows::NamedPipe`. Implies `os-poll`. |
+//! | `os-ext`  | no      | OS-specific extensions: `unix::SourceFd` to register any raw descriptor, `unix::pipe`, `unix::Signals` (signals as readiness) and `process::ChildExit` (a process's exit as readiness); on Windows, `windows::NamedPipe`. Implies `os-poll`. |
 //! | `net`     | no      | The network types of the `net` module: TCP, UDP and Unix-domain sockets. |
 //! | `log`     | yes     | Trace and warning messages through the [`log`](https://docs.rs/log) crate, under the log target `evmux` (see below). Without it, the logging code compiles to nothing. |
 //!

@@ -17,6 +17,9 @@
 //! - [`Waker`] interrupts a blocked `poll` from another thread.
 //! - [`event::Source`] is implemented by everything that can be
 //!   registered; `unix::SourceFd` registers any raw descriptor.
+//! - Beyond mio's sources (feature `os-ext`): `unix::Signals` receives
+//!   POSIX signals as readiness, and `process::ChildExit` a child
+//!   process's exit.
 //!
 //! Readiness is edge-triggered: perform each operation until it returns
 //! `WouldBlock` before waiting again. The [`guide`] explains why and how;
@@ -95,6 +98,9 @@ mod io_source;
 #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub mod net;
 mod poll;
+#[cfg(feature = "os-ext")]
+#[cfg_attr(docsrs, doc(cfg(feature = "os-ext")))]
+pub mod process;
 mod sys;
 mod token;
 mod wake_dedup;
@@ -144,5 +150,6 @@ pub mod wasi {
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]
 pub mod unix {
     pub use crate::sys::unix::pipe;
+    pub use crate::sys::unix::signals::{Pending, Signals};
     pub use crate::sys::unix::SourceFd;
 }

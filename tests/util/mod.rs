@@ -109,11 +109,52 @@ pub fn expect_events(
     }
 }
 
+/// Polls until `done` returns true, calling it after every poll with the
+/// events (none after a poll that timed out). A poll interrupted by a
+/// signal (`Interrupted`, which tests that raise signals expect) is
+/// retried. Panics after `DEADLINE`, naming `what` it waited for.
+pub fn poll_until(
+    poll: &mut Poll,
+    events: &mut Events,
+    what: &str,
+    mut done: impl FnMut(&Events) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        let left = DEADLINE
+            .checked_sub(start.elapsed())
+            .unwrap_or_else(|| panic!("timed out waiting for {what}"));
+        match poll.poll(events, Some(left.min(QUIET))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("poll failed while waiting for {what}: {e}"),
+        }
+        if done(events) {
+            return;
+        }
+    }
+}
+
 /// Polls for `QUIET` and panics if any event arrives.
 pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
     poll.poll(events, Some(QUIET)).expect("poll failed");
     let got: Vec<&Event> = events.iter().collect();
     assert!(got.is_empty(), "expected no events, got {got:?}");
+}
+
+/// Polls for `QUIET` and panics if any event arrives, like
+/// `expect_no_events`, retrying a poll interrupted by a signal.
+pub fn expect_no_events_despite_signals(poll: &mut Poll, events: &mut Events) {
+    let start = Instant::now();
+    while let Some(left) = QUIET.checked_sub(start.elapsed()) {
+        match poll.poll(events, Some(left)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("poll failed: {e}"),
+        }
+        let got: Vec<&Event> = events.iter().collect();
+        assert!(got.is_empty(), "expected no events, got {got:?}");
+    }
 }
 
 /// Runs `f` on another thread and returns its result, failing the test if

@@ -9,10 +9,14 @@ mod sourcefd;
 #[cfg(feature = "os-ext")]
 pub use self::sourcefd::SourceFd;
 
+#[cfg(feature = "os-ext")]
+pub(crate) mod child_exit;
 #[cfg(feature = "net")]
 pub(crate) mod net;
 #[cfg(feature = "os-ext")]
 pub mod pipe;
+#[cfg(feature = "os-ext")]
+pub(crate) mod signals;
 #[cfg(feature = "net")]
 pub(crate) mod uds;
 

@@ -1,0 +1,262 @@
+//! `unix::Signals`: POSIX signals as readiness.
+//!
+//! The receivers: `kqueue` (`EVFILT_SIGNAL`, on macOS, iOS and the BSDs)
+//! and `pipe` (a self-pipe fed by evmux's handler, everywhere else);
+//! `handler` owns the process-wide disposition, `slots` the self-pipes.
+
+use std::fmt;
+use std::io;
+
+pub(crate) mod handler;
+#[cfg(any(apple, bsd))]
+pub(crate) mod kqueue;
+#[cfg(not(any(apple, bsd)))]
+pub(crate) mod pipe;
+#[cfg(not(any(apple, bsd)))]
+mod slots;
+
+#[cfg(any(apple, bsd))]
+use self::kqueue::SignalQueue as Receiver;
+#[cfg(not(any(apple, bsd)))]
+use self::pipe::SignalPipe as Receiver;
+
+/// A set of signal numbers, 1 to `handler::MAX_SIGNAL`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SignalSet(u128);
+
+impl SignalSet {
+    pub(crate) const EMPTY: SignalSet = SignalSet(0);
+
+    // The self-pipes keep sets as two atomic words.
+    #[cfg(not(any(apple, bsd)))]
+    pub(crate) fn from_bits(bits: u128) -> SignalSet {
+        SignalSet(bits)
+    }
+
+    #[cfg(not(any(apple, bsd)))]
+    pub(crate) fn bits(self) -> u128 {
+        self.0
+    }
+
+    /// Adds `signal`, which must be in range (see [`check`]).
+    pub(crate) fn insert(&mut self, signal: i32) {
+        self.0 |= 1 << signal;
+    }
+
+    pub(crate) fn contains(self, signal: i32) -> bool {
+        (1..=handler::MAX_SIGNAL).contains(&signal) && self.0 & (1 << signal) != 0
+    }
+
+    /// The signals in the set, lowest first.
+    pub(crate) fn iter(self) -> impl Iterator<Item = i32> {
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let signal = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(signal as i32)
+        })
+    }
+}
+
+/// Checks that a handler may be installed for `signal` through evmux.
+fn check(signal: i32) -> io::Result<()> {
+    let refuse = |why: &str| {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("signal {signal} cannot be received as readiness: {why}"),
+        ))
+    };
+    if !(1..=handler::MAX_SIGNAL).contains(&signal) {
+        return refuse("not a signal number");
+    }
+    if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+        return refuse("SIGKILL and SIGSTOP cannot be caught");
+    }
+    let faults = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+    if faults.contains(&signal) {
+        return refuse("a fault signal must be handled where the fault happens");
+    }
+    Ok(())
+}
+
+/// A set of POSIX signals, received as readiness: a [`Source`] that is
+/// readable when one of its signals has arrived.
+///
+/// Register it for [`Interest::READABLE`]; on its event, call
+/// [`pending`](Signals::pending) and handle the signals it returns. Several
+/// arrivals of one signal between two calls are reported once (the OS
+/// itself merges pending standard signals): `Signals` tells *which*
+/// signals arrived, not how many times. No signal number is lost, however
+/// fast signals come.
+///
+/// # How it works
+///
+/// | Systems                                   | Mechanism |
+/// |-------------------------------------------|-----------|
+/// | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | a private kqueue with one `EVFILT_SIGNAL` filter per signal; evmux's handler is installed too, since the filter records a signal only if it does not kill the process first |
+/// | Linux, Android, illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe) |
+///
+/// evmux installs one handler per signal for the whole process, when the
+/// first `Signals` for that signal is created. It is async-signal-safe
+/// (it sets atomic flags and writes one byte to a pipe), and it *chains*:
+/// a handler installed before it is still called, with the arguments it
+/// expects. An ignored signal (`SIG_IGN`) or one with its default action
+/// (`SIG_DFL`) is not chained to: while a `Signals` listens, `SIGINT` and
+/// `SIGTERM` no longer terminate the process, they are reported. When the
+/// last `Signals` for a signal is dropped, the disposition it replaced is
+/// restored, unless another handler has been installed over evmux's in
+/// the meantime (that handler may chain to evmux's, which then stays and
+/// keeps chaining).
+///
+/// # The signal mask
+///
+/// Nothing to do. The handler runs in whichever thread the OS delivers the
+/// signal to, so `Signals` works whatever each thread's mask is. The one
+/// requirement: the signal must not be blocked in *every* thread, or it is
+/// never delivered (it stays pending; a program that blocks a signal
+/// everywhere to read it with `sigwait` or `signalfd` receives it there
+/// instead). evmux does not use `signalfd`: it only receives signals
+/// blocked in every thread of the process, which a library cannot arrange
+/// for threads it did not create, and a thread that leaves the signal
+/// unblocked would get the default action instead (termination, for most).
+///
+/// A signal that arrives while a thread waits in [`Poll::poll`] may
+/// interrupt that wait: `poll` then returns an error of kind
+/// [`Interrupted`](io::ErrorKind::Interrupted), and the program polls
+/// again (the readiness is not lost).
+///
+/// # Limits
+///
+/// - Signal numbers 1 to 127. `SIGKILL` and `SIGSTOP` cannot be caught;
+///   the fault signals (`SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`) are
+///   refused, since a handler that returns from a fault runs the faulting
+///   instruction again; the C library's reserved real-time signals are
+///   refused by the OS. Each gives an `InvalidInput` error.
+/// - Installing a handler changes `SIGCHLD`'s special case: while a
+///   `Signals` listens for it, an ignored `SIGCHLD` no longer reaps
+///   children automatically.
+/// - A child process created by `fork` without `exec` inherits the handler
+///   but not the readiness: its signals are not reported to the parent's
+///   `Signals`.
+/// - The self-pipe bookkeeping grows in chunks of 32 listeners that are
+///   reused but never freed (a few kilobytes per chunk).
+///
+/// [`Source`]: crate::event::Source
+/// [`Interest::READABLE`]: crate::Interest::READABLE
+/// [`Poll::poll`]: crate::Poll::poll
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+/// use std::time::Duration;
+///
+/// use evmux::unix::Signals;
+/// use evmux::{Events, Interest, Poll, Token};
+///
+/// # fn main() -> io::Result<()> {
+/// let mut poll = Poll::new()?;
+/// let mut signals = Signals::new(&[libc::SIGUSR1, libc::SIGUSR2])?;
+/// poll.registry().register(&mut signals, Token(0), Interest::READABLE)?;
+///
+/// // Send this process SIGUSR2.
+/// rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::USR2)?;
+///
+/// let mut events = Events::with_capacity(8);
+/// let mut received = Vec::new();
+/// while received.is_empty() {
+///     match poll.poll(&mut events, Some(Duration::from_secs(10))) {
+///         Ok(()) => {}
+///         // The signal may interrupt the wait: poll again.
+///         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+///         Err(e) => return Err(e),
+///     }
+///     for event in &events {
+///         if event.token() == Token(0) {
+///             received.extend(signals.pending()?);
+///         }
+///     }
+/// }
+/// assert_eq!(received, [libc::SIGUSR2]);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Signals {
+    inner: Receiver,
+}
+
+impl Signals {
+    /// Starts receiving `signals` (signal numbers, such as `libc::SIGINT`).
+    /// From now on, until this `Signals` is dropped, they are handled by
+    /// evmux (see [How it works](Signals#how-it-works)).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a signal that cannot be received this way (see
+    /// [Limits](Signals#limits)); the OS's errors, e.g. when out of
+    /// descriptors. On an error no disposition is changed.
+    pub fn new(signals: &[i32]) -> io::Result<Signals> {
+        let mut set = SignalSet::EMPTY;
+        for &signal in signals {
+            check(signal)?;
+            set.insert(signal);
+        }
+        Ok(Signals {
+            inner: Receiver::new(set)?,
+        })
+    }
+
+    /// The signals that arrived since the last call, each once, lowest
+    /// number first; empty if none did (a spurious wake-up). Call it on
+    /// every readable event, and until it is empty if you want to be sure:
+    /// the source is only readable again after this has been called.
+    ///
+    /// # Errors
+    ///
+    /// The OS's errors in reading the receiver; none is expected.
+    pub fn pending(&self) -> io::Result<Pending> {
+        Ok(Pending {
+            set: self.inner.take()?,
+        })
+    }
+}
+
+impl fmt::Debug for Signals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signals").finish_non_exhaustive()
+    }
+}
+
+impl_source!(Signals);
+
+/// The signals that arrived, from [`Signals::pending`]: an iterator of
+/// signal numbers, lowest first.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    set: SignalSet,
+}
+
+impl Pending {
+    /// No signal arrived.
+    pub fn is_empty(&self) -> bool {
+        self.set == SignalSet::EMPTY
+    }
+
+    /// `signal` is among those that arrived (and not yet iterated over).
+    pub fn contains(&self, signal: i32) -> bool {
+        self.set.contains(signal)
+    }
+}
+
+impl Iterator for Pending {
+    type Item = i32;
+
+    fn next(&mut self) -> Option<i32> {
+        let signal = self.set.iter().next()?;
+        self.set.0 &= !(1 << signal);
+        Some(signal)
+    }
+}

@@ -1,0 +1,35 @@
+//! `process::ChildExit` with the platform's mechanism (a pidfd on Linux,
+//! `EVFILT_PROC` on the kqueue systems). The tests themselves are in
+//! `util/child_exit.rs`, shared with `child_exit_sigchld.rs`.
+// Unix only: evmux cannot watch processes on Windows and WASI yet.
+#![cfg(all(unix, feature = "os-ext"))]
+
+mod util;
+
+#[path = "util/child_exit.rs"]
+mod shared;
+
+#[test]
+fn an_exit_is_reported_and_the_status_left_to_collect() {
+    shared::an_exit_is_reported_and_the_status_left_to_collect();
+}
+
+#[test]
+fn a_running_child_is_not_reported_until_it_exits() {
+    shared::a_running_child_is_not_reported_until_it_exits();
+}
+
+#[test]
+fn a_child_that_exited_before_its_watch_is_ready_at_once() {
+    shared::a_child_that_exited_before_its_watch_is_ready_at_once();
+}
+
+#[test]
+fn a_reaped_child_or_a_bad_pid_is_refused() {
+    shared::a_reaped_child_or_a_bad_pid_is_refused();
+}
+
+#[test]
+fn a_thousand_children_are_each_reported_once() {
+    shared::a_thousand_children_are_each_reported_once("native");
+}

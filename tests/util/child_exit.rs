@@ -1,0 +1,165 @@
+//! The tests of `process::ChildExit`, run by `tests/child_exit.rs` (the
+//! platform's mechanism: a pidfd on Linux) and by
+//! `tests/child_exit_sigchld.rs` (the SIGCHLD fallback, forced), which
+//! include this file by path.
+
+use std::collections::HashSet;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command};
+use std::time::Instant;
+
+use evmux::process::ChildExit;
+use evmux::{Events, Interest, Poll, Token};
+
+use crate::util::{
+    allow_descriptors, assert_send, assert_sync, expect_no_events_despite_signals, poll_until,
+    record_figure,
+};
+
+fn spawn(program: &str, args: &[&str]) -> Child {
+    Command::new(program)
+        .args(args)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {program}: {e}"))
+}
+
+/// Polls until `exit` (registered with `token`) reports its process
+/// exited, calling `has_exited` on each of its events, as the docs say.
+fn wait_for_exit(poll: &mut Poll, events: &mut Events, exit: &ChildExit, token: Token) {
+    poll_until(poll, events, "the child's exit", |events| {
+        events
+            .iter()
+            .any(|event| event.token() == token && event.is_readable())
+            && exit.has_exited().expect("has_exited")
+    });
+}
+
+pub fn an_exit_is_reported_and_the_status_left_to_collect() {
+    assert_send::<ChildExit>();
+    assert_sync::<ChildExit>();
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut child = spawn("sh", &["-c", "exit 7"]);
+    let mut exit = ChildExit::new(&child).unwrap();
+    assert_eq!(exit.pid(), child.id());
+    poll.registry()
+        .register(&mut exit, Token(1), Interest::READABLE)
+        .unwrap();
+    wait_for_exit(&mut poll, &mut events, &exit, Token(1));
+    // Not reaped by evmux: the status is still there.
+    let status = child.try_wait().unwrap().expect("exited");
+    assert_eq!(status.code(), Some(7));
+    poll.registry().deregister(&mut exit).unwrap();
+}
+
+pub fn a_running_child_is_not_reported_until_it_exits() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut child = spawn("sleep", &["30"]);
+    let mut exit = ChildExit::new(&child).unwrap();
+    poll.registry()
+        .register(&mut exit, Token(2), Interest::READABLE)
+        .unwrap();
+    // On the SIGCHLD fallback another test's child can wake the watch:
+    // such an event is spurious, and `has_exited` says so.
+    poll.poll(&mut events, Some(crate::util::QUIET)).ok();
+    assert!(!exit.has_exited().unwrap());
+    assert!(child.try_wait().unwrap().is_none());
+
+    child.kill().unwrap();
+    wait_for_exit(&mut poll, &mut events, &exit, Token(2));
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+}
+
+pub fn a_child_that_exited_before_its_watch_is_ready_at_once() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut child = spawn("true", &[]);
+    // Wait for the exit without reaping, through a first watch.
+    let first = ChildExit::new(&child).unwrap();
+    let start = Instant::now();
+    while !first.has_exited().unwrap() {
+        assert!(start.elapsed() < crate::util::DEADLINE, "true never exited");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // A zombie now: a new watch is readable at once.
+    let mut exit = ChildExit::new(&child).unwrap();
+    assert!(exit.has_exited().unwrap());
+    poll.registry()
+        .register(&mut exit, Token(3), Interest::READABLE)
+        .unwrap();
+    wait_for_exit(&mut poll, &mut events, &exit, Token(3));
+    assert!(child.try_wait().unwrap().expect("exited").success());
+    // Reaped now: the watch still says exited.
+    assert!(exit.has_exited().unwrap());
+}
+
+pub fn a_reaped_child_or_a_bad_pid_is_refused() {
+    let mut child = spawn("true", &[]);
+    child.wait().unwrap();
+    let error = ChildExit::new(&child).expect_err("a reaped child");
+    assert!(
+        matches!(
+            error.kind(),
+            io::ErrorKind::NotFound | io::ErrorKind::InvalidInput
+        ),
+        "{error:?}"
+    );
+    for pid in [0, u32::MAX, i32::MAX as u32 + 1] {
+        let error = ChildExit::from_pid(pid).expect_err("a bad pid");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{pid}: {error}");
+    }
+}
+
+/// 1,000 children exit (all at about the same time); each is reported
+/// exited exactly once: after its first exited report its watch is
+/// deregistered, and a token reported exited twice fails the test.
+pub fn a_thousand_children_are_each_reported_once(figure: &str) {
+    const CHILDREN: usize = 1_000;
+    allow_descriptors(4 * CHILDREN as u64 + 100);
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(256);
+    let started = Instant::now();
+    let mut watched: Vec<(Child, Option<ChildExit>)> = (0..CHILDREN)
+        .map(|i| {
+            let child = spawn("true", &[]);
+            let mut exit = ChildExit::new(&child).unwrap();
+            poll.registry()
+                .register(&mut exit, Token(i), Interest::READABLE)
+                .unwrap();
+            (child, Some(exit))
+        })
+        .collect();
+    let spawned = started.elapsed();
+    let registry = poll.registry().try_clone().unwrap();
+    let mut reported = HashSet::new();
+    poll_until(&mut poll, &mut events, "1,000 exits", |events| {
+        for event in events.iter() {
+            let index = event.token().0;
+            let exit = watched[index]
+                .1
+                .as_mut()
+                .unwrap_or_else(|| panic!("child {index}: an event after its exit was reported"));
+            if exit.has_exited().unwrap() {
+                assert!(reported.insert(index), "child {index} reported twice");
+                registry.deregister(exit).unwrap();
+                watched[index].1 = None;
+            }
+        }
+        reported.len() == CHILDREN
+    });
+    let all_reported = started.elapsed();
+    expect_no_events_despite_signals(&mut poll, &mut events);
+    for (child, _) in &mut watched {
+        assert!(child.try_wait().unwrap().expect("exited").success());
+    }
+    let text = format!(
+        "{CHILDREN} children spawned in {:.0} ms, all exits reported {:.0} ms after the first spawn",
+        spawned.as_secs_f64() * 1e3,
+        all_reported.as_secs_f64() * 1e3
+    );
+    eprintln!("{figure}: {text}");
+    record_figure("child_exit", figure, text);
+}
