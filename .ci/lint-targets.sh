@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(x86_64-pc-windows-gnu x86_64-apple-darwin x86_64-unknown-freebsd x86_64-unknown-illumos wasm32-wasip1)
+TARGETS=(x86_64-pc-windows-gnu x86_64-apple-darwin x86_64-unknown-freebsd x86_64-unknown-illumos wasm32-wasip1 wasm32-wasip2)
 linted=0
 for target in "${TARGETS[@]}"; do
     started=$SECONDS

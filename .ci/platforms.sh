@@ -6,7 +6,7 @@
 #  2. the crate with its tests and examples type-checked for the Unix
 #     targets this machine cannot run (.ci/cross.sh), and the library
 #     alone for targets that get the poll(2) fallback or the shell, and
-#     clippy for Windows, macOS, FreeBSD, illumos and WASI (.ci/lint-targets.sh);
+#     clippy for Windows, macOS, FreeBSD, illumos and both WASI previews (.ci/lint-targets.sh);
 #  3. the feature combinations: none, each alone, all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
