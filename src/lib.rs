@@ -97,6 +97,7 @@ pub mod net;
 mod poll;
 mod sys;
 mod token;
+pub mod trigger;
 mod wake_dedup;
 // WASI has no public `Waker` (see the `wasi` selector's docs).
 #[cfg_attr(evmux_no_waker, allow(dead_code))]

@@ -106,8 +106,8 @@ struct Table {
 /// is); `None` if it is not raw or already fully armed. A registration is
 /// associated with the port exactly when `armed` is not empty.
 fn rearm_before_wait(registration: &Registration) -> Option<Flags> {
-    (registration.raw && registration.armed != registration.interests)
-        .then_some(registration.interests)
+    let rearmable = registration.raw && !registration.spent;
+    (rearmable && registration.armed != registration.interests).then_some(registration.interests)
 }
 
 impl Selector {
