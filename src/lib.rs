@@ -96,6 +96,7 @@ mod io_source;
 pub mod net;
 mod poll;
 mod sys;
+pub mod time;
 mod token;
 pub mod trigger;
 mod wake_dedup;

@@ -31,7 +31,7 @@
 //!
 //! | `Event` query      | true when kevent reported                            |
 //! |--------------------|------------------------------------------------------|
-//! | `is_readable`      | `EVFILT_READ`, or `EVFILT_USER` (a `Waker`)          |
+//! | `is_readable`      | `EVFILT_READ`, `EVFILT_USER` (a `Waker`) or `EVFILT_TIMER` (a `time::Timer`) |
 //! | `is_writable`      | `EVFILT_WRITE`                                       |
 //! | `is_error`         | `EV_ERROR`, or `EV_EOF` with a socket error in `fflags` |
 //! | `is_read_closed`   | `EVFILT_READ` with `EV_EOF`                          |
@@ -405,7 +405,9 @@ pub(crate) mod event {
     }
 
     pub(crate) fn is_readable(event: &Event) -> bool {
-        event.0.filter == libc::EVFILT_READ || event.0.filter == libc::EVFILT_USER
+        // `EVFILT_TIMER`: a `time::Timer` that expired.
+        let readable = [libc::EVFILT_READ, libc::EVFILT_USER, libc::EVFILT_TIMER];
+        readable.contains(&event.0.filter)
     }
 
     pub(crate) fn is_writable(event: &Event) -> bool {

@@ -59,10 +59,17 @@
 //!
 //! As listed in `poll_events.rs`, shared with event ports.
 //!
-//! # Timeouts
+//! # Timeouts and timers
 //!
-//! Milliseconds, rounded up; timeouts beyond `i32::MAX` milliseconds are
+//! On Linux, ppoll(2) with nanosecond precision; elsewhere poll(2)'s
+//! milliseconds, rounded up, with timeouts beyond `i32::MAX` milliseconds
 //! clamped (the wait may end early).
+//!
+//! `time::Timer`s have no descriptor here: their deadlines live in the
+//! table (`timer_queue.rs`), each wait lasts at most until the earliest,
+//! and the timers that are due are reported readable after the
+//! descriptors. Setting a timer from another thread wakes a waiting
+//! `select` as a registration does.
 //!
 //! # Man pages
 //!
@@ -74,15 +81,17 @@
 
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use std::{fmt, io};
 
 use crate::sys::lock;
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 use crate::sys::poll_events::{interest_flags, Flags, RegistrationTable, TableSelector};
 use crate::sys::registrations::{Handle, Registration, Registrations, Report};
-use crate::sys::timeout::{millis_rounded_up, Deadline};
+use crate::sys::timeout::Deadline;
+use crate::sys::timer_queue::TimerQueue;
 use crate::sys::{RawSource, WakeFd};
+use crate::time::Schedule;
 use crate::{Interest, Token};
 
 /// A poll(2) selector. Clones made by `try_clone` share the registrations.
@@ -108,6 +117,8 @@ struct Table {
     polling: bool,
     /// Tokens of `Waker`s that woke since the last `select` took them.
     wakes: Vec<Token>,
+    /// The deadlines of the `time::Timer`s registered here.
+    timers: TimerQueue,
 }
 
 /// What `select` hands to poll(2): the wake-up descriptor at index 0, then
@@ -214,7 +225,7 @@ impl Selector {
         // Waits again, for what is left, after a wake-up that brought
         // nothing but a change from another thread.
         while let Some(wait) = deadline.next_wait() {
-            let wait_now = self.prepare(&mut snapshot, wait);
+            let (wait_now, for_timer) = self.prepare(&mut snapshot, wait);
             let result = poll(&mut snapshot.pollfds, wait_now);
             let mut table = self.shared.lock();
             table.polling = false;
@@ -223,12 +234,17 @@ impl Selector {
                 self.shared.wake_fd.drain()?;
             }
             let found = if events.capacity() == 0 {
-                !table.wakes.is_empty() || table.has_armed_readiness(&snapshot)
+                let now = Instant::now();
+                let due = table.timers.next_deadline().is_some_and(|at| at <= now);
+                due || !table.wakes.is_empty() || table.has_armed_readiness(&snapshot)
             } else {
                 table.collect(&mut snapshot, ready, events);
+                table.expire_timers(events);
                 !events.is_empty()
             };
-            if found || ready == 0 || wait_now == Some(Duration::ZERO) {
+            // A wait cut short for a timer goes on if the timer was not due.
+            let timed_out = ready == 0 && !for_timer;
+            if found || timed_out || wait_now == Some(Duration::ZERO) {
                 break;
             }
         }
@@ -236,17 +252,26 @@ impl Selector {
     }
 
     /// Brings the snapshot up to date and marks the table as being polled;
-    /// returns how long to wait: `wait`, or not at all if wakes are queued.
-    fn prepare(&self, snapshot: &mut Snapshot, wait: Option<Duration>) -> Option<Duration> {
+    /// returns how long to wait: `wait`, not at all if wakes are queued,
+    /// or until the next timer's deadline if that comes first (and then
+    /// true).
+    fn prepare(&self, snapshot: &mut Snapshot, wait: Option<Duration>) -> (Option<Duration>, bool) {
         let mut table = self.shared.lock();
         table.polling = true;
         if snapshot.version != Some(table.version) {
             snapshot.copy_from(&table, self.shared.wake_fd.as_fd().as_raw_fd());
         }
-        if table.wakes.is_empty() {
-            wait
-        } else {
-            Some(Duration::ZERO)
+        if !table.wakes.is_empty() {
+            return (Some(Duration::ZERO), false);
+        }
+        let timer = table
+            .timers
+            .next_deadline()
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        match (wait, timer) {
+            (_, None) => (wait, false),
+            (Some(wait), Some(timer)) if wait <= timer => (Some(wait), false),
+            (_, Some(timer)) => (Some(timer), true),
         }
     }
 }
@@ -285,6 +310,44 @@ impl Shared {
             self.wake_fd.wake()?;
         }
         Ok(())
+    }
+
+    /// Adds a timer's deadline (`time::Timer`); returns its id.
+    pub(crate) fn add_timer(&self, token: Token, schedule: Option<Schedule>) -> u64 {
+        let mut table = self.lock();
+        let id = table.timers.insert(token, schedule);
+        self.timers_changed(table);
+        id
+    }
+
+    /// Arms or disarms a timer; false if there is no such timer.
+    pub(crate) fn set_timer(&self, id: u64, schedule: Option<Schedule>) -> bool {
+        let mut table = self.lock();
+        let found = table.timers.set(id, schedule);
+        self.timers_changed(table);
+        found
+    }
+
+    /// Changes a timer's token; false if there is no such timer.
+    pub(crate) fn set_timer_token(&self, id: u64, token: Token) -> bool {
+        self.lock().timers.set_token(id, token)
+    }
+
+    /// Removes a timer; false if there was none.
+    pub(crate) fn remove_timer(&self, id: u64) -> bool {
+        self.lock().timers.remove(id)
+    }
+
+    /// Wakes a waiting `select`, so that it waits for the new earliest
+    /// deadline; the snapshot of descriptors is unaffected.
+    fn timers_changed(&self, table: MutexGuard<'_, Table>) {
+        let polling = table.polling;
+        drop(table);
+        if polling {
+            if let Err(error) = self.wake_fd.wake() {
+                warn!("failed to wake the poll(2) selector: {}", error);
+            }
+        }
     }
 
     /// Takes back a wake for `token` not yet returned.
@@ -353,6 +416,18 @@ impl TableSelector for Selector {
 }
 
 impl Table {
+    /// Reports the timers that are due, readable, as room allows.
+    fn expire_timers(&mut self, events: &mut Events) {
+        let room = events.capacity() - events.len();
+        let readable = |token| {
+            events.push(Event {
+                token,
+                flags: libc::POLLIN,
+            })
+        };
+        self.timers.expire(Instant::now(), room, readable);
+    }
+
     /// The table index of the registration at snapshot index `index`, if it
     /// still exists. `in_sync`: the table has not changed since the copy.
     fn resolve(&self, snapshot: &Snapshot, index: usize, in_sync: bool) -> Option<usize> {
@@ -457,14 +532,42 @@ impl Snapshot {
     }
 }
 
-/// Waits with poll(2); returns how many entries reported something.
+/// Waits with poll(2) (ppoll(2) on Linux, for nanoseconds); returns how
+/// many entries reported something.
 fn poll(pollfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<usize> {
-    let timeout = timeout.map_or(-1, |timeout| {
-        millis_rounded_up(timeout, i32::MAX as u32) as libc::c_int
-    });
-    // SAFETY: the pointer and length describe a live, exclusively borrowed
-    // array of `pollfd`s, which the kernel only writes `revents` of.
-    let ready = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) };
+    #[cfg(linux_like)]
+    let ready = {
+        let ts = timeout.map(|timeout| {
+            let ts = crate::sys::timeout::timespec(timeout);
+            libc::timespec {
+                tv_sec: ts.tv_sec.try_into().unwrap_or(libc::time_t::MAX),
+                tv_nsec: ts.tv_nsec as _,
+            }
+        });
+        let ts = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |ts| ts as *const libc::timespec);
+        // SAFETY: as for poll(2) below; `ts` is null or outlives the call,
+        // and a null signal mask leaves the mask alone.
+        unsafe {
+            libc::ppoll(
+                pollfds.as_mut_ptr(),
+                pollfds.len() as libc::nfds_t,
+                ts,
+                std::ptr::null(),
+            )
+        }
+    };
+    #[cfg(not(linux_like))]
+    let ready = {
+        let timeout = timeout.map_or(-1, |timeout| {
+            crate::sys::timeout::millis_rounded_up(timeout, i32::MAX as u32) as libc::c_int
+        });
+        // SAFETY: the pointer and length describe a live, exclusively
+        // borrowed array of `pollfd`s, which the kernel only writes
+        // `revents` of.
+        unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) }
+    };
     if ready < 0 {
         return Err(io::Error::last_os_error());
     }
