@@ -141,10 +141,14 @@ pub(crate) mod timer;
 #[cfg(evmux_selector = "kqueue")]
 #[path = "unix/timer/kqueue.rs"]
 pub(crate) mod timer;
+#[cfg(evmux_selector = "iocp")]
+#[path = "windows/timer.rs"]
+pub(crate) mod timer;
 #[cfg(not(any(
     evmux_selector = "epoll",
     evmux_selector = "poll",
-    evmux_selector = "kqueue"
+    evmux_selector = "kqueue",
+    evmux_selector = "iocp"
 )))]
 #[path = "shell/timer.rs"]
 pub(crate) mod timer;

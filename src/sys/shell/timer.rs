@@ -1,6 +1,6 @@
 //! `time::Timer` where the backend has no timer yet: every operation
 //! returns `Unsupported`, naming the backend (event ports, WASI preview 1,
-//! Windows, targets without a backend).
+//! targets without a backend).
 
 use std::io;
 
@@ -16,8 +16,6 @@ fn unsupported() -> io::Error {
         "event ports (Solaris)"
     } else if cfg!(evmux_selector = "wasi") {
         "WASI preview 1"
-    } else if cfg!(evmux_selector = "iocp") {
-        "Windows"
     } else {
         "this target (no backend)"
     };

@@ -7,6 +7,7 @@
 #![cfg_attr(not(feature = "net"), allow(dead_code))]
 
 mod afd;
+pub(crate) mod handle_wait;
 mod iocp;
 pub(crate) mod selector;
 mod sock;
