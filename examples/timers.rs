@@ -55,11 +55,9 @@ fn main() -> io::Result<()> {
                         println!("tick {ticks} at {:?}", start.elapsed());
                     }
                 }
-                DEADLINE => {
-                    if expirations(&mut deadline)? > 0 {
-                        println!("deadline at {:?}: {ticks} ticks, done", start.elapsed());
-                        return Ok(());
-                    }
+                DEADLINE if expirations(&mut deadline)? > 0 => {
+                    println!("deadline at {:?}: {ticks} ticks, done", start.elapsed());
+                    return Ok(());
                 }
                 _ => {}
             }

@@ -130,6 +130,11 @@ impl Trigger {
         self.exclusive
     }
 
+    // Read by the backends that have modes other than edge.
+    #[cfg_attr(
+        any(evmux_selector = "shell", evmux_selector = "iocp"),
+        allow(dead_code)
+    )]
     pub(crate) fn kind(self) -> Kind {
         self.kind
     }
@@ -158,6 +163,11 @@ thread_local! {
 
 /// The trigger the backend applies to the registration being made on this
 /// thread: `EDGE` unless inside `register_with` / `reregister_with`.
+// Read by the backends that have modes other than edge.
+#[cfg_attr(
+    any(evmux_selector = "shell", evmux_selector = "iocp"),
+    allow(dead_code)
+)]
 pub(crate) fn requested() -> Trigger {
     REQUESTED.with(Cell::get)
 }

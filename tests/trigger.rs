@@ -121,7 +121,7 @@ fn level_then_plain_register_of_another_source_is_edge() {
 fn exclusive_is_epoll_only_and_never_on_reregister() {
     let result = setup(Trigger::EDGE.exclusive());
     if !cfg!(any(target_os = "linux", target_os = "android")) || cfg!(evmux_force_poll) {
-        let error = result.err().expect("exclusive outside epoll");
+        let error = result.expect_err("exclusive outside epoll");
         assert_eq!(error.kind(), io::ErrorKind::Unsupported);
         return;
     }

@@ -539,8 +539,11 @@ fn poll(pollfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<u
     let ready = {
         let ts = timeout.map(|timeout| {
             let ts = crate::sys::timeout::timespec(timeout);
+            // `time_t` is 32 bits on some 32-bit targets.
+            #[allow(clippy::useless_conversion)]
+            let tv_sec = ts.tv_sec.try_into().unwrap_or(libc::time_t::MAX);
             libc::timespec {
-                tv_sec: ts.tv_sec.try_into().unwrap_or(libc::time_t::MAX),
+                tv_sec,
                 tv_nsec: ts.tv_nsec as _,
             }
         });
