@@ -95,14 +95,9 @@ pub(crate) fn flags(flags: impl Into<u64>) -> u64 {
     flags.into()
 }
 
-/// Adds (or updates) a filter, edge-triggered, with a receipt.
-pub(crate) fn add() -> u64 {
-    add_with(Trigger::EDGE)
-}
-
-/// Adds (or updates, which enables a disabled one) a filter with the
-/// trigger mode `trigger` (see `crate::trigger`): `EV_CLEAR` for edge,
-/// nothing for level, `EV_DISPATCH` for one-shot.
+/// Adds (or updates, which enables a disabled one) a filter, with a
+/// receipt, in the trigger mode `trigger` (see `crate::trigger`):
+/// `EV_CLEAR` for edge, nothing for level, `EV_DISPATCH` for one-shot.
 pub(crate) fn add_with(trigger: Trigger) -> u64 {
     let mode = match trigger.kind() {
         Kind::Edge => flags(libc::EV_CLEAR),
@@ -480,7 +475,13 @@ mod tests {
         ];
         let receipts = changes.map(|change| receipt(&change, libc::ENOENT));
         assert_eq!(check_receipts(&changes, &receipts).unwrap(), 0);
-        let added = [change(3, filter(libc::EVFILT_READ), add(), 0, Token(0))];
+        let added = [change(
+            3,
+            filter(libc::EVFILT_READ),
+            add_with(Trigger::EDGE),
+            0,
+            Token(0),
+        )];
         let failed = added.map(|change| receipt(&change, libc::ENOENT));
         assert!(check_receipts(&added, &failed).is_err());
     }
