@@ -89,6 +89,8 @@ pub(crate) use self::schedule::Schedule;
 pub struct Timer {
     inner: sys::timer::Timer,
     schedule: Option<Schedule>,
+    /// The id of the selector it is registered with.
+    registered: Option<usize>,
 }
 
 impl Timer {
@@ -102,6 +104,7 @@ impl Timer {
         Ok(Timer {
             inner: sys::timer::Timer::new()?,
             schedule: None,
+            registered: None,
         })
     }
 
@@ -213,6 +216,9 @@ fn later(delay: Duration) -> io::Result<Instant> {
     })
 }
 
+/// The registration checks are made here, once for every backend:
+/// `AlreadyExists` for a second registration, `NotFound` for a timer not
+/// registered with this `Poll`.
 impl Source for Timer {
     fn register(
         &mut self,
@@ -220,7 +226,12 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.inner.register(registry, token, interests)
+        if self.registered.is_some() {
+            return Err(sys::already_registered());
+        }
+        self.inner.register(registry.selector(), token, interests)?;
+        self.registered = Some(registry.selector().id());
+        Ok(())
     }
 
     fn reregister(
@@ -229,11 +240,25 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.inner.reregister(registry, token, interests)
+        self.registered_with(registry)?;
+        self.inner.reregister(registry.selector(), token, interests)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.inner.deregister(registry)
+        self.registered_with(registry)?;
+        self.inner.deregister(registry.selector())?;
+        self.registered = None;
+        Ok(())
+    }
+}
+
+impl Timer {
+    fn registered_with(&self, registry: &Registry) -> io::Result<()> {
+        if self.registered == Some(registry.selector().id()) {
+            Ok(())
+        } else {
+            Err(sys::not_registered())
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 
 use std::io;
 
+use crate::sys::Selector;
 use crate::time::Schedule;
-use crate::{Interest, Registry, Token};
+use crate::{Interest, Token};
 
 /// No timer: never constructed, since `new` fails.
 #[derive(Debug)]
@@ -42,15 +43,15 @@ impl Timer {
         Err(unsupported())
     }
 
-    pub(crate) fn register(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn register(&mut self, _: &Selector, _: Token, _: Interest) -> io::Result<()> {
         Err(unsupported())
     }
 
-    pub(crate) fn reregister(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(&mut self, _: &Selector, _: Token, _: Interest) -> io::Result<()> {
         Err(unsupported())
     }
 
-    pub(crate) fn deregister(&mut self, _: &Registry) -> io::Result<()> {
+    pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {
         Err(unsupported())
     }
 }

@@ -24,25 +24,23 @@ use windows_sys::Win32::System::Threading::{
 };
 
 use super::handle_wait::{HandleWait, Repeat};
+use super::selector::Selector;
 use crate::time::Schedule;
-use crate::{Interest, Registry, Token};
+use crate::{Interest, Token};
 
 /// A waitable timer, and its wait once registered.
 #[derive(Debug)]
 pub(crate) struct Timer {
     /// Declared first: dropped (the wait unregistered) before the handle
     /// closes.
-    registration: Option<(usize, HandleWait)>,
+    wait: Option<HandleWait>,
     handle: OwnedHandle,
 }
 
 impl Timer {
     pub(crate) fn new() -> io::Result<Timer> {
         let handle = create(CREATE_WAITABLE_TIMER_HIGH_RESOLUTION).or_else(|_| create(0))?;
-        Ok(Timer {
-            registration: None,
-            handle,
-        })
+        Ok(Timer { wait: None, handle })
     }
 
     pub(crate) fn arm(&mut self, schedule: Schedule) -> io::Result<()> {
@@ -75,48 +73,34 @@ impl Timer {
 
     pub(crate) fn register(
         &mut self,
-        registry: &Registry,
+        selector: &Selector,
         token: Token,
         _: Interest,
     ) -> io::Result<()> {
-        if self.registration.is_some() {
-            return Err(crate::sys::already_registered());
-        }
-        self.registration = Some(self.wait(registry, token)?);
+        self.wait = Some(self.wait_on(selector, token)?);
         Ok(())
     }
 
+    /// A new wait with the new token replaces the old one.
     pub(crate) fn reregister(
         &mut self,
-        registry: &Registry,
+        selector: &Selector,
         token: Token,
         _: Interest,
     ) -> io::Result<()> {
-        self.registered_with(registry)?;
-        self.registration = Some(self.wait(registry, token)?);
+        self.register(selector, token, Interest::READABLE)
+    }
+
+    pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {
+        self.wait = None;
         Ok(())
     }
 
-    pub(crate) fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.registered_with(registry)?;
-        self.registration = None;
-        Ok(())
-    }
-
-    fn registered_with(&self, registry: &Registry) -> io::Result<()> {
-        match &self.registration {
-            Some((id, _)) if *id == registry.selector().id() => Ok(()),
-            _ => Err(crate::sys::not_registered()),
-        }
-    }
-
-    fn wait(&self, registry: &Registry, token: Token) -> io::Result<(usize, HandleWait)> {
-        let selector = registry.selector();
-        // SAFETY: the handle is a waitable timer, and `registration` is
-        // dropped before it closes (field order, and every replacement
-        // happens while `self` holds the handle).
-        let wait = unsafe { HandleWait::new(selector, self.raw(), token, Repeat::EachSignal)? };
-        Ok((selector.id(), wait))
+    fn wait_on(&self, selector: &Selector, token: Token) -> io::Result<HandleWait> {
+        // SAFETY: the handle is a waitable timer, and the wait is dropped
+        // before it closes (field order, and every replacement happens
+        // while `self` holds the handle).
+        unsafe { HandleWait::new(selector, self.raw(), token, Repeat::EachSignal) }
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use crate::sys::selector::{apply, change, delete, filter, flags, Selector};
 use crate::time::Schedule;
-use crate::{Interest, Registry, Token};
+use crate::{Interest, Token};
 
 /// Idents of timer filters, unique in the process.
 static NEXT_IDENT: AtomicUsize = AtomicUsize::new(1);
@@ -77,14 +77,11 @@ impl Timer {
 
     pub(crate) fn register(
         &mut self,
-        registry: &Registry,
+        selector: &Selector,
         token: Token,
         _: Interest,
     ) -> io::Result<()> {
-        if self.registration.is_some() {
-            return Err(crate::sys::already_registered());
-        }
-        self.registration = Some((registry.selector().try_clone()?, token));
+        self.registration = Some((selector.try_clone()?, token));
         let result = self.submit();
         if result.is_err() {
             self.registration = None;
@@ -92,24 +89,14 @@ impl Timer {
         result
     }
 
-    pub(crate) fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        _: Interest,
-    ) -> io::Result<()> {
-        match &mut self.registration {
-            Some((selector, old)) if selector.id() == registry.selector().id() => *old = token,
-            _ => return Err(crate::sys::not_registered()),
+    pub(crate) fn reregister(&mut self, _: &Selector, token: Token, _: Interest) -> io::Result<()> {
+        if let Some((_, old)) = &mut self.registration {
+            *old = token;
         }
         self.submit()
     }
 
-    pub(crate) fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match &self.registration {
-            Some((selector, _)) if selector.id() == registry.selector().id() => {}
-            _ => return Err(crate::sys::not_registered()),
-        }
+    pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {
         self.remove()
     }
 

@@ -10,8 +10,9 @@ use std::io;
 use std::sync::Arc;
 
 use crate::sys::selector::Shared;
+use crate::sys::Selector;
 use crate::time::Schedule;
-use crate::{Interest, Registry, Token};
+use crate::{Interest, Token};
 
 /// A timer, and where it is registered.
 pub(crate) struct Timer {
@@ -52,48 +53,30 @@ impl Timer {
 
     pub(crate) fn register(
         &mut self,
-        registry: &Registry,
+        selector: &Selector,
         token: Token,
         _: Interest,
     ) -> io::Result<()> {
-        if self.registration.is_some() {
-            return Err(crate::sys::already_registered());
-        }
-        let shared = registry.selector().shared();
+        let shared = selector.shared();
         let id = shared.add_timer(token, self.schedule);
         self.registration = Some((Arc::clone(shared), id));
         Ok(())
     }
 
-    pub(crate) fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        _: Interest,
-    ) -> io::Result<()> {
-        match self.registered_with(registry) {
-            Some(id) if registry.selector().shared().set_timer_token(id, token) => {
-                // Re-registering re-arms, as for a descriptor.
-                registry.selector().shared().set_timer(id, self.schedule);
-                Ok(())
-            }
-            _ => Err(crate::sys::not_registered()),
+    /// Changes the token and re-arms, as for a descriptor.
+    pub(crate) fn reregister(&mut self, _: &Selector, token: Token, _: Interest) -> io::Result<()> {
+        if let Some((shared, id)) = &self.registration {
+            shared.set_timer_token(*id, token);
+            shared.set_timer(*id, self.schedule);
         }
-    }
-
-    pub(crate) fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        let Some(id) = self.registered_with(registry) else {
-            return Err(crate::sys::not_registered());
-        };
-        registry.selector().shared().remove_timer(id);
-        self.registration = None;
         Ok(())
     }
 
-    /// The timer's id if it is registered with `registry`'s selector.
-    fn registered_with(&self, registry: &Registry) -> Option<u64> {
-        let (shared, id) = self.registration.as_ref()?;
-        Arc::ptr_eq(shared, registry.selector().shared()).then_some(*id)
+    pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {
+        if let Some((shared, id)) = self.registration.take() {
+            shared.remove_timer(id);
+        }
+        Ok(())
     }
 }
 

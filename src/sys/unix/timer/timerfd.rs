@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags};
 
 use crate::sys::timeout::timespec;
+use crate::sys::Selector;
 use crate::time::Schedule;
-use crate::{Interest, Registry, Token};
+use crate::{Interest, Token};
 
 /// A timerfd.
 #[derive(Debug)]
@@ -69,27 +70,23 @@ impl Timer {
 
     pub(crate) fn register(
         &mut self,
-        registry: &Registry,
+        selector: &Selector,
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        registry
-            .selector()
-            .register(self.fd.as_fd(), token, interests)
+        selector.register(self.fd.as_fd(), token, interests)
     }
 
     pub(crate) fn reregister(
         &mut self,
-        registry: &Registry,
+        selector: &Selector,
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        registry
-            .selector()
-            .reregister(self.fd.as_fd(), token, interests)
+        selector.reregister(self.fd.as_fd(), token, interests)
     }
 
-    pub(crate) fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        registry.selector().deregister(self.fd.as_fd())
+    pub(crate) fn deregister(&mut self, selector: &Selector) -> io::Result<()> {
+        selector.deregister(self.fd.as_fd())
     }
 }
