@@ -209,3 +209,27 @@ fn ten_thousand_timers_each_fire() {
         poll.registry().deregister(timer).unwrap();
     }
 }
+
+#[test]
+fn registration_mistakes_are_errors() {
+    let Some((poll, _events, mut timer)) = setup() else {
+        return;
+    };
+    let twice = poll
+        .registry()
+        .register(&mut timer, TIMER, Interest::READABLE);
+    assert_eq!(twice.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+    let other = Poll::new().unwrap();
+    let elsewhere = other
+        .registry()
+        .reregister(&mut timer, TIMER, Interest::READABLE);
+    assert_eq!(elsewhere.unwrap_err().kind(), io::ErrorKind::NotFound);
+    poll.registry().deregister(&mut timer).unwrap();
+    let again = poll.registry().deregister(&mut timer);
+    assert_eq!(again.unwrap_err().kind(), io::ErrorKind::NotFound);
+    // Free again: it can move to the other `Poll`.
+    other
+        .registry()
+        .register(&mut timer, TIMER, Interest::READABLE)
+        .unwrap();
+}
