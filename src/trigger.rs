@@ -48,7 +48,10 @@
 //! | poll(2) | emulated (disarm what fired) | native (nothing is disarmed) | emulated (everything disarmed after one event) | `Unsupported` |
 //! | event ports (Solaris) | emulated | re-associated after every event | not re-associated after one event | `Unsupported` |
 //! | WASI preview 1 | emulated (shares poll(2)'s table) | as poll(2) | as poll(2) | `Unsupported` |
-//! | Windows (IOCP + AFD) | emulated (one-shot AFD polls) | `Unsupported` (not yet) | `Unsupported` (not yet) | `Unsupported` |
+//! | Windows (IOCP + AFD) | emulated (one-shot AFD polls) | the poll request re-submitted after each event | no request submitted after one event | `Unsupported` |
+//!
+//! Windows' named pipes (`windows::NamedPipe`) are edge-triggered only:
+//! another mode is `Unsupported`.
 //!
 //! The kernel's rules for `EPOLLEXCLUSIVE` (epoll_ctl(2)) apply: it is
 //! accepted only when a descriptor is added (so `reregister_with` refuses
@@ -131,10 +134,7 @@ impl Trigger {
     }
 
     // Read by the backends that have modes other than edge.
-    #[cfg_attr(
-        any(evmux_selector = "shell", evmux_selector = "iocp"),
-        allow(dead_code)
-    )]
+    #[cfg_attr(evmux_selector = "shell", allow(dead_code))]
     pub(crate) fn kind(self) -> Kind {
         self.kind
     }
@@ -164,10 +164,7 @@ thread_local! {
 /// The trigger the backend applies to the registration being made on this
 /// thread: `EDGE` unless inside `register_with` / `reregister_with`.
 // Read by the backends that have modes other than edge.
-#[cfg_attr(
-    any(evmux_selector = "shell", evmux_selector = "iocp"),
-    allow(dead_code)
-)]
+#[cfg_attr(evmux_selector = "shell", allow(dead_code))]
 pub(crate) fn requested() -> Trigger {
     REQUESTED.with(Cell::get)
 }
@@ -212,9 +209,7 @@ fn backend_has(kind: Kind, exclusive: bool) -> bool {
     }
     match kind {
         Kind::Edge => true,
-        Kind::Level | Kind::OneShot => {
-            !cfg!(any(evmux_selector = "iocp", evmux_selector = "shell"))
-        }
+        Kind::Level | Kind::OneShot => !cfg!(evmux_selector = "shell"),
     }
 }
 
