@@ -29,8 +29,9 @@
 //! | epoll (Linux, Android, illumos) | a `timerfd` (CLOCK_MONOTONIC), one descriptor per timer, registered like any descriptor; periodic natively | the kernel's timer (ns), independent of `poll`'s timeout |
 //! | poll(2) (and forced with `--cfg evmux_force_poll`) | a deadline kept by the selector (a heap per `Poll`), folded into its own wait; no descriptor | `ppoll` (ns) on Linux, milliseconds rounded up elsewhere |
 //! | kqueue (macOS, iOS, BSDs) | `EVFILT_TIMER` with `NOTE_NSECONDS` (milliseconds on OpenBSD), one-shot, armed again at each read | the kernel's timer |
-//! | event ports, WASI preview 1, targets without a backend | none yet: `Timer::new` returns `Unsupported` | — |
-//! | Windows | none yet: `Timer::new` returns `Unsupported` | — |
+//! | WASI preview 1 | as poll(2): a deadline in the selector, folded into `poll_oneoff`'s clock subscription | nanoseconds |
+//! | Windows | a waitable timer (high-resolution where the system has them), waited on by the thread pool, which posts its expiration to the completion port (`sys/windows/handle_wait.rs`); armed again at each read | 100 ns units; the system's timer tick without high resolution |
+//! | event ports (Solaris), targets without a backend | none yet: `Timer::new` returns `Unsupported` | — |
 //!
 //! A timer belongs to the `Poll` it is registered with (on poll(2), its
 //! deadline lives in that `Poll`'s selector); it must be deregistered

@@ -1,5 +1,5 @@
 //! `time::Timer` where the backend has no timer yet: every operation
-//! returns `Unsupported`, naming the backend (event ports, WASI preview 1,
+//! returns `Unsupported`, naming the backend (event ports and
 //! targets without a backend).
 
 use std::io;
@@ -15,8 +15,6 @@ pub(crate) struct Timer(());
 fn unsupported() -> io::Error {
     let backend = if cfg!(evmux_selector = "event_ports") {
         "event ports (Solaris)"
-    } else if cfg!(evmux_selector = "wasi") {
-        "WASI preview 1"
     } else {
         "this target (no backend)"
     };

@@ -81,7 +81,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::{fmt, io};
 
 use crate::sys::lock;
@@ -89,9 +89,8 @@ pub(crate) use crate::sys::poll_events::{event, Event, Events};
 use crate::sys::poll_events::{interest_flags, Flags, RegistrationTable, TableSelector};
 use crate::sys::registrations::{Handle, Registration, Registrations, Report};
 use crate::sys::timeout::Deadline;
-use crate::sys::timer_queue::TimerQueue;
+use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::{RawSource, WakeFd};
-use crate::time::Schedule;
 use crate::{Interest, Token};
 
 /// A poll(2) selector. Clones made by `try_clone` share the registrations.
@@ -234,12 +233,11 @@ impl Selector {
                 self.shared.wake_fd.drain()?;
             }
             let found = if events.capacity() == 0 {
-                let now = Instant::now();
-                let due = table.timers.next_deadline().is_some_and(|at| at <= now);
+                let due = table.timers.is_due();
                 due || !table.wakes.is_empty() || table.has_armed_readiness(&snapshot)
             } else {
                 table.collect(&mut snapshot, ready, events);
-                table.expire_timers(events);
+                table.timers.expire_into(events);
                 !events.is_empty()
             };
             // A wait cut short for a timer goes on if the timer was not due.
@@ -264,15 +262,7 @@ impl Selector {
         if !table.wakes.is_empty() {
             return (Some(Duration::ZERO), false);
         }
-        let timer = table
-            .timers
-            .next_deadline()
-            .map(|at| at.saturating_duration_since(Instant::now()));
-        match (wait, timer) {
-            (_, None) => (wait, false),
-            (Some(wait), Some(timer)) if wait <= timer => (Some(wait), false),
-            (_, Some(timer)) => (Some(timer), true),
-        }
+        table.timers.bound(wait)
     }
 }
 
@@ -310,44 +300,6 @@ impl Shared {
             self.wake_fd.wake()?;
         }
         Ok(())
-    }
-
-    /// Adds a timer's deadline (`time::Timer`); returns its id.
-    pub(crate) fn add_timer(&self, token: Token, schedule: Option<Schedule>) -> u64 {
-        let mut table = self.lock();
-        let id = table.timers.insert(token, schedule);
-        self.timers_changed(table);
-        id
-    }
-
-    /// Arms or disarms a timer; false if there is no such timer.
-    pub(crate) fn set_timer(&self, id: u64, schedule: Option<Schedule>) -> bool {
-        let mut table = self.lock();
-        let found = table.timers.set(id, schedule);
-        self.timers_changed(table);
-        found
-    }
-
-    /// Changes a timer's token; false if there is no such timer.
-    pub(crate) fn set_timer_token(&self, id: u64, token: Token) -> bool {
-        self.lock().timers.set_token(id, token)
-    }
-
-    /// Removes a timer; false if there was none.
-    pub(crate) fn remove_timer(&self, id: u64) -> bool {
-        self.lock().timers.remove(id)
-    }
-
-    /// Wakes a waiting `select`, so that it waits for the new earliest
-    /// deadline; the snapshot of descriptors is unaffected.
-    fn timers_changed(&self, table: MutexGuard<'_, Table>) {
-        let polling = table.polling;
-        drop(table);
-        if polling {
-            if let Err(error) = self.wake_fd.wake() {
-                warn!("failed to wake the poll(2) selector: {}", error);
-            }
-        }
     }
 
     /// Takes back a wake for `token` not yet returned.
@@ -415,19 +367,23 @@ impl TableSelector for Selector {
     }
 }
 
-impl Table {
-    /// Reports the timers that are due, readable, as room allows.
-    fn expire_timers(&mut self, events: &mut Events) {
-        let room = events.capacity() - events.len();
-        let readable = |token| {
-            events.push(Event {
-                token,
-                flags: libc::POLLIN,
-            })
-        };
-        self.timers.expire(Instant::now(), room, readable);
+impl TimerTable for Shared {
+    fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R {
+        f(&mut self.lock().timers)
     }
 
+    /// Wakes a waiting `select`, so that it waits for the new earliest
+    /// deadline; the snapshot of descriptors is unaffected.
+    fn timers_changed(&self) {
+        if self.lock().polling {
+            if let Err(error) = self.wake_fd.wake() {
+                warn!("failed to wake the poll(2) selector: {}", error);
+            }
+        }
+    }
+}
+
+impl Table {
     /// The table index of the registration at snapshot index `index`, if it
     /// still exists. `in_sync`: the table has not changed since the copy.
     fn resolve(&self, snapshot: &Snapshot, index: usize, in_sync: bool) -> Option<usize> {

@@ -1,6 +1,7 @@
-//! The deadlines of `time::Timer`s on a selector without a timer of the
-//! OS's (poll(2)): a min-heap of expirations that the selector folds into
-//! its wait, and whose due timers it reports readable.
+//! The deadlines of `time::Timer`s on the selectors without a timer of
+//! the OS's (poll(2), WASI preview 1): a min-heap of expirations that the
+//! selector folds into its wait, and whose due timers it reports readable.
+//! `TimerTable` is what `sys/unix/timer/queue.rs` asks of the selector.
 //!
 //! Entries in the heap are never updated in place: setting or removing a
 //! timer bumps its sequence number, and a heap entry whose number is
@@ -10,10 +11,43 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::sys::poll_events::{Event, Events, POLLIN};
 use crate::time::Schedule;
 use crate::Token;
+
+/// A selector's timers, shared with the `Timer`s registered with it.
+pub(crate) trait TimerTable {
+    /// Runs `f` on the queue, under the selector's lock.
+    fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R;
+
+    /// Tells a waiting `select` that the earliest deadline may have moved.
+    fn timers_changed(&self);
+
+    /// Adds a timer; returns its id.
+    fn add_timer(&self, token: Token, schedule: Option<Schedule>) -> u64 {
+        let id = self.with_timers(|timers| timers.insert(token, schedule));
+        self.timers_changed();
+        id
+    }
+
+    /// Arms or disarms a timer.
+    fn set_timer(&self, id: u64, schedule: Option<Schedule>) {
+        self.with_timers(|timers| timers.set(id, schedule));
+        self.timers_changed();
+    }
+
+    /// Changes a timer's token.
+    fn set_timer_token(&self, id: u64, token: Token) {
+        self.with_timers(|timers| timers.set_token(id, token));
+    }
+
+    /// Removes a timer.
+    fn remove_timer(&self, id: u64) {
+        self.with_timers(|timers| timers.remove(id));
+    }
+}
 
 /// One timer.
 #[derive(Debug)]
@@ -115,6 +149,38 @@ impl TimerQueue {
             self.set(id, left);
         }
         reported
+    }
+
+    /// How long a selector may wait: `wait`, or less to wake for the next
+    /// deadline, and then true.
+    pub(crate) fn bound(&mut self, wait: Option<Duration>) -> (Option<Duration>, bool) {
+        let Some(at) = self.next_deadline() else {
+            return (wait, false);
+        };
+        let timer = at.saturating_duration_since(Instant::now());
+        match wait {
+            Some(wait) if wait <= timer => (Some(wait), false),
+            _ => (Some(timer), true),
+        }
+    }
+
+    /// Whether a timer is due now (for an `Events` of capacity zero).
+    pub(crate) fn is_due(&mut self) -> bool {
+        let now = Instant::now();
+        self.next_deadline().is_some_and(|at| at <= now)
+    }
+
+    /// Reports the timers that are due, readable, as room in `events`
+    /// allows.
+    pub(crate) fn expire_into(&mut self, events: &mut Events) {
+        let room = events.capacity() - events.len();
+        let readable = |token| {
+            events.push(Event {
+                token,
+                flags: POLLIN,
+            })
+        };
+        self.expire(Instant::now(), room, readable);
     }
 
     /// Pops stale entries off the top of the heap.

@@ -1,4 +1,4 @@
-//! `time::Timer` on the poll(2) selector: no descriptor, a deadline in the
+//! `time::Timer` on the poll(2) and WASI preview 1 selectors: no descriptor, a deadline in the
 //! selector's timer queue (`selector/timer_queue.rs`), which the selector
 //! folds into its wait and reports readable when due.
 //!
@@ -10,6 +10,7 @@ use std::io;
 use std::sync::Arc;
 
 use crate::sys::selector::Shared;
+use crate::sys::timer_queue::TimerTable;
 use crate::sys::Selector;
 use crate::time::Schedule;
 use crate::{Interest, Token};
