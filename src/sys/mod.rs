@@ -135,7 +135,11 @@ pub(crate) use self::selector::{event, Event, Events, Selector};
 #[cfg(evmux_selector = "epoll")]
 #[path = "unix/timer/timerfd.rs"]
 pub(crate) mod timer;
-#[cfg(any(evmux_selector = "poll", evmux_selector = "wasi"))]
+#[cfg(any(
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi"
+))]
 #[path = "unix/timer/queue.rs"]
 pub(crate) mod timer;
 #[cfg(evmux_selector = "kqueue")]
@@ -147,13 +151,18 @@ pub(crate) mod timer;
 #[cfg(not(any(
     evmux_selector = "epoll",
     evmux_selector = "poll",
+    evmux_selector = "event_ports",
     evmux_selector = "wasi",
     evmux_selector = "kqueue",
     evmux_selector = "iocp"
 )))]
 #[path = "shell/timer.rs"]
 pub(crate) mod timer;
-#[cfg(any(evmux_selector = "poll", evmux_selector = "wasi"))]
+#[cfg(any(
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi"
+))]
 #[path = "unix/selector/timer_queue.rs"]
 mod timer_queue;
 // Only the I/O types (features `net`, `os-ext`) use the per-source state.

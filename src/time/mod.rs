@@ -31,7 +31,8 @@
 //! | kqueue (macOS, iOS, BSDs) | `EVFILT_TIMER` with `NOTE_NSECONDS` (milliseconds on OpenBSD), one-shot, armed again at each read | the kernel's timer |
 //! | WASI preview 1 | as poll(2): a deadline in the selector, folded into `poll_oneoff`'s clock subscription | nanoseconds |
 //! | Windows | a waitable timer (high-resolution where the system has them), waited on by the thread pool, which posts its expiration to the completion port (`sys/windows/handle_wait.rs`); armed again at each read | 100 ns units; the system's timer tick without high resolution |
-//! | event ports (Solaris), targets without a backend | none yet: `Timer::new` returns `Unsupported` | — |
+//! | event ports (Solaris) | as poll(2): a deadline in the selector, folded into `port_getn`'s timeout | nanoseconds |
+//! | targets without a backend | none: `Timer::new` returns `Unsupported` | — |
 //!
 //! A timer belongs to the `Poll` it is registered with (on poll(2), its
 //! deadline lives in that `Poll`'s selector); it must be deregistered

@@ -1,6 +1,5 @@
-//! `time::Timer` where the backend has no timer yet: every operation
-//! returns `Unsupported`, naming the backend (event ports and
-//! targets without a backend).
+//! `time::Timer` on a target without a backend (the shell): every
+//! operation returns `Unsupported`.
 
 use std::io;
 
@@ -13,14 +12,9 @@ use crate::{Interest, Token};
 pub(crate) struct Timer(());
 
 fn unsupported() -> io::Error {
-    let backend = if cfg!(evmux_selector = "event_ports") {
-        "event ports (Solaris)"
-    } else {
-        "this target (no backend)"
-    };
     io::Error::new(
         io::ErrorKind::Unsupported,
-        format!("time::Timer is not available on {backend} yet"),
+        "time::Timer is not available on this target (no backend, or no `os-poll` feature)",
     )
 }
 

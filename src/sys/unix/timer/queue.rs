@@ -1,4 +1,4 @@
-//! `time::Timer` on the poll(2) and WASI preview 1 selectors: no descriptor, a deadline in the
+//! `time::Timer` on the poll(2), event ports and WASI preview 1 selectors: no descriptor, a deadline in the
 //! selector's timer queue (`selector/timer_queue.rs`), which the selector
 //! folds into its wait and reports readable when due.
 //!
