@@ -17,6 +17,9 @@
 //! - [`Waker`] interrupts a blocked `poll` from another thread.
 //! - [`event::Source`] is implemented by everything that can be
 //!   registered; `unix::SourceFd` registers any raw descriptor.
+//! - Beyond mio: [`trigger`] registers level-triggered, one-shot or
+//!   exclusive ([`Registry::register_with`]), and [`time::Timer`] is a
+//!   timer that is an event source.
 //!
 //! Readiness is edge-triggered: perform each operation until it returns
 //! `WouldBlock` before waiting again. The [`guide`] explains why and how;
