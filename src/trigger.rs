@@ -34,6 +34,11 @@
 //! A `Source` whose `register` hands its registration to another thread
 //! gets edge triggering there.
 //!
+//! The mode belongs to the call, not to the source: a plain `reregister`
+//! makes a registration edge-triggered again, as `register` would.
+//! `time::Timer` takes the mode on epoll (its `timerfd` is a descriptor);
+//! elsewhere a timer reports one event per expiration whatever the mode.
+//!
 //! The mode is checked against what the backend can do before the source
 //! is touched: a mode it cannot have fails with `ErrorKind::Unsupported` and
 //! a message that names the mode and the backend; a combination the OS
