@@ -146,8 +146,7 @@ pub(crate) mod timer;
 #[path = "unix/timer/kqueue.rs"]
 pub(crate) mod timer;
 #[cfg(evmux_selector = "iocp")]
-#[path = "windows/timer.rs"]
-pub(crate) mod timer;
+pub(crate) use self::windows::timer;
 #[cfg(not(any(
     evmux_selector = "epoll",
     evmux_selector = "poll",
