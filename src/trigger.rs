@@ -246,6 +246,18 @@ pub(crate) fn check(trigger: Trigger, interests: Interest, reregister: bool) -> 
     }
 }
 
+/// Checks `trigger`, then makes the (re)registration `call` with it.
+fn with_trigger(
+    trigger: Trigger,
+    interests: Interest,
+    reregister: bool,
+    call: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    check(trigger, interests, reregister)?;
+    let _requested = Requested::set(trigger);
+    call()
+}
+
 impl Registry {
     /// Registers `source` as [`register`](Registry::register) does, with the
     /// trigger mode `trigger` instead of edge triggering.
@@ -302,9 +314,9 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        check(trigger, interests, false)?;
-        let _requested = Requested::set(trigger);
-        self.register(source, token, interests)
+        with_trigger(trigger, interests, false, || {
+            self.register(source, token, interests)
+        })
     }
 
     /// Re-registers `source` as [`reregister`](Registry::reregister) does,
@@ -326,9 +338,9 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        check(trigger, interests, true)?;
-        let _requested = Requested::set(trigger);
-        self.reregister(source, token, interests)
+        with_trigger(trigger, interests, true, || {
+            self.reregister(source, token, interests)
+        })
     }
 }
 
