@@ -17,8 +17,10 @@
 //! `INVALID_HANDLE_VALUE`), so the handle may be closed right after.
 //!
 //! The `NtAssociateWaitCompletionPacket` family would post without a pool
-//! thread, but it is Windows 8+ and not implemented by Wine 8, which runs
-//! evmux's Windows tests; the thread pool works on both.
+//! thread, but it is undocumented ntdll API of Windows 8 and later, and
+//! was not tried under Wine 8, which runs evmux's Windows tests; the
+//! thread-pool wait is documented everywhere and runs under Wine 8
+//! (`tests/timer.rs`, `examples/timers.rs`).
 //!
 //! References: `RegisterWaitForSingleObject`, `UnregisterWaitEx`
 //! (Microsoft Learn).
