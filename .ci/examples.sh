@@ -70,6 +70,11 @@ echo "udp_server: echoed a datagram and udp_client"
 "${runner[@]}" "$examples/waker$exe" >/dev/null
 echo "waker: ran"
 
+# A periodic and a one-shot timer; the one-shot ends it after 550 ms.
+output=$(timeout 20 "${runner[@]}" "$examples/timers$exe")
+grep -q "done" <<<"$output" || { echo "timers did not finish: $output"; exit 1; }
+echo "timers: $(tail -1 <<<"$output")"
+
 # The Unix-only examples end on their own: signals sends itself three
 # SIGUSR1s and a SIGTERM; child_exit waits for three children.
 if [ -z "${EXAMPLES_DIR:-}" ]; then

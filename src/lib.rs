@@ -17,6 +17,9 @@
 //! - [`Waker`] interrupts a blocked `poll` from another thread.
 //! - [`event::Source`] is implemented by everything that can be
 //!   registered; `unix::SourceFd` registers any raw descriptor.
+//! - Beyond mio: [`trigger`] registers level-triggered, one-shot or
+//!   exclusive ([`Registry::register_with`]), and [`time::Timer`] is a
+//!   timer that is an event source.
 //! - Beyond mio's sources (feature `os-ext`): `unix::Signals` receives
 //!   POSIX signals as readiness, and `process::ChildExit` a child
 //!   process's exit.
@@ -102,7 +105,9 @@ mod poll;
 #[cfg_attr(docsrs, doc(cfg(feature = "os-ext")))]
 pub mod process;
 mod sys;
+pub mod time;
 mod token;
+pub mod trigger;
 mod wake_dedup;
 // WASI preview 1 has no public `Waker` (see the `wasi` selector's docs).
 #[cfg_attr(evmux_no_waker, allow(dead_code))]

@@ -13,6 +13,7 @@ mod fixtures;
 mod floor;
 mod harness;
 mod report;
+mod timer;
 
 /// The workloads on evmux.
 mod on_evmux {
@@ -234,6 +235,17 @@ fn main() {
     }
 
     let dir = output_dir();
+    if run
+        .only
+        .as_ref()
+        .is_none_or(|only| "timer lateness".contains(only.as_str()))
+    {
+        let samples = if quick { 200 } else { 5000 };
+        let table = timer::report(samples).expect("timer lateness");
+        eprintln!("{table}");
+        std::fs::create_dir_all(&dir).expect("create the output directory");
+        std::fs::write(dir.join("timer.md"), &table).expect("write timer.md");
+    }
     run.rows.extend(tokio_rows(&dir, run.only.as_deref()));
     let table = report::table(&run.rows, &machine);
     println!("{table}");

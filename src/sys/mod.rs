@@ -141,6 +141,40 @@ mod selector;
 mod selector;
 
 pub(crate) use self::selector::{event, Event, Events, Selector};
+
+// `time::Timer`: each backend's timer, where it has one (see `crate::time`).
+#[cfg(evmux_selector = "epoll")]
+#[path = "unix/timer/timerfd.rs"]
+pub(crate) mod timer;
+#[cfg(any(
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi"
+))]
+#[path = "unix/timer/queue.rs"]
+pub(crate) mod timer;
+#[cfg(evmux_selector = "kqueue")]
+#[path = "unix/timer/kqueue.rs"]
+pub(crate) mod timer;
+#[cfg(evmux_selector = "iocp")]
+pub(crate) use self::windows::timer;
+#[cfg(not(any(
+    evmux_selector = "epoll",
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi",
+    evmux_selector = "kqueue",
+    evmux_selector = "iocp"
+)))]
+#[path = "shell/timer.rs"]
+pub(crate) mod timer;
+#[cfg(any(
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi"
+))]
+#[path = "unix/selector/timer_queue.rs"]
+mod timer_queue;
 // Only the I/O types (features `net`, `os-ext`) use the per-source state.
 #[cfg_attr(
     not(any(feature = "net", all(unix, feature = "os-ext"))),
@@ -275,6 +309,7 @@ pub(crate) fn already_registered() -> std::io::Error {
 #[cfg_attr(
     not(any(
         evmux_selector = "iocp",
+        evmux_selector = "poll",
         all(debug_assertions, any(feature = "net", all(unix, feature = "os-ext")))
     )),
     allow(dead_code)

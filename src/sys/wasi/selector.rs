@@ -10,6 +10,8 @@
 //!   of the poll(2) selector (`registrations.rs`, `poll_events.rs`): an
 //!   interest that fired is disarmed until evmux's next I/O call on the
 //!   source (or `reregister`) re-arms it.
+//! - `time::Timer`: deadlines kept by the selector (`timer_queue.rs`, as
+//!   on poll(2)), which shorten the clock subscription (nanoseconds).
 //! - `net::TcpListener` and `net::TcpStream` made from descriptors the host
 //!   pre-opens (wasmtime's `--tcplisten`), through `FromRawFd`: accept,
 //!   read, write, shutdown (see `net.rs`).
@@ -51,6 +53,7 @@ use crate::sys::poll_events::{
 };
 use crate::sys::registrations::{Handle, Registrations, Report};
 use crate::sys::timeout::Deadline;
+use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
 
@@ -69,6 +72,8 @@ pub(crate) struct Selector {
 pub(crate) struct Shared {
     id: usize,
     table: Mutex<Registrations>,
+    /// The deadlines of the `time::Timer`s registered here.
+    timers: Mutex<TimerQueue>,
 }
 
 #[derive(Default)]
@@ -95,6 +100,7 @@ impl Selector {
         let shared = Shared {
             id: crate::sys::next_selector_id(),
             table: Mutex::default(),
+            timers: Mutex::default(),
         };
         Ok(Selector::with_shared(Arc::new(shared)))
     }
@@ -112,6 +118,11 @@ impl Selector {
 
     pub(crate) fn id(&self) -> usize {
         self.shared.id
+    }
+
+    /// The registrations and timers, shared with the clones.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     pub(crate) fn register(
@@ -142,13 +153,18 @@ impl Selector {
         let mut scratch = lock(&self.scratch);
         // Waits again, for what is left, if what fired was no longer armed.
         while let Some(wait) = deadline.next_wait() {
+            // A timer's deadline shortens the wait (no thread can set one
+            // meanwhile).
+            let (wait, _) = lock(&self.shared.timers).bound(wait);
             scratch.subscribe(&lock(&self.shared.table), wait)?;
             scratch.poll()?;
             let mut table = lock(&self.shared.table);
+            let mut timers = lock(&self.shared.timers);
             let found = if events.capacity() == 0 {
-                scratch.has_armed_readiness(&table)
+                scratch.has_armed_readiness(&table) || timers.is_due()
             } else {
                 scratch.collect(&mut table, events);
+                timers.expire_into(events);
                 !events.is_empty()
             };
             if found || wait == Some(Duration::ZERO) {
@@ -314,6 +330,15 @@ fn flags_of(event: &wasi::Event) -> Flags {
 /// A WASI error number as an `io::Error` (std's raw OS errors on WASI).
 fn errno(errno: wasi::Errno) -> io::Error {
     io::Error::from_raw_os_error(errno.raw().into())
+}
+
+impl TimerTable for Shared {
+    fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R {
+        f(&mut lock(&self.timers))
+    }
+
+    /// Nothing waits meanwhile: WASI preview 1 has no threads.
+    fn timers_changed(&self) {}
 }
 
 impl RegistrationTable for Shared {

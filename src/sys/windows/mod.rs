@@ -7,9 +7,11 @@
 #![cfg_attr(not(feature = "net"), allow(dead_code))]
 
 mod afd;
+pub(crate) mod handle_wait;
 mod iocp;
 pub(crate) mod selector;
 mod sock;
+pub(crate) mod timer;
 pub(crate) mod waker;
 
 // Without `net`, only `base_socket` is used (by the selector).

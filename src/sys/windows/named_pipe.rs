@@ -261,6 +261,15 @@ impl Write for NamedPipe {
     }
 }
 
+/// Named pipes are edge-triggered only (`crate::trigger`).
+fn edge_only() -> io::Result<()> {
+    if crate::trigger::requested().is_edge() {
+        return Ok(());
+    }
+    let message = "named pipes support only edge-triggered registration on Windows";
+    Err(io::Error::new(io::ErrorKind::Unsupported, message))
+}
+
 impl event::Source for NamedPipe {
     fn register(
         &mut self,
@@ -268,6 +277,7 @@ impl event::Source for NamedPipe {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        edge_only()?;
         let mut state = lock(&self.shared.state);
         if state.registration.is_some() {
             return Err(crate::sys::already_registered());
@@ -297,6 +307,7 @@ impl event::Source for NamedPipe {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        edge_only()?;
         let mut state = lock(&self.shared.state);
         match &state.port {
             Some(port)

@@ -14,6 +14,9 @@
 //!   (`IoSourceState::do_io` re-arms the side the call waits for);
 //! - `Registry::reregister`, which arms the whole new interest.
 //!
+//! `Registry::register_with` (`crate::trigger`): level re-submits the
+//! whole interest after each event, one-shot nothing until `reregister`.
+//!
 //! Re-arming from any thread while `poll` waits takes effect at once:
 //! changes go to an update queue that `select` applies before it waits,
 //! and that the changing thread applies itself while a wait is in
@@ -76,7 +79,7 @@ use windows_sys::Win32::Foundation::STATUS_CANCELLED;
 
 use super::afd::{is_nt_error, Afd, GROUP_SIZE, POLL_CONNECT_FAIL, POLL_LOCAL_CLOSE, POLL_RECEIVE};
 use super::iocp::{Completion, CompletionPort};
-use super::sock::{disarmed, lock, PollState, SockState};
+use super::sock::{lock, PollState, SockState};
 use super::waker::WakeState;
 use crate::sys::RawSource;
 use crate::{Interest, Token};
@@ -223,6 +226,7 @@ impl Inner {
     pub(crate) fn reregister(&self, sock: &Arc<SockState>, token: Token, interests: Interest) {
         let mut reg = sock.lock();
         reg.token = token;
+        reg.trigger = crate::trigger::requested().kind();
         reg.interest = super::sock::interest_mask(interests);
         reg.armed = reg.interest;
         drop(reg);
@@ -232,7 +236,7 @@ impl Inner {
     pub(crate) fn rearm(&self, sock: &Arc<SockState>, mask: u32) {
         let mut reg = sock.lock();
         let armed = reg.armed | (mask & reg.interest);
-        if armed == reg.armed || reg.deleted {
+        if armed == reg.armed || reg.deleted || !reg.rearmable() {
             return;
         }
         reg.armed = armed;
@@ -445,7 +449,7 @@ impl Inner {
             return None;
         }
         let fired = result & reg.armed;
-        reg.armed = disarmed(reg.armed, fired);
+        reg.after_event(fired);
         let token = reg.token;
         drop(reg);
         // Issue the next request (for what is still armed) before waiting.

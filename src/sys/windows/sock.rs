@@ -16,6 +16,7 @@ use super::afd::{
 };
 use super::selector::{Inner, Selector};
 use crate::sys::RawSource;
+use crate::trigger::Kind as TriggerKind;
 use crate::{Interest, Token};
 
 /// Failures: reported with every interest, and they disarm everything.
@@ -86,6 +87,28 @@ pub(crate) struct Registration {
     pub(crate) deleted: bool,
     /// Already in the selector's update queue.
     pub(crate) queued: bool,
+    /// The trigger mode (`crate::trigger`): edge is emulated as the
+    /// selector's docs say; level re-submits the whole interest after each
+    /// event; one-shot submits nothing more until `reregister`.
+    pub(crate) trigger: TriggerKind,
+}
+
+impl Registration {
+    /// Records that `fired` was reported: disarms what the trigger mode
+    /// says.
+    pub(crate) fn after_event(&mut self, fired: u32) {
+        self.armed = match self.trigger {
+            TriggerKind::Edge => disarmed(self.armed, fired),
+            TriggerKind::Level => self.armed,
+            TriggerKind::OneShot => 0,
+        };
+    }
+
+    /// Whether an I/O call re-arms it: only an edge-triggered registration
+    /// (a level one never disarms, a one-shot one waits for `reregister`).
+    pub(crate) fn rearmable(&self) -> bool {
+        self.trigger == TriggerKind::Edge
+    }
 }
 
 /// A registered socket, shared by its `IoSourceState`, the selector's
@@ -128,6 +151,7 @@ impl SockState {
                 poll: PollState::Idle,
                 deleted: false,
                 queued: false,
+                trigger: crate::trigger::requested().kind(),
             }),
         }
     }

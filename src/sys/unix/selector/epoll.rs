@@ -15,6 +15,10 @@
 //! | `PRIORITY`  | `EPOLLPRI`                           |
 //! | (always)    | `EPOLLET` (`EPOLLERR`, `EPOLLHUP` are implied by the kernel) |
 //!
+//! `Registry::register_with` replaces `EPOLLET` with nothing (level),
+//! `EPOLLONESHOT`, or adds `EPOLLEXCLUSIVE` without `EPOLLRDHUP` (see
+//! `crate::trigger`).
+//!
 //! # Close and error mapping
 //!
 //! | `Event` query      | true when the kernel reported                      |
@@ -67,6 +71,7 @@ use rustix::event::epoll::{self, EventData, EventFlags};
 use crate::flag_names::FlagNames;
 use crate::sys::timeout::{is_whole_millis, millis_rounded_up};
 use crate::sys::RawSource;
+use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
@@ -175,7 +180,8 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        epoll::add(&self.ep, fd, token_data(token), interest_flags(interests))?;
+        let flags = interest_flags(interests, crate::trigger::requested());
+        epoll::add(&self.ep, fd, token_data(token), flags)?;
         Ok(())
     }
 
@@ -185,7 +191,8 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        epoll::modify(&self.ep, fd, token_data(token), interest_flags(interests))?;
+        let flags = interest_flags(interests, crate::trigger::requested());
+        epoll::modify(&self.ep, fd, token_data(token), flags)?;
         Ok(())
     }
 
@@ -222,10 +229,23 @@ fn token_data(token: Token) -> EventData {
     EventData::new_u64(token.0 as u64)
 }
 
-fn interest_flags(interests: Interest) -> EventFlags {
-    let mut flags = EventFlags::ET;
+/// The flags of a registration for `interests`; `trigger` is `EDGE` except
+/// for `Registry::register_with` (see `crate::trigger`, which has already
+/// refused what epoll forbids).
+fn interest_flags(interests: Interest, trigger: Trigger) -> EventFlags {
+    let mut flags = match trigger.kind() {
+        Kind::Edge => EventFlags::ET,
+        Kind::Level => EventFlags::empty(),
+        Kind::OneShot => EventFlags::ONESHOT,
+    };
+    if trigger.is_exclusive() {
+        // Only EPOLLIN, EPOLLOUT, EPOLLWAKEUP and EPOLLET may come with it.
+        flags |= EventFlags::EXCLUSIVE;
+    } else if interests.is_readable() {
+        flags |= EventFlags::RDHUP;
+    }
     if interests.is_readable() {
-        flags |= EventFlags::IN | EventFlags::RDHUP;
+        flags |= EventFlags::IN;
     }
     if interests.is_writable() {
         flags |= EventFlags::OUT;

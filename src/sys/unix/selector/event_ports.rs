@@ -28,6 +28,13 @@
 //! data, so that an event that was already queued for a registration that
 //! has since been removed, or replaced, is dropped.
 //!
+//! # Timers
+//!
+//! `time::Timer`s are deadlines kept in the table (`timer_queue.rs`, as on
+//! poll(2)): each wait lasts at most until the earliest, and the due ones
+//! are reported readable. Setting a timer from another thread queues one
+//! user event that makes a waiting `select` recompute its wait.
+//!
 //! # Wakers
 //!
 //! `port_send` queues a user event carrying the waker's id (see
@@ -67,6 +74,7 @@ use crate::sys::poll_events::{
 };
 use crate::sys::registrations::{Handle, Registration, Registrations};
 use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
+use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::RawSource;
 use crate::{Interest, Token};
 
@@ -99,15 +107,23 @@ struct Table {
     wakers: HashMap<usize, Token>,
     /// Raw registrations to associate again before the next wait.
     raw_fired: Vec<(RawFd, u64)>,
+    /// The deadlines of the `time::Timer`s registered here.
+    timers: TimerQueue,
+    /// A user event with `TIMERS_CHANGED` is queued.
+    timers_wake_queued: bool,
 }
+
+/// The user event that makes a waiting `select` wait again for the new
+/// earliest timer deadline (waker ids start at 1).
+const TIMERS_CHANGED: usize = 0;
 
 /// The flags to associate a raw registration with before the next wait:
 /// every interest, as at registration (level-triggered, as mio's fallback
 /// is); `None` if it is not raw or already fully armed. A registration is
 /// associated with the port exactly when `armed` is not empty.
 fn rearm_before_wait(registration: &Registration) -> Option<Flags> {
-    (registration.raw && registration.armed != registration.interests)
-        .then_some(registration.interests)
+    let rearmable = registration.raw && !registration.spent;
+    (rearmable && registration.armed != registration.interests).then_some(registration.interests)
 }
 
 impl Selector {
@@ -147,6 +163,8 @@ impl Selector {
         events.clear();
         let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
+            // May end at a timer's deadline with nothing queued: allowed.
+            let (timeout, _) = self.shared.lock().timers.bound(timeout);
             return crate::sys::unix::wait_readable(self.shared.port.as_fd(), timeout);
         }
         let mut received = lock(&self.received);
@@ -158,6 +176,7 @@ impl Selector {
         while let Some(wait) = deadline.next_wait() {
             received.clear();
             received.reserve(events.capacity());
+            let (wait, for_timer) = self.shared.lock().timers.bound(wait);
             self.shared.get(received, events.capacity(), wait)?;
             let mut table = self.shared.lock();
             for port_event in received.iter() {
@@ -165,7 +184,9 @@ impl Selector {
                     events.push(event);
                 }
             }
-            if !events.is_empty() || received.is_empty() {
+            table.timers.expire_into(events);
+            // A wait cut short for a timer goes on if it was not due.
+            if !events.is_empty() || (received.is_empty() && !for_timer) {
                 break;
             }
         }
@@ -225,6 +246,10 @@ impl Shared {
     fn translate(&self, table: &mut Table, port_event: &libc::port_event) -> Option<Event> {
         let source = libc::c_int::from(port_event.portev_source);
         if source == libc::PORT_SOURCE_USER {
+            if port_event.portev_user as usize == TIMERS_CHANGED {
+                table.timers_wake_queued = false;
+                return None;
+            }
             let token = *table.wakers.get(&(port_event.portev_user as usize))?;
             return Some(Event {
                 token,
@@ -394,6 +419,26 @@ fn check(result: libc::c_int) -> io::Result<()> {
         Err(io::Error::last_os_error())
     } else {
         Ok(())
+    }
+}
+
+impl TimerTable for Shared {
+    fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R {
+        f(&mut self.lock().timers)
+    }
+
+    /// Queues one `TIMERS_CHANGED` user event, so that a waiting `select`
+    /// waits again for the new earliest deadline.
+    fn timers_changed(&self) {
+        let mut table = self.lock();
+        if std::mem::replace(&mut table.timers_wake_queued, true) {
+            return;
+        }
+        drop(table);
+        if let Err(error) = self.send(TIMERS_CHANGED) {
+            self.lock().timers_wake_queued = false;
+            warn!("failed to wake the event port for a timer: {}", error);
+        }
     }
 }
 

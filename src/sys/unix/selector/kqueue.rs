@@ -9,6 +9,11 @@
 //! and `EVFILT_WRITE`, and its readiness arrives as separate events with
 //! the same token. `IoSourceState` is stateless here.
 //!
+//! `Registry::register_with` adds the filters without `EV_CLEAR` (level)
+//! or with `EV_DISPATCH` instead (one-shot: each filter is disabled after
+//! its event, and re-enabled by the `EV_ADD` of `reregister`); see
+//! `crate::trigger`.
+//!
 //! Changes are submitted in one `kevent` call with `EV_RECEIPT`, so that
 //! each reports its own result instead of the first failure hiding the
 //! rest (every kqueue evmux targets implements `EV_RECEIPT`, as mio relies
@@ -26,7 +31,7 @@
 //!
 //! | `Event` query      | true when kevent reported                            |
 //! |--------------------|------------------------------------------------------|
-//! | `is_readable`      | `EVFILT_READ`, or `EVFILT_USER` (a `Waker`)          |
+//! | `is_readable`      | `EVFILT_READ`, `EVFILT_USER` (a `Waker`) or `EVFILT_TIMER` (a `time::Timer`) |
 //! | `is_writable`      | `EVFILT_WRITE`                                       |
 //! | `is_error`         | `EV_ERROR`, or `EV_EOF` with a socket error in `fflags` |
 //! | `is_read_closed`   | `EVFILT_READ` with `EV_EOF`                          |
@@ -65,6 +70,7 @@ use std::{fmt, io, ptr};
 use crate::flag_names::FlagNames;
 use crate::sys::timeout::{timespec, MAX_TIMEOUT};
 use crate::sys::RawSource;
+use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
@@ -89,9 +95,16 @@ pub(crate) fn flags(flags: impl Into<u64>) -> u64 {
     flags.into()
 }
 
-/// Adds (or updates) a filter, edge-triggered, with a receipt.
-pub(crate) fn add() -> u64 {
-    flags(libc::EV_ADD | libc::EV_CLEAR | libc::EV_RECEIPT)
+/// Adds (or updates, which enables a disabled one) a filter, with a
+/// receipt, in the trigger mode `trigger` (see `crate::trigger`):
+/// `EV_CLEAR` for edge, nothing for level, `EV_DISPATCH` for one-shot.
+pub(crate) fn add_with(trigger: Trigger) -> u64 {
+    let mode = match trigger.kind() {
+        Kind::Edge => flags(libc::EV_CLEAR),
+        Kind::Level => 0,
+        Kind::OneShot => flags(libc::EV_DISPATCH),
+    };
+    flags(libc::EV_ADD | libc::EV_RECEIPT) | mode
 }
 
 /// Deletes a filter, with a receipt.
@@ -180,7 +193,7 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        let flags = add();
+        let flags = add_with(crate::trigger::requested());
         let ident = ident(fd);
         let mut changes = Vec::with_capacity(MAX_CHANGES);
         if interests.is_readable() {
@@ -198,7 +211,8 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        let pick = |wanted: bool| if wanted { add() } else { delete() };
+        let trigger = crate::trigger::requested();
+        let pick = |wanted: bool| if wanted { add_with(trigger) } else { delete() };
         let ident = ident(fd);
         let changes = [
             change(
@@ -386,7 +400,9 @@ pub(crate) mod event {
     }
 
     pub(crate) fn is_readable(event: &Event) -> bool {
-        event.0.filter == libc::EVFILT_READ || event.0.filter == libc::EVFILT_USER
+        // `EVFILT_TIMER`: a `time::Timer` that expired.
+        let readable = [libc::EVFILT_READ, libc::EVFILT_USER, libc::EVFILT_TIMER];
+        readable.contains(&event.0.filter)
     }
 
     pub(crate) fn is_writable(event: &Event) -> bool {
@@ -459,7 +475,13 @@ mod tests {
         ];
         let receipts = changes.map(|change| receipt(&change, libc::ENOENT));
         assert_eq!(check_receipts(&changes, &receipts).unwrap(), 0);
-        let added = [change(3, filter(libc::EVFILT_READ), add(), 0, Token(0))];
+        let added = [change(
+            3,
+            filter(libc::EVFILT_READ),
+            add_with(Trigger::EDGE),
+            0,
+            Token(0),
+        )];
         let failed = added.map(|change| receipt(&change, libc::ENOENT));
         assert!(check_receipts(&added, &failed).is_err());
     }

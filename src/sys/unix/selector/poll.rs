@@ -60,10 +60,17 @@
 //!
 //! As listed in `poll_events.rs`, shared with event ports.
 //!
-//! # Timeouts
+//! # Timeouts and timers
 //!
-//! Milliseconds, rounded up; timeouts beyond `i32::MAX` milliseconds are
+//! On Linux, ppoll(2) with nanosecond precision; elsewhere poll(2)'s
+//! milliseconds, rounded up, with timeouts beyond `i32::MAX` milliseconds
 //! clamped (the wait may end early).
+//!
+//! `time::Timer`s have no descriptor here: their deadlines live in the
+//! table (`timer_queue.rs`), each wait lasts at most until the earliest,
+//! and the timers that are due are reported readable after the
+//! descriptors. Setting a timer from another thread wakes a waiting
+//! `select` as a registration does.
 //!
 //! # WASI preview 2
 //!
@@ -105,7 +112,8 @@ use crate::sys::lock;
 pub(crate) use crate::sys::poll_events::{event, Event, Events};
 use crate::sys::poll_events::{interest_flags, Flags, RegistrationTable, TableSelector};
 use crate::sys::registrations::{Handle, Registration, Registrations, Report};
-use crate::sys::timeout::{millis_rounded_up, Deadline};
+use crate::sys::timeout::Deadline;
+use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::{RawSource, WakeFd};
 use crate::{Interest, Token};
 
@@ -132,6 +140,8 @@ struct Table {
     polling: bool,
     /// Tokens of `Waker`s that woke since the last `select` took them.
     wakes: Vec<Token>,
+    /// The deadlines of the `time::Timer`s registered here.
+    timers: TimerQueue,
 }
 
 /// What `select` hands to poll(2): the wake-up descriptor at index 0 (where
@@ -250,7 +260,7 @@ impl Selector {
         // Waits again, for what is left, after a wake-up that brought
         // nothing but a change from another thread.
         while let Some(wait) = deadline.next_wait() {
-            let wait_now = self.prepare(&mut snapshot, wait)?;
+            let (wait_now, for_timer) = self.prepare(&mut snapshot, wait)?;
             let result = poll(&mut snapshot.pollfds, wait_now);
             let mut table = self.shared.lock();
             table.polling = false;
@@ -259,12 +269,16 @@ impl Selector {
                 self.shared.wake_fd.drain()?;
             }
             let found = if events.capacity() == 0 {
-                !table.wakes.is_empty() || table.has_armed_readiness(&snapshot)
+                let due = table.timers.is_due();
+                due || !table.wakes.is_empty() || table.has_armed_readiness(&snapshot)
             } else {
                 table.collect(&mut snapshot, ready, events);
+                table.timers.expire_into(events);
                 !events.is_empty()
             };
-            if found || ready == 0 || wait_now == Some(Duration::ZERO) {
+            // A wait cut short for a timer goes on if the timer was not due.
+            let timed_out = ready == 0 && !for_timer;
+            if found || timed_out || wait_now == Some(Duration::ZERO) {
                 break;
             }
         }
@@ -272,7 +286,9 @@ impl Selector {
     }
 
     /// Brings the snapshot up to date and marks the table as being polled;
-    /// returns how long to wait: `wait`, or not at all if wakes are queued.
+    /// returns how long to wait: `wait`, not at all if wakes are queued,
+    /// or until the next timer's deadline if that comes first (and then
+    /// true).
     ///
     /// Without a wake-up descriptor (and so without threads, WASI preview
     /// 2), waiting forever with nothing to wait for fails instead: nothing
@@ -281,15 +297,15 @@ impl Selector {
         &self,
         snapshot: &mut Snapshot,
         wait: Option<Duration>,
-    ) -> io::Result<Option<Duration>> {
+    ) -> io::Result<(Option<Duration>, bool)> {
         let mut table = self.shared.lock();
         if snapshot.version != Some(table.version) {
             snapshot.copy_from(&table, &self.shared.wake_fd);
         }
-        let wait = if table.wakes.is_empty() {
-            wait
+        let (wait, for_timer) = if table.wakes.is_empty() {
+            table.timers.bound(wait)
         } else {
-            Some(Duration::ZERO)
+            (Some(Duration::ZERO), false)
         };
         if WAKE_SLOTS == 0 && wait.is_none() && snapshot.pollfds.iter().all(|p| p.events == 0) {
             return Err(io::Error::new(
@@ -299,7 +315,7 @@ impl Selector {
             ));
         }
         table.polling = true;
-        Ok(wait)
+        Ok((wait, for_timer))
     }
 }
 
@@ -401,6 +417,22 @@ impl TableSelector for Selector {
 
     fn table(&self) -> &Arc<Shared> {
         &self.shared
+    }
+}
+
+impl TimerTable for Shared {
+    fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R {
+        f(&mut self.lock().timers)
+    }
+
+    /// Wakes a waiting `select`, so that it waits for the new earliest
+    /// deadline; the snapshot of descriptors is unaffected.
+    fn timers_changed(&self) {
+        if self.lock().polling {
+            if let Err(error) = self.wake_fd.wake() {
+                warn!("failed to wake the poll(2) selector: {}", error);
+            }
+        }
     }
 }
 
@@ -517,14 +549,45 @@ impl Snapshot {
     }
 }
 
-/// Waits with poll(2); returns how many entries reported something.
+/// Waits with poll(2) (ppoll(2) on Linux, for nanoseconds); returns how
+/// many entries reported something.
 fn poll(pollfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<usize> {
-    let timeout = timeout.map_or(-1, |timeout| {
-        millis_rounded_up(timeout, i32::MAX as u32) as libc::c_int
-    });
-    // SAFETY: the pointer and length describe a live, exclusively borrowed
-    // array of `pollfd`s, which the kernel only writes `revents` of.
-    let ready = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) };
+    #[cfg(linux_like)]
+    let ready = {
+        let ts = timeout.map(|timeout| {
+            let ts = crate::sys::timeout::timespec(timeout);
+            // `time_t` is 32 bits on some 32-bit targets.
+            #[allow(clippy::useless_conversion)]
+            let tv_sec = ts.tv_sec.try_into().unwrap_or(libc::time_t::MAX);
+            libc::timespec {
+                tv_sec,
+                tv_nsec: ts.tv_nsec as _,
+            }
+        });
+        let ts = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |ts| ts as *const libc::timespec);
+        // SAFETY: as for poll(2) below; `ts` is null or outlives the call,
+        // and a null signal mask leaves the mask alone.
+        unsafe {
+            libc::ppoll(
+                pollfds.as_mut_ptr(),
+                pollfds.len() as libc::nfds_t,
+                ts,
+                std::ptr::null(),
+            )
+        }
+    };
+    #[cfg(not(linux_like))]
+    let ready = {
+        let timeout = timeout.map_or(-1, |timeout| {
+            crate::sys::timeout::millis_rounded_up(timeout, i32::MAX as u32) as libc::c_int
+        });
+        // SAFETY: the pointer and length describe a live, exclusively
+        // borrowed array of `pollfd`s, which the kernel only writes
+        // `revents` of.
+        unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) }
+    };
     if ready < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -30,6 +30,7 @@ use crate::sys::poll_events::{
     closed_by, disarmed, rearmed, reported, Event, Flags, FAILURE, POLLNVAL,
 };
 use crate::sys::RawSource;
+use crate::trigger::Kind;
 use crate::Token;
 
 /// Which open file a descriptor number names: (device, inode).
@@ -126,12 +127,22 @@ pub(crate) struct Registration {
     pub(crate) generation: u64,
     /// Registered through `SourceFd`: no evmux I/O call re-arms it.
     pub(crate) raw: bool,
+    /// The trigger mode (`crate::trigger`): edge is emulated as described
+    /// above; level disarms nothing; one-shot disarms everything.
+    pub(crate) trigger: Kind,
+    /// A one-shot registration delivered its event: nothing but
+    /// `reregister` arms it again, and it is left out of the wait.
+    pub(crate) spent: bool,
     identity: Identity,
 }
 
 impl Registration {
     /// Changes the token and interests and arms all of them.
+    /// The trigger mode is the one requested for this call
+    /// (`crate::trigger::requested`).
     pub(crate) fn rearm_all(&mut self, token: Token, interests: Flags) {
+        self.trigger = crate::trigger::requested().kind();
+        self.spent = false;
         self.token = token;
         self.interests = interests;
         self.armed = interests;
@@ -142,6 +153,10 @@ impl Registration {
     /// Arms the sides among `flags` after an I/O call that `succeeded` or
     /// not (see `rearmed`); returns true if anything changed.
     pub(crate) fn rearm(&mut self, flags: Flags, succeeded: bool) -> bool {
+        if self.trigger != Kind::Edge {
+            // Level: nothing was disarmed; one-shot: only `reregister`.
+            return false;
+        }
         let flags = rearmed(flags, self.closed, succeeded) & self.interests;
         let armed = self.armed | flags;
         let changed = armed != self.armed || (self.failed && flags != 0);
@@ -154,6 +169,15 @@ impl Registration {
     /// remembers closed sides. Returns true for a raw registration that
     /// lost an armed flag, which nothing but the selector will re-arm.
     pub(crate) fn delivered(&mut self, fired: Flags) -> bool {
+        match self.trigger {
+            Kind::Edge => {}
+            Kind::Level => return false,
+            Kind::OneShot => {
+                self.armed = 0;
+                self.spent = true;
+                return false;
+            }
+        }
         let was_armed = self.armed;
         self.closed |= closed_by(fired);
         self.failed |= fired & FAILURE != 0;
@@ -169,6 +193,9 @@ impl Registration {
         allow(dead_code)
     )]
     pub(crate) fn reportable(&self, revents: Flags) -> Flags {
+        if self.spent {
+            return 0;
+        }
         revents & (self.armed | FAILURE)
     }
 
@@ -179,7 +206,7 @@ impl Registration {
     // Only the poll(2) selector watches for failures alone.
     #[cfg_attr(not(evmux_selector = "poll"), allow(dead_code))]
     pub(crate) fn watched(&self) -> bool {
-        self.armed != 0 || !self.failed
+        !self.spent && (self.armed != 0 || !self.failed)
     }
 
     /// Whether `fd`'s number still names the file this was registered for.
@@ -226,7 +253,9 @@ impl Registrations {
 
     /// Adds a registration of `fd`: `AlreadyExists` if the same file is
     /// registered, `EBADF` if `fd` is closed. A stale entry for the number
-    /// is replaced. Returns the new entry's index and handle.
+    /// is replaced. Returns the new entry's index and handle. The trigger
+    /// mode is the one requested for this call
+    /// (`crate::trigger::requested`).
     pub(crate) fn insert(
         &mut self,
         fd: RawSource<'_>,
@@ -256,6 +285,8 @@ impl Registrations {
             failed: false,
             generation,
             raw,
+            trigger: crate::trigger::requested().kind(),
+            spent: false,
             identity,
         });
         let index = self.entries.len() - 1;

@@ -13,8 +13,9 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::sys::selector::{add, apply, change, delete, filter, flags};
+use crate::sys::selector::{add_with, apply, change, delete, filter, flags};
 use crate::sys::Selector;
+use crate::trigger::Trigger;
 use crate::Token;
 
 #[derive(Debug)]
@@ -31,7 +32,7 @@ impl Waker {
         let ident = NEXT_IDENT.fetch_add(1, Ordering::Relaxed);
         // Added before the waker exists, so that a failure leaves nothing
         // for `Drop` to delete.
-        submit(&kq, ident, token, add(), 0)?;
+        submit(&kq, ident, token, add_with(Trigger::EDGE), 0)?;
         Ok(Waker { kq, ident, token })
     }
 

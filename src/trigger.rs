@@ -1,0 +1,393 @@
+//! Trigger modes: level-triggered, one-shot and exclusive registrations,
+//! opt-in next to mio's edge-triggered ones.
+//!
+//! [`Registry::register`] and [`Registry::reregister`] keep mio's
+//! behaviour exactly: edge-triggered readiness on every backend. A
+//! registration that wants another model asks for it with
+//! [`Registry::register_with`] or [`Registry::reregister_with`], which take a
+//! [`Trigger`] on top of the usual arguments:
+//!
+//! - [`Trigger::EDGE`]: mio's model. An event when readiness appears; the
+//!   next one only after the operation returned `WouldBlock`.
+//! - [`Trigger::LEVEL`]: an event at every `poll` for as long as the source
+//!   is ready. No draining is needed; a source left readable keeps `poll`
+//!   returning at once.
+//! - [`Trigger::ONESHOT`]: at most one event (see the table for kqueue),
+//!   then the registration is disabled, still registered, until
+//!   `reregister` (or `reregister_with`) arms it again. I/O on the source
+//!   does not re-arm it. Handy when several threads poll one `Poll` and
+//!   each event must go to exactly one of them.
+//! - [`Trigger::exclusive`]: added to `EDGE` or `LEVEL`, asks the OS to wake
+//!   only one of several `Poll`s (epoll instances) waiting on the same
+//!   source, instead of all of them (the thundering herd on a shared
+//!   listening socket).
+//!
+//! # Design
+//!
+//! [`event::Source`](crate::event::Source) is mio's trait and stays as it
+//! is: its methods take no mode. `register_with` makes the requested trigger
+//! known to the backend for the duration of the source's `register` call
+//! (in a thread-local slot that the backend reads when the source hands it
+//! its descriptor or socket), then restores the default. Every source works
+//! with every mode, evmux's own types and `unix::SourceFd` alike, and code
+//! that never calls `register_with` sees no change: the slot holds `EDGE`.
+//! A `Source` whose `register` hands its registration to another thread
+//! gets edge triggering there.
+//!
+//! The mode belongs to the call, not to the source: a plain `reregister`
+//! makes a registration edge-triggered again, as `register` would.
+//! `time::Timer` takes the mode on epoll (its `timerfd` is a descriptor);
+//! elsewhere a timer reports one event per expiration whatever the mode.
+//!
+//! The mode is checked against what the backend can do before the source
+//! is touched: a mode it cannot have fails with `ErrorKind::Unsupported` and
+//! a message that names the mode and the backend; a combination the OS
+//! forbids fails with `ErrorKind::InvalidInput`.
+//!
+//! # How each backend does it
+//!
+//! | Backend | `EDGE` | `LEVEL` | `ONESHOT` | `exclusive()` |
+//! |---------|--------|---------|-----------|---------------|
+//! | epoll (Linux, Android, illumos) | `EPOLLET` | no `EPOLLET` | `EPOLLONESHOT` (one event for the registration) | `EPOLLEXCLUSIVE` (Linux 4.5+) |
+//! | kqueue (macOS, iOS, BSDs) | `EV_CLEAR` | no `EV_CLEAR` | `EV_DISPATCH` (one event per filter: readable and writable are separate filters) | `Unsupported` |
+//! | poll(2) | emulated (disarm what fired) | native (nothing is disarmed) | emulated (everything disarmed after one event) | `Unsupported` |
+//! | event ports (Solaris) | emulated | re-associated after every event | not re-associated after one event | `Unsupported` |
+//! | WASI preview 1 | emulated (shares poll(2)'s table) | as poll(2) | as poll(2) | `Unsupported` |
+//! | Windows (IOCP + AFD) | emulated (one-shot AFD polls) | the poll request re-submitted after each event | no request submitted after one event | `Unsupported` |
+//!
+//! Windows' named pipes (`windows::NamedPipe`) are edge-triggered only:
+//! another mode is `Unsupported`.
+//!
+//! The kernel's rules for `EPOLLEXCLUSIVE` (epoll_ctl(2)) apply: it is
+//! accepted only when a descriptor is added (so `reregister_with` refuses
+//! it), never with `EPOLLONESHOT`, and only with `EPOLLIN`, `EPOLLOUT`,
+//! `EPOLLWAKEUP` and `EPOLLET`. evmux therefore leaves out `EPOLLRDHUP`
+//! (a read shutdown is still seen: the read returns 0, and a full hangup
+//! reports `EPOLLHUP`) and refuses `Interest::PRIORITY`. Every wake-up
+//! goes to at least one of the exclusive waiters; which one is up to the
+//! kernel, and more than one may wake.
+//!
+//! On the table-based backends (poll(2), event ports, WASI) a level
+//! registration reports failures (`POLLHUP`, `POLLERR`) at every poll, as
+//! epoll's level mode does; a one-shot one that fired is left out of the
+//! wait altogether until re-armed.
+
+use std::cell::Cell;
+use std::io;
+
+use crate::event::Source;
+use crate::{Interest, Registry, Token};
+
+/// How a registration reports readiness: edge, level or one-shot, and
+/// optionally exclusive. See the [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Trigger {
+    kind: Kind,
+    exclusive: bool,
+}
+
+/// The three models, without the exclusive flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Edge,
+    Level,
+    OneShot,
+}
+
+impl Trigger {
+    /// Edge-triggered: mio's model, and what `register` uses.
+    pub const EDGE: Trigger = Trigger::of(Kind::Edge);
+    /// Level-triggered: an event at every poll while the source is ready.
+    pub const LEVEL: Trigger = Trigger::of(Kind::Level);
+    /// One-shot: disabled after its event until re-registered.
+    pub const ONESHOT: Trigger = Trigger::of(Kind::OneShot);
+
+    const fn of(kind: Kind) -> Trigger {
+        Trigger {
+            kind,
+            exclusive: false,
+        }
+    }
+
+    /// The same mode, waking only one of several `Poll`s waiting on the
+    /// source (epoll's `EPOLLEXCLUSIVE`; see the module docs for its rules).
+    pub const fn exclusive(self) -> Trigger {
+        Trigger {
+            kind: self.kind,
+            exclusive: true,
+        }
+    }
+
+    /// True for [`Trigger::EDGE`] (exclusive or not).
+    pub const fn is_edge(self) -> bool {
+        matches!(self.kind, Kind::Edge)
+    }
+
+    /// True for [`Trigger::LEVEL`] (exclusive or not).
+    pub const fn is_level(self) -> bool {
+        matches!(self.kind, Kind::Level)
+    }
+
+    /// True for [`Trigger::ONESHOT`].
+    pub const fn is_oneshot(self) -> bool {
+        matches!(self.kind, Kind::OneShot)
+    }
+
+    /// True if [`exclusive`](Trigger::exclusive) was asked for.
+    pub const fn is_exclusive(self) -> bool {
+        self.exclusive
+    }
+
+    // Read by the backends that have modes other than edge.
+    #[cfg_attr(evmux_selector = "shell", allow(dead_code))]
+    pub(crate) fn kind(self) -> Kind {
+        self.kind
+    }
+
+    fn name(self) -> &'static str {
+        match (self.kind, self.exclusive) {
+            (Kind::Edge, false) => "edge-triggered",
+            (Kind::Level, false) => "level-triggered",
+            (Kind::OneShot, _) => "one-shot",
+            (Kind::Edge, true) => "exclusive edge-triggered",
+            (Kind::Level, true) => "exclusive level-triggered",
+        }
+    }
+}
+
+impl Default for Trigger {
+    fn default() -> Trigger {
+        Trigger::EDGE
+    }
+}
+
+thread_local! {
+    /// The trigger of the registration this thread is making.
+    static REQUESTED: Cell<Trigger> = const { Cell::new(Trigger::EDGE) };
+}
+
+/// The trigger the backend applies to the registration being made on this
+/// thread: `EDGE` unless inside `register_with` / `reregister_with`.
+// Read by the backends that have modes other than edge.
+#[cfg_attr(evmux_selector = "shell", allow(dead_code))]
+pub(crate) fn requested() -> Trigger {
+    REQUESTED.with(Cell::get)
+}
+
+/// Restores `EDGE` when the call ends, even by a panic in the source.
+struct Requested;
+
+impl Requested {
+    fn set(trigger: Trigger) -> Requested {
+        REQUESTED.with(|slot| slot.set(trigger));
+        Requested
+    }
+}
+
+impl Drop for Requested {
+    fn drop(&mut self) {
+        REQUESTED.with(|slot| slot.set(Trigger::EDGE));
+    }
+}
+
+/// The backend's name, for error messages.
+const BACKEND: &str = if cfg!(evmux_selector = "epoll") {
+    "epoll"
+} else if cfg!(evmux_selector = "kqueue") {
+    "kqueue"
+} else if cfg!(evmux_selector = "poll") {
+    "poll(2)"
+} else if cfg!(evmux_selector = "event_ports") {
+    "event ports"
+} else if cfg!(evmux_selector = "wasi") {
+    "WASI preview 1"
+} else if cfg!(evmux_selector = "iocp") {
+    "Windows (IOCP + AFD)"
+} else {
+    "this target (no backend)"
+};
+
+/// Whether this backend can have `kind` at all.
+fn backend_has(kind: Kind, exclusive: bool) -> bool {
+    if exclusive && !cfg!(evmux_selector = "epoll") {
+        return false;
+    }
+    match kind {
+        Kind::Edge => true,
+        Kind::Level | Kind::OneShot => !cfg!(evmux_selector = "shell"),
+    }
+}
+
+/// Checks `trigger` against the backend and the OS's rules before the
+/// source is touched (see the module docs).
+pub(crate) fn check(trigger: Trigger, interests: Interest, reregister: bool) -> io::Result<()> {
+    if !backend_has(trigger.kind, trigger.exclusive) {
+        let message = format!(
+            "{} registration is not supported on {BACKEND}",
+            trigger.name()
+        );
+        return Err(io::Error::new(io::ErrorKind::Unsupported, message));
+    }
+    if !trigger.exclusive {
+        return Ok(());
+    }
+    let refusal = if trigger.is_oneshot() {
+        Some("an exclusive registration cannot be one-shot (EPOLLEXCLUSIVE with EPOLLONESHOT)")
+    } else if reregister {
+        Some("exclusive applies when a source is registered, not re-registered (EPOLLEXCLUSIVE with EPOLL_CTL_MOD)")
+    } else if interests.is_priority() {
+        Some("an exclusive registration cannot watch priority readiness (EPOLLEXCLUSIVE with EPOLLPRI)")
+    } else {
+        None
+    };
+    match refusal {
+        Some(message) => Err(io::Error::new(io::ErrorKind::InvalidInput, message)),
+        None => Ok(()),
+    }
+}
+
+/// Checks `trigger`, then makes the (re)registration `call` with it.
+fn with_trigger(
+    trigger: Trigger,
+    interests: Interest,
+    reregister: bool,
+    call: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    check(trigger, interests, reregister)?;
+    let _requested = Requested::set(trigger);
+    call()
+}
+
+impl Registry {
+    /// Registers `source` as [`register`](Registry::register) does, with the
+    /// trigger mode `trigger` instead of edge triggering.
+    ///
+    /// # Errors
+    ///
+    /// Those of `register`, and `Unsupported` if the backend has no such
+    /// mode, `InvalidInput` for a combination the OS refuses (see the
+    /// [`trigger`](crate::trigger) module).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(all(unix, feature = "os-ext"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// use std::os::fd::AsRawFd;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::trigger::Trigger;
+    /// use evmux::unix::SourceFd;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let (mut sender, receiver) = UnixStream::pair()?;
+    /// receiver.set_nonblocking(true)?;
+    /// let fd = receiver.as_raw_fd();
+    /// poll.registry().register_with(
+    ///     &mut SourceFd(&fd),
+    ///     Token(0),
+    ///     Interest::READABLE,
+    ///     Trigger::LEVEL,
+    /// )?;
+    /// sender.write_all(b"x")?;
+    /// // Unread, the byte is reported by every poll.
+    /// for _ in 0..2 {
+    ///     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    ///     assert!(events.iter().any(|event| event.token() == Token(0)));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(all(unix, feature = "os-ext")))]
+    /// # fn main() {}
+    /// ```
+    pub fn register_with<S>(
+        &self,
+        source: &mut S,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()>
+    where
+        S: Source + ?Sized,
+    {
+        with_trigger(trigger, interests, false, || {
+            self.register(source, token, interests)
+        })
+    }
+
+    /// Re-registers `source` as [`reregister`](Registry::reregister) does,
+    /// with the trigger mode `trigger`; this is also how a one-shot
+    /// registration is armed again.
+    ///
+    /// # Errors
+    ///
+    /// Those of `reregister`, and those of
+    /// [`register_with`](Registry::register_with); `exclusive` is refused
+    /// here (`InvalidInput`), as epoll refuses it.
+    pub fn reregister_with<S>(
+        &self,
+        source: &mut S,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()>
+    where
+        S: Source + ?Sized,
+    {
+        with_trigger(trigger, interests, true, || {
+            self.reregister(source, token, interests)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slot_holds_edge_outside_register_with() {
+        assert_eq!(requested(), Trigger::EDGE);
+        {
+            let _requested = Requested::set(Trigger::LEVEL);
+            assert_eq!(requested(), Trigger::LEVEL);
+        }
+        assert_eq!(requested(), Trigger::EDGE);
+    }
+
+    #[test]
+    fn exclusive_follows_the_kernel_rules() {
+        let read = Interest::READABLE;
+        let kind = |result: io::Result<()>| result.unwrap_err().kind();
+        if cfg!(evmux_selector = "epoll") {
+            assert!(check(Trigger::LEVEL.exclusive(), read, false).is_ok());
+            assert!(check(Trigger::EDGE.exclusive(), read, false).is_ok());
+            let oneshot = check(Trigger::ONESHOT.exclusive(), read, false);
+            assert_eq!(kind(oneshot), io::ErrorKind::InvalidInput);
+            let modify = check(Trigger::EDGE.exclusive(), read, true);
+            assert_eq!(kind(modify), io::ErrorKind::InvalidInput);
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                let priority = check(Trigger::EDGE.exclusive(), Interest::PRIORITY, false);
+                assert_eq!(kind(priority), io::ErrorKind::InvalidInput);
+            }
+        } else {
+            let error = check(Trigger::EDGE.exclusive(), read, false).unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::Unsupported);
+            assert!(error.to_string().contains(BACKEND), "{error}");
+        }
+    }
+
+    #[test]
+    fn names_and_predicates() {
+        assert!(Trigger::default().is_edge());
+        assert!(Trigger::LEVEL.is_level() && !Trigger::LEVEL.is_exclusive());
+        assert!(Trigger::ONESHOT.is_oneshot());
+        let exclusive = Trigger::LEVEL.exclusive();
+        assert!(exclusive.is_level() && exclusive.is_exclusive());
+        assert_eq!(exclusive.name(), "exclusive level-triggered");
+    }
+}

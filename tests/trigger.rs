@@ -1,0 +1,189 @@
+//! Trigger modes (`evmux::trigger`): level, one-shot and exclusive
+//! registrations, on evmux's own types and on raw descriptors, next to
+//! mio's edge-triggered `register`, which must not change.
+#![cfg(all(feature = "os-poll", feature = "net", not(wasip1)))]
+
+mod util;
+
+use std::io::{self, Read, Write};
+
+use evmux::net::TcpStream;
+use evmux::trigger::Trigger;
+use evmux::{Events, Interest, Poll, Token};
+
+use util::{expect_events, expect_no_events, read_available, tcp_pair, READABLE};
+
+const STREAM: Token = Token(1);
+
+/// A poll, a connected pair, and the reader registered with `trigger`.
+fn setup(trigger: Trigger) -> io::Result<(Poll, Events, TcpStream, TcpStream)> {
+    let poll = Poll::new()?;
+    let (mut reader, writer) = tcp_pair();
+    poll.registry()
+        .register_with(&mut reader, STREAM, Interest::READABLE, trigger)?;
+    Ok((poll, Events::with_capacity(16), reader, writer))
+}
+
+#[test]
+fn level_reports_at_every_poll_until_drained() {
+    let (mut poll, mut events, mut reader, mut writer) = setup(Trigger::LEVEL).unwrap();
+    writer.write_all(b"level").unwrap();
+    for _ in 0..3 {
+        expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+    }
+    // A partial read leaves the rest, which is still reported.
+    let mut one = [0; 1];
+    assert_eq!(reader.read(&mut one).unwrap(), 1);
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+    assert_eq!(read_available(&mut reader).0.len(), 4);
+    expect_no_events(&mut poll, &mut events);
+}
+
+#[test]
+fn oneshot_reports_once_until_reregistered() {
+    let (mut poll, mut events, mut reader, mut writer) = setup(Trigger::ONESHOT).unwrap();
+    writer.write_all(b"one").unwrap();
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+    // Neither unread data nor I/O on the source (which re-arms an edge
+    // registration on the emulating backends) arms it again.
+    expect_no_events(&mut poll, &mut events);
+    assert_eq!(read_available(&mut reader).0.len(), 3);
+    writer.write_all(b"two").unwrap();
+    expect_no_events(&mut poll, &mut events);
+    poll.registry()
+        .reregister_with(&mut reader, STREAM, Interest::READABLE, Trigger::ONESHOT)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+    expect_no_events(&mut poll, &mut events);
+    // A plain `reregister` makes it edge-triggered again.
+    assert_eq!(read_available(&mut reader).0.len(), 3);
+    poll.registry()
+        .reregister(&mut reader, STREAM, Interest::READABLE)
+        .unwrap();
+    writer.write_all(b"three").unwrap();
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+    assert_eq!(read_available(&mut reader).0.len(), 5);
+    writer.write_all(b"four").unwrap();
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+}
+
+#[test]
+fn edge_through_register_with_is_register() {
+    let (mut poll, mut events, mut reader, mut writer) = setup(Trigger::EDGE).unwrap();
+    writer.write_all(b"edge").unwrap();
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+    expect_no_events(&mut poll, &mut events);
+    assert_eq!(read_available(&mut reader).0.len(), 4);
+    writer.write_all(b"again").unwrap();
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+}
+
+#[test]
+fn level_then_plain_register_of_another_source_is_edge() {
+    // The mode applies to one call only: a later `register` is mio's.
+    let (mut poll, mut events, _level_reader, _level_writer) = setup(Trigger::LEVEL).unwrap();
+    let (mut reader, mut writer) = tcp_pair();
+    poll.registry()
+        .register(&mut reader, Token(2), Interest::READABLE)
+        .unwrap();
+    writer.write_all(b"x").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+    expect_no_events(&mut poll, &mut events);
+}
+
+#[test]
+fn exclusive_is_epoll_only_and_never_on_reregister() {
+    let result = setup(Trigger::EDGE.exclusive());
+    if !cfg!(any(target_os = "linux", target_os = "android")) || cfg!(evmux_force_poll) {
+        let error = result.expect_err("exclusive outside epoll");
+        assert_eq!(error.kind(), io::ErrorKind::Unsupported);
+        return;
+    }
+    let (poll, _events, mut reader, _writer) = result.unwrap();
+    let again = poll.registry().reregister_with(
+        &mut reader,
+        STREAM,
+        Interest::READABLE,
+        Trigger::EDGE.exclusive(),
+    );
+    assert_eq!(again.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+    let oneshot = Trigger::ONESHOT.exclusive();
+    let (mut other, _peer) = tcp_pair();
+    let refused = poll
+        .registry()
+        .register_with(&mut other, Token(2), Interest::READABLE, oneshot);
+    assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+}
+
+/// Two `Poll`s watch one descriptor exclusively: a readiness wakes at
+/// least one of them.
+#[cfg(all(unix, feature = "os-ext"))]
+#[test]
+fn exclusive_wakes_at_least_one_of_two_polls() {
+    use std::os::fd::AsRawFd;
+
+    use evmux::unix::SourceFd;
+
+    if !cfg!(any(target_os = "linux", target_os = "android")) || cfg!(evmux_force_poll) {
+        return;
+    }
+    let (reader, mut writer) = tcp_pair();
+    let fd = reader.as_raw_fd();
+    let mut polls = [Poll::new().unwrap(), Poll::new().unwrap()];
+    for (i, poll) in polls.iter().enumerate() {
+        poll.registry()
+            .register_with(
+                &mut SourceFd(&fd),
+                Token(i),
+                Interest::READABLE,
+                Trigger::LEVEL.exclusive(),
+            )
+            .unwrap();
+    }
+    writer.write_all(b"herd").unwrap();
+    let mut events = Events::with_capacity(4);
+    let start = std::time::Instant::now();
+    let mut woken = 0;
+    while woken == 0 {
+        assert!(start.elapsed() < util::DEADLINE, "no poll was woken");
+        for poll in &mut polls {
+            poll.poll(&mut events, Some(std::time::Duration::from_millis(10)))
+                .unwrap();
+            woken += events.iter().count();
+        }
+    }
+}
+
+/// A raw descriptor registered level-triggered needs no `reregister` on
+/// any backend, poll(2) included.
+#[cfg(all(unix, feature = "os-ext"))]
+#[test]
+fn level_raw_descriptor_needs_no_reregister() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    use evmux::unix::SourceFd;
+
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut sender, mut receiver) = UnixStream::pair().unwrap();
+    receiver.set_nonblocking(true).unwrap();
+    let fd = receiver.as_raw_fd();
+    poll.registry()
+        .register_with(
+            &mut SourceFd(&fd),
+            STREAM,
+            Interest::READABLE,
+            Trigger::LEVEL,
+        )
+        .unwrap();
+    for round in 0..3u8 {
+        sender.write_all(&[round]).unwrap();
+        expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+        let mut byte = [0; 1];
+        receiver.read_exact(&mut byte).unwrap();
+        assert_eq!(byte[0], round);
+        expect_no_events(&mut poll, &mut events);
+    }
+    poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+}
