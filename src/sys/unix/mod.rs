@@ -14,6 +14,10 @@ pub(crate) mod net;
 #[cfg(feature = "os-ext")]
 pub mod pipe;
 #[cfg(feature = "net")]
+pub(crate) mod udp_batch;
+#[cfg(all(feature = "net", linux_like))]
+mod udp_cmsg;
+#[cfg(feature = "net")]
 pub(crate) mod uds;
 
 /// Creates a pipe, `(read end, write end)`, both non-blocking and
