@@ -48,11 +48,17 @@ fn run() -> io::Result<()> {
     println!("send_many: {sent} of {BATCH} datagrams in one call");
 
     // One buffer cut into equal segments.
-    let run: Vec<u8> = (0..SEGMENT * SEGMENTS).map(|i| (i / SEGMENT) as u8).collect();
+    let run: Vec<u8> = (0..SEGMENT * SEGMENTS)
+        .map(|i| (i / SEGMENT) as u8)
+        .collect();
     let bytes = sender.send_segments(SendDatagram::to(&run, to), SEGMENT)?;
     println!(
         "send_segments: {bytes} bytes as {SEGMENT}-byte datagrams (cut by {})",
-        if sender.gso_supported() { "the kernel, GSO" } else { "evmux" }
+        if sender.gso_supported() {
+            "the kernel, GSO"
+        } else {
+            "evmux"
+        }
     );
 
     let expected = sent + bytes.div_ceil(SEGMENT);

@@ -77,7 +77,11 @@ impl Receiver {
         let mut datagrams = Vec::new();
         let start = Instant::now();
         while datagrams.len() < expected {
-            assert!(start.elapsed() < DEADLINE, "{} of {expected}", datagrams.len());
+            assert!(
+                start.elapsed() < DEADLINE,
+                "{} of {expected}",
+                datagrams.len()
+            );
             for (bytes, meta) in self.receive(1, 8, 65_536) {
                 for datagram in meta.datagrams(&bytes) {
                     datagrams.push((datagram.to_vec(), meta));
@@ -111,7 +115,10 @@ const SIZES: [usize; 8] = [2, 1472, 100, 3, 1200, 64, 9000, 17];
 fn mixed_batch(bind: SocketAddr) {
     let mut receiver = Receiver::bind(bind);
     let to = receiver.addr();
-    let senders = [UdpSocket::bind(bind).unwrap(), UdpSocket::bind(bind).unwrap()];
+    let senders = [
+        UdpSocket::bind(bind).unwrap(),
+        UdpSocket::bind(bind).unwrap(),
+    ];
     let payloads: Vec<Vec<u8>> = (0..SIZES.len() * 2)
         .map(|i| payload(i, SIZES[i % SIZES.len()]))
         .collect();
@@ -168,7 +175,11 @@ fn one_batch_to_several_peers() {
         .collect();
     assert_eq!(sender.send_many(&batch).unwrap(), 9);
     for (r, receiver) in receivers.iter_mut().enumerate() {
-        let got: Vec<Vec<u8>> = receiver.receive(3, 8, 64).into_iter().map(|(b, _)| b).collect();
+        let got: Vec<Vec<u8>> = receiver
+            .receive(3, 8, 64)
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect();
         let want: Vec<Vec<u8>> = payloads.iter().skip(r).step_by(3).cloned().collect();
         assert_eq!(got, want);
     }
@@ -227,10 +238,13 @@ fn batch_larger_than_the_socket_buffer() {
     // A batch of 256 buffers: a partial one, then WouldBlock.
     loop {
         let mut storage = vec![[0u8; 2048]; 256];
-        let mut bufs: Vec<IoSliceMut<'_>> = storage.iter_mut().map(|b| IoSliceMut::new(b)).collect();
+        let mut bufs: Vec<IoSliceMut<'_>> =
+            storage.iter_mut().map(|b| IoSliceMut::new(b)).collect();
         let mut meta = vec![RecvMeta::default(); 256];
         match receiver.socket.recv_many(&mut bufs, &mut meta) {
-            Ok(n) => received.extend((0..n).map(|i| (storage[i][..meta[i].len()].to_vec(), meta[i]))),
+            Ok(n) => {
+                received.extend((0..n).map(|i| (storage[i][..meta[i].len()].to_vec(), meta[i])))
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) => panic!("recv_many: {e}"),
         }
@@ -256,7 +270,9 @@ fn segments(bind: SocketAddr, count: usize, last: usize) {
     roomy(&receiver);
     let sender = UdpSocket::bind(bind).unwrap();
     let segment = 1200;
-    let data: Vec<u8> = (0..segment * count + last).map(|i| (i / segment + i) as u8).collect();
+    let data: Vec<u8> = (0..segment * count + last)
+        .map(|i| (i / segment + i) as u8)
+        .collect();
     let datagram = SendDatagram::to(&data, receiver.addr());
     assert_eq!(sender.send_segments(datagram, segment).unwrap(), data.len());
     let pieces = count + usize::from(last > 0);
@@ -265,7 +281,10 @@ fn segments(bind: SocketAddr, count: usize, last: usize) {
     let got: Vec<&[u8]> = received.iter().map(|(bytes, _)| &bytes[..]).collect();
     assert_eq!(got, expected);
     if cfg!(evmux_force_udp_loop) {
-        assert!(!sender.gso_supported(), "the loop build cuts segments itself");
+        assert!(
+            !sender.gso_supported(),
+            "the loop build cuts segments itself"
+        );
     }
 }
 
@@ -305,7 +324,9 @@ fn gro_coalesces_and_datagrams_splits() {
     }
     let sender = UdpSocket::bind(any_local_v4()).unwrap();
     let segment = 1000;
-    let data: Vec<u8> = (0..segment * 20 + 300).map(|i| (i * 13 + i / 1000) as u8).collect();
+    let data: Vec<u8> = (0..segment * 20 + 300)
+        .map(|i| (i * 13 + i / 1000) as u8)
+        .collect();
     let datagram = SendDatagram::to(&data, receiver.addr());
     assert_eq!(sender.send_segments(datagram, segment).unwrap(), data.len());
     let received = receiver.drain_datagrams(21);
@@ -322,7 +343,10 @@ fn connected_socket_batch() {
     let mut receiver = Receiver::bind(any_local_v4());
     let sender = UdpSocket::bind(any_local_v4()).unwrap();
     sender.connect(receiver.addr()).unwrap();
-    let batch = [SendDatagram::connected(b"one"), SendDatagram::connected(b"two")];
+    let batch = [
+        SendDatagram::connected(b"one"),
+        SendDatagram::connected(b"two"),
+    ];
     assert_eq!(sender.send_many(&batch).unwrap(), 2);
     let received = receiver.receive(2, 4, 16);
     assert_eq!(received[0].0, b"one");
@@ -348,15 +372,23 @@ fn new_event_after_a_drained_batch() {
         let mut got = 0;
         let mut storage = [[0u8; 16]; 8];
         loop {
-            let mut bufs: Vec<IoSliceMut<'_>> = storage.iter_mut().map(|b| IoSliceMut::new(b)).collect();
-            match receiver.socket.recv_many(&mut bufs, &mut [RecvMeta::default(); 8]) {
+            let mut bufs: Vec<IoSliceMut<'_>> =
+                storage.iter_mut().map(|b| IoSliceMut::new(b)).collect();
+            match receiver
+                .socket
+                .recv_many(&mut bufs, &mut [RecvMeta::default(); 8])
+            {
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => panic!("recv_many: {e}"),
             }
             if got < 3 {
                 // Not all there yet: wait for the next event.
-                util::expect_events(&mut receiver.poll, &mut receiver.events, &[(Token(0), util::READABLE)]);
+                util::expect_events(
+                    &mut receiver.poll,
+                    &mut receiver.events,
+                    &[(Token(0), util::READABLE)],
+                );
             }
         }
         assert_eq!(got, 3);
@@ -379,7 +411,15 @@ fn ecn_and_destination(bind: SocketAddr) {
     assert_eq!(sender.send_many(&batch).unwrap(), 4);
     let received = receiver.receive(4, 4, 64);
     let ecn: Vec<Option<Ecn>> = received.iter().map(|(_, meta)| meta.ecn()).collect();
-    assert_eq!(ecn, [Some(Ecn::Ect0), Some(Ecn::Ce), Some(Ecn::NotEct), Some(Ecn::NotEct)]);
+    assert_eq!(
+        ecn,
+        [
+            Some(Ecn::Ect0),
+            Some(Ecn::Ce),
+            Some(Ecn::NotEct),
+            Some(Ecn::NotEct)
+        ]
+    );
     for (_, meta) in &received {
         assert_eq!(meta.destination(), Some(to.ip()));
         assert_eq!(meta.from(), sender.local_addr().unwrap());
@@ -427,7 +467,10 @@ fn ancillary_data_unsupported_elsewhere() {
     let socket = UdpSocket::bind(any_local_v4()).unwrap();
     let unsupported = io::ErrorKind::Unsupported;
     assert_eq!(socket.set_recv_ecn(true).unwrap_err().kind(), unsupported);
-    assert_eq!(socket.set_recv_destination(true).unwrap_err().kind(), unsupported);
+    assert_eq!(
+        socket.set_recv_destination(true).unwrap_err().kind(),
+        unsupported
+    );
     let marked = SendDatagram::to(b"x", socket.local_addr().unwrap()).ecn(Ecn::Ect0);
     assert_eq!(socket.send_many(&[marked]).unwrap_err().kind(), unsupported);
     assert!(!socket.set_gro(true).unwrap());

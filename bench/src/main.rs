@@ -13,6 +13,8 @@ mod fixtures;
 mod floor;
 mod harness;
 mod report;
+mod udp_batch;
+mod udp_raw;
 
 /// The workloads on evmux.
 mod on_evmux {
@@ -38,6 +40,13 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 /// (sources registered, sources ready per poll)
 const DISPATCH: [(usize, usize); 5] = [(10, 1), (1000, 1), (1000, 64), (10_000, 1), (10_000, 64)];
+
+/// Datagram sizes of the batched UDP workloads: a small one and a QUIC
+/// packet.
+const UDP_SIZES: [usize; 2] = [64, 1200];
+
+/// Datagrams per batched call.
+const UDP_BATCHES: [usize; 3] = [8, 32, 64];
 
 /// Sources registered, none ready, in the idle poll workload.
 const IDLE_SOURCES: usize = 1000;
@@ -212,6 +221,7 @@ fn main() {
         1.0,
         competitors!(UdpEcho),
     );
+    udp_batch_rows(&mut run);
     if run.only.is_none() {
         run.rows.push(Row::exact(
             "memory per registered UDP socket".into(),
@@ -242,6 +252,46 @@ fn main() {
     report::write_csv(&run.rows, &dir.join("summary.csv")).expect("write summary.csv");
     report::write_svg(&run.rows, &machine, &dir.join("summary.svg")).expect("write summary.svg");
     eprintln!("wrote {}", dir.join("summary.{csv,svg,md}").display());
+}
+
+/// Batched UDP: evmux's batched calls (`send_many`/`recv_many`, GSO,
+/// GRO) against mio's per-datagram `send_to`/`recv_from` and the raw
+/// batched system calls, in datagrams per second.
+fn udp_batch_rows(run: &mut Run) {
+    use udp_batch::{Recv, Send, Way, Who};
+    for size in UDP_SIZES {
+        // GSO/GRO: as many segments as one send takes (64, and at most
+        // 64 KiB).
+        let offload = 64.min(65_507 / size);
+        let ways = UDP_BATCHES
+            .iter()
+            .map(|&count| (count, Way::Batch, format!("batches of {count}")))
+            .chain([(
+                offload,
+                Way::Offload,
+                format!("GSO/GRO, {offload} per call"),
+            )]);
+        for (count, way, label) in ways {
+            run.rate(
+                format!("UDP send, {size} B, {label}"),
+                "dgram/s",
+                count as f64,
+                || {
+                    [Who::Evmux, Who::Mio, Who::Floor]
+                        .map(|who| Box::new(Send::new(who, size, count, way)) as Box<dyn Bench>)
+                },
+            );
+            run.rate(
+                format!("UDP receive, {size} B, {label}"),
+                "dgram/s",
+                count as f64,
+                || {
+                    [Who::Evmux, Who::Mio, Who::Floor]
+                        .map(|who| Box::new(Recv::new(who, size, count, way)) as Box<dyn Bench>)
+                },
+            );
+        }
+    }
 }
 
 /// The tokio echo rows that compat/tokio's driver (`tokio-bench`, run by

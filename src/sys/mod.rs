@@ -66,12 +66,12 @@ pub(crate) mod unix;
 pub(crate) use self::unix::net;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::udp_batch;
-#[cfg(all(not(unix), not(wasip1), feature = "net"))]
-#[path = "udp_batch_std.rs"]
-pub(crate) mod udp_batch;
 #[cfg(all(wasi, not(wasip1), feature = "os-ext"))]
 #[path = "unix/sourcefd.rs"]
 mod sourcefd;
+#[cfg(all(not(unix), not(wasip1), feature = "net"))]
+#[path = "udp_batch_std.rs"]
+pub(crate) mod udp_batch;
 #[cfg(evmux_selector = "iocp")]
 pub(crate) mod windows;
 #[cfg(all(wasi, not(wasip1), feature = "os-ext"))]

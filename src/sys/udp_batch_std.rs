@@ -49,7 +49,9 @@ pub(crate) fn recv_many(
         let (len, from, truncated) = match socket.recv_from(buf) {
             Ok((len, from)) => (len, from, false),
             // std drops the sender's address with the error.
-            Err(error) if MESSAGE_TRUNCATED.is_some() && error.raw_os_error() == MESSAGE_TRUNCATED => {
+            Err(error)
+                if MESSAGE_TRUNCATED.is_some() && error.raw_os_error() == MESSAGE_TRUNCATED =>
+            {
                 (buf.len(), SocketAddr::from(([0, 0, 0, 0], 0)), true)
             }
             Err(_) if received > 0 => return Ok(received),

@@ -184,7 +184,8 @@ fn recv_chunk(
     let count = bufs.len();
     // SAFETY: `sockaddr_storage` is a plain C struct; all zeroes is an
     // unspecified address.
-    let mut names: Vec<libc::sockaddr_storage> = (0..count).map(|_| unsafe { mem::zeroed() }).collect();
+    let mut names: Vec<libc::sockaddr_storage> =
+        (0..count).map(|_| unsafe { mem::zeroed() }).collect();
     // Ancillary data arrives only for the options set on the socket (GRO,
     // ECN, destination), which only Linux and Android have here.
     let mut controls = vec![Control([0; 128]); if cfg!(linux_like) { count } else { 0 }];
@@ -241,7 +242,8 @@ fn decode_address(name: &libc::sockaddr_storage, len: usize) -> SocketAddr {
     // SAFETY: `name` is a `sockaddr_storage` (the layout of rustix's
     // `SocketAddrStorage`) of which the kernel filled the first `len`
     // bytes, checked to lie within it.
-    let any = unsafe { SocketAddrAny::read(ptr::from_ref(name).cast::<SocketAddrStorage>(), len as _) };
+    let any =
+        unsafe { SocketAddrAny::read(ptr::from_ref(name).cast::<SocketAddrStorage>(), len as _) };
     SocketAddr::try_from(any).unwrap_or(unspecified)
 }
 
@@ -301,7 +303,11 @@ fn each(
     let mut lens = Vec::with_capacity(headers.len());
     for header in headers.iter_mut() {
         // After the first datagram, never wait (a blocking socket would).
-        let flags = if lens.is_empty() { 0 } else { libc::MSG_DONTWAIT };
+        let flags = if lens.is_empty() {
+            0
+        } else {
+            libc::MSG_DONTWAIT
+        };
         match one(fd, msghdr(header), direction, flags) {
             Ok(len) => lens.push(len),
             Err(_) if !lens.is_empty() => break,

@@ -180,9 +180,12 @@ pub(crate) fn decode_recv(header: &libc::msghdr, meta: &mut RecvMeta) {
                     meta.stride = usize::try_from(size).unwrap_or(0).max(1);
                 }
             }
-            (libc::IPPROTO_IP, libc::IP_TOS) => meta.ecn = read::<u8>(data, data_len).map(Ecn::from_bits),
+            (libc::IPPROTO_IP, libc::IP_TOS) => {
+                meta.ecn = read::<u8>(data, data_len).map(Ecn::from_bits)
+            }
             (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => {
-                meta.ecn = read::<libc::c_int>(data, data_len).map(|tclass| Ecn::from_bits(tclass as u8));
+                meta.ecn =
+                    read::<libc::c_int>(data, data_len).map(|tclass| Ecn::from_bits(tclass as u8));
             }
             (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
                 meta.destination = read::<libc::in_pktinfo>(data, data_len)
@@ -229,7 +232,10 @@ impl Writer {
             )
         };
         // Three messages of at most 32 bytes each fit by construction.
-        assert!(self.used + space <= self.control.0.len(), "ancillary buffer overflow");
+        assert!(
+            self.used + space <= self.control.0.len(),
+            "ancillary buffer overflow"
+        );
         // SAFETY: all zeroes is a valid `cmsghdr` (integers, and on some
         // libcs padding).
         let mut header: libc::cmsghdr = unsafe { mem::zeroed() };
@@ -269,7 +275,9 @@ impl Writer {
             }
             IpAddr::V6(ip) => {
                 let info = libc::in6_pktinfo {
-                    ipi6_addr: libc::in6_addr { s6_addr: ip.octets() },
+                    ipi6_addr: libc::in6_addr {
+                        s6_addr: ip.octets(),
+                    },
                     ipi6_ifindex: 0,
                 };
                 self.push(libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, info);
