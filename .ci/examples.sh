@@ -69,3 +69,6 @@ echo "udp_server: echoed a datagram and udp_client"
 
 "${runner[@]}" "$examples/waker$exe" >/dev/null
 echo "waker: ran"
+
+# Sends itself a batch and a run of segments, and receives them all.
+timeout 20 "${runner[@]}" "$examples/udp_batch$exe" | sed 's/^/udp_batch: /'
