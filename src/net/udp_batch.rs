@@ -6,7 +6,7 @@
 //!
 //! | | Linux, Android | other Unix | Windows |
 //! |---|---|---|---|
-//! | [`UdpSocket::send_many`], [`UdpSocket::recv_many`] | `sendmmsg(2)`, `recvmmsg(2)`: one call per 64 datagrams | a loop of `sendmsg(2)` / `recvmsg(2)`: one call per datagram | a loop of `sendto` / `recvfrom` |
+//! | [`UdpSocket::send_many`], [`UdpSocket::recv_many`] | `sendmmsg(2)`, `recvmmsg(2)`: one call per 64 datagrams (FreeBSD, NetBSD and OpenBSD too) | a loop of `sendmsg(2)` / `recvmsg(2)`: one call per datagram | a loop of `sendto` / `recvfrom` |
 //! | [`UdpSocket::send_segments`] | `UDP_SEGMENT` (GSO) if the kernel has it (4.18+), checked at run time | split in user space, sent as a batch | split in user space |
 //! | [`UdpSocket::set_gro`] | `UDP_GRO` (5.0+) | `Ok(false)`: datagrams arrive one by one | `Ok(false)` |
 //! | ECN, destination address | `IP_TOS`/`IPV6_TCLASS`, `IP_PKTINFO`/`IPV6_PKTINFO` | `Unsupported` | `Unsupported` |
@@ -208,9 +208,9 @@ impl UdpSocket {
     /// Sends a batch of datagrams, in order, and returns how many were
     /// sent: the first `n` of `batch`; retry the rest.
     ///
-    /// One system call sends up to 64 datagrams on Linux and Android
-    /// (`sendmmsg(2)`); elsewhere each takes its own, with the same
-    /// results. An empty batch returns `Ok(0)`.
+    /// One system call sends up to 64 datagrams on Linux, Android,
+    /// FreeBSD, NetBSD and OpenBSD (`sendmmsg(2)`); elsewhere each takes
+    /// its own, with the same results. An empty batch returns `Ok(0)`.
     ///
     /// # Errors
     ///
@@ -296,8 +296,9 @@ impl UdpSocket {
     /// what is known about it into `meta[i]`. Returns how many arrived, at
     /// most the shorter of the two slices; the rest are untouched.
     ///
-    /// One system call receives up to 64 datagrams on Linux and Android
-    /// (`recvmmsg(2)`); elsewhere each takes its own. An empty batch
+    /// One system call receives up to 64 datagrams on Linux, Android,
+    /// FreeBSD, NetBSD and OpenBSD (`recvmmsg(2)`); elsewhere each takes
+    /// its own. An empty batch
     /// returns `Ok(0)`. A datagram longer than its buffer is cut
     /// ([`RecvMeta::truncated`]).
     ///
@@ -365,7 +366,7 @@ impl UdpSocket {
     ///
     /// The OS's errors other than "no such option".
     pub fn set_gro(&self, on: bool) -> io::Result<bool> {
-        sys::udp_batch::set_gro(&*self.inner, on)
+        sys::udp_batch::set_gro(&self.inner, on)
     }
 
     /// Asks for each received datagram's ECN codepoint, reported by
@@ -376,7 +377,7 @@ impl UdpSocket {
     ///
     /// `Unsupported` on systems other than Linux and Android.
     pub fn set_recv_ecn(&self, on: bool) -> io::Result<()> {
-        sys::udp_batch::set_recv_ecn(&*self.inner, on)
+        sys::udp_batch::set_recv_ecn(&self.inner, on)
     }
 
     /// Asks for the address each received datagram was sent to, reported by
@@ -388,6 +389,6 @@ impl UdpSocket {
     ///
     /// `Unsupported` on systems other than Linux and Android.
     pub fn set_recv_destination(&self, on: bool) -> io::Result<()> {
-        sys::udp_batch::set_recv_destination(&*self.inner, on)
+        sys::udp_batch::set_recv_destination(&self.inner, on)
     }
 }

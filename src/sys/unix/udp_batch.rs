@@ -1,5 +1,6 @@
-//! Batched UDP on Unix: `sendmmsg(2)` / `recvmmsg(2)` on Linux and Android,
-//! a loop of `sendmsg(2)` / `recvmsg(2)` elsewhere (and on Linux built with
+//! Batched UDP on Unix: `sendmmsg(2)` / `recvmmsg(2)` where the OS has them
+//! (`evmux_mmsg`: Linux, Android, FreeBSD, NetBSD, OpenBSD), a loop of
+//! `sendmsg(2)` / `recvmsg(2)` elsewhere (and with
 //! `--cfg evmux_force_udp_loop`); GSO and GRO on Linux (`udp(7)`:
 //! `UDP_SEGMENT`, `UDP_GRO`); the ancillary data of `ip(7)` and `ipv6(7)`
 //! in `udp_cmsg`.
@@ -33,7 +34,7 @@ use crate::net::{RecvMeta, SendDatagram};
 const BATCH: usize = 64;
 
 /// Whether a batch takes one system call (else one per datagram).
-const MMSG: bool = cfg!(all(linux_like, not(evmux_force_udp_loop)));
+const MMSG: bool = cfg!(all(evmux_mmsg, not(evmux_force_udp_loop)));
 
 /// Room for one datagram's ancillary data: at most a GSO segment size, a
 /// TOS or traffic class, and a packet-info record (three `CMSG_SPACE`s of
@@ -44,15 +45,15 @@ pub(crate) struct Control(pub(crate) [u8; 128]);
 
 /// One datagram's message header: `mmsghdr` (a `msghdr` and the length
 /// the kernel fills in) where batches go in one call.
-#[cfg(linux_like)]
+#[cfg(evmux_mmsg)]
 type Header = libc::mmsghdr;
-#[cfg(not(linux_like))]
+#[cfg(not(evmux_mmsg))]
 type Header = libc::msghdr;
 
 fn msghdr(header: &mut Header) -> &mut libc::msghdr {
-    #[cfg(linux_like)]
+    #[cfg(evmux_mmsg)]
     return &mut header.msg_hdr;
-    #[cfg(not(linux_like))]
+    #[cfg(not(evmux_mmsg))]
     return header;
 }
 
@@ -210,12 +211,12 @@ fn recv_chunk(
         (n, Some(lens))
     };
     for (i, header) in headers.iter_mut().take(received).enumerate() {
-        #[cfg(linux_like)]
+        #[cfg(evmux_mmsg)]
         let len = match &lens {
             Some(lens) => lens[i],
             None => header.msg_len as usize,
         };
-        #[cfg(not(linux_like))]
+        #[cfg(not(evmux_mmsg))]
         let len = lens.as_ref().map_or(0, |lens| lens[i]);
         let header = msghdr(header);
         meta[i] = RecvMeta {
@@ -254,30 +255,13 @@ enum Direction {
 }
 
 /// One `sendmmsg`/`recvmmsg` over `headers`: how many messages went.
-#[cfg(linux_like)]
+#[cfg(evmux_mmsg)]
 fn mmsg(fd: RawFd, headers: &mut [Header], direction: Direction) -> io::Result<usize> {
-    // `recvmmsg` with MSG_WAITFORONE waits (on a blocking socket) for the
-    // first datagram only, as `recv_from` would.
-    let (number, flags) = match direction {
-        Direction::Send => (libc::SYS_sendmmsg, 0),
-        Direction::Recv => (libc::SYS_recvmmsg, libc::MSG_WAITFORONE),
-    };
     loop {
-        // The system call, not libc's wrapper: the `libc` crate declares
-        // the wrappers for glibc only, and Android and musl have the call.
         // SAFETY: `headers` is a valid array of `headers.len()` message
         // headers whose pointers (names, iovecs, ancillary buffers) point
-        // into buffers that outlive this call; the null timeout is allowed.
-        let result = unsafe {
-            libc::syscall(
-                number,
-                fd,
-                headers.as_mut_ptr(),
-                headers.len() as libc::c_uint,
-                flags,
-                ptr::null_mut::<libc::timespec>(),
-            )
-        };
+        // into buffers that outlive this call.
+        let result = unsafe { mmsg_call(fd, headers, direction) };
         if result >= 0 {
             return Ok(result as usize);
         }
@@ -288,7 +272,51 @@ fn mmsg(fd: RawFd, headers: &mut [Header], direction: Direction) -> io::Result<u
     }
 }
 
-#[cfg(not(linux_like))]
+/// The call itself. `recvmmsg` with `MSG_WAITFORONE` waits (on a blocking
+/// socket) for the first datagram only, as `recv_from` would.
+///
+/// # Safety
+///
+/// The headers' pointers must be valid for the call.
+#[cfg(linux_like)]
+unsafe fn mmsg_call(fd: RawFd, headers: &mut [Header], direction: Direction) -> isize {
+    let (number, flags) = match direction {
+        Direction::Send => (libc::SYS_sendmmsg, 0),
+        Direction::Recv => (libc::SYS_recvmmsg, libc::MSG_WAITFORONE),
+    };
+    // The system call, not libc's wrapper: the `libc` crate declares the
+    // wrappers for glibc only, and Android and musl have the call.
+    // SAFETY: the caller's promise; the null timeout is allowed.
+    unsafe {
+        libc::syscall(
+            number,
+            fd,
+            headers.as_mut_ptr(),
+            headers.len() as libc::c_uint,
+            flags,
+            ptr::null_mut::<libc::timespec>(),
+        ) as isize
+    }
+}
+
+/// # Safety
+///
+/// The headers' pointers must be valid for the call.
+#[cfg(all(evmux_mmsg, not(linux_like)))]
+unsafe fn mmsg_call(fd: RawFd, headers: &mut [Header], direction: Direction) -> isize {
+    let (messages, count) = (headers.as_mut_ptr(), headers.len() as _);
+    // SAFETY: the caller's promise; the null timeout is allowed.
+    unsafe {
+        match direction {
+            Direction::Send => libc::sendmmsg(fd, messages, count, 0) as isize,
+            Direction::Recv => {
+                libc::recvmmsg(fd, messages, count, libc::MSG_WAITFORONE, ptr::null_mut()) as isize
+            }
+        }
+    }
+}
+
+#[cfg(not(evmux_mmsg))]
 fn mmsg(fd: RawFd, headers: &mut [Header], direction: Direction) -> io::Result<usize> {
     each(fd, headers, direction).map(|(n, _)| n)
 }
