@@ -6,20 +6,24 @@ use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
 use std::{io, mem, ptr};
 
-/// A receive buffer large enough that loopback drops nothing in a batch.
-pub fn roomy(socket: &UdpSocket) {
-    let size: libc::c_int = 4 << 20;
-    // SAFETY: `size` is a live `c_int`, its size given.
+/// Sets an integer socket option.
+fn set_int(socket: &UdpSocket, level: libc::c_int, name: libc::c_int, value: libc::c_int) {
+    // SAFETY: `value` is a live `c_int`, its size given.
     let result = unsafe {
         libc::setsockopt(
             socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            ptr::addr_of!(size).cast(),
+            level,
+            name,
+            ptr::addr_of!(value).cast(),
             mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    assert_eq!(result, 0, "SO_RCVBUF: {}", io::Error::last_os_error());
+    assert_eq!(result, 0, "setsockopt: {}", io::Error::last_os_error());
+}
+
+/// A receive buffer large enough that loopback drops nothing in a batch.
+pub fn roomy(socket: &UdpSocket) {
+    set_int(socket, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
 }
 
 /// A bound, non-blocking, roomy std socket on loopback.
@@ -166,16 +170,5 @@ pub fn drain(socket: &UdpSocket) {
 
 /// Turns `UDP_GRO` on.
 pub fn gro(socket: &UdpSocket) {
-    let on: libc::c_int = 1;
-    // SAFETY: `on` is a live `c_int`, its size given.
-    let result = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_UDP,
-            libc::UDP_GRO,
-            ptr::addr_of!(on).cast(),
-            mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(result, 0, "UDP_GRO: {}", io::Error::last_os_error());
+    set_int(socket, libc::SOL_UDP, libc::UDP_GRO, 1);
 }

@@ -72,6 +72,8 @@ mod sourcefd;
 #[cfg(all(not(unix), not(wasip1), feature = "net"))]
 #[path = "udp_batch_std.rs"]
 pub(crate) mod udp_batch;
+#[cfg(all(not(linux_like), not(wasip1), feature = "net"))]
+mod udp_offload_none;
 #[cfg(evmux_selector = "iocp")]
 pub(crate) mod windows;
 #[cfg(all(wasi, not(wasip1), feature = "os-ext"))]

@@ -5,6 +5,10 @@
 use std::io::{self, IoSliceMut};
 use std::net::{self, SocketAddr};
 
+use super::udp_offload_none::unsupported;
+pub(crate) use super::udp_offload_none::{
+    gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
+};
 use crate::net::{RecvMeta, SendDatagram};
 
 /// Windows' `WSAEMSGSIZE`: the datagram was longer than the buffer, which
@@ -13,13 +17,6 @@ use crate::net::{RecvMeta, SendDatagram};
 const MESSAGE_TRUNCATED: Option<i32> = Some(10040);
 #[cfg(not(windows))]
 const MESSAGE_TRUNCATED: Option<i32> = None;
-
-fn unsupported(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("{what} of UDP datagrams needs Linux or Android"),
-    )
-}
 
 pub(crate) fn send_many(socket: &net::UdpSocket, batch: &[SendDatagram<'_>]) -> io::Result<usize> {
     for (sent, datagram) in batch.iter().enumerate() {
@@ -67,30 +64,4 @@ pub(crate) fn recv_many(
         };
     }
     Ok(bufs.len())
-}
-
-/// No GSO here: evmux splits the segments.
-pub(crate) fn gso_supported() -> bool {
-    false
-}
-
-pub(crate) fn send_gso(
-    _: &net::UdpSocket,
-    _: SendDatagram<'_>,
-    _: usize,
-) -> Option<io::Result<usize>> {
-    None
-}
-
-/// No GRO here: datagrams arrive one by one.
-pub(crate) fn set_gro(_: &net::UdpSocket, _: bool) -> io::Result<bool> {
-    Ok(false)
-}
-
-pub(crate) fn set_recv_ecn(_: &net::UdpSocket, _: bool) -> io::Result<()> {
-    Err(unsupported("receiving the ECN bits"))
-}
-
-pub(crate) fn set_recv_destination(_: &net::UdpSocket, _: bool) -> io::Result<()> {
-    Err(unsupported("receiving the destination address"))
 }

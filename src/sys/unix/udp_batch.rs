@@ -27,6 +27,10 @@ pub(crate) use super::udp_cmsg::{
     gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
 };
 use crate::net::{RecvMeta, SendDatagram};
+#[cfg(not(linux_like))]
+pub(crate) use crate::sys::udp_offload_none::{
+    gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
+};
 
 /// Datagrams per system call: `sendmmsg`/`recvmmsg` take up to 1024
 /// (`UIO_MAXIOV`); 64 keeps the per-call headers small while already
@@ -149,9 +153,8 @@ fn send_controls(
     #[cfg(not(linux_like))]
     {
         let _ = socket;
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "ECN marks and source addresses on sent UDP datagrams need Linux or Android",
+        Err(crate::sys::udp_offload_none::unsupported(
+            "sending the ECN bits or source address",
         ))
     }
 }
@@ -368,41 +371,4 @@ fn one(
             return Err(error);
         }
     }
-}
-
-/// No GSO here: evmux splits the segments.
-#[cfg(not(linux_like))]
-pub(crate) fn gso_supported() -> bool {
-    false
-}
-
-#[cfg(not(linux_like))]
-pub(crate) fn send_gso(
-    _: &net::UdpSocket,
-    _: SendDatagram<'_>,
-    _: usize,
-) -> Option<io::Result<usize>> {
-    None
-}
-
-/// No GRO here: datagrams arrive one by one.
-#[cfg(not(linux_like))]
-pub(crate) fn set_gro(_: &net::UdpSocket, _: bool) -> io::Result<bool> {
-    Ok(false)
-}
-
-#[cfg(not(linux_like))]
-pub(crate) fn set_recv_ecn(_: &net::UdpSocket, _: bool) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "receiving the ECN bits of UDP datagrams needs Linux or Android",
-    ))
-}
-
-#[cfg(not(linux_like))]
-pub(crate) fn set_recv_destination(_: &net::UdpSocket, _: bool) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "receiving the destination address of UDP datagrams needs Linux or Android",
-    ))
 }
