@@ -485,3 +485,19 @@ fn ecn_bits() {
         assert_eq!(Ecn::from_bits(ecn.bits() | 0b1111_0100), ecn);
     }
 }
+
+#[test]
+fn an_empty_datagram_is_one_datagram() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    let sender = UdpSocket::bind(any_local_v4()).unwrap();
+    let batch = [
+        SendDatagram::to(b"", receiver.addr()),
+        SendDatagram::to(b"x", receiver.addr()),
+    ];
+    assert_eq!(sender.send_many(&batch).unwrap(), 2);
+    let received = receiver.receive(2, 2, 16);
+    assert!(received[0].1.is_empty());
+    let datagrams: Vec<&[u8]> = received[0].1.datagrams(&received[0].0).collect();
+    assert_eq!(datagrams, [b"" as &[u8]]);
+    assert_eq!(received[1].0, b"x");
+}
