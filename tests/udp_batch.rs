@@ -5,7 +5,7 @@
 //! `--cfg evmux_force_poll` for the re-arm model.
 #![cfg(all(feature = "os-poll", feature = "net", not(wasip1)))]
 use std::io::{self, IoSliceMut};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use evmux::net::{Ecn, RecvMeta, SendDatagram, UdpSocket};
@@ -456,7 +456,7 @@ fn answer_from_the_destination_address() {
     assert_eq!(client.socket.send_many(&[request]).unwrap(), 1);
     let (_, meta) = server.receive(1, 1, 16).remove(0);
     let local = meta.destination().expect("destination reported");
-    assert_eq!(local, IpAddr::from([127, 0, 0, 1]));
+    assert_eq!(local, std::net::IpAddr::from([127, 0, 0, 1]));
     let answer = SendDatagram::to(b"!", meta.from()).source(local);
     assert_eq!(server.socket.send_many(&[answer]).unwrap(), 1);
     let (bytes, meta) = client.receive(1, 1, 16).remove(0);
