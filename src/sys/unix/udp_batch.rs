@@ -15,9 +15,10 @@
 //! udp(7), ip(7), ipv6(7).
 
 use std::io::{self, IoSliceMut};
+use std::mem::{self, MaybeUninit};
 use std::net::{self, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
-use std::{mem, ptr};
+use std::ptr;
 
 use rustix::net::addr::SocketAddrStorage;
 use rustix::net::SocketAddrAny;
@@ -186,24 +187,24 @@ fn recv_chunk(
     meta: &mut [RecvMeta],
 ) -> io::Result<usize> {
     let count = bufs.len();
-    // SAFETY: `sockaddr_storage` is a plain C struct; all zeroes is an
-    // unspecified address.
-    let mut names: Vec<libc::sockaddr_storage> =
-        (0..count).map(|_| unsafe { mem::zeroed() }).collect();
+    // The kernel writes the addresses and the ancillary data, and only
+    // what it wrote is read (`msg_namelen`, `msg_controllen` bytes), so
+    // the buffers start uninitialised: no zeroing per call.
+    let mut names: Vec<MaybeUninit<libc::sockaddr_storage>> = uninit(count);
     // Ancillary data arrives only for the options set on the socket (GRO,
     // ECN, destination), which only Linux and Android have here.
-    let mut controls = vec![Control([0; 128]); if cfg!(linux_like) { count } else { 0 }];
+    let mut controls: Vec<MaybeUninit<Control>> = uninit(if cfg!(linux_like) { count } else { 0 });
     let mut headers = new_headers(count);
     for (i, header) in headers.iter_mut().enumerate() {
         let header = msghdr(header);
-        header.msg_name = ptr::addr_of_mut!(names[i]).cast();
+        header.msg_name = names[i].as_mut_ptr().cast();
         header.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as _;
         // `IoSliceMut` is ABI-compatible with `iovec` on Unix.
         header.msg_iov = bufs[i..].as_mut_ptr().cast();
         header.msg_iovlen = 1;
         if let Some(control) = controls.get_mut(i) {
-            header.msg_control = control.0.as_mut_ptr().cast();
-            header.msg_controllen = control.0.len() as _;
+            header.msg_control = control.as_mut_ptr().cast();
+            header.msg_controllen = mem::size_of::<Control>() as _;
         }
     }
     let fd = socket.as_raw_fd();
@@ -236,18 +237,23 @@ fn recv_chunk(
     Ok(received)
 }
 
-/// The sender's address the kernel wrote; the unspecified address if it
-/// wrote none an IP socket can have (which UDP never does).
-fn decode_address(name: &libc::sockaddr_storage, len: usize) -> SocketAddr {
+/// `count` uninitialised slots.
+fn uninit<T>(count: usize) -> Vec<MaybeUninit<T>> {
+    (0..count).map(|_| MaybeUninit::uninit()).collect()
+}
+
+/// The sender's address, of which the kernel wrote the first `len` bytes;
+/// the unspecified address if it wrote none an IP socket can have (which
+/// UDP never does).
+fn decode_address(name: &MaybeUninit<libc::sockaddr_storage>, len: usize) -> SocketAddr {
     let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
     if len < mem::size_of::<libc::sockaddr_in>() || len > mem::size_of::<libc::sockaddr_storage>() {
         return unspecified;
     }
     // SAFETY: `name` is a `sockaddr_storage` (the layout of rustix's
-    // `SocketAddrStorage`) of which the kernel filled the first `len`
-    // bytes, checked to lie within it.
-    let any =
-        unsafe { SocketAddrAny::read(ptr::from_ref(name).cast::<SocketAddrStorage>(), len as _) };
+    // `SocketAddrStorage`) of which the kernel wrote the first `len`
+    // bytes, checked to lie within it; `read` copies only those.
+    let any = unsafe { SocketAddrAny::read(name.as_ptr().cast::<SocketAddrStorage>(), len as _) };
     SocketAddr::try_from(any).unwrap_or(unspecified)
 }
 
