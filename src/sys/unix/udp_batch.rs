@@ -18,7 +18,6 @@ use std::io::{self, IoSliceMut};
 use std::mem::{self, MaybeUninit};
 use std::net::{self, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
-use std::ptr;
 
 use rustix::net::addr::SocketAddrStorage;
 use rustix::net::SocketAddrAny;
@@ -303,7 +302,7 @@ unsafe fn mmsg_call(fd: RawFd, headers: &mut [Header], direction: Direction) -> 
             headers.as_mut_ptr(),
             headers.len() as libc::c_uint,
             flags,
-            ptr::null_mut::<libc::timespec>(),
+            std::ptr::null_mut::<libc::timespec>(),
         ) as isize
     }
 }
@@ -318,9 +317,13 @@ unsafe fn mmsg_call(fd: RawFd, headers: &mut [Header], direction: Direction) -> 
     unsafe {
         match direction {
             Direction::Send => libc::sendmmsg(fd, messages, count, 0) as isize,
-            Direction::Recv => {
-                libc::recvmmsg(fd, messages, count, libc::MSG_WAITFORONE, ptr::null_mut()) as isize
-            }
+            Direction::Recv => libc::recvmmsg(
+                fd,
+                messages,
+                count,
+                libc::MSG_WAITFORONE,
+                std::ptr::null_mut(),
+            ) as isize,
         }
     }
 }
