@@ -586,3 +586,7 @@ pub fn set_recv_buffer(socket: &impl std::os::windows::io::AsRawSocket, bytes: u
     };
     assert_eq!(result, 0, "SO_RCVBUF: {}", io::Error::last_os_error());
 }
+
+/// Where the receive buffer cannot be set (WASI preview 2): the default.
+#[cfg(not(any(unix, windows)))]
+pub fn set_recv_buffer<T>(_socket: &T, _bytes: usize) {}
