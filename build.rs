@@ -41,7 +41,9 @@
 //!     close-on-exec and non-blocking in one system call;
 //!   - `evmux_msg_nosignal`: `MSG_NOSIGNAL` keeps a send to a closed peer from
 //!     raising `SIGPIPE` (Apple systems use `SO_NOSIGPIPE` instead, see
-//!     `apple`).
+//!     `apple`);
+//!   - `evmux_mmsg`: `sendmmsg` and `recvmmsg` (with `MSG_WAITFORONE`), for
+//!     batched UDP.
 //!
 //! Two cfgs given by the user in RUSTFLAGS force the fallbacks so that the
 //! whole test suite can run against them on Linux:
@@ -89,6 +91,7 @@ const CAPABILITIES: &[&str] = &[
     "evmux_no_waker",
     "evmux_atomic_flags",
     "evmux_msg_nosignal",
+    "evmux_mmsg",
     "evmux_selector_fd",
 ];
 const USER_CFGS: &[&str] = &[
@@ -205,6 +208,11 @@ impl Target {
         if has("linux_like") || has("bsd") || has("solarish") {
             capabilities.push("evmux_atomic_flags");
             capabilities.push("evmux_msg_nosignal");
+        }
+        // DragonFly has the calls too, but the `libc` crate does not
+        // declare them there.
+        if has("linux_like") || self.os_is(&["freebsd", "netbsd", "openbsd"]) {
+            capabilities.push("evmux_mmsg");
         }
         if self.is_unix() || self.os == "wasi" {
             capabilities.push("evmux_fd");

@@ -11,6 +11,8 @@ rustfmt --edition 2021 --check bench/src/competitor.rs
 cargo run --quiet --release -p evmux-bench -- --quick
 out=target/evmux-bench
 head -1 "$out/summary.csv" | grep -qx 'workload,unit,evmux,mio,floor'
-[ "$(wc -l < "$out/summary.csv")" -ge 15 ]
+[ "$(wc -l < "$out/summary.csv")" -ge 31 ]
+# The batched UDP rows, GSO/GRO included.
+grep -q "UDP receive, 1200 B, GSO/GRO" "$out/summary.csv"
 grep -q '<svg' "$out/summary.svg"
 echo "benchmarks: quick run complete, $(($(wc -l < "$out/summary.csv") - 1)) rows"

@@ -88,3 +88,6 @@ if [ -z "${EXAMPLES_DIR:-}" ]; then
     done
     echo "child_exit: three exits reported, statuses collected"
 fi
+
+# Sends itself a batch and a run of segments, and receives them all.
+timeout 20 "${runner[@]}" "$examples/udp_batch$exe" | sed 's/^/udp_batch: /'

@@ -2,7 +2,8 @@
 # Every platform proven, not assumed:
 #  1. the whole test suite on Linux three times: the default backend
 #     (epoll + eventfd), the poll(2) fallback and the pipe waker, each
-#     forced by a cfg;
+#     forced by a cfg, and the UDP tests with batched UDP's per-datagram
+#     loop forced;
 #  2. the crate with its tests and examples type-checked for the Unix
 #     targets this machine cannot run (.ci/cross.sh), and the library
 #     alone for targets that get the poll(2) fallback or the shell, and
@@ -30,6 +31,12 @@ run_suite() {
 run_suite default ""
 run_suite poll "--cfg evmux_force_poll"
 run_suite pipe-waker "--cfg evmux_force_pipe_waker"
+
+# Batched UDP's fallbacks (a loop of sendmsg/recvmsg, segments cut in user
+# space, no GRO), forced on Linux: only the UDP tests.
+step "UDP tests: the per-datagram loop (evmux_force_udp_loop)"
+RUSTFLAGS="--cfg evmux_force_udp_loop" CARGO_TARGET_DIR="target/suite-udp-loop" \
+    cargo test --quiet --all-features --test udp_batch --test udp_socket
 
 step "type-check for other targets"
 ./.ci/cross.sh

@@ -27,6 +27,11 @@ impl Config {
         rounds: 31,
         sample: Duration::from_millis(40),
     };
+    /// Many short samples, for rows reported by their fastest sample.
+    pub const MANY_SHORT: Config = Config {
+        rounds: 61,
+        sample: Duration::from_millis(10),
+    };
     pub const QUICK: Config = Config {
         rounds: 5,
         sample: Duration::from_millis(8),
@@ -52,6 +57,12 @@ impl Samples {
 
     pub fn median(&self) -> f64 {
         Samples::quantile(&self.sorted(), 0.5)
+    }
+
+    /// The fastest sample: what an operation costs when nothing else
+    /// takes the processor, the robust figure on a loaded machine.
+    pub fn best(&self) -> f64 {
+        self.0.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
     /// The interquartile range relative to the median: the noise of this

@@ -14,6 +14,8 @@ mod floor;
 mod harness;
 mod report;
 mod timer;
+mod udp_batch;
+mod udp_raw;
 
 /// The workloads on evmux.
 mod on_evmux {
@@ -39,6 +41,13 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 /// (sources registered, sources ready per poll)
 const DISPATCH: [(usize, usize); 5] = [(10, 1), (1000, 1), (1000, 64), (10_000, 1), (10_000, 64)];
+
+/// Datagram sizes of the batched UDP workloads: a small one and a QUIC
+/// packet.
+const UDP_SIZES: [usize; 2] = [64, 1200];
+
+/// Datagrams per batched call.
+const UDP_BATCHES: [usize; 3] = [8, 32, 64];
 
 /// Sources registered, none ready, in the idle poll workload.
 const IDLE_SOURCES: usize = 1000;
@@ -71,6 +80,16 @@ impl Run {
         name: &str,
         make: impl FnOnce() -> [Box<dyn Bench>; 3],
     ) -> Option<[Samples; 3]> {
+        self.measure_with(name, self.config, make)
+    }
+
+    /// `measure`, with `config` instead of the run's.
+    fn measure_with(
+        &self,
+        name: &str,
+        config: Config,
+        make: impl FnOnce() -> [Box<dyn Bench>; 3],
+    ) -> Option<[Samples; 3]> {
         if self
             .only
             .as_ref()
@@ -79,7 +98,7 @@ impl Run {
             return None;
         }
         let [mut evmux, mut mio, mut floor] = make();
-        let samples = measure([&mut *evmux, &mut *mio, &mut *floor], self.config);
+        let samples = measure([&mut *evmux, &mut *mio, &mut *floor], config);
         eprintln!("  {name}: done");
         Some(samples)
     }
@@ -213,6 +232,7 @@ fn main() {
         1.0,
         competitors!(UdpEcho),
     );
+    udp_batch_rows(&mut run);
     if run.only.is_none() {
         run.rows.push(Row::exact(
             "memory per registered UDP socket".into(),
@@ -254,6 +274,49 @@ fn main() {
     report::write_csv(&run.rows, &dir.join("summary.csv")).expect("write summary.csv");
     report::write_svg(&run.rows, &machine, &dir.join("summary.svg")).expect("write summary.svg");
     eprintln!("wrote {}", dir.join("summary.{csv,svg,md}").display());
+}
+
+/// Batched UDP: evmux's batched calls (`send_many`/`recv_many`, GSO,
+/// GRO) against mio's per-datagram `send_to`/`recv_from` and the raw
+/// batched system calls, in datagrams per second. Reported by the fastest
+/// of many short samples: loopback datagrams cost microseconds, and on a
+/// shared machine the medians of these rows vary severalfold between runs.
+fn udp_batch_rows(run: &mut Run) {
+    use udp_batch::{Recv, Send, Way, Who};
+    let config = if run.config.rounds < Config::MANY_SHORT.rounds {
+        run.config
+    } else {
+        Config::MANY_SHORT
+    };
+    let mut rate = |name: String, count: usize, make: &dyn Fn() -> [Box<dyn Bench>; 3]| {
+        if let Some(samples) = run.measure_with(&name, config, make) {
+            let row = Row::rate_best(name, "dgram/s", &samples, count as f64);
+            run.rows.push(row);
+        }
+    };
+    for size in UDP_SIZES {
+        // GSO/GRO: as many segments as one send takes (64, and at most
+        // 64 KiB).
+        let offload = 64.min(65_507 / size);
+        let ways = UDP_BATCHES
+            .iter()
+            .map(|&count| (count, Way::Batch, format!("batches of {count}")))
+            .chain([(
+                offload,
+                Way::Offload,
+                format!("GSO/GRO, {offload} per call"),
+            )]);
+        for (count, way, label) in ways {
+            rate(format!("UDP send, {size} B, {label}"), count, &|| {
+                [Who::Evmux, Who::Mio, Who::Floor]
+                    .map(|who| Box::new(Send::new(who, size, count, way)) as Box<dyn Bench>)
+            });
+            rate(format!("UDP receive, {size} B, {label}"), count, &|| {
+                [Who::Evmux, Who::Mio, Who::Floor]
+                    .map(|who| Box::new(Recv::new(who, size, count, way)) as Box<dyn Bench>)
+            });
+        }
+    }
 }
 
 /// The tokio echo rows that compat/tokio's driver (`tokio-bench`, run by

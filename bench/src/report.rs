@@ -39,6 +39,19 @@ impl Row {
         }
     }
 
+    /// A row of rates from the fastest samples (see `Samples::best`).
+    pub fn rate_best(
+        workload: String,
+        unit: &'static str,
+        samples: &[Samples; 3],
+        count: f64,
+    ) -> Row {
+        Row {
+            values: [0, 1, 2].map(|i| count * 1e9 / samples[i].best()),
+            ..Row::rate(workload, unit, samples, count)
+        }
+    }
+
     /// A row of exact values, measured once.
     pub fn exact(workload: String, unit: &'static str, values: [f64; 3]) -> Row {
         Row {

@@ -19,11 +19,15 @@ mod tcp;
 // WASI preview 1 cannot create sockets (see `sys::wasi::net`).
 #[cfg(not(wasip1))]
 mod udp;
+#[cfg(not(wasip1))]
+mod udp_batch;
 #[cfg(unix)]
 mod uds;
 
 pub use self::tcp::{TcpListener, TcpStream};
 #[cfg(not(wasip1))]
 pub use self::udp::UdpSocket;
+#[cfg(not(wasip1))]
+pub use self::udp_batch::{Ecn, RecvMeta, SendDatagram};
 #[cfg(unix)]
 pub use self::uds::{UnixDatagram, UnixListener, UnixStream};

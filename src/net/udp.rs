@@ -44,7 +44,8 @@ use crate::sys;
 /// # }
 /// ```
 pub struct UdpSocket {
-    inner: IoSource<net::UdpSocket>,
+    // Batched I/O (`udp_batch.rs`) goes through it too.
+    pub(super) inner: IoSource<net::UdpSocket>,
 }
 
 impl UdpSocket {

@@ -67,9 +67,16 @@ pub(crate) mod timeout;
 pub(crate) mod unix;
 #[cfg(all(unix, feature = "net"))]
 pub(crate) use self::unix::net;
+#[cfg(all(unix, feature = "net"))]
+pub(crate) use self::unix::udp_batch;
 #[cfg(all(wasip2, feature = "os-ext"))]
 #[path = "unix/sourcefd.rs"]
 mod sourcefd;
+#[cfg(all(not(unix), not(wasip1), feature = "net"))]
+#[path = "udp_batch_std.rs"]
+pub(crate) mod udp_batch;
+#[cfg(all(not(linux_like), not(wasip1), feature = "net"))]
+mod udp_offload_none;
 #[cfg(evmux_selector = "iocp")]
 pub(crate) mod windows;
 #[cfg(all(wasip2, feature = "os-ext"))]

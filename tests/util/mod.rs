@@ -602,3 +602,32 @@ pub fn accept_every(
     }
     expect_no_events(poll, events);
 }
+
+/// Sets a socket's receive buffer (`SO_RCVBUF`; the OS may round it): room
+/// for many datagrams, so that loopback drops none, or next to none.
+#[cfg(unix)]
+pub fn set_recv_buffer(socket: &impl std::os::fd::AsFd, bytes: usize) {
+    rustix::net::sockopt::set_socket_recv_buffer_size(socket, bytes).expect("SO_RCVBUF");
+}
+
+/// Sets a socket's receive buffer (`SO_RCVBUF`; the OS may round it).
+#[cfg(windows)]
+pub fn set_recv_buffer(socket: &impl std::os::windows::io::AsRawSocket, bytes: usize) {
+    use windows_sys::Win32::Networking::WinSock::{setsockopt, SOL_SOCKET, SO_RCVBUF};
+    let value = i32::try_from(bytes).unwrap_or(i32::MAX);
+    // SAFETY: `value` is a live `i32`, its size given.
+    let result = unsafe {
+        setsockopt(
+            socket.as_raw_socket() as usize,
+            SOL_SOCKET,
+            SO_RCVBUF,
+            std::ptr::addr_of!(value).cast(),
+            std::mem::size_of::<i32>() as i32,
+        )
+    };
+    assert_eq!(result, 0, "SO_RCVBUF: {}", io::Error::last_os_error());
+}
+
+/// Where the receive buffer cannot be set (WASI preview 2): the default.
+#[cfg(not(any(unix, windows)))]
+pub fn set_recv_buffer<T>(_socket: &T, _bytes: usize) {}

@@ -18,6 +18,10 @@ pub mod pipe;
 #[cfg(feature = "os-ext")]
 pub(crate) mod signals;
 #[cfg(feature = "net")]
+pub(crate) mod udp_batch;
+#[cfg(all(feature = "net", linux_like))]
+mod udp_cmsg;
+#[cfg(feature = "net")]
 pub(crate) mod uds;
 
 /// Creates a pipe, `(read end, write end)`, both non-blocking and

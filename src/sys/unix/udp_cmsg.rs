@@ -1,0 +1,330 @@
+//! Linux and Android: UDP segmentation offload (GSO, `UDP_SEGMENT`),
+//! receive coalescing (GRO, `UDP_GRO`), and the ancillary data a QUIC
+//! stack reads and writes: the ECN bits (`IP_TOS`, `IPV6_TCLASS`) and the
+//! local address of a datagram (`IP_PKTINFO`, `IPV6_PKTINFO`).
+//!
+//! `libc` for all of it: rustix has no UDP-level socket options and parses
+//! no IP-level ancillary messages; it does set `IP_RECVTOS` and
+//! `IPV6_RECVTCLASS`, which it is used for.
+//!
+//! Man pages: udp(7) (`UDP_SEGMENT` since Linux 4.18, `UDP_GRO` since
+//! 5.0), ip(7), ipv6(7), cmsg(3).
+
+use std::io;
+use std::mem::{self, size_of};
+use std::net::{self, IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
+use std::ptr;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use rustix::net::{sockopt, AddressFamily, SocketType};
+
+use super::udp_batch::{send_all, Control};
+use crate::net::{Ecn, RecvMeta, SendDatagram};
+
+/// The kernel's limit on segments in one GSO send (`UDP_MAX_SEGMENTS`).
+const MAX_SEGMENTS: usize = 64;
+
+/// The largest UDP payload of one IPv4 packet: 65,535 bytes less the IPv4
+/// and UDP headers; one GSO send carries at most this much.
+const MAX_PAYLOAD: usize = 65_507;
+
+const UNKNOWN: u8 = 0;
+const YES: u8 = 1;
+const NO: u8 = 2;
+
+/// Whether the kernel cuts GSO segments: probed once, and turned off if a
+/// send reports that the route's device cannot (`EIO`).
+static GSO: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+/// Whether `UDP_SEGMENT` works here: Linux 4.18 and later answer
+/// `getsockopt(UDP_SEGMENT)`; older kernels would ignore the ancillary
+/// message and send one oversized datagram, so it is never tried there.
+pub(crate) fn gso_supported() -> bool {
+    if cfg!(evmux_force_udp_loop) {
+        return false;
+    }
+    match GSO.load(Ordering::Relaxed) {
+        YES => true,
+        NO => false,
+        _ => {
+            let supported = super::net::new_socket(AddressFamily::INET, SocketType::DGRAM)
+                .and_then(|socket| getsockopt_int(&socket, libc::SOL_UDP, libc::UDP_SEGMENT))
+                .is_ok();
+            GSO.store(if supported { YES } else { NO }, Ordering::Relaxed);
+            supported
+        }
+    }
+}
+
+/// Sends `datagram` cut into `segment_size` pieces by the kernel, as
+/// messages of up to 64 segments (and 65,507 bytes), all in one
+/// `sendmmsg`. `None` if GSO cannot be used: the caller cuts them.
+pub(crate) fn send_gso(
+    socket: &net::UdpSocket,
+    datagram: SendDatagram<'_>,
+    segment_size: usize,
+) -> Option<io::Result<usize>> {
+    let per_message = MAX_SEGMENTS.min(MAX_PAYLOAD / segment_size);
+    if !gso_supported() || per_message < 2 {
+        return None;
+    }
+    let messages: Vec<SendDatagram<'_>> = datagram
+        .data
+        .chunks(per_message * segment_size)
+        .map(|data| SendDatagram { data, ..datagram })
+        .collect();
+    match send_all(socket, &messages, Some(segment_size as u16)) {
+        Ok(n) => Some(Ok(messages[..n].iter().map(|m| m.data.len()).sum())),
+        Err(error) if error.raw_os_error() == Some(libc::EIO) => {
+            GSO.store(NO, Ordering::Relaxed);
+            None
+        }
+        Err(error) => Some(Err(error)),
+    }
+}
+
+/// Turns `UDP_GRO` on or off; `Ok(false)` where the kernel lacks it.
+pub(crate) fn set_gro(socket: &net::UdpSocket, on: bool) -> io::Result<bool> {
+    if cfg!(evmux_force_udp_loop) {
+        return Ok(false);
+    }
+    match setsockopt_int(socket, libc::SOL_UDP, libc::UDP_GRO, on.into()) {
+        Ok(()) => Ok(on),
+        Err(error) if error.raw_os_error() == Some(libc::ENOPROTOOPT) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// `IP_RECVTOS`, and on an IPv6 socket `IPV6_RECVTCLASS` too (the IPv4
+/// option then serves IPv4-mapped peers, where the socket takes them).
+pub(crate) fn set_recv_ecn(socket: &net::UdpSocket, on: bool) -> io::Result<()> {
+    if socket.local_addr()?.is_ipv4() {
+        return Ok(sockopt::set_ip_recvtos(socket, on)?);
+    }
+    sockopt::set_ipv6_recvtclass(socket, on)?;
+    let _ = sockopt::set_ip_recvtos(socket, on);
+    Ok(())
+}
+
+/// `IP_PKTINFO`, and on an IPv6 socket `IPV6_RECVPKTINFO` too.
+pub(crate) fn set_recv_destination(socket: &net::UdpSocket, on: bool) -> io::Result<()> {
+    let on = on.into();
+    if socket.local_addr()?.is_ipv4() {
+        return setsockopt_int(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
+    }
+    setsockopt_int(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, on)?;
+    let _ = setsockopt_int(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
+    Ok(())
+}
+
+/// The ancillary data of each datagram of `chunk`, with the bytes used.
+pub(crate) fn encode_send(
+    socket: &net::UdpSocket,
+    chunk: &[SendDatagram<'_>],
+    gso: Option<u16>,
+) -> io::Result<Vec<(Control, usize)>> {
+    let mut local_is_v4 = None;
+    let mut controls = Vec::with_capacity(chunk.len());
+    for datagram in chunk {
+        let mut control = Writer {
+            control: Control([0; 128]),
+            used: 0,
+        };
+        if let Some(segment_size) = gso {
+            control.push(libc::SOL_UDP, libc::UDP_SEGMENT, segment_size);
+        }
+        if datagram.ecn.is_some() || datagram.source.is_some() {
+            let v4 = match datagram.to {
+                Some(SocketAddr::V4(_)) => true,
+                Some(SocketAddr::V6(to)) => to.ip().to_ipv4_mapped().is_some(),
+                None => match local_is_v4 {
+                    Some(v4) => v4,
+                    None => *local_is_v4.insert(socket.local_addr()?.is_ipv4()),
+                },
+            };
+            if let Some(ecn) = datagram.ecn {
+                control.push_ecn(ecn, v4);
+            }
+            if let Some(source) = datagram.source {
+                control.push_source(source);
+            }
+        }
+        controls.push((control.control, control.used));
+    }
+    Ok(controls)
+}
+
+/// Fills in what the ancillary data of a received message tells: the GRO
+/// segment size, the ECN bits, the destination address.
+pub(crate) fn decode_recv(header: &libc::msghdr, meta: &mut RecvMeta) {
+    if header.msg_control.is_null() || header.msg_controllen == 0 {
+        return;
+    }
+    // SAFETY: the header's ancillary buffer is a live `Control` of which
+    // the kernel set `msg_controllen` bytes; CMSG_FIRSTHDR and CMSG_NXTHDR
+    // stay within them.
+    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(header) };
+    while !cmsg.is_null() {
+        // SAFETY: `cmsg` points to a header within the buffer (above).
+        let (level, kind, len) = unsafe {
+            let cmsg = ptr::read_unaligned(cmsg);
+            (cmsg.cmsg_level, cmsg.cmsg_type, cmsg.cmsg_len as usize)
+        };
+        // SAFETY: as above; the data follows the header.
+        let data = unsafe { libc::CMSG_DATA(cmsg) };
+        let data_len = len.saturating_sub(data_offset());
+        match (level, kind) {
+            (libc::SOL_UDP, libc::UDP_GRO) => {
+                if let Some(size) = read::<libc::c_int>(data, data_len) {
+                    meta.stride = usize::try_from(size).unwrap_or(0).max(1);
+                }
+            }
+            (libc::IPPROTO_IP, libc::IP_TOS) => {
+                meta.ecn = read::<u8>(data, data_len).map(Ecn::from_bits)
+            }
+            (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => {
+                meta.ecn =
+                    read::<libc::c_int>(data, data_len).map(|tclass| Ecn::from_bits(tclass as u8));
+            }
+            (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                meta.destination = read::<libc::in_pktinfo>(data, data_len)
+                    .map(|info| IpAddr::V4(Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes())));
+            }
+            (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                meta.destination = read::<libc::in6_pktinfo>(data, data_len)
+                    .map(|info| IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+            }
+            _ => {}
+        }
+        // SAFETY: as above.
+        cmsg = unsafe { libc::CMSG_NXTHDR(header, cmsg) };
+    }
+}
+
+/// Where a message's data starts after its header: `CMSG_LEN(0)`.
+fn data_offset() -> usize {
+    // SAFETY: pure arithmetic on a length.
+    unsafe { libc::CMSG_LEN(0) as usize }
+}
+
+/// A `T` from the `len` bytes at `data`, if there are enough.
+fn read<T: Copy>(data: *const u8, len: usize) -> Option<T> {
+    // SAFETY: `data` points to `len` readable bytes (the caller's
+    // ancillary message), of which `size_of::<T>()` are read, unaligned;
+    // the `T`s read here are plain C integers and structs.
+    (len >= size_of::<T>()).then(|| unsafe { ptr::read_unaligned(data.cast::<T>()) })
+}
+
+/// Appends ancillary messages to a `Control`.
+struct Writer {
+    control: Control,
+    used: usize,
+}
+
+impl Writer {
+    fn push<T: Copy>(&mut self, level: libc::c_int, kind: libc::c_int, value: T) {
+        // SAFETY: pure arithmetic on a length.
+        let (space, len) = unsafe {
+            (
+                libc::CMSG_SPACE(size_of::<T>() as u32) as usize,
+                libc::CMSG_LEN(size_of::<T>() as u32) as usize,
+            )
+        };
+        // Three messages of at most 32 bytes each fit by construction.
+        assert!(
+            self.used + space <= self.control.0.len(),
+            "ancillary buffer overflow"
+        );
+        // SAFETY: all zeroes is a valid `cmsghdr` (integers, and on some
+        // libcs padding).
+        let mut header: libc::cmsghdr = unsafe { mem::zeroed() };
+        header.cmsg_len = len as _;
+        header.cmsg_level = level;
+        header.cmsg_type = kind;
+        let at = self.control.0[self.used..].as_mut_ptr();
+        // SAFETY: `space` bytes from `at` lie within the buffer (checked
+        // above), enough for the header and, from `CMSG_LEN(0)`, the value.
+        unsafe {
+            ptr::write_unaligned(at.cast::<libc::cmsghdr>(), header);
+            ptr::write_unaligned(at.add(data_offset()).cast::<T>(), value);
+        }
+        self.used += space;
+    }
+
+    fn push_ecn(&mut self, ecn: Ecn, v4: bool) {
+        let tos = libc::c_int::from(ecn.bits());
+        if v4 {
+            self.push(libc::IPPROTO_IP, libc::IP_TOS, tos);
+        } else {
+            self.push(libc::IPPROTO_IPV6, libc::IPV6_TCLASS, tos);
+        }
+    }
+
+    fn push_source(&mut self, source: IpAddr) {
+        match source {
+            IpAddr::V4(ip) => {
+                let info = libc::in_pktinfo {
+                    ipi_ifindex: 0,
+                    ipi_spec_dst: libc::in_addr {
+                        s_addr: u32::from_ne_bytes(ip.octets()),
+                    },
+                    ipi_addr: libc::in_addr { s_addr: 0 },
+                };
+                self.push(libc::IPPROTO_IP, libc::IP_PKTINFO, info);
+            }
+            IpAddr::V6(ip) => {
+                let info = libc::in6_pktinfo {
+                    ipi6_addr: libc::in6_addr {
+                        s6_addr: ip.octets(),
+                    },
+                    ipi6_ifindex: 0,
+                };
+                self.push(libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, info);
+            }
+        }
+    }
+}
+
+fn getsockopt_int(socket: &impl AsFd, level: libc::c_int, name: libc::c_int) -> io::Result<()> {
+    let mut value: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid for writes of their sizes.
+    let result = unsafe {
+        libc::getsockopt(
+            socket.as_fd().as_raw_fd(),
+            level,
+            name,
+            ptr::addr_of_mut!(value).cast(),
+            &mut len,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn setsockopt_int(
+    socket: &impl AsFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `value` is a readable `c_int`, its size given.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_fd().as_raw_fd(),
+            level,
+            name,
+            ptr::addr_of!(value).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
