@@ -15,7 +15,8 @@
 //! | Linux 5.3 and later                       | a pidfd (`pidfd_open`), readable once the process has exited |
 //! | Linux before 5.3 (`ENOSYS`), Android, illumos, Solaris, other Unixes | evmux's `SIGCHLD` handler (the one behind `unix::Signals`) makes the watch readable; `waitid(P_PID, pid, WEXITED \| WNOHANG \| WNOWAIT)` tells whether this child exited, without reaping it |
 //! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT`, in a private kqueue registered with `Poll` |
-//! | Windows, WASI                             | not yet: every call returns an `Unsupported` error |
+//! | Windows                                   | the process handle (`OpenProcess` with `SYNCHRONIZE`), waited on by the thread pool, which posts the exit to the completion port |
+//! | WASI                                      | no processes: every call returns an `Unsupported` error |
 //!
 //! On Linux, the environment variable `EVMUX_CHILD_EXIT=sigchld` makes
 //! every new `ChildExit` use the `SIGCHLD` fallback, for testing it on a
@@ -38,7 +39,7 @@
 //! # Examples
 //!
 //! ```
-//! # #[cfg(unix)]
+//! # #[cfg(any(unix, windows))]
 //! # fn main() -> std::io::Result<()> {
 //! use std::io;
 //! use std::process::Command;
@@ -48,6 +49,9 @@
 //! use evmux::{Events, Interest, Poll, Token};
 //!
 //! let mut poll = Poll::new()?;
+//! # #[cfg(windows)]
+//! # let mut child = Command::new("cmd").args(["/c", "exit 0"]).spawn()?;
+//! # #[cfg(unix)]
 //! let mut child = Command::new("true").spawn()?;
 //! let mut exit = ChildExit::new(&child)?;
 //! poll.registry().register(&mut exit, Token(0), Interest::READABLE)?;
@@ -66,17 +70,19 @@
 //! assert!(status.success());
 //! # Ok(())
 //! # }
-//! # #[cfg(not(unix))]
+//! # #[cfg(not(any(unix, windows)))]
 //! # fn main() {}
 //! ```
 
 use std::io;
 use std::process::Child;
 
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 use self::unsupported as imp;
 #[cfg(unix)]
 use crate::sys::unix::child_exit as imp;
+#[cfg(windows)]
+use crate::sys::windows::child_exit as imp;
 
 /// The exit of a process, as readiness: an [`event::Source`](crate::event::Source) that is
 /// readable once the process has exited. See the [module docs](self).
@@ -91,7 +97,7 @@ impl ChildExit {
     /// # Errors
     ///
     /// `NotFound` if the child has already been reaped (on some systems,
-    /// `InvalidInput`); `Unsupported` on Windows and WASI, for now; the OS's
+    /// `InvalidInput`); `Unsupported` on WASI; the OS's
     /// errors, e.g. when out of descriptors.
     pub fn new(child: &Child) -> io::Result<ChildExit> {
         ChildExit::from_pid(child.id())
@@ -105,7 +111,7 @@ impl ChildExit {
     /// `InvalidInput` for an id that is not a process id (0, or too large),
     /// and on the `SIGCHLD` fallback for a process that is not an unreaped
     /// child; `NotFound` for a process that does not exist; `Unsupported`
-    /// on Windows and WASI, for now; the OS's errors.
+    /// on WASI; the OS's errors.
     pub fn from_pid(pid: u32) -> io::Result<ChildExit> {
         Ok(ChildExit {
             inner: imp::ChildExit::new(pid)?,
@@ -132,8 +138,34 @@ impl ChildExit {
 #[cfg(unix)]
 impl_source!(ChildExit);
 
-/// Where evmux cannot watch a process yet: every call is `Unsupported`.
-#[cfg(not(unix))]
+/// Registration checks and the wait are the Windows layer's.
+#[cfg(windows)]
+impl crate::event::Source for ChildExit {
+    fn register(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.register(registry.selector(), token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.reregister(registry.selector(), token, interests)
+    }
+
+    fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
+        self.inner.deregister(registry.selector())
+    }
+}
+
+/// Where evmux cannot watch a process (WASI): every call is `Unsupported`.
+#[cfg(not(any(unix, windows)))]
 mod unsupported {
     use std::convert::Infallible;
     use std::io;
@@ -150,7 +182,7 @@ mod unsupported {
             Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "evmux cannot watch a process for its exit on this platform yet \
-                 (process::ChildExit works on Unix)",
+                 (process::ChildExit works on Unix and Windows)",
             ))
         }
 

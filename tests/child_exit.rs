@@ -1,7 +1,7 @@
 //! `process::ChildExit` with the platform's mechanism (a pidfd on Linux,
 //! `EVFILT_PROC` on the kqueue systems). The tests themselves are in
 //! `util/child_exit.rs`, shared with `child_exit_sigchld.rs`.
-// Unix only: evmux cannot watch processes on Windows and WASI yet.
+// Unix: the Windows tests are in child_exit_windows.rs (other commands).
 #![cfg(all(unix, feature = "os-ext"))]
 
 mod util;

@@ -42,9 +42,8 @@ const INFINITE: u32 = u32::MAX;
 
 /// How often a wait reports its handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-// Only timers wait on every signal so far; the lead's child-process exit
-// will wait once.
-#[allow(dead_code)]
+// Processes (`ChildExit`) wait once, and exist only with `os-ext`.
+#[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
 pub(crate) enum Repeat {
     /// Once, then never again (a process, a manual-reset object).
     Once,

@@ -7,6 +7,8 @@
 #![cfg_attr(not(feature = "net"), allow(dead_code))]
 
 mod afd;
+#[cfg(feature = "os-ext")]
+pub(crate) mod child_exit;
 pub(crate) mod handle_wait;
 mod iocp;
 pub(crate) mod selector;
