@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use evmux::process::ChildExit;
 use evmux::{Events, Interest, Poll, Token};
 
-use util::{assert_send, assert_sync, poll_until, QUIET};
+use util::{assert_send, assert_sync, wait_for_exit, QUIET};
 
 /// A child that runs `command` in `cmd`, with its stdin piped.
 fn spawn(command: &str) -> Child {
@@ -20,15 +20,6 @@ fn spawn(command: &str) -> Child {
         .stdout(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn cmd /c {command}: {e}"))
-}
-
-fn wait_for_exit(poll: &mut Poll, events: &mut Events, exit: &ChildExit, token: Token) {
-    poll_until(poll, events, "the child's exit", |events| {
-        events
-            .iter()
-            .any(|event| event.token() == token && event.is_readable())
-            && exit.has_exited().expect("has_exited")
-    });
 }
 
 #[test]

@@ -14,7 +14,7 @@ use evmux::{Events, Interest, Poll, Token};
 
 use crate::util::{
     allow_descriptors, assert_send, assert_sync, expect_no_events_despite_signals, poll_until,
-    record_figure,
+    record_figure, wait_for_exit,
 };
 
 fn spawn(program: &str, args: &[&str]) -> Child {
@@ -22,17 +22,6 @@ fn spawn(program: &str, args: &[&str]) -> Child {
         .args(args)
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {program}: {e}"))
-}
-
-/// Polls until `exit` (registered with `token`) reports its process
-/// exited, calling `has_exited` on each of its events, as the docs say.
-fn wait_for_exit(poll: &mut Poll, events: &mut Events, exit: &ChildExit, token: Token) {
-    poll_until(poll, events, "the child's exit", |events| {
-        events
-            .iter()
-            .any(|event| event.token() == token && event.is_readable())
-            && exit.has_exited().expect("has_exited")
-    });
 }
 
 pub fn an_exit_is_reported_and_the_status_left_to_collect() {

@@ -109,6 +109,23 @@ pub fn expect_events(
     }
 }
 
+/// Polls until `exit` (registered with `token`) reports that its process
+/// exited, calling `has_exited` on each of its events, as the docs say.
+#[cfg(all(feature = "os-ext", any(unix, windows)))]
+pub fn wait_for_exit(
+    poll: &mut Poll,
+    events: &mut Events,
+    exit: &evmux::process::ChildExit,
+    token: Token,
+) {
+    poll_until(poll, events, "the child's exit", |events| {
+        events
+            .iter()
+            .any(|event| event.token() == token && event.is_readable())
+            && exit.has_exited().expect("has_exited")
+    });
+}
+
 /// Polls until `done` returns true, calling it after every poll with the
 /// events (none after a poll that timed out). A poll interrupted by a
 /// signal (`Interrupted`, which tests that raise signals expect) is
