@@ -297,6 +297,11 @@ fn gso_with_a_short_last_segment() {
 }
 
 #[test]
+#[cfg_attr(
+    wasi,
+    ignore = "wasmtime's host socket keeps its default receive buffer (wasi-libc cannot \
+              set SO_RCVBUF), so 150 datagrams sent at once overflow it and UDP drops some"
+)]
 fn gso_more_segments_than_one_send_takes() {
     // 150 segments: three GSO messages (64, 64, 22) in one call.
     segments(any_local_v4(), 150, 0);
