@@ -194,6 +194,11 @@ fn empty_batches_and_would_block() {
 }
 
 #[test]
+#[cfg_attr(
+    wasi,
+    ignore = "wasi-libc's receive on WASI preview 2 does not report that a datagram was \
+              truncated (no MSG_TRUNC), so `truncated()` cannot be set there"
+)]
 fn truncation_reported() {
     let mut receiver = Receiver::bind(any_local_v4());
     let sender = UdpSocket::bind(any_local_v4()).unwrap();
