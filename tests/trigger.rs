@@ -5,13 +5,15 @@
 
 mod util;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use evmux::net::TcpStream;
 use evmux::trigger::Trigger;
 use evmux::{Events, Interest, Poll, Token};
 
-use util::{expect_events, expect_no_events, read_available, tcp_pair, READABLE};
+use util::{
+    expect_events, expect_no_events, read_available, tcp_pair, write_all_within_deadline, READABLE,
+};
 
 const STREAM: Token = Token(1);
 
@@ -27,7 +29,7 @@ fn setup(trigger: Trigger) -> io::Result<(Poll, Events, TcpStream, TcpStream)> {
 #[test]
 fn level_reports_at_every_poll_until_drained() {
     let (mut poll, mut events, mut reader, mut writer) = setup(Trigger::LEVEL).unwrap();
-    writer.write_all(b"level").unwrap();
+    write_all_within_deadline(&mut writer, b"level");
     for _ in 0..3 {
         expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
     }
@@ -42,13 +44,13 @@ fn level_reports_at_every_poll_until_drained() {
 #[test]
 fn oneshot_reports_once_until_reregistered() {
     let (mut poll, mut events, mut reader, mut writer) = setup(Trigger::ONESHOT).unwrap();
-    writer.write_all(b"one").unwrap();
+    write_all_within_deadline(&mut writer, b"one");
     expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
     // Neither unread data nor I/O on the source (which re-arms an edge
     // registration on the emulating backends) arms it again.
     expect_no_events(&mut poll, &mut events);
     assert_eq!(read_available(&mut reader).0.len(), 3);
-    writer.write_all(b"two").unwrap();
+    write_all_within_deadline(&mut writer, b"two");
     expect_no_events(&mut poll, &mut events);
     poll.registry()
         .reregister_with(&mut reader, STREAM, Interest::READABLE, Trigger::ONESHOT)
@@ -60,21 +62,21 @@ fn oneshot_reports_once_until_reregistered() {
     poll.registry()
         .reregister(&mut reader, STREAM, Interest::READABLE)
         .unwrap();
-    writer.write_all(b"three").unwrap();
+    write_all_within_deadline(&mut writer, b"three");
     expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
     assert_eq!(read_available(&mut reader).0.len(), 5);
-    writer.write_all(b"four").unwrap();
+    write_all_within_deadline(&mut writer, b"four");
     expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
 }
 
 #[test]
 fn edge_through_register_with_is_register() {
     let (mut poll, mut events, mut reader, mut writer) = setup(Trigger::EDGE).unwrap();
-    writer.write_all(b"edge").unwrap();
+    write_all_within_deadline(&mut writer, b"edge");
     expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
     expect_no_events(&mut poll, &mut events);
     assert_eq!(read_available(&mut reader).0.len(), 4);
-    writer.write_all(b"again").unwrap();
+    write_all_within_deadline(&mut writer, b"again");
     expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
 }
 
@@ -86,7 +88,7 @@ fn level_then_plain_register_of_another_source_is_edge() {
     poll.registry()
         .register(&mut reader, Token(2), Interest::READABLE)
         .unwrap();
-    writer.write_all(b"x").unwrap();
+    write_all_within_deadline(&mut writer, b"x");
     expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
     expect_no_events(&mut poll, &mut events);
 }
@@ -140,7 +142,7 @@ fn exclusive_wakes_at_least_one_of_two_polls() {
             )
             .unwrap();
     }
-    writer.write_all(b"herd").unwrap();
+    write_all_within_deadline(&mut writer, b"herd");
     let mut events = Events::with_capacity(4);
     let start = std::time::Instant::now();
     let mut woken = 0;
@@ -178,7 +180,7 @@ fn level_raw_descriptor_needs_no_reregister() {
         )
         .unwrap();
     for round in 0..3u8 {
-        sender.write_all(&[round]).unwrap();
+        write_all_within_deadline(&mut sender, &[round]);
         expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
         let mut byte = [0; 1];
         receiver.read_exact(&mut byte).unwrap();

@@ -480,6 +480,26 @@ pub fn tcp_pair() -> (evmux::net::TcpStream, evmux::net::TcpStream) {
     )
 }
 
+/// Writes all of `data` to a non-blocking stream, retrying while it is not
+/// ready (as a fresh connection's can be on WASI preview 2); panics after
+/// `DEADLINE`.
+pub fn write_all_within_deadline(stream: &mut impl Write, mut data: &[u8]) {
+    let start = Instant::now();
+    while !data.is_empty() {
+        match stream.write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                assert!(
+                    start.elapsed() < DEADLINE,
+                    "the stream never became writable"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+}
+
 /// The loopback address with port 0, for binding.
 pub fn any_local_v4() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
