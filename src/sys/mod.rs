@@ -327,3 +327,34 @@ pub(crate) fn not_registered() -> std::io::Error {
         "I/O source not registered with `Registry`",
     )
 }
+
+/// Which selector a source without a descriptor of its own (a `Timer`, a
+/// Windows `ChildExit`) is registered with, and mio's checks over it:
+/// `AlreadyExists` for a second registration, `NotFound` for a source not
+/// registered with this `Poll`.
+#[derive(Debug, Default)]
+pub(crate) struct RegisteredWith(Option<usize>);
+
+impl RegisteredWith {
+    /// Fails if the source is registered already.
+    pub(crate) fn check_unregistered(&self) -> std::io::Result<()> {
+        match self.0 {
+            Some(_) => Err(already_registered()),
+            None => Ok(()),
+        }
+    }
+
+    /// Fails unless the source is registered with the selector `id`.
+    pub(crate) fn check(&self, id: usize) -> std::io::Result<()> {
+        if self.0 == Some(id) {
+            Ok(())
+        } else {
+            Err(not_registered())
+        }
+    }
+
+    /// Records a registration with the selector `id`, or none.
+    pub(crate) fn set(&mut self, id: Option<usize>) {
+        self.0 = id;
+    }
+}

@@ -91,8 +91,7 @@ pub(crate) use self::schedule::Schedule;
 pub struct Timer {
     inner: sys::timer::Timer,
     schedule: Option<Schedule>,
-    /// The id of the selector it is registered with.
-    registered: Option<usize>,
+    registered: sys::RegisteredWith,
 }
 
 impl Timer {
@@ -106,7 +105,7 @@ impl Timer {
         Ok(Timer {
             inner: sys::timer::Timer::new()?,
             schedule: None,
-            registered: None,
+            registered: sys::RegisteredWith::default(),
         })
     }
 
@@ -228,11 +227,9 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        if self.registered.is_some() {
-            return Err(sys::already_registered());
-        }
+        self.registered.check_unregistered()?;
         self.inner.register(registry.selector(), token, interests)?;
-        self.registered = Some(registry.selector().id());
+        self.registered.set(Some(registry.selector().id()));
         Ok(())
     }
 
@@ -242,25 +239,15 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.registered_with(registry)?;
+        self.registered.check(registry.selector().id())?;
         self.inner.reregister(registry.selector(), token, interests)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.registered_with(registry)?;
+        self.registered.check(registry.selector().id())?;
         self.inner.deregister(registry.selector())?;
-        self.registered = None;
+        self.registered.set(None);
         Ok(())
-    }
-}
-
-impl Timer {
-    fn registered_with(&self, registry: &Registry) -> io::Result<()> {
-        if self.registered == Some(registry.selector().id()) {
-            Ok(())
-        } else {
-            Err(sys::not_registered())
-        }
     }
 }
 

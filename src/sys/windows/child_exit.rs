@@ -25,8 +25,7 @@ use crate::{sys, Interest, Token};
 #[derive(Debug)]
 pub(crate) struct ChildExit {
     pid: u32,
-    /// The id of the selector it is registered with.
-    registered: Option<usize>,
+    registered: sys::RegisteredWith,
     /// Before `process`: the wait ends before the handle closes.
     wait: Option<HandleWait>,
     process: OwnedHandle,
@@ -58,7 +57,7 @@ impl ChildExit {
         }
         Ok(ChildExit {
             pid,
-            registered: None,
+            registered: sys::RegisteredWith::default(),
             wait: None,
             // SAFETY: the handle was just opened and nothing else owns it.
             process: unsafe { OwnedHandle::from_raw_handle(raw) },
@@ -85,11 +84,9 @@ impl ChildExit {
         token: Token,
         _: Interest,
     ) -> io::Result<()> {
-        if self.registered.is_some() {
-            return Err(sys::already_registered());
-        }
+        self.registered.check_unregistered()?;
         self.wait = Some(self.wait_on(selector, token)?);
-        self.registered = Some(selector.id());
+        self.registered.set(Some(selector.id()));
         Ok(())
     }
 
@@ -101,24 +98,16 @@ impl ChildExit {
         token: Token,
         _: Interest,
     ) -> io::Result<()> {
-        self.registered_with(selector)?;
+        self.registered.check(selector.id())?;
         self.wait = Some(self.wait_on(selector, token)?);
         Ok(())
     }
 
     pub(crate) fn deregister(&mut self, selector: &Selector) -> io::Result<()> {
-        self.registered_with(selector)?;
+        self.registered.check(selector.id())?;
         self.wait = None;
-        self.registered = None;
+        self.registered.set(None);
         Ok(())
-    }
-
-    fn registered_with(&self, selector: &Selector) -> io::Result<()> {
-        if self.registered == Some(selector.id()) {
-            Ok(())
-        } else {
-            Err(sys::not_registered())
-        }
     }
 
     fn wait_on(&self, selector: &Selector, token: Token) -> io::Result<HandleWait> {
