@@ -10,7 +10,7 @@ rustfmt --edition 2021 --check bench/src/competitor.rs
 
 cargo run --quiet --release -p evmux-bench -- --quick
 out=target/evmux-bench
-head -1 "$out/summary.csv" | grep -qx 'workload,unit,evmux,mio,floor'
+head -1 "$out/summary.csv" | grep -qx 'workload,unit,evmux,mio,floor,paired,paired_low,paired_high'
 [ "$(wc -l < "$out/summary.csv")" -ge 31 ]
 # The batched UDP rows, GSO/GRO included.
 grep -q "UDP receive, 1200 B, GSO/GRO" "$out/summary.csv"

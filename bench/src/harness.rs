@@ -74,6 +74,54 @@ impl Samples {
     }
 }
 
+/// A ratio of costs, paired by round: the median of the per-round ratios
+/// and a 95% confidence interval for it. Both competitors of a round ran
+/// back to back, so drift of the machine between rounds cancels out.
+#[derive(Clone, Copy, Debug)]
+pub struct Paired {
+    pub median: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Paired {
+    /// `a`'s cost over `b`'s, round by round (the samples are times per
+    /// operation, so this is a cost ratio whatever unit a row reports).
+    /// `None` with fewer rounds than a 95% interval needs (6).
+    pub fn of(a: &Samples, b: &Samples) -> Option<Paired> {
+        let mut ratios: Vec<f64> = a.0.iter().zip(&b.0).map(|(a, b)| a / b).collect();
+        ratios.sort_by(f64::total_cmp);
+        let k = median_interval_rank(ratios.len())?;
+        Some(Paired {
+            median: Samples::quantile(&ratios, 0.5),
+            low: ratios[k],
+            high: ratios[ratios.len() - 1 - k],
+        })
+    }
+}
+
+/// The distribution-free 95% interval for a median of `n` samples: the
+/// largest `k` such that the `k`-th smallest and the `k`-th largest
+/// (0-based) enclose the median with probability at least 95%, that is
+/// P(Binomial(n, 1/2) <= k) <= 2.5%. `None` when even the extremes do
+/// not (n < 6).
+fn median_interval_rank(n: usize) -> Option<usize> {
+    // P(X <= j) for X ~ Binomial(n, 1/2), accumulated term by term in
+    // floating point (n is at most a few hundred rounds).
+    let mut term = 0.5_f64.powi(n as i32);
+    let mut below = 0.0;
+    let mut k = None;
+    for j in 0..n {
+        below += term;
+        if below > 0.025 {
+            break;
+        }
+        k = Some(j);
+        term *= (n - j) as f64 / (j + 1) as f64;
+    }
+    k.filter(|&k| k < n / 2)
+}
+
 /// Finds how many operations fill one sample, warming the competitor up.
 fn calibrate(bench: &mut dyn Bench, target: Duration) -> u64 {
     let mut iters = 1u64;
@@ -112,6 +160,28 @@ pub fn measure(benches: [&mut dyn Bench; 3], config: Config) -> [Samples; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_interval_ranks_match_the_binomial_tables() {
+        // Published values: n = 6 -> the extremes; n = 31 -> 10th and
+        // 22nd (1-based); n = 61 -> 23rd and 39th; n = 5 -> none.
+        assert_eq!(median_interval_rank(5), None);
+        assert_eq!(median_interval_rank(6), Some(0));
+        assert_eq!(median_interval_rank(31), Some(9));
+        assert_eq!(median_interval_rank(61), Some(22));
+    }
+
+    #[test]
+    fn paired_ratios_cancel_drift_between_rounds() {
+        // The machine slows down tenfold over the rounds; evmux is always
+        // 2% dearer than mio in the same round.
+        let mio: Vec<f64> = (1..=31).map(|r| r as f64 * 10.0).collect();
+        let evmux = mio.iter().map(|m| m * 1.02).collect();
+        let paired = Paired::of(&Samples(evmux), &Samples(mio)).unwrap();
+        for value in [paired.median, paired.low, paired.high] {
+            assert!((value - 1.02).abs() < 1e-9, "{paired:?}");
+        }
+    }
 
     #[test]
     fn median_and_spread() {

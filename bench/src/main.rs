@@ -3,7 +3,12 @@
 //! ```text
 //! cargo run --release -p evmux-bench            # about two minutes
 //! cargo run --release -p evmux-bench -- --quick # CI: under a minute
+//! cargo run --release -p evmux-bench -- --only wake --rounds 101
 //! ```
+//!
+//! `--only NAME` runs the workloads whose name contains NAME; `--rounds N`
+//! sets how many rounds each takes (more rounds narrow the paired
+//! intervals).
 //!
 //! Prints a table and writes `target/evmux-bench/summary.csv` and
 //! `target/evmux-bench/summary.svg`. See harness.rs for how it measures.
@@ -139,7 +144,14 @@ fn main() {
         .position(|arg| arg == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    let config = if quick { Config::QUICK } else { Config::FULL };
+    let mut config = if quick { Config::QUICK } else { Config::FULL };
+    if let Some(rounds) = args
+        .iter()
+        .position(|arg| arg == "--rounds")
+        .and_then(|i| args.get(i + 1))
+    {
+        config.rounds = rounds.parse().expect("--rounds takes a number");
+    }
     fixtures::raise_descriptor_limit();
     let machine = machine();
     fixtures::pin_to_cpu(fixtures::MAIN_CPU);

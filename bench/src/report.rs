@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::{fs, io};
 
-use crate::harness::Samples;
+use crate::harness::{Paired, Samples};
 
 /// One workload's medians for `[evmux, mio, floor]`; a floor of NaN means
 /// the workload has none (the tokio rows).
@@ -15,6 +15,9 @@ pub struct Row {
     pub values: [f64; 3],
     /// The largest relative interquartile range of the three.
     pub spread: f64,
+    /// evmux's cost over mio's, paired by round (see `Paired`), where the
+    /// row was measured in rounds.
+    pub paired: Option<Paired>,
 }
 
 impl Row {
@@ -26,6 +29,7 @@ impl Row {
             unit: unit.into(),
             values: [0, 1, 2].map(|i| samples[i].median() * per),
             spread: samples.iter().map(Samples::spread).fold(0.0, f64::max),
+            paired: Paired::of(&samples[0], &samples[1]),
         }
     }
 
@@ -36,6 +40,7 @@ impl Row {
             unit: unit.into(),
             values: [0, 1, 2].map(|i| count * 1e9 / samples[i].median()),
             spread: samples.iter().map(Samples::spread).fold(0.0, f64::max),
+            paired: Paired::of(&samples[0], &samples[1]),
         }
     }
 
@@ -59,6 +64,7 @@ impl Row {
             unit: unit.into(),
             values,
             spread: 0.0,
+            paired: None,
         }
     }
 
@@ -78,6 +84,7 @@ impl Row {
                     unit: unit.to_string(),
                     values: [evmux.parse().ok()?, mio.parse().ok()?, f64::NAN],
                     spread: spread.parse().ok()?,
+                    paired: None,
                 })
             })
             .collect()
@@ -105,6 +112,13 @@ fn format_value(value: f64) -> String {
     }
 }
 
+fn format_paired(paired: Option<Paired>) -> String {
+    paired.map_or_else(
+        || "–".into(),
+        |p| format!("{:.3} ({:.3}–{:.3})", p.median, p.low, p.high),
+    )
+}
+
 fn format_ratio(ratio: f64) -> String {
     if ratio.is_nan() {
         "–".into()
@@ -119,19 +133,20 @@ pub fn table(rows: &[Row], machine: &str) -> String {
     let _ = writeln!(out, "Machine: {machine}\n");
     let _ = writeln!(
         out,
-        "| workload | unit | evmux | mio | floor | evmux/mio | evmux/floor | spread |"
+        "| workload | unit | evmux | mio | floor | evmux/mio | paired (95% CI) | evmux/floor | spread |"
     );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
             row.workload,
             row.unit,
             format_value(row.values[0]),
             format_value(row.values[1]),
             format_value(row.values[2]),
             format_ratio(row.cost_ratio(1)),
+            format_paired(row.paired),
             format_ratio(row.cost_ratio(2)),
             row.spread * 100.0,
         );
@@ -139,14 +154,19 @@ pub fn table(rows: &[Row], machine: &str) -> String {
     let _ = writeln!(
         out,
         "\nRatios compare costs: below 1.000 evmux is cheaper, whatever the unit \
-         (a time: lower is better; a `/s` rate: higher is better). Spread: the \
-         largest interquartile range of the three, relative to its median."
+         (a time: lower is better; a `/s` rate: higher is better). evmux/mio: \
+         the ratio of the two medians. Paired: the median of the per-round \
+         ratios of evmux's cost to mio's (each round runs both back to back, \
+         so drift between rounds cancels) with its 95% confidence interval. \
+         Spread: the largest interquartile range of the three, relative to \
+         its median."
     );
     out
 }
 
 pub fn write_csv(rows: &[Row], path: &Path) -> io::Result<()> {
-    let mut csv = String::from("workload,unit,evmux,mio,floor\n");
+    let mut csv =
+        String::from("workload,unit,evmux,mio,floor,paired,paired_low,paired_high\n");
     for row in rows {
         let [evmux, mio, floor] = row.values;
         let floor = if floor.is_nan() {
@@ -154,9 +174,13 @@ pub fn write_csv(rows: &[Row], path: &Path) -> io::Result<()> {
         } else {
             format!("{floor:.3}")
         };
+        let paired = row.paired.map_or_else(
+            || ",,".to_string(),
+            |p| format!("{:.4},{:.4},{:.4}", p.median, p.low, p.high),
+        );
         let _ = writeln!(
             csv,
-            "\"{}\",{},{evmux:.3},{mio:.3},{floor}",
+            "\"{}\",{},{evmux:.3},{mio:.3},{floor},{paired}",
             row.workload, row.unit
         );
     }
