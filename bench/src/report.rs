@@ -165,8 +165,7 @@ pub fn table(rows: &[Row], machine: &str) -> String {
 }
 
 pub fn write_csv(rows: &[Row], path: &Path) -> io::Result<()> {
-    let mut csv =
-        String::from("workload,unit,evmux,mio,floor,paired,paired_low,paired_high\n");
+    let mut csv = String::from("workload,unit,evmux,mio,floor,paired,paired_low,paired_high\n");
     for row in rows {
         let [evmux, mio, floor] = row.values;
         let floor = if floor.is_nan() {
