@@ -366,6 +366,52 @@ fn connected_socket_batch() {
     assert_eq!(received[1].0, b"two");
 }
 
+/// A connected socket holding 64 datagrams and an error (its datagram to
+/// a closed port was refused): Linux reports the error first, then
+/// `recv_many` returns every datagram, then `WouldBlock`. Nothing is lost
+/// to the error. (An error that arrives in the middle of a batch is kept
+/// for the next call; the OS gives no way to time that in a test.)
+// Linux reports a refused datagram to a connected UDP socket.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn an_error_loses_no_datagram() {
+    use util::poll_until;
+    const QUEUED: usize = 64;
+    let peer = UdpSocket::bind(any_local_v4()).unwrap();
+    let mut socket = UdpSocket::bind(any_local_v4()).unwrap();
+    socket.connect(peer.local_addr().unwrap()).unwrap();
+    let to = socket.local_addr().unwrap();
+    for i in 0..QUEUED {
+        assert_eq!(peer.send_to(&payload(i, 16), to).unwrap(), 16);
+    }
+    drop(peer);
+    socket.send(b"refused").unwrap();
+    // Wait until the refusal is the socket's error.
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    poll.registry()
+        .register(&mut socket, Token(0), Interest::READABLE)
+        .unwrap();
+    poll_until(&mut poll, &mut events, "the refusal", |events| {
+        events.iter().any(|event| event.is_error())
+    });
+
+    let mut storage = vec![[0u8; 32]; 100];
+    let mut meta = vec![RecvMeta::default(); storage.len()];
+    let mut recv = |socket: &UdpSocket| {
+        let mut bufs: Vec<IoSliceMut<'_>> =
+            storage.iter_mut().map(|buf| IoSliceMut::new(buf)).collect();
+        socket.recv_many(&mut bufs, &mut meta)
+    };
+    let error = recv(&socket).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
+    assert_eq!(recv(&socket).unwrap(), QUEUED);
+    assert_eq!(recv(&socket).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    for (i, (buf, meta)) in storage.iter().zip(&meta).take(QUEUED).enumerate() {
+        assert_eq!(&buf[..meta.len()], &payload(i, 16)[..]);
+    }
+}
+
 /// Edge-triggered contract: after `recv_many` drains the socket (a partial
 /// batch, then `WouldBlock`), the next datagram raises a new event; on
 /// poll(2) that needs the re-arm.

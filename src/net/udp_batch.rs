@@ -24,9 +24,43 @@
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::net::UdpSocket;
 use crate::sys;
+
+/// An error a batched receive met after datagrams had arrived: returning
+/// the datagrams, it keeps the error for the next call. The OS has
+/// already reported (and forgotten) it, like a refused earlier datagram's
+/// `ECONNREFUSED`, so dropping it would lose it. Only the OS's error code
+/// is kept; `WouldBlock` is not an error to keep.
+#[derive(Debug, Default)]
+pub(crate) struct DeferredError(AtomicI32);
+
+impl DeferredError {
+    /// No error code is 0, so 0 means none.
+    const NONE: i32 = 0;
+
+    fn defer(&self, error: &io::Error) {
+        if error.kind() == io::ErrorKind::WouldBlock {
+            return;
+        }
+        if let Some(code) = error.raw_os_error().filter(|&code| code != Self::NONE) {
+            self.0.store(code, Ordering::Relaxed);
+        }
+    }
+
+    fn take(&self) -> Option<io::Error> {
+        // A load first: the common case (nothing kept) writes nothing.
+        if self.0.load(Ordering::Relaxed) == Self::NONE {
+            return None;
+        }
+        match self.0.swap(Self::NONE, Ordering::Relaxed) {
+            Self::NONE => None,
+            code => Some(io::Error::from_raw_os_error(code)),
+        }
+    }
+}
 
 /// The ECN codepoint of a datagram: the low two bits of the IPv4 TOS byte
 /// or the IPv6 traffic class (RFC 3168).
@@ -216,8 +250,11 @@ impl UdpSocket {
     ///
     /// Only when nothing was sent: `WouldBlock` when the send buffer is
     /// full, or the first datagram's error. An error on a later datagram
-    /// ends the batch early (`Ok(n)`), and sending that datagram again
-    /// reports it.
+    /// ends the batch early (`Ok(n)`) and is not returned, as with
+    /// `sendmmsg(2)`: send from datagram `n` again. An error of that
+    /// datagram (too long, no route to its address) recurs then; one the
+    /// OS was holding for the socket (an earlier datagram refused) has
+    /// been reported, and the datagram goes.
     ///
     /// # Examples
     ///
@@ -306,7 +343,10 @@ impl UdpSocket {
     ///
     /// Only when nothing arrived: `WouldBlock` when no datagram is
     /// waiting, or the socket's error. When datagrams arrived before an
-    /// error, they are returned, and the error ends the batch.
+    /// error (such as `ConnectionRefused` on a connected socket whose
+    /// earlier datagram was refused), they are returned, and the next call
+    /// reports the error, as `recvmmsg(2)` does. Nothing is lost between
+    /// batches of 64 or in the one-call-per-datagram loop either.
     ///
     /// # Examples
     ///
@@ -347,8 +387,16 @@ impl UdpSocket {
         if count == 0 {
             return Ok(0);
         }
+        if let Some(error) = self.deferred.take() {
+            return Err(error);
+        }
         self.inner.do_read(|socket| {
-            sys::udp_batch::recv_many(socket, &mut bufs[..count], &mut meta[..count])
+            let (received, then) =
+                sys::udp_batch::recv_many(socket, &mut bufs[..count], &mut meta[..count])?;
+            if let Some(error) = then {
+                self.deferred.defer(&error);
+            }
+            Ok(received)
         })
     }
 
@@ -390,5 +438,25 @@ impl UdpSocket {
     /// `Unsupported` on systems other than Linux and Android.
     pub fn set_recv_destination(&self, on: bool) -> io::Result<()> {
         sys::udp_batch::set_recv_destination(&self.inner, on)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeferredError;
+    use std::io;
+
+    #[test]
+    fn a_deferred_error_is_reported_once() {
+        let deferred = DeferredError::default();
+        assert!(deferred.take().is_none());
+        deferred.defer(&io::Error::from(io::ErrorKind::WouldBlock));
+        deferred.defer(&io::Error::other("no code to keep"));
+        assert!(deferred.take().is_none());
+        let refused = io::Error::from_raw_os_error(111);
+        deferred.defer(&refused);
+        let error = deferred.take().unwrap();
+        assert_eq!(error.raw_os_error(), Some(111));
+        assert!(deferred.take().is_none());
     }
 }

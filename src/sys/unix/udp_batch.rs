@@ -128,7 +128,7 @@ fn send_chunk(
     if MMSG {
         mmsg(socket.as_raw_fd(), &mut headers, Direction::Send)
     } else {
-        each(socket.as_raw_fd(), &mut headers, Direction::Send).map(|(n, _)| n)
+        each(socket.as_raw_fd(), &mut headers, Direction::Send).map(|(lens, _)| lens.len())
     }
 }
 
@@ -160,31 +160,32 @@ fn send_controls(
 }
 
 /// Receives up to `bufs.len()` datagrams, in calls of up to `BATCH`;
-/// returns how many arrived, an error only if none did.
+/// returns how many arrived, an error only if none did, and with the
+/// datagrams the error that ended the batch after them, if one did.
 pub(crate) fn recv_many(
     socket: &net::UdpSocket,
     bufs: &mut [IoSliceMut<'_>],
     meta: &mut [RecvMeta],
-) -> io::Result<usize> {
+) -> io::Result<(usize, Option<io::Error>)> {
     let mut received = 0;
     while received < bufs.len() {
         let end = bufs.len().min(received + BATCH);
         let wanted = end - received;
         match recv_chunk(socket, &mut bufs[received..end], &mut meta[received..end]) {
-            Ok(n) if n == wanted => received += n,
-            Ok(n) => return Ok(received + n),
-            Err(_) if received > 0 => break,
+            Ok((n, None)) if n == wanted => received += n,
+            Ok((n, then)) => return Ok((received + n, then)),
+            Err(error) if received > 0 => return Ok((received, Some(error))),
             Err(error) => return Err(error),
         }
     }
-    Ok(received)
+    Ok((received, None))
 }
 
 fn recv_chunk(
     socket: &net::UdpSocket,
     bufs: &mut [IoSliceMut<'_>],
     meta: &mut [RecvMeta],
-) -> io::Result<usize> {
+) -> io::Result<(usize, Option<io::Error>)> {
     let count = bufs.len();
     // The kernel writes the addresses and the ancillary data, and only
     // what it wrote is read (`msg_namelen`, `msg_controllen` bytes), so
@@ -207,11 +208,13 @@ fn recv_chunk(
         }
     }
     let fd = socket.as_raw_fd();
-    let (received, lens) = if MMSG {
-        (mmsg(fd, &mut headers, Direction::Recv)?, None)
+    // recvmmsg keeps an error after the first datagram for the next call
+    // itself; the loop hands it back.
+    let (received, lens, then) = if MMSG {
+        (mmsg(fd, &mut headers, Direction::Recv)?, None, None)
     } else {
-        let (n, lens) = each(fd, &mut headers, Direction::Recv)?;
-        (n, Some(lens))
+        let (lens, then) = each(fd, &mut headers, Direction::Recv)?;
+        (lens.len(), Some(lens), then)
     };
     for (i, header) in headers.iter_mut().take(received).enumerate() {
         #[cfg(evmux_mmsg)]
@@ -233,7 +236,7 @@ fn recv_chunk(
         #[cfg(linux_like)]
         super::udp_cmsg::decode_recv(header, &mut meta[i]);
     }
-    Ok(received)
+    Ok((received, then))
 }
 
 /// `count` uninitialised slots.
@@ -330,16 +333,17 @@ unsafe fn mmsg_call(fd: RawFd, headers: &mut [Header], direction: Direction) -> 
 
 #[cfg(not(evmux_mmsg))]
 fn mmsg(fd: RawFd, headers: &mut [Header], direction: Direction) -> io::Result<usize> {
-    each(fd, headers, direction).map(|(n, _)| n)
+    each(fd, headers, direction).map(|(lens, _)| lens.len())
 }
 
 /// One `sendmsg`/`recvmsg` per header, until one would block or fails:
-/// how many went, and the bytes of each. An error only for the first.
+/// the bytes of each that went, and the error that stopped them after
+/// the first. An error result only for the first.
 fn each(
     fd: RawFd,
     headers: &mut [Header],
     direction: Direction,
-) -> io::Result<(usize, Vec<usize>)> {
+) -> io::Result<(Vec<usize>, Option<io::Error>)> {
     let mut lens = Vec::with_capacity(headers.len());
     for header in headers.iter_mut() {
         // After the first datagram, never wait (a blocking socket would).
@@ -350,11 +354,11 @@ fn each(
         };
         match one(fd, msghdr(header), direction, flags) {
             Ok(len) => lens.push(len),
-            Err(_) if !lens.is_empty() => break,
+            Err(error) if !lens.is_empty() => return Ok((lens, Some(error))),
             Err(error) => return Err(error),
         }
     }
-    Ok((lens.len(), lens))
+    Ok((lens, None))
 }
 
 fn one(
