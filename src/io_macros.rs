@@ -1,8 +1,6 @@
 //! Macros that give the I/O types (features `net`, `os-ext`) their trait
 //! impls, so that each impl is written once. Each expects the type to hold
-//! its `IoSource` in a field named `inner`; the conversions from a
-//! descriptor or socket take the initial values of any other fields
-//! (`impl_fd_traits!(T, Std, field: value)`).
+//! its `IoSource` in a field named `inner`.
 
 /// Implements std's descriptor traits for an I/O type whose field `inner`
 /// is an `IoSource` of the std type `$std`. Like std's own conversions,
@@ -10,7 +8,7 @@
 /// be non-blocking.
 #[cfg(evmux_fd)]
 macro_rules! impl_fd_traits {
-    ($evmux:ty, $std:ty $(, $field:ident: $value:expr)*) => {
+    ($evmux:ty, $std:ty) => {
         impl std::os::fd::AsRawFd for $evmux {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
                 std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
@@ -45,7 +43,6 @@ macro_rules! impl_fd_traits {
             fn from(fd: std::os::fd::OwnedFd) -> Self {
                 Self {
                     inner: crate::io_source::IoSource::new(<$std>::from(fd)),
-                    $($field: $value,)*
                 }
             }
         }
@@ -63,7 +60,7 @@ macro_rules! impl_fd_traits {
 /// changes the socket: one handed to evmux should already be non-blocking.
 #[cfg(all(windows, feature = "net"))]
 macro_rules! impl_socket_traits {
-    ($evmux:ty, $std:ty $(, $field:ident: $value:expr)*) => {
+    ($evmux:ty, $std:ty) => {
         impl std::os::windows::io::AsRawSocket for $evmux {
             fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
                 std::os::windows::io::AsRawSocket::as_raw_socket(&*self.inner)
@@ -98,7 +95,6 @@ macro_rules! impl_socket_traits {
             fn from(socket: std::os::windows::io::OwnedSocket) -> Self {
                 Self {
                     inner: crate::io_source::IoSource::new(<$std>::from(socket)),
-                    $($field: $value,)*
                 }
             }
         }

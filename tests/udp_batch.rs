@@ -369,8 +369,8 @@ fn connected_socket_batch() {
 /// A connected socket holding 64 datagrams and an error (its datagram to
 /// a closed port was refused): Linux reports the error first, then
 /// `recv_many` returns every datagram, then `WouldBlock`. Nothing is lost
-/// to the error. (An error that arrives in the middle of a batch is kept
-/// for the next call; the OS gives no way to time that in a test.)
+/// to the error. (An error that arrives in the middle of a `recvmmsg`
+/// batch the kernel keeps for the next call; no test can time that.)
 // Linux reports a refused datagram to a connected UDP socket.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]

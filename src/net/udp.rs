@@ -46,9 +46,6 @@ use crate::sys;
 pub struct UdpSocket {
     // Batched I/O (`udp_batch.rs`) goes through it too.
     pub(super) inner: IoSource<net::UdpSocket>,
-    /// An error that ended a batched receive after datagrams had arrived,
-    /// reported by the next one (see `UdpSocket::recv_many`).
-    pub(super) deferred: super::udp_batch::DeferredError,
 }
 
 impl UdpSocket {
@@ -67,7 +64,6 @@ impl UdpSocket {
     pub fn from_std(socket: net::UdpSocket) -> UdpSocket {
         UdpSocket {
             inner: IoSource::new(socket),
-            deferred: Default::default(),
         }
     }
 
@@ -227,9 +223,9 @@ impl UdpSocket {
 
 impl_source!(UdpSocket);
 #[cfg(evmux_fd)]
-impl_fd_traits!(UdpSocket, net::UdpSocket, deferred: Default::default());
+impl_fd_traits!(UdpSocket, net::UdpSocket);
 #[cfg(windows)]
-impl_socket_traits!(UdpSocket, net::UdpSocket, deferred: Default::default());
+impl_socket_traits!(UdpSocket, net::UdpSocket);
 impl_into_std!(UdpSocket, net::UdpSocket);
 
 impl fmt::Debug for UdpSocket {

@@ -24,43 +24,13 @@
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::net::UdpSocket;
 use crate::sys;
 
-/// An error a batched receive met after datagrams had arrived: returning
-/// the datagrams, it keeps the error for the next call. The OS has
-/// already reported (and forgotten) it, like a refused earlier datagram's
-/// `ECONNREFUSED`, so dropping it would lose it. Only the OS's error code
-/// is kept; `WouldBlock` is not an error to keep.
-#[derive(Debug, Default)]
-pub(crate) struct DeferredError(AtomicI32);
-
-impl DeferredError {
-    /// No error code is 0, so 0 means none.
-    const NONE: i32 = 0;
-
-    fn defer(&self, error: &io::Error) {
-        if error.kind() == io::ErrorKind::WouldBlock {
-            return;
-        }
-        if let Some(code) = error.raw_os_error().filter(|&code| code != Self::NONE) {
-            self.0.store(code, Ordering::Relaxed);
-        }
-    }
-
-    fn take(&self) -> Option<io::Error> {
-        // A load first: the common case (nothing kept) writes nothing.
-        if self.0.load(Ordering::Relaxed) == Self::NONE {
-            return None;
-        }
-        match self.0.swap(Self::NONE, Ordering::Relaxed) {
-            Self::NONE => None,
-            code => Some(io::Error::from_raw_os_error(code)),
-        }
-    }
-}
+/// The most datagrams one `recv_many` returns: what one `recvmmsg(2)`
+/// takes (see the sys module for why one call).
+const RECV_BATCH: usize = 64;
 
 /// The ECN codepoint of a datagram: the low two bits of the IPv4 TOS byte
 /// or the IPv6 traffic class (RFC 3168).
@@ -330,23 +300,25 @@ impl UdpSocket {
     }
 
     /// Receives a batch of datagrams: datagram `i` goes into `bufs[i]` and
-    /// what is known about it into `meta[i]`. Returns how many arrived, at
-    /// most the shorter of the two slices; the rest are untouched.
+    /// what is known about it into `meta[i]`. Returns how many arrived: at
+    /// most 64, and at most the shorter of the two slices; the rest are
+    /// untouched.
     ///
-    /// One system call receives up to 64 datagrams on Linux, Android,
-    /// FreeBSD, NetBSD and OpenBSD (`recvmmsg(2)`); elsewhere each takes
-    /// its own. An empty batch
-    /// returns `Ok(0)`. A datagram longer than its buffer is cut
-    /// ([`RecvMeta::truncated`]).
+    /// One system call receives the batch on Linux, Android, FreeBSD,
+    /// NetBSD and OpenBSD (`recvmmsg(2)`); elsewhere each datagram takes
+    /// its own. An empty batch returns `Ok(0)`. A datagram longer than its
+    /// buffer is cut ([`RecvMeta::truncated`]).
     ///
     /// # Errors
     ///
     /// Only when nothing arrived: `WouldBlock` when no datagram is
     /// waiting, or the socket's error. When datagrams arrived before an
-    /// error (such as `ConnectionRefused` on a connected socket whose
-    /// earlier datagram was refused), they are returned, and the next call
-    /// reports the error, as `recvmmsg(2)` does. Nothing is lost between
-    /// batches of 64 or in the one-call-per-datagram loop either.
+    /// error, they are returned, and the error ends the batch: with
+    /// `recvmmsg(2)` the socket keeps it for the next call. Where each
+    /// datagram takes its own call, an error that arrives between two of
+    /// them (such as `ConnectionRefused` for an earlier datagram of a
+    /// connected socket) is consumed by the call that meets it, and not
+    /// reported.
     ///
     /// # Examples
     ///
@@ -383,20 +355,12 @@ impl UdpSocket {
         bufs: &mut [IoSliceMut<'_>],
         meta: &mut [RecvMeta],
     ) -> io::Result<usize> {
-        let count = bufs.len().min(meta.len());
+        let count = bufs.len().min(meta.len()).min(RECV_BATCH);
         if count == 0 {
             return Ok(0);
         }
-        if let Some(error) = self.deferred.take() {
-            return Err(error);
-        }
         self.inner.do_read(|socket| {
-            let (received, then) =
-                sys::udp_batch::recv_many(socket, &mut bufs[..count], &mut meta[..count])?;
-            if let Some(error) = then {
-                self.deferred.defer(&error);
-            }
-            Ok(received)
+            sys::udp_batch::recv_many(socket, &mut bufs[..count], &mut meta[..count])
         })
     }
 
@@ -438,25 +402,5 @@ impl UdpSocket {
     /// `Unsupported` on systems other than Linux and Android.
     pub fn set_recv_destination(&self, on: bool) -> io::Result<()> {
         sys::udp_batch::set_recv_destination(&self.inner, on)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::DeferredError;
-    use std::io;
-
-    #[test]
-    fn a_deferred_error_is_reported_once() {
-        let deferred = DeferredError::default();
-        assert!(deferred.take().is_none());
-        deferred.defer(&io::Error::from(io::ErrorKind::WouldBlock));
-        deferred.defer(&io::Error::other("no code to keep"));
-        assert!(deferred.take().is_none());
-        let refused = io::Error::from_raw_os_error(111);
-        deferred.defer(&refused);
-        let error = deferred.take().unwrap();
-        assert_eq!(error.raw_os_error(), Some(111));
-        assert!(deferred.take().is_none());
     }
 }

@@ -41,7 +41,7 @@ pub(crate) fn recv_many(
     socket: &net::UdpSocket,
     bufs: &mut [IoSliceMut<'_>],
     meta: &mut [RecvMeta],
-) -> io::Result<(usize, Option<io::Error>)> {
+) -> io::Result<usize> {
     for (received, buf) in bufs.iter_mut().enumerate() {
         let (len, from, truncated) = match socket.recv_from(buf) {
             Ok((len, from)) => (len, from, false),
@@ -51,7 +51,7 @@ pub(crate) fn recv_many(
             {
                 (buf.len(), SocketAddr::from(([0, 0, 0, 0], 0)), true)
             }
-            Err(error) if received > 0 => return Ok((received, Some(error))),
+            Err(_) if received > 0 => return Ok(received),
             Err(error) => return Err(error),
         };
         meta[received] = RecvMeta {
@@ -63,5 +63,5 @@ pub(crate) fn recv_many(
             destination: None,
         };
     }
-    Ok((bufs.len(), None))
+    Ok(bufs.len())
 }

@@ -128,7 +128,7 @@ fn send_chunk(
     if MMSG {
         mmsg(socket.as_raw_fd(), &mut headers, Direction::Send)
     } else {
-        each(socket.as_raw_fd(), &mut headers, Direction::Send).map(|(lens, _)| lens.len())
+        each(socket.as_raw_fd(), &mut headers, Direction::Send).map(|(n, _)| n)
     }
 }
 
@@ -159,33 +159,16 @@ fn send_controls(
     }
 }
 
-/// Receives up to `bufs.len()` datagrams, in calls of up to `BATCH`;
-/// returns how many arrived, an error only if none did, and with the
-/// datagrams the error that ended the batch after them, if one did.
+/// Receives up to `bufs.len()` datagrams (at most `BATCH`, which
+/// `UdpSocket::recv_many` sees to); returns how many arrived, an error
+/// only if none did. One `recvmmsg` call: the kernel keeps an error met
+/// after the first datagram for the socket's next receive, which a
+/// second call here would take and have to drop.
 pub(crate) fn recv_many(
     socket: &net::UdpSocket,
     bufs: &mut [IoSliceMut<'_>],
     meta: &mut [RecvMeta],
-) -> io::Result<(usize, Option<io::Error>)> {
-    let mut received = 0;
-    while received < bufs.len() {
-        let end = bufs.len().min(received + BATCH);
-        let wanted = end - received;
-        match recv_chunk(socket, &mut bufs[received..end], &mut meta[received..end]) {
-            Ok((n, None)) if n == wanted => received += n,
-            Ok((n, then)) => return Ok((received + n, then)),
-            Err(error) if received > 0 => return Ok((received, Some(error))),
-            Err(error) => return Err(error),
-        }
-    }
-    Ok((received, None))
-}
-
-fn recv_chunk(
-    socket: &net::UdpSocket,
-    bufs: &mut [IoSliceMut<'_>],
-    meta: &mut [RecvMeta],
-) -> io::Result<(usize, Option<io::Error>)> {
+) -> io::Result<usize> {
     let count = bufs.len();
     // The kernel writes the addresses and the ancillary data, and only
     // what it wrote is read (`msg_namelen`, `msg_controllen` bytes), so
@@ -208,13 +191,11 @@ fn recv_chunk(
         }
     }
     let fd = socket.as_raw_fd();
-    // recvmmsg keeps an error after the first datagram for the next call
-    // itself; the loop hands it back.
-    let (received, lens, then) = if MMSG {
-        (mmsg(fd, &mut headers, Direction::Recv)?, None, None)
+    let (received, lens) = if MMSG {
+        (mmsg(fd, &mut headers, Direction::Recv)?, None)
     } else {
-        let (lens, then) = each(fd, &mut headers, Direction::Recv)?;
-        (lens.len(), Some(lens), then)
+        let (n, lens) = each(fd, &mut headers, Direction::Recv)?;
+        (n, Some(lens))
     };
     for (i, header) in headers.iter_mut().take(received).enumerate() {
         #[cfg(evmux_mmsg)]
@@ -236,7 +217,7 @@ fn recv_chunk(
         #[cfg(linux_like)]
         super::udp_cmsg::decode_recv(header, &mut meta[i]);
     }
-    Ok((received, then))
+    Ok(received)
 }
 
 /// `count` uninitialised slots.
@@ -333,17 +314,16 @@ unsafe fn mmsg_call(fd: RawFd, headers: &mut [Header], direction: Direction) -> 
 
 #[cfg(not(evmux_mmsg))]
 fn mmsg(fd: RawFd, headers: &mut [Header], direction: Direction) -> io::Result<usize> {
-    each(fd, headers, direction).map(|(lens, _)| lens.len())
+    each(fd, headers, direction).map(|(n, _)| n)
 }
 
 /// One `sendmsg`/`recvmsg` per header, until one would block or fails:
-/// the bytes of each that went, and the error that stopped them after
-/// the first. An error result only for the first.
+/// how many went, and the bytes of each. An error only for the first.
 fn each(
     fd: RawFd,
     headers: &mut [Header],
     direction: Direction,
-) -> io::Result<(Vec<usize>, Option<io::Error>)> {
+) -> io::Result<(usize, Vec<usize>)> {
     let mut lens = Vec::with_capacity(headers.len());
     for header in headers.iter_mut() {
         // After the first datagram, never wait (a blocking socket would).
@@ -354,11 +334,11 @@ fn each(
         };
         match one(fd, msghdr(header), direction, flags) {
             Ok(len) => lens.push(len),
-            Err(error) if !lens.is_empty() => return Ok((lens, Some(error))),
+            Err(_) if !lens.is_empty() => break,
             Err(error) => return Err(error),
         }
     }
-    Ok((lens, None))
+    Ok((lens.len(), lens))
 }
 
 fn one(
