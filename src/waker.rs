@@ -14,8 +14,13 @@ use crate::{sys, Registry, Token};
 /// is never lost. Several wakes before the next `poll` coalesce into one
 /// event.
 ///
-/// A wake that would only coalesce with one still on its way to `poll`
-/// returns without a system call, so waking often is cheap.
+/// Each wake makes one system call, as mio's does: nothing is shared
+/// between the waking thread and `poll` but the OS's own queue, so a wake
+/// costs what the system call costs, whichever processors the two threads
+/// run on. A program that wakes many times between two polls can create
+/// its waker with [`Waker::new_coalescing`] instead: a wake that would
+/// only coalesce with one still on its way to `poll` then returns without
+/// a system call.
 ///
 /// A `Waker` is `Send` and `Sync`; share it with an `Arc`. Dropping it
 /// removes it from the `Poll`, together with a wake that `poll` has not
@@ -68,6 +73,13 @@ use crate::{sys, Registry, Token};
 #[derive(Debug)]
 pub struct Waker {
     inner: sys::Waker,
+    /// Set for a waker made by `new_coalescing`.
+    coalescing: Option<Coalescing>,
+}
+
+/// A coalescing waker's state and the list `poll` finds it in.
+#[derive(Debug)]
+struct Coalescing {
     state: Arc<WakeState>,
     dedup: Arc<WakeDedup>,
 }
@@ -80,13 +92,60 @@ impl Waker {
     /// The OS's errors for creating and registering the wake-up descriptor
     /// (e.g. `EMFILE`), or `Unsupported` without a backend.
     pub fn new(registry: &Registry, token: Token) -> io::Result<Waker> {
+        Ok(Waker {
+            inner: sys::Waker::new(registry.selector(), token)?,
+            coalescing: None,
+        })
+    }
+
+    /// Creates a waker, like [`Waker::new`], whose wakes skip the system
+    /// call while an earlier wake's event is still on its way to `poll`:
+    /// a storm of wakes between two polls costs two system calls, then an
+    /// atomic operation each. (Not in mio.)
+    ///
+    /// The price: the waking thread and `poll` share a word of state, so
+    /// when each wake is followed by the `poll` that returns it, on another
+    /// processor, the word's cache line crosses between the two processors
+    /// twice per wake. Prefer [`Waker::new`] when wakes are already rare
+    /// between polls (as in tokio, which wakes its driver only when it
+    /// sleeps), and this when many threads or tasks may wake a busy loop.
+    ///
+    /// Every wake, skipped or not, happens before the `poll` that returns
+    /// its event, as a system call would make it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Waker::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::{Events, Poll, Token, Waker};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let waker = Waker::new_coalescing(poll.registry(), Token(0))?;
+    /// for _ in 0..1000 {
+    ///     waker.wake()?; // two system calls in all
+    /// }
+    /// let mut events = Events::with_capacity(8);
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert_eq!(events.iter().count(), 1);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
+    pub fn new_coalescing(registry: &Registry, token: Token) -> io::Result<Waker> {
         let inner = sys::Waker::new(registry.selector(), token)?;
         let dedup = Arc::clone(registry.wake_dedup());
         let state = dedup.add(token);
         Ok(Waker {
             inner,
-            state,
-            dedup,
+            coalescing: Some(Coalescing { state, dedup }),
         })
     }
 
@@ -99,11 +158,14 @@ impl Waker {
     /// occur in normal operation.
     pub fn wake(&self) -> io::Result<()> {
         trace!("waking poll");
-        self.state.wake_with(|| self.inner.wake())
+        match &self.coalescing {
+            None => self.inner.wake(),
+            Some(coalescing) => coalescing.state.wake_with(|| self.inner.wake()),
+        }
     }
 }
 
-impl Drop for Waker {
+impl Drop for Coalescing {
     fn drop(&mut self) {
         self.dedup.remove(&self.state);
     }

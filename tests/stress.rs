@@ -305,9 +305,9 @@ fn registration_churn_from_four_threads_while_a_fifth_polls() {
     record_figure("stress", "churn_registered_at_end", expected.len());
 }
 
-/// Eight threads wake one `Poll` while it polls. After every round, a
-/// last wake from each thread is reported, however the storm left the
-/// wake de-duplication.
+/// Eight threads wake one `Poll` while it polls, through a coalescing
+/// waker. After every round, a last wake from each thread is reported,
+/// however the storm left the wake de-duplication.
 #[test]
 fn wake_storm_from_eight_threads() {
     const THREADS: usize = 8;
@@ -316,7 +316,7 @@ fn wake_storm_from_eight_threads() {
     let rounds = 100u64;
     let per_round = per_thread / rounds;
     let mut poll = Poll::new().unwrap();
-    let waker = Waker::new(poll.registry(), TOKEN).unwrap();
+    let waker = Waker::new_coalescing(poll.registry(), TOKEN).unwrap();
     let mut events = Events::with_capacity(8);
     // Workers and the poller meet at these; the poller is not polling
     // while it waits.

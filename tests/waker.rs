@@ -6,135 +6,154 @@ use std::sync::{Arc, Barrier};
 #[cfg(not(wasi))]
 use std::thread;
 
-use evmux::{Events, Poll, Token, Waker};
+use evmux::{Events, Poll, Registry, Token, Waker};
 
 mod util;
 use util::{expect_events, expect_no_events, within_deadline, DEADLINE, READABLE};
+
+/// Every test runs with both kinds of waker: mio's (a system call per
+/// wake) and the coalescing one.
+const WAKERS: [fn(&Registry, Token) -> std::io::Result<Waker>; 2] =
+    [Waker::new, Waker::new_coalescing];
 
 // Needs a second thread: WASI has none.
 #[cfg(not(wasi))]
 #[test]
 fn a_wake_from_another_thread_carries_the_token_and_is_readable() {
-    let mut poll = Poll::new().unwrap();
-    let waker = Waker::new(poll.registry(), Token(11)).unwrap();
-    thread::scope(|scope| {
-        scope.spawn(|| waker.wake().unwrap());
-    });
+    for make in WAKERS {
+        let mut poll = Poll::new().unwrap();
+        let waker = make(poll.registry(), Token(11)).unwrap();
+        thread::scope(|scope| {
+            scope.spawn(|| waker.wake().unwrap());
+        });
 
-    let mut events = Events::with_capacity(8);
-    poll.poll(&mut events, Some(DEADLINE)).unwrap();
-    let event = events.iter().next().expect("an event");
-    assert_eq!(event.token(), Token(11));
-    assert!(event.is_readable());
-    assert!(!event.is_writable() && !event.is_error());
+        let mut events = Events::with_capacity(8);
+        poll.poll(&mut events, Some(DEADLINE)).unwrap();
+        let event = events.iter().next().expect("an event");
+        assert_eq!(event.token(), Token(11));
+        assert!(event.is_readable());
+        assert!(!event.is_writable() && !event.is_error());
+    }
 }
 
 #[test]
 fn wakes_before_poll_are_not_lost_and_coalesce() {
-    let mut poll = Poll::new().unwrap();
-    let waker = Waker::new(poll.registry(), Token(1)).unwrap();
-    for _ in 0..100 {
-        waker.wake().unwrap();
-    }
-    let mut events = Events::with_capacity(8);
-    poll.poll(&mut events, Some(DEADLINE)).unwrap();
-    assert_eq!(events.iter().count(), 1);
-    expect_no_events(&mut poll, &mut events);
+    for make in WAKERS {
+        let mut poll = Poll::new().unwrap();
+        let waker = make(poll.registry(), Token(1)).unwrap();
+        for _ in 0..100 {
+            waker.wake().unwrap();
+        }
+        let mut events = Events::with_capacity(8);
+        poll.poll(&mut events, Some(DEADLINE)).unwrap();
+        assert_eq!(events.iter().count(), 1);
+        expect_no_events(&mut poll, &mut events);
 
-    // And the next wake produces the next event.
-    waker.wake().unwrap();
-    expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+        // And the next wake produces the next event.
+        waker.wake().unwrap();
+        expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+    }
 }
 
 // Needs a second thread: WASI has none.
 #[cfg(not(wasi))]
 #[test]
 fn concurrent_wakes_from_many_threads() {
-    let poll = Poll::new().unwrap();
-    let waker = Arc::new(Waker::new(poll.registry(), Token(2)).unwrap());
-    let threads = 8;
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let waker = Arc::clone(&waker);
-            let barrier = Arc::clone(&barrier);
-            thread::spawn(move || {
-                barrier.wait();
-                for _ in 0..1000 {
-                    waker.wake().unwrap();
-                }
+    for make in WAKERS {
+        let poll = Poll::new().unwrap();
+        let waker = Arc::new(make(poll.registry(), Token(2)).unwrap());
+        let threads = 8;
+        let barrier = Arc::new(Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let waker = Arc::clone(&waker);
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || {
+                    barrier.wait();
+                    for _ in 0..1000 {
+                        waker.wake().unwrap();
+                    }
+                })
             })
-        })
-        .collect();
-    for handle in handles {
-        handle.join().unwrap();
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        let mut poll = poll;
+        let mut events = Events::with_capacity(8);
+        expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
     }
-    let mut poll = poll;
-    let mut events = Events::with_capacity(8);
-    expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
 }
 
 // Needs a second thread: WASI has none.
 #[cfg(not(wasi))]
 #[test]
 fn a_blocked_poll_is_woken_repeatedly() {
-    let poll = Poll::new().unwrap();
-    let waker = Arc::new(Waker::new(poll.registry(), Token(0)).unwrap());
-    let rounds = 200;
-    let (ack, acks) = std::sync::mpsc::channel();
-    let waiter = thread::spawn(move || {
-        let mut poll = poll;
-        let mut events = Events::with_capacity(8);
-        for _ in 0..rounds {
-            loop {
-                poll.poll(&mut events, None).unwrap();
-                if events.iter().any(|event| event.token() == Token(0)) {
-                    break;
+    for make in WAKERS {
+        let poll = Poll::new().unwrap();
+        let waker = Arc::new(make(poll.registry(), Token(0)).unwrap());
+        let rounds = 200;
+        let (ack, acks) = std::sync::mpsc::channel();
+        let waiter = thread::spawn(move || {
+            let mut poll = poll;
+            let mut events = Events::with_capacity(8);
+            for _ in 0..rounds {
+                loop {
+                    poll.poll(&mut events, None).unwrap();
+                    if events.iter().any(|event| event.token() == Token(0)) {
+                        break;
+                    }
                 }
+                ack.send(()).unwrap();
             }
-            ack.send(()).unwrap();
+        });
+        for _ in 0..rounds {
+            waker.wake().unwrap();
+            acks.recv_timeout(DEADLINE)
+                .expect("the waiter missed a wake");
         }
-    });
-    for _ in 0..rounds {
-        waker.wake().unwrap();
-        acks.recv_timeout(DEADLINE)
-            .expect("the waiter missed a wake");
+        within_deadline(move || waiter.join().unwrap());
     }
-    within_deadline(move || waiter.join().unwrap());
 }
 
 #[test]
 fn several_wakers_on_one_poll() {
-    let mut poll = Poll::new().unwrap();
-    let first = Waker::new(poll.registry(), Token(1)).unwrap();
-    let second = Waker::new(poll.registry(), Token(2)).unwrap();
-    let mut events = Events::with_capacity(8);
-    second.wake().unwrap();
-    let seen = expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
-    assert!(!seen.contains_key(&Token(1)));
-    first.wake().unwrap();
-    expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+    for make in WAKERS {
+        let mut poll = Poll::new().unwrap();
+        let first = make(poll.registry(), Token(1)).unwrap();
+        let second = make(poll.registry(), Token(2)).unwrap();
+        let mut events = Events::with_capacity(8);
+        second.wake().unwrap();
+        let seen = expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+        assert!(!seen.contains_key(&Token(1)));
+        first.wake().unwrap();
+        expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+    }
 }
 
 #[test]
 fn waking_after_the_poll_is_dropped_does_not_panic() {
-    let poll = Poll::new().unwrap();
-    let waker = Waker::new(poll.registry(), Token(0)).unwrap();
-    drop(poll);
-    // The wake has nobody to wake; it must not panic or hang, and the
-    // waker still owns what it signals, so it succeeds.
-    within_deadline(move || waker.wake()).expect("a wake after the poll was dropped");
+    for make in WAKERS {
+        let poll = Poll::new().unwrap();
+        let waker = make(poll.registry(), Token(0)).unwrap();
+        drop(poll);
+        // The wake has nobody to wake; it must not panic or hang, and the
+        // waker still owns what it signals, so it succeeds.
+        within_deadline(move || waker.wake()).expect("a wake after the poll was dropped");
+    }
 }
 
 #[test]
 fn dropping_a_waker_removes_it() {
-    let mut poll = Poll::new().unwrap();
-    let waker = Waker::new(poll.registry(), Token(0)).unwrap();
-    waker.wake().unwrap();
-    drop(waker);
-    let mut events = Events::with_capacity(8);
-    expect_no_events(&mut poll, &mut events);
-    assert!(format!("{:?}", Waker::new(poll.registry(), Token(0)).unwrap()).starts_with("Waker"));
+    for make in WAKERS {
+        let mut poll = Poll::new().unwrap();
+        let waker = make(poll.registry(), Token(0)).unwrap();
+        waker.wake().unwrap();
+        drop(waker);
+        let mut events = Events::with_capacity(8);
+        expect_no_events(&mut poll, &mut events);
+        assert!(format!("{:?}", make(poll.registry(), Token(0)).unwrap()).starts_with("Waker"));
+    }
 }
 
 /// Wakes skipped because one is already on its way must never leave the
@@ -148,37 +167,39 @@ fn dropping_a_waker_removes_it() {
 #[cfg(not(wasi))]
 #[test]
 fn no_wake_is_lost_while_the_poller_runs() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    const THREADS: usize = 4;
-    const WAKES: usize = 2000;
-    let mut poll = Poll::new().unwrap();
-    let waker = Arc::new(Waker::new(poll.registry(), Token(0)).unwrap());
-    let progress: Arc<Vec<AtomicUsize>> =
-        Arc::new((0..THREADS).map(|_| AtomicUsize::new(0)).collect());
-    let handles: Vec<_> = (0..THREADS)
-        .map(|thread| {
-            let (waker, progress) = (Arc::clone(&waker), Arc::clone(&progress));
-            thread::spawn(move || {
-                for done in 1..=WAKES {
-                    progress[thread].store(done, Ordering::Release);
-                    waker.wake().unwrap();
-                }
+    for make in WAKERS {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        const THREADS: usize = 4;
+        const WAKES: usize = 2000;
+        let mut poll = Poll::new().unwrap();
+        let waker = Arc::new(make(poll.registry(), Token(0)).unwrap());
+        let progress: Arc<Vec<AtomicUsize>> =
+            Arc::new((0..THREADS).map(|_| AtomicUsize::new(0)).collect());
+        let handles: Vec<_> = (0..THREADS)
+            .map(|thread| {
+                let (waker, progress) = (Arc::clone(&waker), Arc::clone(&progress));
+                thread::spawn(move || {
+                    for done in 1..=WAKES {
+                        progress[thread].store(done, Ordering::Release);
+                        waker.wake().unwrap();
+                    }
+                })
             })
-        })
-        .collect();
-    let mut events = Events::with_capacity(8);
-    loop {
-        poll.poll(&mut events, Some(DEADLINE)).unwrap();
-        let seen: Vec<usize> = progress
-            .iter()
-            .map(|done| done.load(Ordering::Relaxed))
             .collect();
-        assert!(!events.is_empty(), "a wake was lost: saw {seen:?}");
-        if seen.iter().all(|&done| done == WAKES) {
-            break;
+        let mut events = Events::with_capacity(8);
+        loop {
+            poll.poll(&mut events, Some(DEADLINE)).unwrap();
+            let seen: Vec<usize> = progress
+                .iter()
+                .map(|done| done.load(Ordering::Relaxed))
+                .collect();
+            assert!(!events.is_empty(), "a wake was lost: saw {seen:?}");
+            if seen.iter().all(|&done| done == WAKES) {
+                break;
+            }
         }
-    }
-    for handle in handles {
-        handle.join().unwrap();
+        for handle in handles {
+            handle.join().unwrap();
+        }
     }
 }

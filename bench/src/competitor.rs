@@ -198,6 +198,18 @@ impl CrossCoreWake {
     pub fn new() -> CrossCoreWake {
         let poll = Poll::new().expect("Poll::new");
         let waker = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
+        CrossCoreWake::with(poll, waker)
+    }
+
+    /// With evmux's coalescing waker (mio's own on mio).
+    #[allow(dead_code)]
+    pub fn coalescing() -> CrossCoreWake {
+        let poll = Poll::new().expect("Poll::new");
+        let waker = coalescing_waker(poll.registry(), Token(0));
+        CrossCoreWake::with(poll, waker)
+    }
+
+    fn with(poll: Poll, waker: Waker) -> CrossCoreWake {
         let requester = fixtures::Requester::spawn(move || waker.wake().expect("wake"));
         CrossCoreWake {
             poll,
@@ -240,6 +252,18 @@ impl WakeStorm {
     pub fn new() -> WakeStorm {
         let poll = Poll::new().expect("Poll::new");
         let waker = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
+        WakeStorm::with(poll, waker)
+    }
+
+    /// With evmux's coalescing waker (mio's own on mio).
+    #[allow(dead_code)]
+    pub fn coalescing() -> WakeStorm {
+        let poll = Poll::new().expect("Poll::new");
+        let waker = coalescing_waker(poll.registry(), Token(0));
+        WakeStorm::with(poll, waker)
+    }
+
+    fn with(poll: Poll, waker: Waker) -> WakeStorm {
         WakeStorm {
             poll,
             events: Events::with_capacity(8),

@@ -25,12 +25,20 @@ mod udp_raw;
 /// The workloads on evmux.
 mod on_evmux {
     pub use evmux as api;
+    /// The waker of the storm workloads: evmux's coalescing one.
+    fn coalescing_waker(registry: &api::Registry, token: api::Token) -> api::Waker {
+        api::Waker::new_coalescing(registry, token).expect("Waker::new_coalescing")
+    }
     include!("competitor.rs");
 }
 
 /// The same workloads, the same code, on mio.
 mod on_mio {
     pub use mio as api;
+    /// mio has one kind of waker.
+    fn coalescing_waker(registry: &api::Registry, token: api::Token) -> api::Waker {
+        api::Waker::new(registry, token).expect("Waker::new")
+    }
     include!("competitor.rs");
 }
 
@@ -153,7 +161,11 @@ fn main() {
         config.rounds = rounds.parse().expect("--rounds takes a number");
     }
     fixtures::raise_descriptor_limit();
-    let machine = machine();
+    let machine = format!(
+        "{}, cache line round trip between the two pinned processors {:.0} ns",
+        machine(),
+        fixtures::cache_line_round_trip()
+    );
     fixtures::pin_to_cpu(fixtures::MAIN_CPU);
     eprintln!(
         "measuring: {} rounds of {:?} per competitor and workload",
@@ -218,12 +230,39 @@ fn main() {
         1.0,
         competitors!(CrossCoreWake),
     );
+    run.time(
+        "waker: cross-core single wake + poll, evmux coalescing".into(),
+        "ns/wake",
+        1.0,
+        || -> [Box<dyn Bench>; 3] {
+            [
+                Box::new(on_evmux::CrossCoreWake::coalescing()),
+                Box::new(on_mio::CrossCoreWake::new()),
+                Box::new(floor::CrossCoreWake::new()),
+            ]
+        },
+    );
     let wakes = fixtures::WAKES as f64;
     run.time(
         format!("waker: {} wakes per poll", fixtures::WAKES),
         "ns/wake",
         wakes,
         competitors!(WakeStorm),
+    );
+    run.time(
+        format!(
+            "waker: {} wakes per poll, evmux coalescing",
+            fixtures::WAKES
+        ),
+        "ns/wake",
+        wakes,
+        || -> [Box<dyn Bench>; 3] {
+            [
+                Box::new(on_evmux::WakeStorm::coalescing()),
+                Box::new(on_mio::WakeStorm::new()),
+                Box::new(floor::WakeStorm::new()),
+            ]
+        },
     );
     run.rate(
         "TCP ping-pong, 1 connection, 64 B".into(),

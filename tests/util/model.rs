@@ -244,7 +244,7 @@ impl Machine {
         let clone = poll.registry().try_clone()?;
         let wakers = [
             Waker::new(poll.registry(), WAKERS[0])?,
-            Waker::new(&clone, WAKERS[1])?,
+            Waker::new_coalescing(&clone, WAKERS[1])?,
         ];
         Ok(Machine {
             poll,

@@ -31,7 +31,10 @@ impl WakeState {
     /// Called when the wake is dequeued: its event, unless the waker is
     /// gone.
     pub(crate) fn take(&self) -> Option<Event> {
-        self.queued.store(false, Ordering::SeqCst);
+        // Acquire: a wake that found the flag set and posted nothing
+        // published its writes with its swap; they happen before this
+        // event is returned, as the post would have made them.
+        self.queued.swap(false, Ordering::AcqRel);
         self.is_alive().then(|| wake_event(self.token))
     }
 }

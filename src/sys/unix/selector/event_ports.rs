@@ -39,8 +39,10 @@
 //!
 //! `port_send` queues a user event carrying the waker's id (see
 //! `waker/port.rs`); it is reported readable with the waker's token.
-//! Dropping a waker drops a wake not yet delivered. Wakes coalesce through
-//! the portable de-duplication (`crate::wake_dedup`).
+//! Dropping a waker drops a wake not yet delivered. Each `port_send`
+//! queues an event of its own, so every waker here de-duplicates its
+//! wakes (`crate::wake_dedup`), and `translate` clears its state when it
+//! returns the event.
 //!
 //! # Close and error mapping
 //!
@@ -76,6 +78,7 @@ use crate::sys::registrations::{Handle, Registration, Registrations};
 use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
 use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::RawSource;
+use crate::wake_dedup::WakeState;
 use crate::{Interest, Token};
 
 /// An event port. Clones made by `try_clone` share the port and its table.
@@ -103,8 +106,9 @@ pub(crate) struct Shared {
 #[derive(Default)]
 struct Table {
     registrations: Registrations,
-    /// The token of each waker, by the id its user events carry.
-    wakers: HashMap<usize, Token>,
+    /// The token and wake state of each waker, by the id its user events
+    /// carry.
+    wakers: HashMap<usize, (Token, Arc<WakeState>)>,
     /// Raw registrations to associate again before the next wait.
     raw_fired: Vec<(RawFd, u64)>,
     /// The deadlines of the `time::Timer`s registered here.
@@ -250,9 +254,10 @@ impl Shared {
                 table.timers_wake_queued = false;
                 return None;
             }
-            let token = *table.wakers.get(&(port_event.portev_user as usize))?;
+            let (token, state) = table.wakers.get(&(port_event.portev_user as usize))?;
+            state.event_returned();
             return Some(Event {
-                token,
+                token: *token,
                 flags: libc::POLLIN,
             });
         }
@@ -285,12 +290,14 @@ impl Shared {
         })
     }
 
-    /// Adds a waker; returns the id its user events carry.
-    pub(crate) fn add_waker(&self, token: Token) -> usize {
+    /// Adds a waker; returns the id its user events carry, and its wake
+    /// state, which this selector clears when it returns the waker's event.
+    pub(crate) fn add_waker(&self, token: Token) -> (usize, Arc<WakeState>) {
         static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        self.lock().wakers.insert(id, token);
-        id
+        let state = Arc::new(WakeState::new());
+        self.lock().wakers.insert(id, (token, Arc::clone(&state)));
+        (id, state)
     }
 
     /// Removes a waker: its user events still queued are dropped.

@@ -1,30 +1,39 @@
 //! The event ports selector's waker: `port_send` queues a user event that
 //! carries the waker's id, which the selector reports, readable, with the
-//! waker's token. Wakes coalesce through the portable de-duplication
-//! (`crate::wake_dedup`); dropping the waker drops a wake not yet
-//! delivered.
+//! waker's token. Every `port_send` queues one more event (they do not
+//! coalesce as an eventfd's writes do), so this waker always uses the
+//! de-duplication of `crate::wake_dedup`, cleared by the selector when it
+//! returns the event: a storm of wakes queues two events, not one each.
+//! Dropping the waker drops a wake not yet delivered.
 
 use std::sync::Arc;
 use std::{fmt, io};
 
 use crate::sys::selector::{Selector, Shared};
+use crate::wake_dedup::WakeState;
 use crate::Token;
 
 pub(crate) struct Waker {
     shared: Arc<Shared>,
     id: usize,
     token: Token,
+    state: Arc<WakeState>,
 }
 
 impl Waker {
     pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
         let shared = Arc::clone(selector.shared());
-        let id = shared.add_waker(token);
-        Ok(Waker { shared, id, token })
+        let (id, state) = shared.add_waker(token);
+        Ok(Waker {
+            shared,
+            id,
+            token,
+            state,
+        })
     }
 
     pub(crate) fn wake(&self) -> io::Result<()> {
-        self.shared.send(self.id)
+        self.state.wake_with(|| self.shared.send(self.id))
     }
 }
 
