@@ -1,5 +1,8 @@
-//! Wake de-duplication, done once for every backend: a `Waker` skips the
-//! system call while a wake it made is still on its way to `poll`.
+//! Wake de-duplication, done once for every backend: a coalescing `Waker`
+//! (`Waker::new_coalescing`) skips the system call while a wake it made is
+//! still on its way to `poll`. `Waker::new` does not use it (one system
+//! call per wake, as in mio; see "Cost"); the event-ports waker always
+//! does, since each of its `port_send`s queues an event of its own.
 //!
 //! # The protocol
 //!
@@ -47,6 +50,18 @@
 //! *pending*), then one read-modify-write each on a cache line the waking
 //! thread holds. The list of wakers `poll` looks at is a copy it refreshes
 //! only when a waker is created or dropped.
+//!
+//! Those two crossings are the price, and they are why it is opt-in: when
+//! every wake is followed by the `poll` that returns it on another core
+//! (tokio wakes its driver only when it sleeps, so always), the word's
+//! line is on the critical path twice per cycle. On the 2-core benchmark
+//! machine, with the two virtual processors on different physical cores
+//! (a cache-line round trip of 110-190 ns), that is +5% to +33% on the
+//! cross-core single wake; a plain `Waker::new` is at parity with mio.
+//! Any skip needs to know that `poll` has not yet returned the earlier
+//! wake's event, which only `poll` can write, so no variant of the
+//! protocol avoids a crossing per cycle (short of a clock, which costs
+//! 20-40 ns a read there).
 //!
 //! The protocol is model-checked with loom over the interleavings of
 //! wakes, failed wakes and `poll` with up to four preemptions (`LOOM_MAX_PREEMPTIONS=4

@@ -3,6 +3,14 @@
 //! of the three, so that drift of the machine (frequency, other load) hits
 //! all of them alike. Each sample times a calibrated batch of operations;
 //! results are medians over the samples, with their spread.
+//!
+//! With `Config::fresh`, each round builds the three anew (after dropping
+//! the last ones) and warms them up: what one instance happens to get
+//! (where its memory and kernel objects land, its helper thread) then
+//! varies from round to round and shows in the paired interval, instead of
+//! biasing a whole run one way. On the benchmark VM the cross-core wake
+//! moved by ±10% between runs with instances kept, for the floor as much
+//! as for evmux.
 
 use std::time::{Duration, Instant};
 
@@ -20,21 +28,26 @@ pub struct Config {
     pub rounds: usize,
     /// The time one sample aims for.
     pub sample: Duration,
+    /// Build the competitors anew for every round (see the module docs).
+    pub fresh: bool,
 }
 
 impl Config {
     pub const FULL: Config = Config {
         rounds: 31,
         sample: Duration::from_millis(40),
+        fresh: false,
     };
     /// Many short samples, for rows reported by their fastest sample.
     pub const MANY_SHORT: Config = Config {
         rounds: 61,
         sample: Duration::from_millis(10),
+        fresh: false,
     };
     pub const QUICK: Config = Config {
         rounds: 5,
         sample: Duration::from_millis(8),
+        fresh: false,
     };
 }
 
@@ -135,19 +148,32 @@ fn calibrate(bench: &mut dyn Bench, target: Duration) -> u64 {
     }
 }
 
-/// Measures the three competitors, `[evmux, mio, floor]`, alternating.
-pub fn measure(benches: [&mut dyn Bench; 3], config: Config) -> [Samples; 3] {
-    let mut benches = benches;
+/// Measures the three competitors `make` builds, `[evmux, mio, floor]`,
+/// alternating.
+pub fn measure(make: &dyn Fn() -> [Box<dyn Bench>; 3], config: Config) -> [Samples; 3] {
+    let mut benches = Some(make());
     let iters: Vec<u64> = benches
         .iter_mut()
-        .map(|bench| calibrate(*bench, config.sample))
+        .flatten()
+        .map(|bench| calibrate(&mut **bench, config.sample))
         .collect();
     let mut samples: [Samples; 3] = Default::default();
     for round in 0..config.rounds {
+        if config.fresh && round > 0 {
+            // The old ones go first: a workload may hold thousands of
+            // descriptors.
+            drop(benches.take());
+            let mut new = make();
+            for (bench, &iters) in new.iter_mut().zip(&iters) {
+                bench.run((iters / 8).max(1));
+            }
+            benches = Some(new);
+        }
+        let current = benches.as_mut().expect("built above");
         for offset in 0..3 {
             let which = (round + offset) % 3;
             let start = Instant::now();
-            let elapsed = benches[which].run(iters[which]);
+            let elapsed = current[which].run(iters[which]);
             debug_assert!(start.elapsed() >= elapsed);
             samples[which]
                 .0

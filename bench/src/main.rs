@@ -88,11 +88,7 @@ struct Run {
 
 impl Run {
     /// Measures the three competitors `make` builds, if `name` is wanted.
-    fn measure(
-        &self,
-        name: &str,
-        make: impl FnOnce() -> [Box<dyn Bench>; 3],
-    ) -> Option<[Samples; 3]> {
+    fn measure(&self, name: &str, make: impl Fn() -> [Box<dyn Bench>; 3]) -> Option<[Samples; 3]> {
         self.measure_with(name, self.config, make)
     }
 
@@ -101,7 +97,7 @@ impl Run {
         &self,
         name: &str,
         config: Config,
-        make: impl FnOnce() -> [Box<dyn Bench>; 3],
+        make: impl Fn() -> [Box<dyn Bench>; 3],
     ) -> Option<[Samples; 3]> {
         if self
             .only
@@ -110,33 +106,44 @@ impl Run {
         {
             return None;
         }
-        let [mut evmux, mut mio, mut floor] = make();
-        let samples = measure([&mut *evmux, &mut *mio, &mut *floor], config);
+        let samples = measure(&make, config);
         eprintln!("  {name}: done");
         Some(samples)
     }
 
-    /// A workload reported as time per operation, divided by `per_op`.
+    /// The run's configuration, building the competitors anew each round
+    /// (see harness.rs): for workloads that set up in milliseconds.
+    fn fresh(&self) -> Config {
+        Config {
+            fresh: true,
+            ..self.config
+        }
+    }
+
+    /// A workload reported as time per operation, divided by `per_op`,
+    /// with fresh competitors every round.
     fn time(
         &mut self,
         name: String,
         unit: &'static str,
         per_op: f64,
-        make: impl FnOnce() -> [Box<dyn Bench>; 3],
+        make: impl Fn() -> [Box<dyn Bench>; 3],
     ) {
-        if let Some(samples) = self.measure(&name, make) {
+        if let Some(samples) = self.measure_with(&name, self.fresh(), make) {
             self.rows
                 .push(Row::time(name, unit, &samples, 1.0 / per_op));
         }
     }
 
-    /// A workload reported as `per_op` things per second.
+    /// A workload reported as `per_op` things per second. The same
+    /// competitors all run long: these open connections, and building them
+    /// every round would pile up closed ones.
     fn rate(
         &mut self,
         name: String,
         unit: &'static str,
         per_op: f64,
-        make: impl FnOnce() -> [Box<dyn Bench>; 3],
+        make: impl Fn() -> [Box<dyn Bench>; 3],
     ) {
         if let Some(samples) = self.measure(&name, make) {
             self.rows.push(Row::rate(name, unit, &samples, per_op));
@@ -189,7 +196,7 @@ fn main() {
             ];
             benches
         };
-        if let Some(samples) = run.measure(&name, make) {
+        if let Some(samples) = run.measure_with(&name, run.fresh(), make) {
             run.rows
                 .push(Row::time(name.clone(), "ns/poll", &samples, 1.0));
             if k > 1 {
