@@ -264,6 +264,11 @@
 //! # fn main() {}
 //! ```
 //!
+//! Each wake is a system call, as in mio. When many threads may wake the
+//! loop between two polls (a job queue feeding a busy loop), create the
+//! waker with [`Waker::new_coalescing`](crate::Waker::new_coalescing): a
+//! wake that would only repeat one still on its way returns at once.
+//!
 //! ## 6. Deregistering
 //!
 //! Deregister a source before dropping it: the OS may otherwise report
