@@ -194,22 +194,30 @@ pub struct CrossCoreWake {
     requester: fixtures::Requester,
 }
 
+/// A `Poll` and a waker for it with token 0: the plain kind, or evmux's
+/// coalescing one.
+fn poll_with_waker(coalescing: bool) -> (Poll, Waker) {
+    let poll = Poll::new().expect("Poll::new");
+    let waker = if coalescing {
+        coalescing_waker(poll.registry(), Token(0))
+    } else {
+        Waker::new(poll.registry(), Token(0)).expect("Waker::new")
+    };
+    (poll, waker)
+}
+
 impl CrossCoreWake {
     pub fn new() -> CrossCoreWake {
-        let poll = Poll::new().expect("Poll::new");
-        let waker = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
-        CrossCoreWake::with(poll, waker)
+        CrossCoreWake::with(poll_with_waker(false))
     }
 
     /// With evmux's coalescing waker (mio's own on mio).
     #[allow(dead_code)]
     pub fn coalescing() -> CrossCoreWake {
-        let poll = Poll::new().expect("Poll::new");
-        let waker = coalescing_waker(poll.registry(), Token(0));
-        CrossCoreWake::with(poll, waker)
+        CrossCoreWake::with(poll_with_waker(true))
     }
 
-    fn with(poll: Poll, waker: Waker) -> CrossCoreWake {
+    fn with((poll, waker): (Poll, Waker)) -> CrossCoreWake {
         let requester = fixtures::Requester::spawn(move || waker.wake().expect("wake"));
         CrossCoreWake {
             poll,
@@ -250,20 +258,16 @@ pub struct WakeStorm {
 
 impl WakeStorm {
     pub fn new() -> WakeStorm {
-        let poll = Poll::new().expect("Poll::new");
-        let waker = Waker::new(poll.registry(), Token(0)).expect("Waker::new");
-        WakeStorm::with(poll, waker)
+        WakeStorm::with(poll_with_waker(false))
     }
 
     /// With evmux's coalescing waker (mio's own on mio).
     #[allow(dead_code)]
     pub fn coalescing() -> WakeStorm {
-        let poll = Poll::new().expect("Poll::new");
-        let waker = coalescing_waker(poll.registry(), Token(0));
-        WakeStorm::with(poll, waker)
+        WakeStorm::with(poll_with_waker(true))
     }
 
-    fn with(poll: Poll, waker: Waker) -> WakeStorm {
+    fn with((poll, waker): (Poll, Waker)) -> WakeStorm {
         WakeStorm {
             poll,
             events: Events::with_capacity(8),
