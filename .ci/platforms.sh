@@ -4,10 +4,11 @@
 #     (epoll + eventfd), the poll(2) fallback and the pipe waker, each
 #     forced by a cfg, and the UDP tests with batched UDP's per-datagram
 #     loop forced;
-#  2. the crate with its tests and examples type-checked for the Unix
-#     targets this machine cannot run (.ci/cross.sh), and the library
-#     alone for targets that get the poll(2) fallback or the shell, and
-#     clippy for Windows, macOS, FreeBSD, illumos and both WASI previews (.ci/lint-targets.sh);
+#  2. clippy for Windows, macOS, FreeBSD, illumos and both WASI previews
+#     (.ci/lint-targets.sh), then the crate with its tests and examples
+#     type-checked with Rust 1.85 for the other Unix targets this machine
+#     cannot run (.ci/cross.sh), and the library alone for targets that
+#     get the poll(2) fallback;
 #  3. the feature combinations: none, each alone, all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,15 +39,15 @@ step "UDP tests: the per-datagram loop (evmux_force_udp_loop)"
 RUSTFLAGS="--cfg evmux_force_udp_loop" CARGO_TARGET_DIR="target/suite-udp-loop" \
     cargo test --quiet --all-features --test udp_batch --test udp_socket
 
+step "clippy for the other targets (Windows, macOS, FreeBSD, illumos, WASI)"
+./.ci/lint-targets.sh
+
 step "type-check for other targets"
 ./.ci/cross.sh
 # WASI is built and run by .ci/wasi.sh, Windows by .ci/windows.sh.
 echo "=== x86_64-unknown-haiku (library only: the poll(2) fallback)"
 RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/cross RUSTFLAGS="-D warnings" \
     /usr/bin/cargo check --quiet -Zbuild-std=std,panic_abort --target x86_64-unknown-haiku -p evmux --all-features
-
-step "clippy for the other targets (Windows, macOS, FreeBSD, illumos, WASI)"
-./.ci/lint-targets.sh
 
 step "feature combinations: built, and linted with warnings denied"
 cargo build --quiet --no-default-features
