@@ -29,6 +29,10 @@ use crate::{sys, Registry, Token};
 ///
 /// # Platform notes
 ///
+/// On Windows (a completion-port post) and Solaris (`port_send`) each
+/// system call queues an event of its own, so every waker there skips the
+/// call while one of its wakes is still queued, as a coalescing one does.
+///
 /// There is no `Waker` on WASI preview 1 (nor on any WASI target in mio).
 /// On WASI preview 2, which has no threads, `Waker` is evmux's addition: a
 /// wake made from the polling thread itself (a callback, a task scheduler
