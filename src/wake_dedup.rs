@@ -1,8 +1,9 @@
 //! Wake de-duplication, done once for every backend: a coalescing `Waker`
 //! (`Waker::new_coalescing`) skips the system call while a wake it made is
 //! still on its way to `poll`. `Waker::new` does not use it (one system
-//! call per wake, as in mio; see "Cost"); the event-ports waker always
-//! does, since each of its `port_send`s queues an event of its own.
+//! call per wake, as in mio; see "Cost"); the event-ports and Windows
+//! wakers always do, since each `port_send` or completion-port post queues
+//! an event of its own.
 //!
 //! # The protocol
 //!
@@ -34,7 +35,10 @@
 //!
 //! `poll`, when it returns an event with a waker's token, replaces the
 //! word with both flags clear and the count one higher, in one
-//! read-modify-write with `Acquire`. The count is written by `poll` alone
+//! read-modify-write with `Acquire`. If neither flag was set, no wake was
+//! made since the last event: where each system call queues an event of
+//! its own (IOCP, event ports), that event is a storm's second one, whose
+//! wakes the first event already carried, and `poll` drops it. The count is written by `poll` alone
 //! (it keeps its own copy), and it keeps a wake that finishes after `poll`
 //! took its event from marking a later wake's word as *pending*. Clearing
 //! a waker whose event is still queued (a source shares its token) costs
@@ -134,11 +138,18 @@ impl WakeState {
     /// clear and the count one higher, acquiring what every wake before
     /// this point published. One read-modify-write, so that the cache
     /// line crosses processors once.
+    ///
+    /// Returns false if no wake was made since the last call: every wake
+    /// so far was then carried by an event already returned, and the one
+    /// in hand is stale. Backends whose system wake queues an event per
+    /// call (IOCP, event ports) drop such an event, so that the second
+    /// call a storm makes shows no second event.
     #[inline]
-    pub(crate) fn event_returned(&self) {
+    pub(crate) fn event_returned(&self) -> bool {
         let count = self.returned.load(Ordering::Relaxed).wrapping_add(ONE);
         self.returned.store(count, Ordering::Relaxed);
-        self.word.swap(count, Ordering::Acquire);
+        let before = self.word.swap(count, Ordering::Acquire);
+        before & (WAKING | PENDING) != 0
     }
 }
 
@@ -181,7 +192,9 @@ impl WakeDedup {
         }
         for (token, state) in copy.iter() {
             if returned(*token) {
-                state.event_returned();
+                // An eventfd or a pipe coalesces its wakes: the event in
+                // hand is never a second one.
+                let _ = state.event_returned();
             }
         }
     }
@@ -231,6 +244,22 @@ mod tests {
             assert_eq!(calls.get(), round);
             dedup.events_returned(&mut copy, |_| true);
         }
+    }
+
+    #[test]
+    fn a_storms_second_system_wake_is_stale_when_its_event_is_taken() {
+        let state = WakeState::new();
+        let calls = Cell::new(0);
+        for _ in 0..100 {
+            state.wake_with(counting(&calls)).unwrap();
+        }
+        assert_eq!(calls.get(), 2);
+        // A kernel that queues an event per call hands over two.
+        assert!(state.event_returned());
+        assert!(!state.event_returned());
+        // A wake after that is not stale.
+        state.wake_with(counting(&calls)).unwrap();
+        assert!(state.event_returned());
     }
 
     #[test]
@@ -290,7 +319,10 @@ mod tests {
 /// waker cleared by `poll`) and polls again; any one of the three system
 /// calls may fail. The kernel is an atomic counter of queued wake events
 /// (a system call is a release, taking events an acquire, as they are in
-/// the kernel).
+/// the kernel). It is run with both kinds of kernel: one that hands over
+/// all queued wakes as one event (eventfd, pipe, kqueue) and one that
+/// queues an event per call (IOCP, event ports), whose stale events
+/// `poll` drops.
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
@@ -301,6 +333,8 @@ mod loom_model {
     struct World {
         state: WakeState,
         kernel: AtomicUsize,
+        /// An event per system call, rather than one for all of them.
+        per_call: bool,
         /// The wake whose system call fails, if any.
         failing: Option<usize>,
         data: [AtomicUsize; WAKES],
@@ -320,24 +354,45 @@ mod loom_model {
             self.state.wake_with(system_wake).is_ok()
         }
 
-        /// One `poll`: takes the queued events, if any, and clears the
-        /// waker as `Poll::poll` does. Returns whether it got an event and
+        /// One `poll`: takes queued events, if any, and clears the waker
+        /// as the backends do. Returns whether it returned an event and
         /// which values it saw after that.
         fn poll(&self) -> (bool, [bool; WAKES]) {
-            let got = self.kernel.swap(0, Ordering::Acquire) > 0;
-            if got {
-                self.state.event_returned();
-            }
+            let got = if self.per_call {
+                // Only this thread takes events: the count stays above
+                // zero between the load and the subtraction.
+                self.kernel.load(Ordering::Relaxed) > 0 && {
+                    self.kernel.fetch_sub(1, Ordering::Acquire);
+                    self.state.event_returned()
+                }
+            } else {
+                let got = self.kernel.swap(0, Ordering::Acquire) > 0;
+                if got {
+                    let _ = self.state.event_returned();
+                }
+                got
+            };
             let seen = [0, 1, 2].map(|w| self.data[w].load(Ordering::Relaxed) == 1);
             (got, seen)
+        }
+
+        fn queued(&self) -> bool {
+            self.kernel.load(Ordering::Relaxed) > 0
         }
     }
 
     fn run(failing: Option<usize>) {
+        for per_call in [false, true] {
+            model(per_call, failing);
+        }
+    }
+
+    fn model(per_call: bool, failing: Option<usize>) {
         loom::model(move || {
             let world = LoomArc::new(World {
                 state: WakeState::new(),
                 kernel: AtomicUsize::new(0),
+                per_call,
                 failing,
                 data: [0; WAKES].map(AtomicUsize::new),
             });
@@ -347,12 +402,17 @@ mod loom_model {
             });
             let first = world.poll();
             let woke2 = world.wake(2);
-            let polls = [first, world.poll()];
+            let mut polls = vec![first, world.poll()];
             let [woke0, woke1] = producers.map(|p| p.join().unwrap());
             let woke = [woke0, woke1, woke2];
+            // A per-call kernel's events are taken one at a time: take the
+            // rest, including those `poll` drops as stale.
+            while per_call && world.queued() {
+                polls.push(world.poll());
+            }
             // A wake that returned Ok is either seen by a poll that
             // returned an event, or still queued for the next poll.
-            let queued = world.kernel.load(Ordering::Relaxed) > 0;
+            let queued = world.queued();
             for w in 0..WAKES {
                 if woke[w] {
                     let seen = polls.iter().any(|&(got, seen)| got && seen[w]);

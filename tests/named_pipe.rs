@@ -1,22 +1,27 @@
 //! `windows::NamedPipe`: echo with a client, reuse after `disconnect`,
-//! large writes, and no events after `deregister`.
+//! large writes, messages longer than a read, and no events after
+//! `deregister`.
 
 #![cfg(all(windows, feature = "os-ext"))]
 
 use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
 use std::os::windows::fs::OpenOptionsExt;
-use std::os::windows::io::{FromRawHandle, IntoRawHandle};
+use std::os::windows::io::{FromRawHandle, IntoRawHandle, RawHandle};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
+use windows_sys::Win32::Storage::FileSystem::{FILE_FLAG_OVERLAPPED, PIPE_ACCESS_DUPLEX};
+use windows_sys::Win32::System::Pipes::{
+    CreateNamedPipeW, PIPE_READMODE_MESSAGE, PIPE_TYPE_MESSAGE, PIPE_UNLIMITED_INSTANCES, PIPE_WAIT,
+};
 
 use evmux::windows::NamedPipe;
 use evmux::{Events, Interest, Poll, Token};
 
 mod util;
 use util::{expect_events, expect_no_events, read_available, transfer, READABLE, WRITABLE};
-
-/// `FILE_FLAG_OVERLAPPED`: a client handle evmux can drive.
-const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
 
 const SERVER: Token = Token(0);
 const CLIENT: Token = Token(1);
@@ -159,6 +164,75 @@ fn large_writes_arrive_whole() {
     let mut server = NamedPipe::new(&name).unwrap();
     let mut client = client(&name);
     transfer(&mut client, &mut server, 8 << 20, 256 * 1024, 7 * 1024);
+}
+
+/// The server end of a message-mode pipe (`NamedPipe::new` makes byte-mode
+/// pipes), small buffers so that a message spans several reads.
+fn message_mode_server(name: &str) -> NamedPipe {
+    let wide: Vec<u16> = name.encode_utf16().chain(Some(0)).collect();
+    // SAFETY: `wide` is NUL-terminated and outlives the call; NULL security
+    // attributes are allowed.
+    let handle = unsafe {
+        CreateNamedPipeW(
+            wide.as_ptr(),
+            PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+            PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT,
+            PIPE_UNLIMITED_INSTANCES,
+            4096,
+            4096,
+            0,
+            std::ptr::null(),
+        )
+    };
+    assert_ne!(
+        handle,
+        INVALID_HANDLE_VALUE,
+        "{}",
+        io::Error::last_os_error()
+    );
+    // SAFETY: the handle was just created, overlapped, and nothing else
+    // owns it.
+    unsafe { NamedPipe::from_raw_handle(handle as RawHandle) }
+}
+
+// A message longer than the pipe's read buffer completes its first read
+// with ERROR_MORE_DATA: that is data, and the rest follows (mio #1921).
+#[test]
+fn a_message_longer_than_a_read_arrives_whole() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = message_mode_server(&name);
+    poll.registry()
+        .register(&mut server, SERVER, Interest::READABLE)
+        .unwrap();
+    match server.connect() {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => panic!("connect: {e}"),
+    }
+    let long: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let short = b"and a short one".to_vec();
+    let mut expected = long.clone();
+    expected.extend_from_slice(&short);
+
+    // A blocking client on a thread of its own: a message is written whole,
+    // so the write returns only once the server has read most of it.
+    let writer = {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&name)
+            .expect("open the client end");
+        thread::spawn(move || {
+            file.write_all(&long).unwrap();
+            file.write_all(&short).unwrap();
+            file
+        })
+    };
+    let got = read_exactly(&mut poll, &mut events, &mut server, SERVER, expected.len());
+    assert!(got == expected, "the bytes differ from what was written");
+    drop(writer.join().unwrap());
 }
 
 #[test]

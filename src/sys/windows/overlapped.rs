@@ -168,7 +168,10 @@ impl Shared {
             Ok(())
         } else {
             let error = last_error();
-            if is(&error, ERROR_IO_PENDING) {
+            // A read of part of a message (message mode) that finished at
+            // once fails with ERROR_MORE_DATA, a warning: the read is done
+            // and its completion is queued like any other.
+            if is(&error, ERROR_IO_PENDING) || (kind == Kind::Read && is(&error, ERROR_MORE_DATA)) {
                 Ok(())
             } else {
                 Err(error)

@@ -3,24 +3,26 @@
 //!
 //! The post lends the port one reference to the waker's state (the
 //! selector's ownership rule); the selector takes it back when it dequeues
-//! the wake. A wake already on its way is not posted again, so wakes
-//! coalesce; a waker that is dropped marks its state dead, and a wake
-//! still queued then yields no event.
+//! the wake. Every post queues a completion of its own, so every waker
+//! coalesces its wakes with the protocol of `crate::wake_dedup`: a storm
+//! makes two posts per `poll`, and the selector drops the second one's
+//! event, whose wakes the first carried. A waker that is dropped marks its
+//! state dead, and a wake still queued then yields no event.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::selector::{wake_event, Event, Inner, Selector};
-use crate::Token;
+use crate::{wake_dedup, Token};
 
 /// What a posted wake refers to.
 #[derive(Debug)]
 pub(crate) struct WakeState {
     token: Token,
     alive: AtomicBool,
-    /// A wake is posted and not yet dequeued.
-    queued: AtomicBool,
+    /// Which posts may be skipped, and which dequeued ones are stale.
+    dedup: wake_dedup::WakeState,
 }
 
 impl WakeState {
@@ -28,14 +30,12 @@ impl WakeState {
         self.alive.load(Ordering::SeqCst)
     }
 
-    /// Called when the wake is dequeued: its event, unless the waker is
-    /// gone.
+    /// Called when a wake is dequeued (only by `select`, which `poll`
+    /// runs): its event, unless it is stale or the waker is gone. Acquires
+    /// what every wake it stands for published, skipped ones included.
     pub(crate) fn take(&self) -> Option<Event> {
-        // Acquire: a wake that found the flag set and posted nothing
-        // published its writes with its swap; they happen before this
-        // event is returned, as the post would have made them.
-        self.queued.swap(false, Ordering::AcqRel);
-        self.is_alive().then(|| wake_event(self.token))
+        let fresh = self.dedup.event_returned();
+        (fresh && self.is_alive()).then(|| wake_event(self.token))
     }
 }
 
@@ -52,18 +52,15 @@ impl Waker {
             state: Arc::new(WakeState {
                 token,
                 alive: AtomicBool::new(true),
-                queued: AtomicBool::new(false),
+                dedup: wake_dedup::WakeState::new(),
             }),
         })
     }
 
     pub(crate) fn wake(&self) -> io::Result<()> {
-        if self.state.queued.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
-        self.selector.post_wake(&self.state).inspect_err(|_| {
-            self.state.queued.store(false, Ordering::SeqCst);
-        })
+        self.state
+            .dedup
+            .wake_with(|| self.selector.post_wake(&self.state))
     }
 }
 

@@ -255,7 +255,11 @@ impl Shared {
                 return None;
             }
             let (token, state) = table.wakers.get(&(port_event.portev_user as usize))?;
-            state.event_returned();
+            if !state.event_returned() {
+                // A storm's second `port_send`: the first event carried
+                // its wakes.
+                return None;
+            }
             return Some(Event {
                 token: *token,
                 flags: libc::POLLIN,
