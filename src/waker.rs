@@ -144,6 +144,9 @@ impl Waker {
     /// # fn main() {}
     /// ```
     pub fn new_coalescing(registry: &Registry, token: Token) -> io::Result<Waker> {
+        if sys::WAKER_COALESCES {
+            return Waker::new(registry, token);
+        }
         let inner = sys::Waker::new(registry.selector(), token)?;
         let dedup = Arc::clone(registry.wake_dedup());
         let state = dedup.add(token);

@@ -267,6 +267,10 @@ use self::windows::waker;
 mod waker;
 
 pub(crate) use self::waker::Waker;
+/// The wakers that coalesce with `crate::wake_dedup` themselves, since each
+/// of their system calls queues an event of its own (event ports, IOCP):
+/// `Waker::new_coalescing` has nothing to add there.
+pub(crate) const WAKER_COALESCES: bool = cfg!(any(evmux_waker = "port", evmux_waker = "iocp"));
 
 // Unused without the I/O types, and by the backends that keep per-source
 // state (poll(2), event ports); Windows' has a different registration.
