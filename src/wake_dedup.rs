@@ -38,9 +38,10 @@
 //! read-modify-write with `Acquire`. If neither flag was set, no wake was
 //! made since the last event: where each system call queues an event of
 //! its own (IOCP, event ports), that event is a storm's second one, whose
-//! wakes the first event already carried, and `poll` drops it. The count is written by `poll` alone
-//! (it keeps its own copy), and it keeps a wake that finishes after `poll`
-//! took its event from marking a later wake's word as *pending*. Clearing
+//! wakes the first event already carried, and `poll` drops it. The count
+//! is written by `poll` alone (it keeps its own copy), and it keeps a wake
+//! that finishes after `poll` took its event from marking a later wake's
+//! word as *pending*. Clearing
 //! a waker whose event is still queued (a source shares its token) costs
 //! one more system call, never a lost wake.
 //!
