@@ -161,9 +161,9 @@ fn send_controls(
 
 /// Receives up to `bufs.len()` datagrams (`UdpSocket::recv_many` caps
 /// that at its `RECV_BATCH`); returns how many arrived, an error only if
-/// none did. One `recvmmsg` call: the kernel keeps an error met
-/// after the first datagram for the socket's next receive, which a
-/// second call here would take and have to drop.
+/// none did. One `recvmmsg` call: the kernel keeps an error met after
+/// the first datagram for the socket's next receive, which a second call
+/// here would take and have to drop.
 pub(crate) fn recv_many(
     socket: &net::UdpSocket,
     bufs: &mut [IoSliceMut<'_>],

@@ -3,7 +3,8 @@
 //! waker's token. Every `port_send` queues one more event (they do not
 //! coalesce as an eventfd's writes do), so this waker always uses the
 //! de-duplication of `crate::wake_dedup`, cleared by the selector when it
-//! returns the event: a storm of wakes queues two events, not one each.
+//! returns the event: a storm of wakes queues two events, not one each,
+//! and the selector drops the second as stale.
 //! Dropping the waker drops a wake not yet delivered.
 
 use std::sync::Arc;
