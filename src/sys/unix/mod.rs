@@ -11,6 +11,8 @@ pub use self::sourcefd::SourceFd;
 
 #[cfg(feature = "os-ext")]
 pub(crate) mod child_exit;
+#[cfg(evmux_selector = "kqueue")]
+pub(crate) mod kevent;
 #[cfg(feature = "net")]
 pub(crate) mod net;
 #[cfg(feature = "os-ext")]

@@ -10,8 +10,9 @@
 //! the period may differ. The event is reported readable.
 //!
 //! Setting a timer before registering it only records the schedule; the
-//! filter is added when it is registered. The timer keeps a duplicate of
-//! the kqueue's descriptor to set and remove its filter later.
+//! filter is added when it is registered. The timer keeps a clone of the
+//! selector (which shares its kqueue: no descriptor of its own) to set and
+//! remove its filter later.
 //!
 //! Man pages: kevent(2) (`EVFILT_TIMER`, `EV_ONESHOT`, `NOTE_NSECONDS`).
 
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::sys::selector::{apply, change, delete, filter, flags, Selector};
+use crate::sys::unix::kevent as sys;
 use crate::time::Schedule;
 use crate::{Interest, Token};
 
@@ -70,7 +72,7 @@ impl Timer {
         };
         let change = match self.schedule {
             Some(schedule) => add_timer(self.ident, schedule.next, *token),
-            None => change(self.ident, filter(libc::EVFILT_TIMER), delete(), 0, *token),
+            None => change(self.ident, filter(sys::EVFILT_TIMER), delete(), 0, *token),
         };
         apply(selector.as_fd(), &[change]).map(drop)
     }
@@ -105,7 +107,7 @@ impl Timer {
         let Some((selector, token)) = self.registration.take() else {
             return Ok(());
         };
-        let change = change(self.ident, filter(libc::EVFILT_TIMER), delete(), 0, token);
+        let change = change(self.ident, filter(sys::EVFILT_TIMER), delete(), 0, token);
         apply(selector.as_fd(), &[change]).map(drop)
     }
 }
@@ -119,11 +121,11 @@ impl Drop for Timer {
 }
 
 /// The change that adds a one-shot timer filter expiring at `at`.
-fn add_timer(ident: usize, at: Instant, token: Token) -> libc::kevent {
+fn add_timer(ident: usize, at: Instant, token: Token) -> sys::kevent {
     let delay = at.saturating_duration_since(Instant::now());
     let (unit, amount) = amount(delay);
-    let add = flags(libc::EV_ADD | libc::EV_ONESHOT | libc::EV_RECEIPT);
-    let mut change = change(ident, filter(libc::EVFILT_TIMER), add, unit, token);
+    let add = flags(sys::EV_ADD | sys::EV_ONESHOT | sys::EV_RECEIPT);
+    let mut change = change(ident, filter(sys::EVFILT_TIMER), add, unit, token);
     // The field is `intptr_t` (`i64` on NetBSD); `amount` fits either.
     change.data = amount as _;
     change
@@ -134,9 +136,10 @@ fn add_timer(ident: usize, at: Instant, token: Token) -> libc::kevent {
 /// 32-bit systems (a longer timer expires early; evmux's schedule counts
 /// no expiration then, and the timer is added again when it is read).
 fn amount(delay: Duration) -> (u32, i32) {
-    #[cfg(any(apple, target_os = "freebsd", target_os = "netbsd"))]
-    if let Ok(nanos) = i32::try_from(delay.as_nanos()) {
-        return (libc::NOTE_NSECONDS, nanos.max(1));
+    if let Some(nanoseconds) = sys::TIMER_NANOSECONDS {
+        if let Ok(nanos) = i32::try_from(delay.as_nanos()) {
+            return (nanoseconds, nanos.max(1));
+        }
     }
     let millis = crate::sys::timeout::millis_rounded_up(delay, i32::MAX as u32);
     (0, (millis as i32).max(1))
