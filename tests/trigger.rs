@@ -96,7 +96,7 @@ fn level_then_plain_register_of_another_source_is_edge() {
 #[test]
 fn exclusive_is_epoll_only_and_never_on_reregister() {
     let result = setup(Trigger::EDGE.exclusive());
-    if !cfg!(any(target_os = "linux", target_os = "android")) || cfg!(evmux_force_poll) {
+    if !cfg!(evmux_selector = "epoll") {
         let error = result.expect_err("exclusive outside epoll");
         assert_eq!(error.kind(), io::ErrorKind::Unsupported);
         return;
@@ -126,7 +126,7 @@ fn exclusive_wakes_at_least_one_of_two_polls() {
 
     use evmux::unix::SourceFd;
 
-    if !cfg!(any(target_os = "linux", target_os = "android")) || cfg!(evmux_force_poll) {
+    if !cfg!(evmux_selector = "epoll") {
         return;
     }
     let (reader, mut writer) = tcp_pair();

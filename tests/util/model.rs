@@ -37,6 +37,14 @@ use evmux::{Events, Interest, Poll, Token, Waker};
 
 /// Pairs of endpoints alive at once: endpoints `2p` and `2p + 1` are pair
 /// `p`'s. For a pipe, `2p` is the writing end and `2p + 1` the reading one.
+/// Over libkqueue (the kqueue backend on Linux, `--cfg evmux_force_kqueue`)
+/// a descriptor closed while registered leaves its filters behind, and a
+/// new descriptor with the same number cannot be registered (its BUGS.md:
+/// "ensure that file descriptors are removed from the kqueue before they
+/// are closed"); a BSD or macOS kernel removes them on close (kqueue(2)).
+/// There the model deregisters every source it closes.
+const CLOSE_NEEDS_DEREGISTER: bool = cfg!(evmux_libkqueue);
+
 pub const PAIRS: usize = 3;
 const ENDS: usize = 2 * PAIRS;
 
@@ -539,6 +547,7 @@ impl Machine {
         if self.ends[end].io.is_none() {
             return Ok(());
         }
+        let deregister = deregister || CLOSE_NEEDS_DEREGISTER;
         if deregister && self.ends[end].registered.is_some() {
             self.deregister(end)?;
         }

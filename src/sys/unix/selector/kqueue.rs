@@ -11,9 +11,12 @@
 //!
 //! `Registry::register_with` adds the filters without `EV_CLEAR` (level)
 //! or with `EV_DISPATCH` instead (one-shot: each filter is disabled after
-//! its event, and re-enabled by `reregister`, which sends `EV_ENABLE` with
-//! `EV_ADD`: both FreeBSD's and XNU's kernels update a disabled filter on
-//! `EV_ADD` without enabling it); see `crate::trigger`.
+//! its event); see `crate::trigger`. `reregister` deletes the filters and
+//! adds new ones in the same `kevent` call: FreeBSD's and XNU's kernels
+//! keep the mode flags a filter was added with, and a disabled filter
+//! disabled, when `EV_ADD` updates it, so an update could neither re-arm a
+//! one-shot registration nor change its mode (libkqueue, over which the
+//! backend runs on Linux, refuses such an update of a socket's filter).
 //!
 //! Changes are submitted in one `kevent` call with `EV_RECEIPT`, so that
 //! each reports its own result instead of the first failure hiding the
@@ -105,7 +108,7 @@ pub(crate) fn flags(flags: impl Into<u64>) -> u64 {
     flags.into()
 }
 
-/// Adds a filter, or updates one, and enables it (a one-shot filter that
+/// Adds a filter, or updates one and enables it (a one-shot filter that
 /// fired is disabled, and `EV_ADD` alone would leave it so), with a
 /// receipt, in the trigger mode `trigger` (see `crate::trigger`):
 /// `EV_CLEAR` for edge, nothing for level, `EV_DISPATCH` for one-shot.
@@ -214,6 +217,11 @@ impl Selector {
         apply(self.kq.as_fd(), &changes).map(drop)
     }
 
+    /// Deletes both filters and adds the wanted ones anew, in one call: a
+    /// kernel keeps the mode flags (`EV_CLEAR`, `EV_DISPATCH`) a filter was
+    /// first added with when `EV_ADD` updates it, so only a new filter takes
+    /// a new trigger mode. A new filter reports the readiness there is at
+    /// once, as an updated one does.
     pub(crate) fn reregister(
         &self,
         fd: RawSource<'_>,
@@ -221,24 +229,24 @@ impl Selector {
         interests: Interest,
     ) -> io::Result<()> {
         let trigger = crate::trigger::requested();
-        let pick = |wanted: bool| if wanted { add_with(trigger) } else { delete() };
         let ident = ident(fd);
-        let changes = [
-            change(
+        let mut changes = Vec::with_capacity(MAX_CHANGES);
+        for filter in [filter(sys::EVFILT_READ), filter(sys::EVFILT_WRITE)] {
+            changes.push(change(ident, filter, delete(), 0, token));
+        }
+        if interests.is_readable() {
+            changes.push(change(
                 ident,
                 filter(sys::EVFILT_READ),
-                pick(interests.is_readable()),
+                add_with(trigger),
                 0,
                 token,
-            ),
-            change(
-                ident,
-                filter(sys::EVFILT_WRITE),
-                pick(interests.is_writable()),
-                0,
-                token,
-            ),
-        ];
+            ));
+        }
+        if interests.is_writable() {
+            let flags = add_with(trigger);
+            changes.push(change(ident, filter(sys::EVFILT_WRITE), flags, 0, token));
+        }
         apply(self.kq.as_fd(), &changes).map(drop)
     }
 
@@ -308,8 +316,9 @@ pub(crate) fn change(
     event
 }
 
-/// The most changes `apply` submits at once: a read and a write filter.
-const MAX_CHANGES: usize = 2;
+/// The most changes `apply` submits at once: deleting a read and a write
+/// filter and adding them again (`reregister`).
+const MAX_CHANGES: usize = 4;
 
 /// Submits `changes` (all with `EV_RECEIPT`) to `kq` and checks each
 /// result. Returns how many took effect, not counting deletions of filters
@@ -387,10 +396,13 @@ fn kernel_timespec(timeout: Duration) -> sys::timespec {
 pub(crate) mod event {
     use super::*;
 
-    static FLAG_NAMES: [(u64, &str); 4] = [
+    static FLAG_NAMES: [(u64, &str); 7] = [
         (sys::EV_EOF as u64, "EV_EOF"), // `From` is not usable in a static.
         (sys::EV_ERROR as u64, "EV_ERROR"),
         (sys::EV_CLEAR as u64, "EV_CLEAR"),
+        (sys::EV_DISPATCH as u64, "EV_DISPATCH"),
+        (sys::EV_ONESHOT as u64, "EV_ONESHOT"),
+        (sys::EV_RECEIPT as u64, "EV_RECEIPT"),
         (sys::EV_ADD as u64, "EV_ADD"),
     ];
 
