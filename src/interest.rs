@@ -52,14 +52,28 @@ impl Interest {
 
     /// POSIX AIO completion (`EVFILT_AIO`).
     #[cfg(any(apple, freebsdlike))]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "tvos",
+            target_os = "watchos",
+            target_os = "visionos",
+            target_os = "freebsd",
+            target_os = "dragonfly"
+        )))
+    )]
     pub const AIO: Interest = Interest::from_bits(AIO);
 
     /// `lio_listio` completion (`EVFILT_LIO`).
     #[cfg(target_os = "freebsd")]
+    #[cfg_attr(docsrs, doc(cfg(target_os = "freebsd")))]
     pub const LIO: Interest = Interest::from_bits(LIO);
 
     /// Priority (out-of-band) data: `EPOLLPRI`.
     #[cfg(linux_like)]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub const PRIORITY: Interest = Interest::from_bits(PRIORITY);
 
     /// Builds an interest from non-zero bits; zero fails at compile time

@@ -360,32 +360,48 @@ impl fmt::Debug for Registry {
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsRawFd for Poll {
     fn as_raw_fd(&self) -> RawFd {
         self.registry.as_raw_fd()
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsFd for Poll {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.registry.as_fd()
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsRawFd for Registry {
     fn as_raw_fd(&self) -> RawFd {
         self.selector.as_raw_fd()
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsFd for Registry {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.selector.as_fd()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the API docs as docs.rs builds them (all features, `--cfg docsrs`,
+# which turns on the nightly `doc_cfg` notes; RUSTC_BOOTSTRAP=1 lets the
+# stable toolchain take them) and fails on:
+#  - any rustdoc warning, a broken or private intra-doc link among them;
+#  - an availability note ("Available on ... only") that names one of the
+#    cfgs build.rs emits for evmux's own use (OS groups such as
+#    `linux_like`, `evmux_*` backend and capability names) or a test-only
+#    cfg (`loom`): a reader of docs.rs knows platforms and features only.
+# The README's Rust snippets and every doc example run as doctests in the
+# test step (`cargo test --all-features`; the README through
+# `readme_doctests` in src/lib.rs).
+#
+# Usage: .ci/docs.sh (from anywhere); the docs land in target/doc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="--cfg docsrs -D warnings" \
+    cargo doc --quiet --no-deps --all-features
+
+# Every OS group build.rs names, plus the prefixes and names of the rest.
+groups=$(sed -n '/^const GROUPS/,/^];/p' build.rs | grep -oE '"[a-z0-9_]+"' | tr -d '"' | paste -sd'|')
+[ -n "$groups" ] || { echo "docs.sh: found no GROUPS list in build.rs"; exit 1; }
+internal="\\b(evmux_[a-z0-9_]+|$groups|loom|mio_unsupported_force_poll_poll)\\b"
+
+# The notes: the banner on an item's page and the tag (and its title) in
+# module listings, both of class "stab portability".
+notes=$(grep -rhoP 'class="stab portability"[^>]*>.*?</(div|span)>' target/doc/evmux | sed 's/<[^>]*>//g; s/&[a-z]*;//g')
+count=$(grep -c . <<<"$notes" || true)
+[ "$count" -gt 0 ] || { echo "docs.sh: no availability notes found: was doc_cfg on?"; exit 1; }
+if leaks=$(grep -rloP "class=\"stab portability\"[^>]*>(?:(?!</div>|</span>).)*?$internal" target/doc/evmux); then
+    echo "docs.sh: availability notes name internal cfgs in:"
+    for page in $leaks; do
+        echo "  $page:"
+        grep -hoP 'class="stab portability"[^>]*>.*?</(div|span)>' "$page" | sed 's/<[^>]*>//g' \
+            | grep -P "$internal" | sort -u | sed 's/^/    /'
+    done
+    exit 1
+fi
+echo "docs: built as docs.rs builds them; $count availability notes, none names an internal cfg"
