@@ -207,6 +207,7 @@ pub mod wasi {
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]
 pub mod unix {
     pub use crate::sys::unix::pipe;
+    pub use crate::sys::unix::signals::names as signal;
     pub use crate::sys::unix::signals::{Pending, Signals};
     pub use crate::sys::unix::SourceFd;
 }
