@@ -3,6 +3,8 @@
 # which turns on the nightly `doc_cfg` notes; RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain take them) and fails on:
 #  - any rustdoc warning, a broken or private intra-doc link among them;
+#  - a doc that names a file of evmux's source (`sys/...rs`), which a
+#    docs.rs reader cannot open;
 #  - an availability note ("Available on ... only") that names one of the
 #    cfgs build.rs emits for evmux's own use (OS groups such as
 #    `linux_like`, `evmux_*` backend and capability names) or a test-only
@@ -35,6 +37,15 @@ if leaks=$(grep -rloP "class=\"stab portability\"[^>]*>(?:(?!</div>|</span>).)*?
         grep -hoP 'class="stab portability"[^>]*>.*?</(div|span)>' "$page" | sed 's/<[^>]*>//g' \
             | grep -P "$internal" | sort -u | sed 's/^/    /'
     done
+    exit 1
+fi
+# No doc points at a file of evmux's own source, which a docs.rs reader
+# cannot open (the repository's examples/ and tests/ are fine to name).
+pages=$(find target/doc/evmux -name '*.html' -not -path 'target/doc/evmux/src/*')
+# shellcheck disable=SC2086
+if private=$(grep -HoP '<code>[^<]*\b(src|sys)/[^<]*\.rs</code>' $pages); then
+    echo "docs.sh: docs name private source files:"
+    sed 's/^/  /' <<<"$private"
     exit 1
 fi
 echo "docs: built as docs.rs builds them; $count availability notes, none names an internal cfg"

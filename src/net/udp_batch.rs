@@ -1,26 +1,6 @@
-//! Batched UDP: many datagrams per system call, segmentation offload (GSO)
-//! and receive coalescing (GRO), and the ancillary data a QUIC stack needs
-//! (ECN bits, the destination address of a received datagram).
-//!
-//! Where each part comes from:
-//!
-//! | | Linux, Android | other Unix | Windows |
-//! |---|---|---|---|
-//! | [`UdpSocket::send_many`], [`UdpSocket::recv_many`] | `sendmmsg(2)`, `recvmmsg(2)`: one call per 64 datagrams (FreeBSD, NetBSD and OpenBSD too) | a loop of `sendmsg(2)` / `recvmsg(2)`: one call per datagram | a loop of `sendto` / `recvfrom` |
-//! | [`UdpSocket::send_segments`] | `UDP_SEGMENT` (GSO) if the kernel has it (4.18+), checked at run time | split in user space, sent as a batch | split in user space |
-//! | [`UdpSocket::set_gro`] | `UDP_GRO` (5.0+) | `Ok(false)`: datagrams arrive one by one | `Ok(false)` |
-//! | ECN, destination address | `IP_TOS`/`IPV6_TCLASS`, `IP_PKTINFO`/`IPV6_PKTINFO` | `Unsupported` | `Unsupported` |
-//!
-//! The loop has the same semantics as the batched calls, at the cost of one
-//! system call per datagram. Building evmux with
-//! `RUSTFLAGS="--cfg evmux_force_udp_loop"` makes Linux take the loop and
-//! the user-space splitting too (and report GRO as unavailable), so that
-//! those paths are tested on Linux.
-//!
-//! All of it goes through the socket's readiness bookkeeping: a call that
-//! ends in `WouldBlock`, or in a partial batch, re-arms the interest it
-//! waits for on backends that emulate edge triggering (poll(2), Windows),
-//! like [`UdpSocket::recv_from`] does.
+//! Batched UDP: `UdpSocket`'s batch, segmentation-offload and ancillary
+//! data methods, and the types they take. The overview readers see is the
+//! "Batched UDP" section of the `net` module's docs (src/net/mod.rs).
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};

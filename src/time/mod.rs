@@ -30,7 +30,7 @@
 //! | poll(2) (and forced with `--cfg evmux_force_poll`) | a deadline kept by the selector (a heap per `Poll`), folded into its own wait; no descriptor | `ppoll` (ns) on Linux, milliseconds rounded up elsewhere |
 //! | kqueue (macOS, iOS, BSDs) | `EVFILT_TIMER` with `NOTE_NSECONDS` (milliseconds on OpenBSD), one-shot, armed again at each read | the kernel's timer |
 //! | WASI preview 1 | as poll(2): a deadline in the selector, folded into `poll_oneoff`'s clock subscription | nanoseconds |
-//! | Windows | a waitable timer (high-resolution where the system has them), waited on by the thread pool, which posts its expiration to the completion port (`sys/windows/handle_wait.rs`); armed again at each read | 100 ns units; the system's timer tick without high resolution |
+//! | Windows | a waitable timer (high-resolution where the system has them), waited on by the thread pool, which posts its expiration to the completion port; armed again at each read | 100 ns units; the system's timer tick without high resolution |
 //! | event ports (Solaris) | as poll(2): a deadline in the selector, folded into `port_getn`'s timeout | nanoseconds |
 //! | targets without a backend | none: `Timer::new` returns `Unsupported` | — |
 //!
