@@ -11,7 +11,7 @@
 #    cfg (`loom`): a reader of docs.rs knows platforms and features only.
 # The README's Rust snippets and every doc example run as doctests in the
 # test step (`cargo test --all-features`; the README through
-# `readme_doctests` in src/lib.rs).
+# `ReadmeDoctests` in src/lib.rs).
 #
 # Usage: .ci/docs.sh (from anywhere); the docs land in target/doc.
 set -euo pipefail

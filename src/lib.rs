@@ -187,6 +187,12 @@ const _: () = {
     send_sync::<Waker>();
 };
 
+/// The README's Rust code, compiled and run as doctests (`cargo test
+/// --all-features`): its snippets stay true.
+#[cfg(all(doctest, feature = "os-poll", feature = "net", not(wasip1)))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Windows-only extensions.
 #[cfg(all(windows, feature = "os-ext"))]
 #[cfg_attr(docsrs, doc(cfg(all(windows, feature = "os-ext"))))]
