@@ -241,6 +241,37 @@ impl Signals {
     /// # Errors
     ///
     /// The OS's errors in reading the receiver; none is expected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::io;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::unix::signal::SIGUSR2;
+    /// use evmux::unix::Signals;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut signals = Signals::new(&[SIGUSR2])?;
+    /// poll.registry().register(&mut signals, Token(0), Interest::READABLE)?;
+    /// // Nothing yet (a spurious wake-up would find this too).
+    /// assert!(signals.pending()?.is_empty());
+    ///
+    /// // Send this process SIGUSR2 (with the `rustix` crate: std has no call).
+    /// rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::USR2)?;
+    /// let mut events = Events::with_capacity(8);
+    /// match poll.poll(&mut events, Some(Duration::from_secs(10))) {
+    ///     Ok(()) => {}
+    ///     // The signal may interrupt the wait; its readiness stays.
+    ///     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// assert_eq!(signals.pending()?.collect::<Vec<_>>(), [SIGUSR2]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pending(&self) -> io::Result<Pending> {
         Ok(Pending {
             set: self.inner.take()?,
@@ -265,11 +296,45 @@ pub struct Pending {
 
 impl Pending {
     /// No signal arrived.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::unix::signal::SIGHUP;
+    /// use evmux::unix::Signals;
+    ///
+    /// let signals = Signals::new(&[SIGHUP])?;
+    /// let pending = signals.pending()?;
+    /// if pending.is_empty() {
+    ///     println!("a spurious wake-up: no signal arrived");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.set == SignalSet::EMPTY
     }
 
     /// `signal` is among those that arrived (and not yet iterated over).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::unix::signal::{SIGTERM, SIGUSR1};
+    /// use evmux::unix::Signals;
+    ///
+    /// let signals = Signals::new(&[SIGUSR1, SIGTERM])?;
+    /// // (No signal was sent here: nothing is pending.)
+    /// let pending = signals.pending()?;
+    /// if pending.contains(SIGTERM) {
+    ///     println!("stopping");
+    /// }
+    /// assert!(!pending.contains(SIGUSR1));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn contains(&self, signal: i32) -> bool {
         self.set.contains(signal)
     }
