@@ -13,7 +13,10 @@
 //!   `WouldBlock`);
 //! - `examples/udp_server.rs`: a UDP echo server, and
 //!   `examples/udp_client.rs`, its client;
-//! - `examples/waker.rs`: a worker thread that wakes the loop (section 6).
+//! - `examples/waker.rs`: a worker thread that wakes the loop (section 6);
+//! - `examples/trigger_modes.rs`: edge-triggered, level-triggered and
+//!   one-shot registrations side by side (module
+//!   [`trigger`](crate::trigger)).
 //!
 //! Run them with `cargo run --example NAME --features os-poll,net`. The two
 //! servers take an optional address to listen on, `127.0.0.1:9000` when
@@ -236,7 +239,7 @@
 //! that was, which may be less than asked (a **partial write**): keep the
 //! rest. When the buffer is full, `write` returns `WouldBlock`; the socket
 //! reports **writable** once the peer has read enough to make room, so
-//! register it with [`Interest::WRITABLE`] (alone, or with
+//! register it with [`Interest::WRITABLE`](crate::Interest::WRITABLE) (alone, or with
 //! `Interest::READABLE | Interest::WRITABLE`) and continue on that event.
 //! A writable event with nothing to write is harmless: edge-triggered, it
 //! does not repeat until the buffer fills and drains again.
@@ -406,6 +409,13 @@
 //! stays `evmux` when the dependency is renamed, so a program that depends
 //! on evmux as `mio` (tokio, for example) selects them with
 //! `RUST_LOG=evmux=trace`, not `RUST_LOG=mio=trace`.
+//!
+//! The records go to the logger the program installs; without one they go
+//! nowhere, and `RUST_LOG` is read by the logger, not by evmux. With
+//! [`env_logger`](https://docs.rs/env_logger), call `env_logger::init()`
+//! at the start of `main`; a program that uses `tracing` receives them
+//! through its `log` bridge (`tracing-subscriber`'s `fmt::init()` installs
+//! it, and reads `RUST_LOG` with the `env-filter` feature).
 //!
 //! [`Poll`]: crate::Poll
 //! [`Events`]: crate::Events
