@@ -57,9 +57,13 @@ mod udp_batch;
 mod uds;
 
 pub use self::tcp::{TcpListener, TcpStream};
+// Their availability note names the feature only (WASI preview 1's
+// absence is said in prose: `wasip1` is evmux's own cfg).
 #[cfg(not(wasip1))]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub use self::udp::UdpSocket;
 #[cfg(not(wasip1))]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub use self::udp_batch::{Ecn, RecvMeta, SendDatagram};
 #[cfg(unix)]
 pub use self::uds::{UnixDatagram, UnixListener, UnixStream};

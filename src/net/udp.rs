@@ -12,6 +12,8 @@ use crate::sys;
 /// and [`recv`](UdpSocket::recv) use the connected peer and datagrams from
 /// other addresses are dropped by the OS.
 ///
+/// Absent on WASI preview 1, which cannot create sockets (as in mio).
+///
 /// # Examples
 ///
 /// ```
