@@ -21,7 +21,9 @@
 //! Every record evmux logs has the target `evmux`. Renaming the dependency
 //! (`mio = { package = "evmux", ... }`) does not change it, so a tokio
 //! program on evmux selects evmux's records with `RUST_LOG=evmux=trace`;
-//! `RUST_LOG=mio=trace` selects none of them.
+//! `RUST_LOG=mio=trace` selects none of them. The program must install a
+//! logger (`env_logger`, or `tracing`'s `log` bridge) for them to appear
+//! (see the [guide](crate::guide), section 8).
 //!
 //! ## Forgetting `os-poll`
 //!

@@ -99,6 +99,27 @@ impl ChildExit {
     /// `NotFound` if the child has already been reaped (on some systems,
     /// `InvalidInput`); `Unsupported` on WASI; the OS's
     /// errors, e.g. when out of descriptors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(unix)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::process::Command;
+    ///
+    /// use evmux::process::ChildExit;
+    /// use evmux::{Interest, Poll, Token};
+    ///
+    /// let poll = Poll::new()?;
+    /// let mut child = Command::new("sleep").arg("0.1").spawn()?;
+    /// let mut exit = ChildExit::new(&child)?;
+    /// poll.registry().register(&mut exit, Token(0), Interest::READABLE)?;
+    /// # child.wait()?;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(unix))]
+    /// # fn main() {}
+    /// ```
     pub fn new(child: &Child) -> io::Result<ChildExit> {
         ChildExit::from_pid(child.id())
     }
@@ -112,6 +133,26 @@ impl ChildExit {
     /// and on the `SIGCHLD` fallback for a process that is not an unreaped
     /// child; `NotFound` for a process that does not exist; `Unsupported`
     /// on WASI; the OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(unix)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::process::Command;
+    ///
+    /// use evmux::process::ChildExit;
+    ///
+    /// let mut child = Command::new("true").spawn()?;
+    /// // By id, for a process known only by its number.
+    /// let exit = ChildExit::from_pid(child.id())?;
+    /// assert_eq!(exit.pid(), child.id());
+    /// child.wait()?;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(unix))]
+    /// # fn main() {}
+    /// ```
     pub fn from_pid(pid: u32) -> io::Result<ChildExit> {
         Ok(ChildExit {
             inner: imp::ChildExit::new(pid)?,
@@ -119,6 +160,25 @@ impl ChildExit {
     }
 
     /// The id of the watched process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(unix)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::process::Command;
+    ///
+    /// use evmux::process::ChildExit;
+    ///
+    /// let mut child = Command::new("true").spawn()?;
+    /// let exit = ChildExit::new(&child)?;
+    /// assert_eq!(exit.pid(), child.id());
+    /// child.wait()?;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(unix))]
+    /// # fn main() {}
+    /// ```
     pub fn pid(&self) -> u32 {
         self.inner.pid()
     }
@@ -130,6 +190,41 @@ impl ChildExit {
     /// # Errors
     ///
     /// The OS's errors; none is expected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(unix)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    /// use std::process::Command;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::process::ChildExit;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut child = Command::new("sleep").arg("0.05").spawn()?;
+    /// let mut exit = ChildExit::new(&child)?;
+    /// poll.registry().register(&mut exit, Token(0), Interest::READABLE)?;
+    ///
+    /// // On each event ask: on the SIGCHLD fallback another child's exit wakes
+    /// // this watch too.
+    /// while !exit.has_exited()? {
+    ///     match poll.poll(&mut events, Some(Duration::from_secs(10))) {
+    ///         Ok(()) => {}
+    ///         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+    ///         Err(e) => return Err(e.into()),
+    ///     }
+    /// }
+    /// // Not reaped by evmux: the status is there to collect.
+    /// assert!(child.try_wait()?.is_some());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(unix))]
+    /// # fn main() {}
+    /// ```
     pub fn has_exited(&self) -> io::Result<bool> {
         self.inner.has_exited()
     }

@@ -30,7 +30,7 @@
 //! | poll(2) (and forced with `--cfg evmux_force_poll`) | a deadline kept by the selector (a heap per `Poll`), folded into its own wait; no descriptor | `ppoll` (ns) on Linux, milliseconds rounded up elsewhere |
 //! | kqueue (macOS, iOS, BSDs) | `EVFILT_TIMER` with `NOTE_NSECONDS` (milliseconds on OpenBSD), one-shot, armed again at each read | the kernel's timer |
 //! | WASI preview 1 | as poll(2): a deadline in the selector, folded into `poll_oneoff`'s clock subscription | nanoseconds |
-//! | Windows | a waitable timer (high-resolution where the system has them), waited on by the thread pool, which posts its expiration to the completion port (`sys/windows/handle_wait.rs`); armed again at each read | 100 ns units; the system's timer tick without high resolution |
+//! | Windows | a waitable timer (high-resolution where the system has them), waited on by the thread pool, which posts its expiration to the completion port; armed again at each read | 100 ns units; the system's timer tick without high resolution |
 //! | event ports (Solaris) | as poll(2): a deadline in the selector, folded into `port_getn`'s timeout | nanoseconds |
 //! | targets without a backend | none: `Timer::new` returns `Unsupported` | — |
 //!
@@ -101,6 +101,22 @@ impl Timer {
     ///
     /// The OS's errors for creating it (`EMFILE` for a `timerfd`), or
     /// `Unsupported` on a backend without timers (see the module docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::time::Timer;
+    ///
+    /// // Disarmed: it will not fire until set.
+    /// let timer = Timer::new()?;
+    /// assert_eq!(timer.deadline(), None);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn new() -> io::Result<Timer> {
         Ok(Timer {
             inner: sys::timer::Timer::new()?,
@@ -116,6 +132,32 @@ impl Timer {
     ///
     /// `InvalidInput` for a delay beyond what an `Instant` can hold; the
     /// OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut timer = Timer::new()?;
+    /// poll.registry().register(&mut timer, Token(0), Interest::READABLE)?;
+    /// timer.set_after(Duration::from_millis(5))?;
+    ///
+    /// // The timer's event ends the wait after about 5 ms.
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert_eq!(events.iter().next().map(|event| event.token()), Some(Token(0)));
+    /// assert_eq!(timer.read()?, 1);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_after(&mut self, delay: Duration) -> io::Result<()> {
         self.set(later(delay)?, None)
     }
@@ -125,6 +167,26 @@ impl Timer {
     /// # Errors
     ///
     /// The OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// let deadline = Instant::now() + Duration::from_secs(60);
+    /// timer.set_at(deadline)?;
+    /// assert_eq!(timer.deadline(), Some(deadline));
+    /// assert_eq!(timer.interval(), None);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_at(&mut self, deadline: Instant) -> io::Result<()> {
         self.set(deadline, None)
     }
@@ -135,6 +197,36 @@ impl Timer {
     /// # Errors
     ///
     /// As [`set`](Timer::set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut tick = Timer::new()?;
+    /// poll.registry().register(&mut tick, Token(0), Interest::READABLE)?;
+    /// tick.set_interval(Duration::from_millis(2))?;
+    ///
+    /// // Every 2 ms; a slow loop reads the ticks it missed as one count.
+    /// let mut ticks = 0;
+    /// while ticks < 3 {
+    ///     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    ///     assert!(!events.is_empty(), "no tick within 10 s");
+    ///     ticks += tick.read().unwrap_or(0);
+    /// }
+    /// assert_eq!(tick.interval(), Some(Duration::from_millis(2)));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_interval(&mut self, interval: Duration) -> io::Result<()> {
         self.set(later(interval)?, Some(interval))
     }
@@ -146,6 +238,28 @@ impl Timer {
     /// # Errors
     ///
     /// `InvalidInput` for a zero interval; the OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// // First in one second, then every 100 ms.
+    /// let first = Instant::now() + Duration::from_secs(1);
+    /// timer.set(first, Some(Duration::from_millis(100)))?;
+    /// assert_eq!(timer.deadline(), Some(first));
+    /// // A zero interval is refused.
+    /// assert!(timer.set(first, Some(Duration::ZERO)).is_err());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set(&mut self, first: Instant, interval: Option<Duration>) -> io::Result<()> {
         if interval.is_some_and(|interval| interval.is_zero()) {
             return Err(io::Error::new(
@@ -167,6 +281,28 @@ impl Timer {
     /// # Errors
     ///
     /// The OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// timer.set_after(Duration::ZERO)?;
+    /// // Disarming also drops the expiration not yet read.
+    /// timer.disarm()?;
+    /// assert_eq!(timer.read().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// assert_eq!(timer.deadline(), None);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn disarm(&mut self) -> io::Result<()> {
         self.inner.disarm()?;
         self.schedule = None;
@@ -179,6 +315,31 @@ impl Timer {
     /// # Errors
     ///
     /// `WouldBlock` if it has not expired since; the OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// // Not expired yet: WouldBlock, as for a socket with nothing to read.
+    /// timer.set_after(Duration::from_secs(60))?;
+    /// assert_eq!(timer.read().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    ///
+    /// // A periodic timer whose first expiration is 25 ms in the past: those
+    /// // expirations, missed, are counted by one read.
+    /// timer.set(Instant::now() - Duration::from_millis(25), Some(Duration::from_millis(10)))?;
+    /// assert!(timer.read()? >= 3);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn read(&mut self) -> io::Result<u64> {
         let Some(schedule) = self.schedule else {
             return Err(io::ErrorKind::WouldBlock.into());
@@ -197,11 +358,50 @@ impl Timer {
 
     /// The next expiration, or `None` if the timer is disarmed (or was a
     /// one-shot timer whose expiration was read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// timer.set_after(Duration::from_secs(5))?;
+    /// let left = timer.deadline().expect("armed").saturating_duration_since(std::time::Instant::now());
+    /// assert!(left <= Duration::from_secs(5));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.schedule.map(|schedule| schedule.next)
     }
 
     /// The period of a periodic timer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// timer.set_after(Duration::from_secs(5))?;
+    /// assert_eq!(timer.interval(), None);
+    /// timer.set_interval(Duration::from_secs(1))?;
+    /// assert_eq!(timer.interval(), Some(Duration::from_secs(1)));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn interval(&self) -> Option<Duration> {
         self.schedule.and_then(|schedule| schedule.interval)
     }

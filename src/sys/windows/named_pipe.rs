@@ -86,6 +86,21 @@ impl NamedPipe {
     ///
     /// The OS's errors, e.g. `ERROR_ACCESS_DENIED` for a name in use by
     /// another process's pipe with incompatible settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::windows::NamedPipe;
+    ///
+    /// let server = NamedPipe::new(r"\\.\pipe\evmux-example-new")?;
+    /// # drop(server);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn new<A: AsRef<OsStr>>(addr: A) -> io::Result<NamedPipe> {
         let name: Vec<u16> = addr.as_ref().encode_wide().chain(Some(0)).collect();
         // SAFETY: `name` is a NUL-terminated UTF-16 string that outlives the
@@ -119,6 +134,35 @@ impl NamedPipe {
     /// # Errors
     ///
     /// `NotFound` if the pipe is not registered; the OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::windows::NamedPipe;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let name = r"\\.\pipe\evmux-example-connect";
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut server = NamedPipe::new(name)?;
+    /// poll.registry().register(&mut server, Token(0), Interest::WRITABLE)?;
+    ///
+    /// // No client yet: the connect goes on in the background.
+    /// assert_eq!(server.connect().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// let _client = std::fs::OpenOptions::new().read(true).write(true).open(name)?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// // Writable: connected, unless `take_error` says otherwise.
+    /// assert!(server.take_error()?.is_none());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn connect(&self) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
         if state.connecting {
@@ -144,6 +188,34 @@ impl NamedPipe {
     /// # Errors
     ///
     /// The OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    ///
+    /// use evmux::windows::NamedPipe;
+    /// use evmux::{Interest, Poll, Token};
+    ///
+    /// let name = r"\\.\pipe\evmux-example-disconnect";
+    /// let poll = Poll::new()?;
+    /// let mut server = NamedPipe::new(name)?;
+    /// poll.registry().register(&mut server, Token(0), Interest::READABLE)?;
+    /// let client = std::fs::OpenOptions::new().read(true).write(true).open(name)?;
+    /// // The client is there already: connected at once.
+    /// server.connect()?;
+    ///
+    /// // Done with this client; wait for the next one.
+    /// server.disconnect()?;
+    /// drop(client);
+    /// assert_eq!(server.connect().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn disconnect(&self) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
         // SAFETY: the handle is open.
@@ -162,6 +234,22 @@ impl NamedPipe {
     }
 
     /// Takes the error of a failed background connect, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::windows::NamedPipe;
+    ///
+    /// let server = NamedPipe::new(r"\\.\pipe\evmux-example-take-error")?;
+    /// // No background connect has failed.
+    /// assert!(server.take_error()?.is_none());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         Ok(lock(&self.shared.state).connect_error.take())
     }

@@ -10,6 +10,7 @@ use std::io;
 pub(crate) mod handler;
 #[cfg(any(apple, bsd))]
 pub(crate) mod kqueue;
+pub mod names;
 #[cfg(not(any(apple, bsd)))]
 pub(crate) mod pipe;
 #[cfg(not(any(apple, bsd)))]
@@ -154,16 +155,19 @@ fn check(signal: i32) -> io::Result<()> {
 /// use std::io;
 /// use std::time::Duration;
 ///
+/// use evmux::unix::signal::{SIGUSR1, SIGUSR2};
 /// use evmux::unix::Signals;
 /// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> io::Result<()> {
 /// let mut poll = Poll::new()?;
-/// let mut signals = Signals::new(&[libc::SIGUSR1, libc::SIGUSR2])?;
+/// let mut signals = Signals::new(&[SIGUSR1, SIGUSR2])?;
 /// poll.registry().register(&mut signals, Token(0), Interest::READABLE)?;
 ///
-/// // Send this process SIGUSR2.
-/// rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::USR2)?;
+/// // Send this process SIGUSR2. std has no call for it; this uses the
+/// // `rustix` crate (feature `process`): `libc::kill` would do as well.
+/// use rustix::process::{getpid, kill_process, Signal};
+/// kill_process(getpid(), Signal::USR2)?;
 ///
 /// let mut events = Events::with_capacity(8);
 /// let mut received = Vec::new();
@@ -180,7 +184,7 @@ fn check(signal: i32) -> io::Result<()> {
 ///         }
 ///     }
 /// }
-/// assert_eq!(received, [libc::SIGUSR2]);
+/// assert_eq!(received, [SIGUSR2]);
 /// # Ok(())
 /// # }
 /// ```
@@ -189,9 +193,29 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Starts receiving `signals` (signal numbers, such as `libc::SIGINT`).
-    /// From now on, until this `Signals` is dropped, they are handled by
-    /// evmux (see [How it works](Signals#how-it-works)).
+    /// Starts receiving `signals`: signal numbers, by name from
+    /// [`unix::signal`](crate::unix::signal) (`SIGINT`, `SIGTERM`, ...) or
+    /// any other number (such as `libc::SIGRTMIN() + 1` on Linux). From now on, until this
+    /// `Signals` is dropped, they are handled by evmux (see
+    /// [How it works](Signals#how-it-works)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::unix::signal::{SIGINT, SIGTERM};
+    /// use evmux::unix::Signals;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// // Ctrl-C and `kill` no longer end the process: they are reported.
+    /// let signals = Signals::new(&[SIGINT, SIGTERM])?;
+    /// assert!(signals.pending()?.is_empty());
+    ///
+    /// // SIGKILL cannot be caught.
+    /// let refused = Signals::new(&[9]).unwrap_err();
+    /// assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
@@ -217,6 +241,37 @@ impl Signals {
     /// # Errors
     ///
     /// The OS's errors in reading the receiver; none is expected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::io;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::unix::signal::SIGUSR2;
+    /// use evmux::unix::Signals;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut signals = Signals::new(&[SIGUSR2])?;
+    /// poll.registry().register(&mut signals, Token(0), Interest::READABLE)?;
+    /// // Nothing yet (a spurious wake-up would find this too).
+    /// assert!(signals.pending()?.is_empty());
+    ///
+    /// // Send this process SIGUSR2 (with the `rustix` crate: std has no call).
+    /// rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::USR2)?;
+    /// let mut events = Events::with_capacity(8);
+    /// match poll.poll(&mut events, Some(Duration::from_secs(10))) {
+    ///     Ok(()) => {}
+    ///     // The signal may interrupt the wait; its readiness stays.
+    ///     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// assert_eq!(signals.pending()?.collect::<Vec<_>>(), [SIGUSR2]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pending(&self) -> io::Result<Pending> {
         Ok(Pending {
             set: self.inner.take()?,
@@ -241,11 +296,45 @@ pub struct Pending {
 
 impl Pending {
     /// No signal arrived.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::unix::signal::SIGHUP;
+    /// use evmux::unix::Signals;
+    ///
+    /// let signals = Signals::new(&[SIGHUP])?;
+    /// let pending = signals.pending()?;
+    /// if pending.is_empty() {
+    ///     println!("a spurious wake-up: no signal arrived");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.set == SignalSet::EMPTY
     }
 
     /// `signal` is among those that arrived (and not yet iterated over).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::unix::signal::{SIGTERM, SIGUSR1};
+    /// use evmux::unix::Signals;
+    ///
+    /// let signals = Signals::new(&[SIGUSR1, SIGTERM])?;
+    /// // (No signal was sent here: nothing is pending.)
+    /// let pending = signals.pending()?;
+    /// if pending.contains(SIGTERM) {
+    ///     println!("stopping");
+    /// }
+    /// assert!(!pending.contains(SIGUSR1));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn contains(&self, signal: i32) -> bool {
         self.set.contains(signal)
     }
