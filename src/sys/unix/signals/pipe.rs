@@ -14,10 +14,13 @@ use crate::io_source::IoSource;
 /// The read end of a pipe that evmux's signal handler writes to.
 #[derive(Debug)]
 pub(crate) struct SignalPipe {
-    // Drop order: the registration and the read end, then the slot (which
-    // closes the write end), then the handler's listener count.
-    inner: IoSource<OwnedFd>,
+    // Drop order: the slot first, which takes the write end away from the
+    // handler (waiting for a handler that is using it) and closes it; only
+    // then the read end. The other way round, a signal arriving in between
+    // made the handler write to a pipe without a reader: SIGPIPE, fatal
+    // where it has its default action. Then the handler's listener count.
     slot: Slot,
+    inner: IoSource<OwnedFd>,
     _listening: Listening,
 }
 
@@ -26,14 +29,19 @@ impl SignalPipe {
         let listening = handler::listen(signals)?;
         let (reader, writer) = crate::sys::unix::new_pipe()?;
         Ok(SignalPipe {
-            inner: IoSource::new(reader),
             slot: Slot::claim(writer, signals),
+            inner: IoSource::new(reader),
             _listening: listening,
         })
     }
 
-    /// The signals received since the last call, each once.
+    /// The signals received since the last call, each once. Nothing in a
+    /// child that inherited this receiver across fork(2): the pipe is
+    /// shared with the parent, whose wake-ups it would take (see `slots`).
     pub(crate) fn take(&self) -> io::Result<SignalSet> {
+        if !self.slot.is_own() {
+            return Ok(SignalSet::EMPTY);
+        }
         self.inner.do_read(|reader| {
             drain(reader)?;
             Ok(self.slot.take_pending())

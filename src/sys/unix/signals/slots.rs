@@ -23,17 +23,38 @@
 //! to write to it (the number could already name another file): the
 //! handler counts itself in `busy` around its use of the descriptor, and
 //! the release takes the descriptor out of the slot, then waits until
-//! `busy` is zero before closing it.
+//! `busy` is zero before closing it (and `SignalPipe` releases its slot
+//! before it closes the read end, so the handler never writes to a pipe
+//! without a reader: no SIGPIPE).
 //!
-//! A child created by fork(2) without exec inherits the handler and the
-//! pipes: the handler delivers only in the process that set the slots up.
+//! The handler reads a slot in this order: it counts itself in `busy`,
+//! loads the descriptor, and only then the signals the slot wants. A slot
+//! released and claimed again by another listener while the handler is at
+//! work therefore cannot mix the two: a handler that loaded the new
+//! listener's descriptor reads its wanted set too (the claim stores the
+//! set before the descriptor), and the new listener's release waits for
+//! it. The `wanted` check before counting in `busy` is a shortcut only.
+//!
+//! # fork(2)
+//!
+//! A child created by fork(2) without exec inherits the handler, the
+//! slots and the pipes, shared with the parent. Each slot records the
+//! process that claimed it, and the handler delivers only to slots of the
+//! process it runs in: the child's signals never reach the parent's pipes,
+//! even once the child has listeners of its own. A listener inherited by
+//! the child reports nothing there and never reads the shared pipe (which
+//! would take the parent's wake-ups); dropping it in the child closes the
+//! child's copies of the descriptors without waiting for handlers (none
+//! uses the slot in the child, and a `busy` count copied from a parent's
+//! thread in mid-handler would never drop). The lock over claims is a
+//! `ForkLock`, which the child takes over if a parent's thread held it.
 
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::{fmt, ptr, thread};
 
+use super::fork_lock::{current_pid, ForkLock};
 use super::SignalSet;
 
 const PER_CHUNK: usize = 32;
@@ -41,6 +62,8 @@ const PER_CHUNK: usize = 32;
 struct Cell {
     /// Taken by a live `Slot` (changed only under `CLAIM`).
     claimed: AtomicBool,
+    /// The process that claimed the slot (see the module docs).
+    pid: AtomicI32,
     /// The pipe's write end, or -1.
     fd: AtomicI32,
     /// Handlers between loading `fd` and finishing their write.
@@ -60,6 +83,7 @@ impl Chunk {
             cells: [const {
                 Cell {
                     claimed: AtomicBool::new(false),
+                    pid: AtomicI32::new(0),
                     fd: AtomicI32::new(-1),
                     busy: AtomicUsize::new(0),
                     wanted: [AtomicU64::new(0), AtomicU64::new(0)],
@@ -78,9 +102,7 @@ impl Chunk {
 
 static FIRST: Chunk = Chunk::new();
 /// Serialises claims and the growth of the list.
-static CLAIM: Mutex<()> = Mutex::new(());
-/// The process that set up the slots (see the module docs), or 0.
-static OWNER: AtomicI32 = AtomicI32::new(0);
+static CLAIM: ForkLock<()> = ForkLock::new(());
 
 fn split(set: SignalSet) -> [u64; 2] {
     let bits = set.bits();
@@ -100,19 +122,23 @@ pub(crate) struct Slot {
 impl Slot {
     /// Starts delivering `signals` to the pipe whose write end is `writer`.
     pub(crate) fn claim(writer: OwnedFd, signals: SignalSet) -> Slot {
-        let _guard = crate::sys::lock(&CLAIM);
-        OWNER.store(
-            rustix::process::getpid().as_raw_nonzero().get(),
-            Ordering::SeqCst,
-        );
+        let _guard = CLAIM.lock();
         let cell = free_cell();
         cell.claimed.store(true, Ordering::SeqCst);
         for (word, wanted) in split(signals).into_iter().enumerate() {
             cell.pending[word].store(0, Ordering::SeqCst);
             cell.wanted[word].store(wanted, Ordering::SeqCst);
         }
+        cell.pid.store(current_pid(), Ordering::SeqCst);
+        // Last: a handler that loads this descriptor sees all of the above.
         cell.fd.store(writer.into_raw_fd(), Ordering::SeqCst);
         Slot { cell }
+    }
+
+    /// Whether this slot was claimed by this process, not inherited from
+    /// the parent across fork(2) (see the module docs).
+    pub(crate) fn is_own(&self) -> bool {
+        self.cell.pid.load(Ordering::SeqCst) == current_pid()
     }
 
     /// The signals received since the last call. Drain the pipe first (see
@@ -125,23 +151,25 @@ impl Slot {
 
     /// Delivers `signal` to this slot alone, as the handler would.
     pub(crate) fn notify(&self, signal: c_int) {
-        deliver_to(self.cell, signal);
+        deliver_to(self.cell, signal, current_pid());
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        let own = self.is_own();
         let fd = self.cell.fd.swap(-1, Ordering::SeqCst);
-        while self.cell.busy.load(Ordering::SeqCst) != 0 {
+        // An inherited slot: no handler of this process uses it.
+        while own && self.cell.busy.load(Ordering::SeqCst) != 0 {
             thread::yield_now();
         }
         if fd >= 0 {
-            // SAFETY: `claim` stored a descriptor it owned; the swap above
-            // took it out, and no handler uses it any more, so this is its
-            // only owner.
+            // SAFETY: `claim` stored a descriptor it owned (in a forked
+            // child: its copy); the swap above took it out, and no handler
+            // of this process uses it any more, so this is its only owner.
             drop(unsafe { OwnedFd::from_raw_fd(fd) });
         }
-        let _guard = crate::sys::lock(&CLAIM);
+        let _guard = CLAIM.lock();
         for wanted in &self.cell.wanted {
             wanted.store(0, Ordering::SeqCst);
         }
@@ -185,27 +213,30 @@ fn free_cell() -> &'static Cell {
 /// Hands `signal` to every slot that wants it. Called by the signal
 /// handler: async-signal-safe.
 pub(crate) fn deliver(signal: c_int) {
-    let owner = OWNER.load(Ordering::SeqCst);
-    if owner == 0 || owner != rustix::process::getpid().as_raw_nonzero().get() {
-        return;
-    }
+    // getpid(2) is async-signal-safe (a raw system call through rustix).
+    let pid = current_pid();
     let mut chunk = Some(&FIRST);
     while let Some(current) = chunk {
         for cell in &current.cells {
-            deliver_to(cell, signal);
+            deliver_to(cell, signal, pid);
         }
         chunk = current.next();
     }
 }
 
-fn deliver_to(cell: &Cell, signal: c_int) {
+/// Hands `signal` to `cell` if a listener of process `pid` holds it and
+/// wants the signal (the order of the loads: see the module docs).
+fn deliver_to(cell: &Cell, signal: c_int, pid: i32) {
     let (word, bit) = word_and_bit(signal);
     if cell.wanted[word].load(Ordering::SeqCst) & bit == 0 {
         return;
     }
     cell.busy.fetch_add(1, Ordering::SeqCst);
     let fd = cell.fd.load(Ordering::SeqCst);
-    if fd >= 0 && cell.pending[word].fetch_or(bit, Ordering::SeqCst) & bit == 0 {
+    let wanted = fd >= 0
+        && cell.pid.load(Ordering::SeqCst) == pid
+        && cell.wanted[word].load(Ordering::SeqCst) & bit != 0;
+    if wanted && cell.pending[word].fetch_or(bit, Ordering::SeqCst) & bit == 0 {
         wake(fd);
     }
     cell.busy.fetch_sub(1, Ordering::SeqCst);
