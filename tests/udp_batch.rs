@@ -499,6 +499,38 @@ fn ecn_and_destination_ipv6() {
     }
 }
 
+/// Issue 21, defect 4: an IPv6 socket connected to an IPv4-mapped peer
+/// sends over IPv4, so the ECN bits must travel as `IP_TOS`. The family
+/// was taken from the local address, so `IPV6_TCLASS` went, and Linux's
+/// IPv4 path ignored it: the datagrams arrived unmarked.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn ecn_on_a_dual_stack_socket_connected_to_an_ipv4_peer() {
+    if any_local_v6().is_none() {
+        return;
+    }
+    let mut receiver = Receiver::bind(any_local_v4());
+    receiver.socket.set_recv_ecn(true).unwrap();
+    let sender = UdpSocket::bind("[::]:0".parse().unwrap()).unwrap();
+    if sender.only_v6().unwrap() {
+        return; // net.ipv6.bindv6only is set: no dual-stack socket here.
+    }
+    let to = receiver.addr();
+    let SocketAddr::V4(v4) = to else {
+        unreachable!()
+    };
+    let mapped = SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port());
+    sender.connect(mapped).unwrap();
+    let batch = [
+        SendDatagram::connected(b"ect0").ecn(Ecn::Ect0),
+        SendDatagram::connected(b"ce").ecn(Ecn::Ce),
+    ];
+    assert_eq!(sender.send_many(&batch).unwrap(), 2);
+    let received = receiver.receive(2, 2, 64);
+    let ecn: Vec<Option<Ecn>> = received.iter().map(|(_, meta)| meta.ecn()).collect();
+    assert_eq!(ecn, [Some(Ecn::Ect0), Some(Ecn::Ce)]);
+}
+
 /// A server bound to the wildcard address answers from the address it was
 /// reached at.
 #[cfg(any(target_os = "linux", target_os = "android"))]

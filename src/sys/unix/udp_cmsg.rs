@@ -124,7 +124,7 @@ pub(crate) fn encode_send(
     chunk: &[SendDatagram<'_>],
     gso: Option<u16>,
 ) -> io::Result<Vec<(Control, usize)>> {
-    let mut local_is_v4 = None;
+    let mut peer_is_v4 = None;
     let mut controls = Vec::with_capacity(chunk.len());
     for datagram in chunk {
         let mut control = Writer {
@@ -135,12 +135,14 @@ pub(crate) fn encode_send(
             control.push(libc::SOL_UDP, libc::UDP_SEGMENT, segment_size);
         }
         if datagram.ecn.is_some() || datagram.source.is_some() {
+            // The family of the path the datagram takes: its destination's
+            // (an IPv4-mapped peer of an IPv6 socket is reached over IPv4,
+            // whose path reads `IP_TOS` and ignores `IPV6_TCLASS`).
             let v4 = match datagram.to {
-                Some(SocketAddr::V4(_)) => true,
-                Some(SocketAddr::V6(to)) => to.ip().to_ipv4_mapped().is_some(),
-                None => match local_is_v4 {
+                Some(to) => goes_over_ipv4(to),
+                None => match peer_is_v4 {
                     Some(v4) => v4,
-                    None => *local_is_v4.insert(socket.local_addr()?.is_ipv4()),
+                    None => *peer_is_v4.insert(connected_over_ipv4(socket)?),
                 },
             };
             if let Some(ecn) = datagram.ecn {
@@ -153,6 +155,25 @@ pub(crate) fn encode_send(
         controls.push((control.control, control.used));
     }
     Ok(controls)
+}
+
+/// Whether a datagram to `to` travels over IPv4.
+fn goes_over_ipv4(to: SocketAddr) -> bool {
+    match to {
+        SocketAddr::V4(_) => true,
+        SocketAddr::V6(to) => to.ip().to_ipv4_mapped().is_some(),
+    }
+}
+
+/// Whether a connected socket's datagrams travel over IPv4: its peer's
+/// family, not its own (a dual-stack IPv6 socket may be connected to an
+/// IPv4-mapped address). Unconnected, the local family: the send fails
+/// anyway (`EDESTADDRREQ`), with the OS's error.
+fn connected_over_ipv4(socket: &net::UdpSocket) -> io::Result<bool> {
+    match socket.peer_addr() {
+        Ok(peer) => Ok(goes_over_ipv4(peer)),
+        Err(_) => Ok(socket.local_addr()?.is_ipv4()),
+    }
 }
 
 /// Fills in what the ancillary data of a received message tells: the GRO
