@@ -531,6 +531,116 @@ fn ecn_on_a_dual_stack_socket_connected_to_an_ipv4_peer() {
     assert_eq!(ecn, [Some(Ecn::Ect0), Some(Ecn::Ce)]);
 }
 
+/// Sets an integer socket option (for options evmux has no setter for).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn set_int_option(socket: &UdpSocket, level: i32, name: i32, value: i32) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `value` is a readable c_int, its size given.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            std::ptr::addr_of!(value).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(result, 0, "{}", io::Error::last_os_error());
+}
+
+/// Issue 21: a socket whose GSO sends the kernel refuses with `EINVAL`
+/// (here: `SO_NO_CHECK`, UDP without checksums, which segmentation
+/// offload cannot do) falls back to cutting the segments itself, and only
+/// that socket does: GSO stays on for the others. (Before, only `EIO` was
+/// recognised, and it turned GSO off for the whole process.)
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn gso_refused_on_one_socket_falls_back_on_that_socket_only() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    roomy(&receiver);
+    let refused = UdpSocket::bind(any_local_v4()).unwrap();
+    let other = UdpSocket::bind(any_local_v4()).unwrap();
+    if !refused.gso_supported() {
+        return; // No GSO here (old kernel, or the loop build).
+    }
+    set_int_option(&refused, libc::SOL_SOCKET, libc::SO_NO_CHECK, 1);
+    let segment = 1000;
+    let data: Vec<u8> = (0..segment * 4).map(|i| i as u8).collect();
+    let datagram = SendDatagram::to(&data, receiver.addr());
+    assert_eq!(
+        refused.send_segments(datagram, segment).unwrap(),
+        data.len()
+    );
+    assert!(!refused.gso_supported(), "the refused socket cuts its own");
+    assert!(other.gso_supported(), "GSO stays on for the other sockets");
+    assert_eq!(other.send_segments(datagram, segment).unwrap(), data.len());
+    let received = receiver.drain_datagrams(8);
+    let got: Vec<&[u8]> = received.iter().map(|(bytes, _)| &bytes[..]).collect();
+    let once: Vec<&[u8]> = data.chunks(segment).collect();
+    assert_eq!(got, [once.clone(), once].concat());
+}
+
+/// An `EINVAL` that is not about the ECN bits (here: a multicast source
+/// address) is reported as it is, and does not turn the ECN bits off for
+/// the socket: evmux retries a refused message without `IP_TOS` (Linux
+/// before 3.13 refuses it), and when that fails the same way, it was not
+/// the cause. (The retry that succeeds needs such an old kernel.)
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn an_einval_not_caused_by_the_ecn_bits_keeps_them() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    receiver.socket.set_recv_ecn(true).unwrap();
+    let sender = UdpSocket::bind(any_local_v4()).unwrap();
+    let to = receiver.addr();
+    let bad = SendDatagram::to(b"bad", to)
+        .ecn(Ecn::Ect0)
+        .source([224, 0, 0, 1].into());
+    let error = sender.send_many(&[bad]).unwrap_err();
+    assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "{error}");
+    let good = SendDatagram::to(b"good", to).ecn(Ecn::Ect0);
+    assert_eq!(sender.send_many(&[good]).unwrap(), 1);
+    let (bytes, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert_eq!(bytes, b"good");
+    assert_eq!(meta.ecn(), Some(Ecn::Ect0));
+}
+
+/// Issue 21: when the program asks for more ancillary data than fits in
+/// evmux's buffer (here timestamps, twice, and the TTL, besides the ECN
+/// bits and the destination), the kernel cuts it (`MSG_CTRUNC`), and what
+/// was cut is missing from `RecvMeta`: that is reported, not silent.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn truncated_ancillary_data_is_reported() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    receiver.socket.set_recv_ecn(true).unwrap();
+    receiver.socket.set_recv_destination(true).unwrap();
+    let sender = UdpSocket::bind(any_local_v4()).unwrap();
+    let to = receiver.addr();
+    let marked = SendDatagram::to(b"x", to).ecn(Ecn::Ect0);
+    assert_eq!(sender.send_many(&[marked]).unwrap(), 1);
+    let (_, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert!(!meta.ancillary_truncated());
+    assert_eq!(meta.ecn(), Some(Ecn::Ect0));
+
+    let socket = &receiver.socket;
+    set_int_option(socket, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1);
+    let software = libc::SOF_TIMESTAMPING_SOFTWARE | libc::SOF_TIMESTAMPING_RX_SOFTWARE;
+    set_int_option(
+        socket,
+        libc::SOL_SOCKET,
+        libc::SO_TIMESTAMPING,
+        software as i32,
+    );
+    set_int_option(socket, libc::IPPROTO_IP, libc::IP_RECVTTL, 1);
+    assert_eq!(sender.send_many(&[marked]).unwrap(), 1);
+    let (_, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert!(
+        meta.ancillary_truncated() || meta.ecn() == Some(Ecn::Ect0),
+        "the ECN bits were dropped silently: {meta:?}"
+    );
+    assert!(meta.ancillary_truncated(), "{meta:?}");
+}
+
 /// A server bound to the wildcard address answers from the address it was
 /// reached at.
 #[cfg(any(target_os = "linux", target_os = "android"))]

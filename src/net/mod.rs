@@ -28,6 +28,8 @@ pub use self::tcp::{TcpListener, TcpStream};
 #[cfg(not(wasip1))]
 pub use self::udp::UdpSocket;
 #[cfg(not(wasip1))]
+pub(crate) use self::udp_batch::SendState;
+#[cfg(not(wasip1))]
 pub use self::udp_batch::{Ecn, RecvMeta, SendDatagram};
 #[cfg(unix)]
 pub use self::uds::{UnixDatagram, UnixListener, UnixStream};

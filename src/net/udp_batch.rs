@@ -24,6 +24,7 @@
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::net::UdpSocket;
 use crate::sys;
@@ -31,6 +32,34 @@ use crate::sys;
 /// The most datagrams one `recv_many` returns: what one `recvmmsg(2)`
 /// takes (see the sys module for why one call).
 const RECV_BATCH: usize = 64;
+
+/// What sending has learned about one socket from the OS's refusals, so
+/// that the next sends avoid what failed: kept per socket, as quinn-udp
+/// does (one route through an IPsec tunnel must not turn GSO off for every
+/// socket of the process).
+#[derive(Debug, Default)]
+pub(crate) struct SendState(AtomicU8);
+
+impl SendState {
+    /// The kernel refused a GSO send on this socket (`EIO`: the route's
+    /// device cannot segment, or IPsec; `EINVAL`: e.g. checksums off).
+    pub(crate) const NO_GSO: u8 = 1;
+    /// The kernel refused the `IP_TOS` ancillary message (`EINVAL`, Linux
+    /// before 3.13): ECN bits over IPv4 are left out.
+    pub(crate) const NO_TOS: u8 = 2;
+
+    pub(crate) fn has(&self, flag: u8) -> bool {
+        self.0.load(Ordering::Relaxed) & flag != 0
+    }
+
+    pub(crate) fn set(&self, flag: u8) {
+        self.0.fetch_or(flag, Ordering::Relaxed);
+    }
+
+    pub(crate) fn clear(&self, flag: u8) {
+        self.0.fetch_and(!flag, Ordering::Relaxed);
+    }
+}
 
 /// The ECN codepoint of a datagram: the low two bits of the IPv4 TOS byte
 /// or the IPv6 traffic class (RFC 3168).
@@ -141,6 +170,7 @@ pub struct RecvMeta {
     pub(crate) truncated: bool,
     pub(crate) ecn: Option<Ecn>,
     pub(crate) destination: Option<IpAddr>,
+    pub(crate) ancillary_truncated: bool,
 }
 
 impl Default for RecvMeta {
@@ -152,6 +182,7 @@ impl Default for RecvMeta {
             truncated: false,
             ecn: None,
             destination: None,
+            ancillary_truncated: false,
         }
     }
 }
@@ -194,6 +225,19 @@ impl RecvMeta {
     /// [`UdpSocket::set_recv_destination`] is on.
     pub fn destination(&self) -> Option<IpAddr> {
         self.destination
+    }
+
+    /// Whether the OS had more ancillary data for this datagram than fits
+    /// in evmux's buffer (`MSG_CTRUNC`), and cut it. evmux's buffer holds
+    /// what evmux asks for (GRO, ECN, destination); this happens when the
+    /// program set other options on the socket that add ancillary data
+    /// (timestamps, TTL, ...). What was cut is missing:
+    /// [`ecn`](RecvMeta::ecn) and [`destination`](RecvMeta::destination)
+    /// may be `None`, and a GRO [`stride`](RecvMeta::stride) may be lost
+    /// (the kernel writes it first, so it rarely is). Turn the other
+    /// options off, or read such a socket with `recvmsg(2)` yourself.
+    pub fn ancillary_truncated(&self) -> bool {
+        self.ancillary_truncated
     }
 
     /// Splits the received bytes (`&buf[..len]` is taken here) into the
@@ -244,7 +288,7 @@ impl UdpSocket {
             return Ok(0);
         }
         self.inner
-            .do_write(|socket| sys::udp_batch::send_many(socket, batch))
+            .do_write(|socket| sys::udp_batch::send_many(socket, &self.send_state, batch))
     }
 
     /// Sends `datagram`'s data as datagrams of `segment_size` bytes each,
@@ -275,7 +319,9 @@ impl UdpSocket {
         }
         self.inner.do_write(|socket| {
             if datagram.data.len() > segment_size {
-                if let Some(sent) = sys::udp_batch::send_gso(socket, datagram, segment_size) {
+                let state = &self.send_state;
+                if let Some(sent) = sys::udp_batch::send_gso(socket, state, datagram, segment_size)
+                {
                     return sent;
                 }
             }
@@ -288,15 +334,19 @@ impl UdpSocket {
             if pieces.is_empty() {
                 pieces.push(datagram);
             }
-            let sent = sys::udp_batch::send_many(socket, &pieces)?;
+            let sent = sys::udp_batch::send_many(socket, &self.send_state, &pieces)?;
             Ok(pieces[..sent].iter().map(|piece| piece.data.len()).sum())
         })
     }
 
     /// Whether [`send_segments`](UdpSocket::send_segments) lets the kernel
-    /// cut the segments (GSO) rather than evmux. Checked once per process.
+    /// cut the segments (GSO) rather than evmux. Whether the kernel has
+    /// GSO is checked once per process; a socket whose GSO send the kernel
+    /// refuses (`EIO`: the route's device cannot segment, or IPsec;
+    /// `EINVAL`: e.g. UDP checksums turned off) cuts its own from then on,
+    /// and only that socket.
     pub fn gso_supported(&self) -> bool {
-        sys::udp_batch::gso_supported()
+        sys::udp_batch::gso_supported(&self.send_state)
     }
 
     /// Receives a batch of datagrams: datagram `i` goes into `bufs[i]` and

@@ -6,6 +6,7 @@ use std::io;
 use std::net;
 
 use crate::net::SendDatagram;
+use crate::net::SendState;
 
 /// The error for ancillary data this system does not carry: `what` is
 /// e.g. "receiving the ECN bits".
@@ -16,12 +17,13 @@ pub(crate) fn unsupported(what: &str) -> io::Error {
     )
 }
 
-pub(crate) fn gso_supported() -> bool {
+pub(crate) fn gso_supported(_: &SendState) -> bool {
     false
 }
 
 pub(crate) fn send_gso(
     _: &net::UdpSocket,
+    _: &SendState,
     _: SendDatagram<'_>,
     _: usize,
 ) -> Option<io::Result<usize>> {

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use rustix::net::{sockopt, AddressFamily, SocketType};
 
 use super::udp_batch::{send_all, Control};
-use crate::net::{Ecn, RecvMeta, SendDatagram};
+use crate::net::{Ecn, RecvMeta, SendDatagram, SendState};
 
 /// The kernel's limit on segments in one GSO send (`UDP_MAX_SEGMENTS`).
 const MAX_SEGMENTS: usize = 64;
@@ -33,15 +33,16 @@ const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
 const NO: u8 = 2;
 
-/// Whether the kernel cuts GSO segments: probed once, and turned off if a
-/// send reports that the route's device cannot (`EIO`).
+/// Whether the kernel has GSO: probed once per process. Whether a socket
+/// may use it is that socket's (`SendState::NO_GSO`).
 static GSO: AtomicU8 = AtomicU8::new(UNKNOWN);
 
-/// Whether `UDP_SEGMENT` works here: Linux 4.18 and later answer
-/// `getsockopt(UDP_SEGMENT)`; older kernels would ignore the ancillary
-/// message and send one oversized datagram, so it is never tried there.
-pub(crate) fn gso_supported() -> bool {
-    if cfg!(evmux_force_udp_loop) {
+/// Whether `UDP_SEGMENT` works for a socket with `state`: Linux 4.18 and
+/// later answer `getsockopt(UDP_SEGMENT)` (older kernels would ignore the
+/// ancillary message and send one oversized datagram, so it is never
+/// tried there), and the socket's GSO sends have not been refused.
+pub(crate) fn gso_supported(state: &SendState) -> bool {
+    if cfg!(evmux_force_udp_loop) || state.has(SendState::NO_GSO) {
         return false;
     }
     match GSO.load(Ordering::Relaxed) {
@@ -60,13 +61,20 @@ pub(crate) fn gso_supported() -> bool {
 /// Sends `datagram` cut into `segment_size` pieces by the kernel, as
 /// messages of up to 64 segments (and 65,507 bytes), all in one
 /// `sendmmsg`. `None` if GSO cannot be used: the caller cuts them.
+///
+/// The kernel refuses a GSO send with `EIO` where the route's device
+/// cannot segment (or checksum) UDP, or goes through IPsec, and with
+/// `EINVAL` e.g. on a socket with UDP checksums off (`SO_NO_CHECK`): that
+/// socket then cuts its own segments from now on (as quinn-udp does, on
+/// the same two errors).
 pub(crate) fn send_gso(
     socket: &net::UdpSocket,
+    state: &SendState,
     datagram: SendDatagram<'_>,
     segment_size: usize,
 ) -> Option<io::Result<usize>> {
     let per_message = MAX_SEGMENTS.min(MAX_PAYLOAD / segment_size);
-    if !gso_supported() || per_message < 2 {
+    if !gso_supported(state) || per_message < 2 {
         return None;
     }
     let messages: Vec<SendDatagram<'_>> = datagram
@@ -74,10 +82,10 @@ pub(crate) fn send_gso(
         .chunks(per_message * segment_size)
         .map(|data| SendDatagram { data, ..datagram })
         .collect();
-    match send_all(socket, &messages, Some(segment_size as u16)) {
+    match send_all(socket, state, &messages, Some(segment_size as u16)) {
         Ok(n) => Some(Ok(messages[..n].iter().map(|m| m.data.len()).sum())),
-        Err(error) if error.raw_os_error() == Some(libc::EIO) => {
-            GSO.store(NO, Ordering::Relaxed);
+        Err(error) if matches!(error.raw_os_error(), Some(libc::EIO | libc::EINVAL)) => {
+            state.set(SendState::NO_GSO);
             None
         }
         Err(error) => Some(Err(error)),
@@ -118,12 +126,16 @@ pub(crate) fn set_recv_destination(socket: &net::UdpSocket, on: bool) -> io::Res
     Ok(())
 }
 
-/// The ancillary data of each datagram of `chunk`, with the bytes used.
+/// The ancillary data of each datagram of `chunk`, with the bytes used,
+/// and whether an `IP_TOS` message is among it (sent only if `tos`: see
+/// `udp_batch::send_chunk`).
 pub(crate) fn encode_send(
     socket: &net::UdpSocket,
     chunk: &[SendDatagram<'_>],
     gso: Option<u16>,
-) -> io::Result<Vec<(Control, usize)>> {
+    tos: bool,
+) -> io::Result<(Vec<(Control, usize)>, bool)> {
+    let mut carried_tos = false;
     let mut peer_is_v4 = None;
     let mut controls = Vec::with_capacity(chunk.len());
     for datagram in chunk {
@@ -145,8 +157,22 @@ pub(crate) fn encode_send(
                     None => *peer_is_v4.insert(connected_over_ipv4(socket)?),
                 },
             };
-            if let Some(ecn) = datagram.ecn {
-                control.push_ecn(ecn, v4);
+            match datagram.ecn {
+                Some(ecn) if v4 && tos => {
+                    control.push(
+                        libc::IPPROTO_IP,
+                        libc::IP_TOS,
+                        libc::c_int::from(ecn.bits()),
+                    );
+                    carried_tos = true;
+                }
+                // Refused by this kernel: the datagram goes unmarked.
+                Some(_) if v4 => {}
+                Some(ecn) => {
+                    let tclass = libc::c_int::from(ecn.bits());
+                    control.push(libc::IPPROTO_IPV6, libc::IPV6_TCLASS, tclass);
+                }
+                None => {}
             }
             if let Some(source) = datagram.source {
                 control.push_source(source);
@@ -154,7 +180,7 @@ pub(crate) fn encode_send(
         }
         controls.push((control.control, control.used));
     }
-    Ok(controls)
+    Ok((controls, carried_tos))
 }
 
 /// Whether a datagram to `to` travels over IPv4.
@@ -271,15 +297,6 @@ impl Writer {
             ptr::write_unaligned(at.add(data_offset()).cast::<T>(), value);
         }
         self.used += space;
-    }
-
-    fn push_ecn(&mut self, ecn: Ecn, v4: bool) {
-        let tos = libc::c_int::from(ecn.bits());
-        if v4 {
-            self.push(libc::IPPROTO_IP, libc::IP_TOS, tos);
-        } else {
-            self.push(libc::IPPROTO_IPV6, libc::IPV6_TCLASS, tos);
-        }
     }
 
     fn push_source(&mut self, source: IpAddr) {
