@@ -532,7 +532,7 @@ fn ecn_on_a_dual_stack_socket_connected_to_an_ipv4_peer() {
 }
 
 /// Sets an integer socket option (for options evmux has no setter for).
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(any(target_os = "linux", target_os = "android", apple, bsd))]
 fn set_int_option(socket: &UdpSocket, level: i32, name: i32, value: i32) {
     use std::os::fd::AsRawFd;
     // SAFETY: `value` is a readable c_int, its size given.
@@ -662,16 +662,68 @@ fn answer_from_the_destination_address() {
     assert_eq!(meta.from(), SocketAddr::from(([127, 0, 0, 1], port)));
 }
 
+/// Receiving the ECN bits and the destination address on macOS, iOS and
+/// the BSDs (`IP_RECVTOS` where the system has it, `IP_RECVDSTADDR`,
+/// RFC 3542's `IPV6_RECVTCLASS` and `IPV6_RECVPKTINFO`). The sender marks
+/// its datagrams with the socket option, since sending the ECN bits as
+/// ancillary data is Linux's only.
+#[cfg(any(apple, bsd))]
+fn received_on_macos_and_the_bsds(bind: SocketAddr) {
+    let mut receiver = Receiver::bind(bind);
+    let ecn = match receiver.socket.set_recv_ecn(true) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::Unsupported && bind.is_ipv4() => {
+            assert!(cfg!(not(any(apple, target_os = "freebsd"))), "{e}");
+            false
+        }
+        Err(e) => panic!("set_recv_ecn: {e}"),
+    };
+    receiver.socket.set_recv_destination(true).unwrap();
+    let sender = UdpSocket::bind(bind).unwrap();
+    let (level, name) = if bind.is_ipv4() {
+        (libc::IPPROTO_IP, libc::IP_TOS)
+    } else {
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+    };
+    set_int_option(&sender, level, name, i32::from(Ecn::Ect0.bits()));
+    let to = receiver.addr();
+    assert_eq!(sender.send_many(&[SendDatagram::to(b"x", to)]).unwrap(), 1);
+    let (_, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert_eq!(meta.destination(), Some(to.ip()));
+    if ecn {
+        assert_eq!(meta.ecn(), Some(Ecn::Ect0));
+    }
+}
+
+#[cfg(any(apple, bsd))]
+#[test]
+fn ecn_and_destination_received_ipv4() {
+    received_on_macos_and_the_bsds(any_local_v4());
+}
+
+#[cfg(any(apple, bsd))]
+#[test]
+fn ecn_and_destination_received_ipv6() {
+    if let Some(bind) = any_local_v6() {
+        received_on_macos_and_the_bsds(bind);
+    }
+}
+
+/// Sending the ECN bits or a source address as ancillary data, GRO, and
+/// (except on macOS, iOS and the BSDs) receiving them: Linux and Android
+/// only.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 #[test]
 fn ancillary_data_unsupported_elsewhere() {
     let socket = UdpSocket::bind(any_local_v4()).unwrap();
     let unsupported = io::ErrorKind::Unsupported;
-    assert_eq!(socket.set_recv_ecn(true).unwrap_err().kind(), unsupported);
-    assert_eq!(
-        socket.set_recv_destination(true).unwrap_err().kind(),
-        unsupported
-    );
+    if cfg!(not(any(apple, bsd))) {
+        assert_eq!(socket.set_recv_ecn(true).unwrap_err().kind(), unsupported);
+        assert_eq!(
+            socket.set_recv_destination(true).unwrap_err().kind(),
+            unsupported
+        );
+    }
     let marked = SendDatagram::to(b"x", socket.local_addr().unwrap()).ecn(Ecn::Ect0);
     assert_eq!(socket.send_many(&[marked]).unwrap_err().kind(), unsupported);
     assert!(!socket.set_gro(true).unwrap());

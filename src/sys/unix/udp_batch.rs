@@ -3,7 +3,7 @@
 //! `sendmsg(2)` / `recvmsg(2)` elsewhere (and with
 //! `--cfg evmux_force_udp_loop`); GSO and GRO on Linux (`udp(7)`:
 //! `UDP_SEGMENT`, `UDP_GRO`); the ancillary data of `ip(7)` and `ipv6(7)`
-//! in `udp_cmsg`.
+//! in `udp_cmsg` (received on macOS, iOS and the BSDs too: `udp_cmsg_bsd`).
 //!
 //! `libc` makes the message calls: rustix's `sendmsg`/`recvmsg` take only
 //! the ancillary messages rustix knows (descriptors, credentials), it has
@@ -26,11 +26,13 @@ use rustix::net::SocketAddrAny;
 pub(crate) use super::udp_cmsg::{
     gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
 };
+#[cfg(any(apple, bsd))]
+pub(crate) use super::udp_cmsg_bsd::{set_recv_destination, set_recv_ecn};
 use crate::net::{RecvMeta, SendDatagram, SendState};
 #[cfg(not(linux_like))]
-pub(crate) use crate::sys::udp_offload_none::{
-    gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
-};
+pub(crate) use crate::sys::udp_offload_none::{gso_supported, send_gso, set_gro};
+#[cfg(not(any(linux_like, apple, bsd)))]
+pub(crate) use crate::sys::udp_offload_none::{set_recv_destination, set_recv_ecn};
 
 /// Datagrams per system call: `sendmmsg`/`recvmmsg` take up to 1024
 /// (`UIO_MAXIOV`); 64 keeps the per-call headers small while already
@@ -216,8 +218,10 @@ pub(crate) fn recv_many(
     // the buffers start uninitialised: no zeroing per call.
     let mut names: Vec<MaybeUninit<libc::sockaddr_storage>> = uninit(count);
     // Ancillary data arrives only for the options set on the socket (GRO,
-    // ECN, destination), which only Linux and Android have here.
-    let mut controls: Vec<MaybeUninit<Control>> = uninit(if cfg!(linux_like) { count } else { 0 });
+    // ECN, destination), which evmux sets on Linux, Android, macOS, iOS
+    // and the BSDs.
+    const DECODED: bool = cfg!(any(linux_like, apple, bsd));
+    let mut controls: Vec<MaybeUninit<Control>> = uninit(if DECODED { count } else { 0 });
     let mut headers = new_headers(count);
     for (i, header) in headers.iter_mut().enumerate() {
         let header = msghdr(header);
@@ -258,6 +262,8 @@ pub(crate) fn recv_many(
         };
         #[cfg(linux_like)]
         super::udp_cmsg::decode_recv(header, &mut meta[i]);
+        #[cfg(any(apple, bsd))]
+        super::udp_cmsg_bsd::decode_recv(header, &mut meta[i]);
     }
     Ok(received)
 }

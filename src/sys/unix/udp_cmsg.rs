@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use rustix::net::{sockopt, AddressFamily, SocketType};
 
+use super::cmsg;
 use super::udp_batch::{send_all, Control};
 use crate::net::{Ecn, RecvMeta, SendDatagram, SendState};
 
@@ -97,7 +98,7 @@ pub(crate) fn set_gro(socket: &net::UdpSocket, on: bool) -> io::Result<bool> {
     if cfg!(evmux_force_udp_loop) {
         return Ok(false);
     }
-    match setsockopt_int(socket, libc::SOL_UDP, libc::UDP_GRO, on.into()) {
+    match cmsg::set_option(socket, libc::SOL_UDP, libc::UDP_GRO, on.into()) {
         Ok(()) => Ok(on),
         Err(error) if error.raw_os_error() == Some(libc::ENOPROTOOPT) => Ok(false),
         Err(error) => Err(error),
@@ -119,10 +120,10 @@ pub(crate) fn set_recv_ecn(socket: &net::UdpSocket, on: bool) -> io::Result<()> 
 pub(crate) fn set_recv_destination(socket: &net::UdpSocket, on: bool) -> io::Result<()> {
     let on = on.into();
     if socket.local_addr()?.is_ipv4() {
-        return setsockopt_int(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
+        return cmsg::set_option(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
     }
-    setsockopt_int(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, on)?;
-    let _ = setsockopt_int(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
+    cmsg::set_option(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, on)?;
+    let _ = cmsg::set_option(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
     Ok(())
 }
 
@@ -205,62 +206,26 @@ fn connected_over_ipv4(socket: &net::UdpSocket) -> io::Result<bool> {
 /// Fills in what the ancillary data of a received message tells: the GRO
 /// segment size, the ECN bits, the destination address.
 pub(crate) fn decode_recv(header: &libc::msghdr, meta: &mut RecvMeta) {
-    if header.msg_control.is_null() || header.msg_controllen == 0 {
-        return;
-    }
-    // SAFETY: the header's ancillary buffer is a live `Control` of which
-    // the kernel set `msg_controllen` bytes; CMSG_FIRSTHDR and CMSG_NXTHDR
-    // stay within them.
-    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(header) };
-    while !cmsg.is_null() {
-        // SAFETY: `cmsg` points to a header within the buffer (above).
-        let (level, kind, len) = unsafe {
-            let cmsg = ptr::read_unaligned(cmsg);
-            (cmsg.cmsg_level, cmsg.cmsg_type, cmsg.cmsg_len as usize)
-        };
-        // SAFETY: as above; the data follows the header.
-        let data = unsafe { libc::CMSG_DATA(cmsg) };
-        let data_len = len.saturating_sub(data_offset());
-        match (level, kind) {
-            (libc::SOL_UDP, libc::UDP_GRO) => {
-                if let Some(size) = read::<libc::c_int>(data, data_len) {
-                    meta.stride = usize::try_from(size).unwrap_or(0).max(1);
-                }
+    cmsg::for_each(header, |level, kind, data| match (level, kind) {
+        (libc::SOL_UDP, libc::UDP_GRO) => {
+            if let Some(size) = cmsg::read::<libc::c_int>(data) {
+                meta.stride = usize::try_from(size).unwrap_or(0).max(1);
             }
-            (libc::IPPROTO_IP, libc::IP_TOS) => {
-                meta.ecn = read::<u8>(data, data_len).map(Ecn::from_bits)
-            }
-            (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => {
-                meta.ecn =
-                    read::<libc::c_int>(data, data_len).map(|tclass| Ecn::from_bits(tclass as u8));
-            }
-            (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
-                meta.destination = read::<libc::in_pktinfo>(data, data_len)
-                    .map(|info| IpAddr::V4(Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes())));
-            }
-            (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
-                meta.destination = read::<libc::in6_pktinfo>(data, data_len)
-                    .map(|info| IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
-            }
-            _ => {}
         }
-        // SAFETY: as above.
-        cmsg = unsafe { libc::CMSG_NXTHDR(header, cmsg) };
-    }
-}
-
-/// Where a message's data starts after its header: `CMSG_LEN(0)`.
-fn data_offset() -> usize {
-    // SAFETY: pure arithmetic on a length.
-    unsafe { libc::CMSG_LEN(0) as usize }
-}
-
-/// A `T` from the `len` bytes at `data`, if there are enough.
-fn read<T: Copy>(data: *const u8, len: usize) -> Option<T> {
-    // SAFETY: `data` points to `len` readable bytes (the caller's
-    // ancillary message), of which `size_of::<T>()` are read, unaligned;
-    // the `T`s read here are plain C integers and structs.
-    (len >= size_of::<T>()).then(|| unsafe { ptr::read_unaligned(data.cast::<T>()) })
+        (libc::IPPROTO_IP, libc::IP_TOS) => meta.ecn = cmsg::read::<u8>(data).map(Ecn::from_bits),
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => {
+            meta.ecn = cmsg::read::<libc::c_int>(data).map(|tclass| Ecn::from_bits(tclass as u8));
+        }
+        (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+            meta.destination = cmsg::read::<libc::in_pktinfo>(data)
+                .map(|info| IpAddr::V4(Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes())));
+        }
+        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+            meta.destination = cmsg::read::<libc::in6_pktinfo>(data)
+                .map(|info| IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+        }
+        _ => {}
+    });
 }
 
 /// Appends ancillary messages to a `Control`.
@@ -294,7 +259,7 @@ impl Writer {
         // above), enough for the header and, from `CMSG_LEN(0)`, the value.
         unsafe {
             ptr::write_unaligned(at.cast::<libc::cmsghdr>(), header);
-            ptr::write_unaligned(at.add(data_offset()).cast::<T>(), value);
+            ptr::write_unaligned(at.add(cmsg::data_offset()).cast::<T>(), value);
         }
         self.used += space;
     }
@@ -335,29 +300,6 @@ fn getsockopt_int(socket: &impl AsFd, level: libc::c_int, name: libc::c_int) -> 
             name,
             ptr::addr_of_mut!(value).cast(),
             &mut len,
-        )
-    };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-fn setsockopt_int(
-    socket: &impl AsFd,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: `value` is a readable `c_int`, its size given.
-    let result = unsafe {
-        libc::setsockopt(
-            socket.as_fd().as_raw_fd(),
-            level,
-            name,
-            ptr::addr_of!(value).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
     if result == 0 {
