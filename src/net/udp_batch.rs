@@ -40,6 +40,8 @@ const RECV_BATCH: usize = 64;
 #[derive(Debug, Default)]
 pub(crate) struct SendState(AtomicU8);
 
+// GSO and ancillary data on sends are Linux's and Android's only.
+#[cfg_attr(not(linux_like), allow(dead_code))]
 impl SendState {
     /// The kernel refused a GSO send on this socket (`EIO`: the route's
     /// device cannot segment, or IPsec; `EINVAL`: e.g. checksums off).

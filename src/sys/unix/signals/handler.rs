@@ -172,11 +172,41 @@ impl Table {
                 let restored = unsafe { libc::sigaction(signal, &replaced, ptr::null_mut()) };
                 if restored == 0 {
                     self.installed[index] = false;
+                    if signal == libc::SIGCHLD && reaps_children(&replaced) {
+                        reap_zombies();
+                    }
                 }
             }
             // Someone installed a handler over evmux's: it stays, chaining
             // on (see the module docs).
             _ => {}
+        }
+    }
+}
+
+/// Whether `action`, for `SIGCHLD`, has the kernel reap children as they
+/// exit (`SIG_IGN`, or `SA_NOCLDWAIT`). evmux's handler never does: the
+/// SIGCHLD fallback of `process::ChildExit` reads a child's status without
+/// reaping it, which needs the zombie. While evmux's handler is installed,
+/// children that exit become zombies; when it is removed and such a
+/// disposition restored, `reap_zombies` does what the kernel would have.
+fn reaps_children(action: &libc::sigaction) -> bool {
+    action.sa_sigaction == libc::SIG_IGN || action.sa_flags & libc::SA_NOCLDWAIT != 0
+}
+
+/// Reaps every child that has exited (a zombie): after restoring a
+/// `SIGCHLD` disposition under which the kernel reaps children itself, the
+/// zombies left from while evmux's handler was installed. Nobody can
+/// collect their status any more (under that disposition, `wait` reports
+/// no children), so reaping them loses nothing.
+fn reap_zombies() {
+    use rustix::process::{waitpid, WaitOptions};
+    loop {
+        match waitpid(None, WaitOptions::NOHANG) {
+            Ok(Some(_)) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            // None exited (Ok(None)), or no children at all (ECHILD).
+            _ => return,
         }
     }
 }
@@ -231,7 +261,8 @@ fn install(signal: c_int) -> io::Result<libc::sigaction> {
     ours.sa_flags = libc::SA_SIGINFO
         | libc::SA_RESTART
         | libc::SA_ONSTACK
-        | (before.sa_flags & (libc::SA_NOCLDSTOP | libc::SA_NOCLDWAIT));
+        // Not SA_NOCLDWAIT: see `reaps_children`.
+        | (before.sa_flags & libc::SA_NOCLDSTOP);
     ours.sa_mask = handler_mask();
     let mut replaced = MaybeUninit::<libc::sigaction>::uninit();
     // SAFETY: `ours` is fully initialised; `replaced` is filled on success.

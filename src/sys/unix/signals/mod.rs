@@ -141,8 +141,10 @@ fn check(signal: i32) -> io::Result<()> {
 ///   instruction again; the C library's reserved real-time signals are
 ///   refused by the OS. Each gives an `InvalidInput` error.
 /// - Installing a handler changes `SIGCHLD`'s special case: while a
-///   `Signals` listens for it, an ignored `SIGCHLD` no longer reaps
-///   children automatically.
+///   `Signals` listens for it, an ignored `SIGCHLD` (or one with
+///   `SA_NOCLDWAIT`) no longer reaps children automatically. When the
+///   last listener goes and that disposition is restored, evmux reaps the
+///   children that exited meanwhile, as the kernel would have.
 /// - A child process created by `fork` without `exec` inherits the handler
 ///   and the parent's `Signals`, but not their readiness: the child's
 ///   signals are never reported to the parent's `Signals`, and in the
