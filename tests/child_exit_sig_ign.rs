@@ -34,17 +34,10 @@ fn is_zombie(pid: u32) -> bool {
     )
 }
 
-/// Issue 21: with `SIGCHLD` ignored, the fallback's handler keeps exited
-/// children as zombies while it watches (it needs their status). When the
-/// last watch goes and `SIG_IGN` is back, those zombies were left for
-/// good: nobody reaps them (the program relies on the kernel, which only
-/// reaps children that exit from then on). They are reaped now, and the
-/// disposition is `SIG_IGN` again.
-#[test]
-fn with_sigchld_ignored_no_zombie_is_left_behind() {
-    std::env::set_var("EVMUX_CHILD_EXIT", "sigchld");
-    // SAFETY: sets a standard disposition; this binary's only test.
-    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+/// Watches a child that exits with code 3 through the fallback, checks
+/// the status is kept while watched, drops the watch, and says whether
+/// the child was left a zombie.
+fn watch_one_exit() -> bool {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
     let mut child = Command::new("sh")
@@ -53,7 +46,6 @@ fn with_sigchld_ignored_no_zombie_is_left_behind() {
         .spawn()
         .unwrap();
     let mut exit = ChildExit::new(&child).unwrap();
-    assert_ne!(disposition(libc::SIGCHLD).sa_sigaction, libc::SIG_IGN);
     poll.registry()
         .register(&mut exit, Token(1), Interest::READABLE)
         .unwrap();
@@ -62,8 +54,40 @@ fn with_sigchld_ignored_no_zombie_is_left_behind() {
     // Kept while watched: the status is there.
     assert_eq!(exit.exit_status().unwrap().unwrap().code(), Some(3));
     assert!(is_zombie(child.id()));
-
     drop(exit);
+    is_zombie(child.id())
+}
+
+extern "C" fn ignore(_: libc::c_int) {}
+
+/// Issue 21: with `SIGCHLD` ignored (`SIG_IGN`, or a handler with
+/// `SA_NOCLDWAIT`), the kernel reaps children as they exit. The fallback's
+/// handler must not (it needs the status), so exited children stay
+/// zombies while watched; when the last watch went and the disposition
+/// was back, those zombies were left for good (nobody reaps them: the
+/// program relies on the kernel, which only reaps children that exit from
+/// then on). They are reaped now, and the disposition is restored. (Before,
+/// evmux's handler also kept `SA_NOCLDWAIT`, so the kernel reaped the
+/// watched child under the watch's feet.)
+#[test]
+fn with_sigchld_ignored_no_zombie_is_left_behind() {
+    std::env::set_var("EVMUX_CHILD_EXIT", "sigchld");
+    // SAFETY: sets a standard disposition; this binary's only test.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    assert!(!watch_one_exit(), "a zombie was left behind (SIG_IGN)");
     assert_eq!(disposition(libc::SIGCHLD).sa_sigaction, libc::SIG_IGN);
-    assert!(!is_zombie(child.id()), "a zombie was left behind");
+
+    // SAFETY: a zeroed sigaction is valid; the handler does nothing.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = ignore as extern "C" fn(libc::c_int) as usize;
+        action.sa_flags = libc::SA_NOCLDWAIT;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    assert!(!watch_one_exit(), "a zombie was left behind (SA_NOCLDWAIT)");
+    assert_ne!(disposition(libc::SIGCHLD).sa_flags & libc::SA_NOCLDWAIT, 0);
 }

@@ -9,7 +9,18 @@
 //! | [`UdpSocket::send_many`], [`UdpSocket::recv_many`] | `sendmmsg(2)`, `recvmmsg(2)`: one call per 64 datagrams (FreeBSD, NetBSD and OpenBSD too) | a loop of `sendmsg(2)` / `recvmsg(2)`: one call per datagram | a loop of `sendto` / `recvfrom` |
 //! | [`UdpSocket::send_segments`] | `UDP_SEGMENT` (GSO) if the kernel has it (4.18+), checked at run time | split in user space, sent as a batch | split in user space |
 //! | [`UdpSocket::set_gro`] | `UDP_GRO` (5.0+) | `Ok(false)`: datagrams arrive one by one | `Ok(false)` |
-//! | ECN, destination address | `IP_TOS`/`IPV6_TCLASS`, `IP_PKTINFO`/`IPV6_PKTINFO` | `Unsupported` | `Unsupported` |
+//! | ECN, destination address | `IP_TOS`/`IPV6_TCLASS`, `IP_PKTINFO`/`IPV6_PKTINFO`, sent and received | received on macOS, iOS and the BSDs (`IP_RECVTOS` where it exists: macOS, iOS, FreeBSD; `IP_RECVDSTADDR`; `IPV6_RECVTCLASS`, `IPV6_RECVPKTINFO`); sending them `Unsupported`; elsewhere `Unsupported` | `Unsupported` |
+//!
+//! What a socket learns from the kernel's refusals is kept per socket (as
+//! in quinn-udp): a GSO send refused with `EIO` or `EINVAL` makes that
+//! socket cut its own segments from then on; a send refused with `EINVAL`
+//! while it carried `IP_TOS` (Linux before 3.13 refuses that message) is
+//! sent again without it, and the socket's datagrams over IPv4 go
+//! unmarked from then on. Unlike quinn-udp, evmux turns `IP_TOS` back on
+//! when the second try is refused the same way (it was not the cause).
+//! Ancillary data the kernel had to cut is reported
+//! ([`RecvMeta::ancillary_truncated`]; quinn-udp does not check
+//! `MSG_CTRUNC` on receives).
 //!
 //! The loop has the same semantics as the batched calls, at the cost of one
 //! system call per datagram. Building evmux with
@@ -142,6 +153,9 @@ impl<'a> SendDatagram<'a> {
 
     /// Marks the datagram with an ECN codepoint (`IP_TOS` / `IPV6_TCLASS`
     /// ancillary data; Linux and Android only, `Unsupported` elsewhere).
+    /// The family of the path decides which: a socket's IPv4-mapped peer
+    /// gets `IP_TOS`. A kernel that refuses `IP_TOS` (before Linux 3.13)
+    /// gets the datagram without it: unmarked over IPv4.
     pub fn ecn(mut self, ecn: Ecn) -> SendDatagram<'a> {
         self.ecn = Some(ecn);
         self
@@ -439,19 +453,23 @@ impl UdpSocket {
     ///
     /// # Errors
     ///
-    /// `Unsupported` on systems other than Linux and Android.
+    /// `Unsupported` on systems other than Linux, Android, macOS, iOS and
+    /// the BSDs, and for an IPv4 socket on NetBSD, OpenBSD and DragonFly
+    /// (no `IP_RECVTOS`).
     pub fn set_recv_ecn(&self, on: bool) -> io::Result<()> {
         sys::udp_batch::set_recv_ecn(&self.inner, on)
     }
 
     /// Asks for the address each received datagram was sent to, reported by
-    /// [`RecvMeta::destination`] (`IP_PKTINFO`, and `IPV6_RECVPKTINFO` on an
-    /// IPv6 socket): what a server bound to a wildcard address answers from
-    /// (see [`SendDatagram::source`]).
+    /// [`RecvMeta::destination`] (`IP_PKTINFO`, or `IP_RECVDSTADDR` on
+    /// macOS, iOS and the BSDs, and `IPV6_RECVPKTINFO` on an IPv6 socket):
+    /// what a server bound to a wildcard address answers from (see
+    /// [`SendDatagram::source`], which is Linux's and Android's only).
     ///
     /// # Errors
     ///
-    /// `Unsupported` on systems other than Linux and Android.
+    /// `Unsupported` on systems other than Linux, Android, macOS, iOS and
+    /// the BSDs.
     pub fn set_recv_destination(&self, on: bool) -> io::Result<()> {
         sys::udp_batch::set_recv_destination(&self.inner, on)
     }
