@@ -13,7 +13,7 @@
 //! | Systems                                   | Mechanism | Cost per watch |
 //! |-------------------------------------------|-----------|----------------|
 //! | Linux 5.3 and later                       | a pidfd (`pidfd_open`), readable once the process has exited | one descriptor |
-//! | Linux before 5.3 (`ENOSYS`), Android, illumos, Solaris, other Unixes | evmux's `SIGCHLD` handler (the one behind `unix::Signals`) makes the watch readable; `waitid(P_PID, pid, WEXITED \| WNOHANG \| WNOWAIT)` tells whether this child exited, without reaping it | a pipe (two descriptors); every child's exit wakes every watch |
+//! | Linux before 5.3 (`ENOSYS`), Android, illumos, Solaris, other Unixes | evmux's `SIGCHLD` handler (the one behind `unix::Signals`) makes the watch readable; `waitid(P_PID, pid, WEXITED \| WNOHANG \| WNOWAIT)` tells whether this child exited, without reaping it | one descriptor (an eventfd on Linux and Android, a pipe's two elsewhere); every child's exit wakes every watch |
 //! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT`, in a private kqueue registered with `Poll` | one descriptor (the kqueue) |
 //! | Windows                                   | the process handle (`OpenProcess` with `SYNCHRONIZE`), waited on by the thread pool, which posts the exit to the completion port | one handle and a thread-pool wait |
 //! | WASI                                      | no processes: every call returns an `Unsupported` error | — |

@@ -1,7 +1,8 @@
 //! `unix::Signals`: POSIX signals as readiness.
 //!
 //! The receivers: `kqueue` (`EVFILT_SIGNAL`, on macOS, iOS and the BSDs)
-//! and `pipe` (a self-pipe fed by evmux's handler, everywhere else);
+//! and `pipe` (a self-pipe, an eventfd on Linux and Android, fed by
+//! evmux's handler, everywhere else);
 //! `handler` owns the process-wide disposition, `slots` the self-pipes.
 
 use std::fmt;
@@ -98,7 +99,8 @@ fn check(signal: i32) -> io::Result<()> {
 /// | Systems                                   | Mechanism |
 /// |-------------------------------------------|-----------|
 /// | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | a private kqueue with one `EVFILT_SIGNAL` filter per signal; evmux's handler is installed too, since the filter records a signal only if it does not kill the process first |
-/// | Linux, Android, illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe) |
+/// | Linux, Android | evmux's handler writes to an eventfd per `Signals` (one descriptor) |
+/// | illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe: two descriptors) |
 ///
 /// evmux installs one handler per signal for the whole process, when the
 /// first `Signals` for that signal is created. It is async-signal-safe

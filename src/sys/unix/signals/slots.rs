@@ -3,21 +3,24 @@
 //! systems).
 //!
 //! Each listener (a `unix::Signals`, or a `process::ChildExit` on the
-//! SIGCHLD fallback) claims a slot: the write end of its pipe, the signals
-//! it wants, and the signals received since it last looked. The slots live
+//! SIGCHLD fallback) claims a slot: the descriptor to write to (a pipe's
+//! write end, or on Linux and Android an eventfd), the signals it wants,
+//! and the signals received since it last looked. The listener owns the
+//! descriptor and keeps it open until its slot is released. The slots live
 //! in a list of fixed-size chunks that only grows (a chunk is never freed,
 //! so the handler can walk the list without a lock; a released slot is
 //! reused), and the handler, for each slot that wants the signal:
 //!
 //! 1. sets the signal's bit in `pending`;
-//! 2. if the bit was clear, writes one byte to the pipe.
+//! 2. if the bit was clear, writes an 8-byte count of 1 to the descriptor
+//!    (what an eventfd takes; 8 bytes to a pipe).
 //!
 //! A reader drains the pipe *first* and then takes `pending`: a signal
 //! that arrives in between is taken now, and leaves a byte for a spurious
 //! wake-up later, never a lost one; a signal that arrives after the take
-//! finds its bit clear and writes a byte. So at most one byte per signal
-//! number is in a pipe at any time: the pipe never fills, and the write
-//! never fails.
+//! finds its bit clear and writes. So at most one write per signal number
+//! is unread at any time (1 KiB in a pipe, a count of 127 in an
+//! eventfd): the write never fails.
 //!
 //! Releasing a slot must not close its pipe under a handler that is about
 //! to write to it (the number could already name another file): the
@@ -49,7 +52,7 @@
 //! thread in mid-handler would never drop). The lock over claims is a
 //! `ForkLock`, which the child takes over if a parent's thread held it.
 
-use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::{fmt, ptr, thread};
@@ -64,7 +67,7 @@ struct Cell {
     claimed: AtomicBool,
     /// The process that claimed the slot (see the module docs).
     pid: AtomicI32,
-    /// The pipe's write end, or -1.
+    /// The descriptor to write to, or -1.
     fd: AtomicI32,
     /// Handlers between loading `fd` and finishing their write.
     busy: AtomicUsize,
@@ -114,14 +117,21 @@ fn word_and_bit(signal: c_int) -> (usize, u64) {
     (index / 64, 1 << (index % 64))
 }
 
-/// A claimed slot; released (and its pipe's write end closed) on drop.
+/// A claimed slot; released on drop, after which the handler no longer
+/// uses its descriptor.
 pub(crate) struct Slot {
     cell: &'static Cell,
 }
 
 impl Slot {
-    /// Starts delivering `signals` to the pipe whose write end is `writer`.
-    pub(crate) fn claim(writer: OwnedFd, signals: SignalSet) -> Slot {
+    /// Starts delivering `signals` to `writer`, a pipe's write end or an
+    /// eventfd.
+    ///
+    /// # Safety
+    ///
+    /// `writer` stays open until this `Slot` is dropped (its number must
+    /// not name another file while the handler may write to it).
+    pub(crate) unsafe fn claim(writer: RawFd, signals: SignalSet) -> Slot {
         let _guard = CLAIM.lock();
         let cell = free_cell();
         cell.claimed.store(true, Ordering::SeqCst);
@@ -131,7 +141,7 @@ impl Slot {
         }
         cell.pid.store(current_pid(), Ordering::SeqCst);
         // Last: a handler that loads this descriptor sees all of the above.
-        cell.fd.store(writer.into_raw_fd(), Ordering::SeqCst);
+        cell.fd.store(writer, Ordering::SeqCst);
         Slot { cell }
     }
 
@@ -158,16 +168,11 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         let own = self.is_own();
-        let fd = self.cell.fd.swap(-1, Ordering::SeqCst);
-        // An inherited slot: no handler of this process uses it.
+        self.cell.fd.store(-1, Ordering::SeqCst);
+        // From here the owner may close the descriptor. An inherited slot:
+        // no handler of this process uses it.
         while own && self.cell.busy.load(Ordering::SeqCst) != 0 {
             thread::yield_now();
-        }
-        if fd >= 0 {
-            // SAFETY: `claim` stored a descriptor it owned (in a forked
-            // child: its copy); the swap above took it out, and no handler
-            // of this process uses it any more, so this is its only owner.
-            drop(unsafe { OwnedFd::from_raw_fd(fd) });
         }
         let _guard = CLAIM.lock();
         for wanted in &self.cell.wanted {
@@ -242,12 +247,15 @@ fn deliver_to(cell: &Cell, signal: c_int, pid: i32) {
     cell.busy.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// Writes one byte to a slot's pipe. The pipe holds at most one byte per
+/// Writes a count of 1 to a slot's descriptor: the 8 bytes an eventfd
+/// takes (a pipe takes them as they are). At most one is unread per
 /// signal number (see the module docs), so `EAGAIN` cannot happen; an
 /// interrupted write is retried.
 fn wake(fd: RawFd) {
-    // SAFETY: the descriptor is open: its slot's release waits for `busy`
-    // to drop to zero before closing it. The borrow ends with this call.
+    // SAFETY: the descriptor is open: its owner keeps it open until the
+    // slot's release, which waits for `busy` to drop to zero. The borrow
+    // ends with this call.
     let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    while let Err(rustix::io::Errno::INTR) = rustix::io::write(fd, b"s") {}
+    let one = 1u64.to_ne_bytes();
+    while let Err(rustix::io::Errno::INTR) = rustix::io::write(fd, &one) {}
 }
