@@ -54,7 +54,13 @@ fn send_to_process(signal: i32) {
     assert_eq!(unsafe { libc::kill(libc::getpid(), signal) }, 0);
 }
 
-/// A thread sending `signal` to the process until dropped.
+extern "C" fn do_nothing(_: libc::c_int) {}
+
+/// A thread sending `signal` to the process until dropped. A signal sent
+/// to the process may still be pending when the thread has ended (every
+/// thread can have it blocked for a moment, evmux's handler among them),
+/// and arrive after the last listener restored the disposition: the
+/// tests give it a harmless handler to restore first.
 struct Sender {
     stop: Arc<AtomicBool>,
     thread: Option<thread::JoinHandle<()>>,
@@ -99,6 +105,7 @@ extern "C" fn count_sigpipe(_: libc::c_int) {
 #[test]
 fn dropping_a_listener_while_its_signal_arrives_raises_no_sigpipe() {
     set_disposition(libc::SIGPIPE, &plain_handler(count_sigpipe));
+    set_disposition(libc::SIGUSR1, &plain_handler(do_nothing));
     let _keeper = Signals::new(&[libc::SIGUSR1]).unwrap();
     let sender = Sender::start(libc::SIGUSR1);
     let run_for = Duration::from_millis(scaled(2_000, 20_000));
@@ -126,6 +133,7 @@ fn dropping_a_listener_while_its_signal_arrives_raises_no_sigpipe() {
 fn a_reused_slot_reports_only_the_signals_its_listener_wants() {
     let unwanted = libc::SIGUSR2;
     let wanted = libc::SIGWINCH;
+    set_disposition(unwanted, &plain_handler(do_nothing));
     let _keeper = Signals::new(&[unwanted]).unwrap();
     let sender = Sender::start(unwanted);
     let run_for = Duration::from_millis(scaled(1_000, 20_000));
