@@ -46,6 +46,8 @@ pub(crate) fn for_each(header: &libc::msghdr, mut each: impl FnMut(c_int, c_int,
         return;
     }
     let start = header.msg_control as usize;
+    // `msg_controllen` is a `size_t` on Linux, a `socklen_t` elsewhere.
+    #[allow(clippy::unnecessary_cast)]
     let end = start + header.msg_controllen as usize;
     // SAFETY: the control buffer is live and the kernel wrote its first
     // `msg_controllen` bytes; CMSG_FIRSTHDR and CMSG_NXTHDR return null or
