@@ -104,7 +104,7 @@ fn check(signal: i32) -> io::Result<()> {
 ///
 /// evmux installs one handler per signal for the whole process, when the
 /// first `Signals` for that signal is created. It is async-signal-safe
-/// (it sets atomic flags and writes one byte to a pipe), carries
+/// (it sets atomic flags and writes to an eventfd or a pipe), carries
 /// `SA_ONSTACK` (so it may live in a program whose runtime, like Go's,
 /// requires it), and it *chains*: a handler installed before it is still
 /// called, with the arguments it expects. An ignored signal (`SIG_IGN`)

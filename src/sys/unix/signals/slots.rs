@@ -16,7 +16,7 @@
 //!    (what an eventfd takes; 8 bytes to a pipe).
 //!
 //! A reader drains the pipe *first* and then takes `pending`: a signal
-//! that arrives in between is taken now, and leaves a byte for a spurious
+//! that arrives in between is taken now, and leaves a write for a spurious
 //! wake-up later, never a lost one; a signal that arrives after the take
 //! finds its bit clear and writes. So at most one write per signal number
 //! is unread at any time (1 KiB in a pipe, a count of 127 in an
