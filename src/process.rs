@@ -10,13 +10,13 @@
 //!
 //! # How it works
 //!
-//! | Systems                                   | Mechanism |
-//! |-------------------------------------------|-----------|
-//! | Linux 5.3 and later                       | a pidfd (`pidfd_open`), readable once the process has exited |
-//! | Linux before 5.3 (`ENOSYS`), Android, illumos, Solaris, other Unixes | evmux's `SIGCHLD` handler (the one behind `unix::Signals`) makes the watch readable; `waitid(P_PID, pid, WEXITED \| WNOHANG \| WNOWAIT)` tells whether this child exited, without reaping it |
-//! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT`, in a private kqueue registered with `Poll` |
-//! | Windows                                   | the process handle (`OpenProcess` with `SYNCHRONIZE`), waited on by the thread pool, which posts the exit to the completion port |
-//! | WASI                                      | no processes: every call returns an `Unsupported` error |
+//! | Systems                                   | Mechanism | Cost per watch |
+//! |-------------------------------------------|-----------|----------------|
+//! | Linux 5.3 and later                       | a pidfd (`pidfd_open`), readable once the process has exited | one descriptor |
+//! | Linux before 5.3 (`ENOSYS`), Android, illumos, Solaris, other Unixes | evmux's `SIGCHLD` handler (the one behind `unix::Signals`) makes the watch readable; `waitid(P_PID, pid, WEXITED \| WNOHANG \| WNOWAIT)` tells whether this child exited, without reaping it | one descriptor (an eventfd on Linux and Android, a pipe's two elsewhere); every child's exit wakes every watch |
+//! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT`, in a private kqueue registered with `Poll` | one descriptor (the kqueue) |
+//! | Windows                                   | the process handle (`OpenProcess` with `SYNCHRONIZE`), waited on by the thread pool, which posts the exit to the completion port | one handle and a thread-pool wait |
+//! | WASI                                      | no processes: every call returns an `Unsupported` error | — |
 //!
 //! On Linux, the environment variable `EVMUX_CHILD_EXIT=sigchld` makes
 //! every new `ChildExit` use the `SIGCHLD` fallback, for testing it on a
@@ -35,6 +35,34 @@
 //! - The `SIGCHLD` fallback watches children only (ids of other processes
 //!   are refused with `InvalidInput`); pidfds and kqueue watch any process
 //!   the program may signal.
+//! - A child reaped by someone else (a `wait` elsewhere in the program, or
+//!   the kernel where `SIGCHLD` is ignored) has exited: `has_exited` says
+//!   `true`, and its status is gone ([`ChildExit::exit_status`] says
+//!   `NotFound`, and so does `Child::try_wait`). A pidfd or a kqueue
+//!   names its process, never a later one with the same id. The `SIGCHLD`
+//!   fallback knows the id only: once it saw the child exit it says so
+//!   for good, and on Linux and Android it checks the process's start
+//!   time too (in clock ticks; the kernel hands an id out again only after
+//!   cycling through the others, far later than a tick), so a new process
+//!   that took the id is not watched in its place. On illumos and Solaris
+//!   a child reaped elsewhere *before* its watch saw it exit, whose id a
+//!   new child then takes, would be: there, reap a watched child only
+//!   after `has_exited` said so.
+//! - The `SIGCHLD` fallback changes `SIGCHLD`'s disposition (evmux's
+//!   handler, shared with `unix::Signals`) while a watch exists, and
+//!   restores it when the last one goes. A program that ignores `SIGCHLD`
+//!   (`SIG_IGN`, or `SA_NOCLDWAIT`), so that the kernel reaps its children,
+//!   loses that while a watch exists: the fallback needs the exited
+//!   child's status, so children that exit meanwhile stay zombies until
+//!   collected; when the disposition is restored, evmux reaps the zombies
+//!   left, as the kernel would have. pidfds and kqueue leave `SIGCHLD`
+//!   alone.
+//! - On the `SIGCHLD` fallback every exit of a child wakes every watch,
+//!   each of which asks `waitid` about its own child: N children exiting
+//!   one by one cost N² such calls. A signal cannot say which children
+//!   exited (standard signals merge: one `SIGCHLD` may stand for several
+//!   exits), so no watch can be skipped safely; pidfds (Linux 5.3) and
+//!   kqueue wake only the watch of the child that exited.
 //!
 //! # Examples
 //!
@@ -75,7 +103,7 @@
 //! ```
 
 use std::io;
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 
 #[cfg(not(any(unix, windows)))]
 use self::unsupported as imp;
@@ -93,6 +121,15 @@ pub struct ChildExit {
 
 impl ChildExit {
     /// Watches `child` for its exit.
+    ///
+    /// This is [`from_pid`](ChildExit::from_pid)`(child.id())`: on stable
+    /// Rust (1.85, evmux's minimum) a `Child` gives nothing else. (On
+    /// Linux, std's `Child` holds a pidfd only when spawned with the
+    /// unstable `CommandExt::create_pidfd`, and hands it out through the
+    /// unstable `ChildExt::pidfd`.) The id is safe to use while the child
+    /// is unreaped, which a `Child` that has not returned a status from
+    /// `wait` or `try_wait` is: its id cannot have been reused. After that
+    /// call, it may name another process.
     ///
     /// # Errors
     ///
@@ -187,6 +224,11 @@ impl ChildExit {
     /// on each event: it also re-arms the watch where an event can be
     /// spurious (see the [module docs](self)).
     ///
+    /// A child that someone else reaped (a `wait` elsewhere in the
+    /// program, or the kernel where `SIGCHLD` is ignored) has exited too:
+    /// this says `true`, but its status is gone (see
+    /// [`exit_status`](ChildExit::exit_status)).
+    ///
     /// # Errors
     ///
     /// The OS's errors; none is expected.
@@ -227,6 +269,37 @@ impl ChildExit {
     /// ```
     pub fn has_exited(&self) -> io::Result<bool> {
         self.inner.has_exited()
+    }
+
+    /// The exit status of the watched child, read without reaping it:
+    /// `None` while it runs. The status stays for
+    /// [`Child::try_wait`](std::process::Child::try_wait) or
+    /// [`Child::wait`](std::process::Child::wait) to collect (which reap).
+    /// Unlike [`has_exited`](ChildExit::has_exited), this does not re-arm
+    /// the watch.
+    ///
+    /// | Systems | How |
+    /// |---|---|
+    /// | Linux 5.4 and later | `waitid(P_PIDFD, fd, WEXITED \| WNOHANG \| WNOWAIT)`: names this process, never a later one with its id |
+    /// | Linux 5.3 | the pidfd for the exit, then `waitid(P_PID, ..., WNOWAIT)` |
+    /// | the `SIGCHLD` fallback | `waitid(P_PID, ..., WNOWAIT)`, checked against the start time on Linux and Android (see the [module docs](self)) |
+    /// | macOS, iOS, the BSDs, Windows | not yet: `Unsupported` |
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` once the status is gone: the child was reaped by someone
+    /// else, or the process is not a child of this one (only a parent
+    /// can read a status). `Unsupported` where the table says so. The
+    /// OS's other errors.
+    pub fn exit_status(&self) -> io::Result<Option<ExitStatus>> {
+        #[cfg(unix)]
+        return self.inner.exit_status();
+        #[cfg(not(unix))]
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the exit status without reaping is not available on this system yet \
+             (collect it with Child::try_wait after has_exited)",
+        ))
     }
 }
 

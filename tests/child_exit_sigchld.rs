@@ -55,3 +55,76 @@ fn a_process_that_is_not_a_child_is_refused() {
     let error = evmux::process::ChildExit::from_pid(parent).expect_err("not a child");
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
 }
+
+#[test]
+fn the_exit_status_is_read_without_reaping() {
+    force_fallback();
+    shared::the_exit_status_is_read_without_reaping();
+}
+
+#[test]
+fn a_child_reaped_elsewhere_has_exited_with_its_status_gone() {
+    force_fallback();
+    shared::a_child_reaped_elsewhere_has_exited_with_its_status_gone();
+}
+
+/// Makes the next process id this pid namespace hands out `pid`, through
+/// `/proc/sys/kernel/ns_last_pid` (which needs `CAP_SYS_ADMIN`): `false`
+/// where that cannot be done.
+fn next_pid_is(pid: u32) -> bool {
+    std::fs::write("/proc/sys/kernel/ns_last_pid", format!("{}", pid - 1)).is_ok()
+}
+
+/// Issue 21: the fallback followed the id. A child reaped by the program
+/// before its watch looked, whose id a new child then took, was watched
+/// in its place: `has_exited` said false while the new child ran. The
+/// watch now compares start times (in clock ticks). Needs `ns_last_pid`
+/// (root) to hand the id out again at once; skipped without it, or if
+/// other processes keep taking the id first. The kernel itself hands an
+/// id out again only after cycling through all others, far later than
+/// the next clock tick, which the test waits for so that the two start
+/// times differ as they would.
+#[test]
+fn a_reaped_childs_id_taken_by_a_new_child_is_not_followed() {
+    force_fallback();
+    let mut first = std::process::Command::new("true").spawn().unwrap();
+    let exit = evmux::process::ChildExit::new(&first).unwrap();
+    let spawned = std::time::Instant::now();
+    let pid = first.id();
+    first.wait().unwrap();
+    // SAFETY: sysconf has no memory effects.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let two_ticks = std::time::Duration::from_millis(2_000 / ticks_per_second + 1);
+    if let Some(left) = two_ticks.checked_sub(spawned.elapsed()) {
+        std::thread::sleep(left);
+    }
+    let mut second = None;
+    for _ in 0..50 {
+        if !next_pid_is(pid) {
+            eprintln!("skipped: cannot write ns_last_pid");
+            return;
+        }
+        let child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        if child.id() == pid {
+            second = Some(child);
+            break;
+        }
+        let mut child = child;
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let Some(mut second) = second else {
+        eprintln!("skipped: other processes kept taking pid {pid}");
+        return;
+    };
+    let followed = !exit.has_exited().unwrap();
+    let status = exit.exit_status();
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert!(!followed, "the watch followed the new child with pid {pid}");
+    let error = status.expect_err("the watched child's status is gone");
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound, "{error}");
+}

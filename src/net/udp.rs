@@ -48,6 +48,8 @@ use crate::sys;
 pub struct UdpSocket {
     // Batched I/O (`udp_batch.rs`) goes through it too.
     pub(super) inner: IoSource<net::UdpSocket>,
+    /// What sending learned about this socket (batched UDP).
+    pub(super) send_state: super::udp_batch::SendState,
 }
 
 impl UdpSocket {
@@ -93,6 +95,7 @@ impl UdpSocket {
     pub fn from_std(socket: net::UdpSocket) -> UdpSocket {
         UdpSocket {
             inner: IoSource::new(socket),
+            send_state: super::udp_batch::SendState::default(),
         }
     }
 
@@ -692,9 +695,9 @@ impl UdpSocket {
 
 impl_source!(UdpSocket);
 #[cfg(evmux_fd)]
-impl_fd_traits!(UdpSocket, net::UdpSocket);
+impl_fd_traits!(UdpSocket, net::UdpSocket, UdpSocket::from_std);
 #[cfg(windows)]
-impl_socket_traits!(UdpSocket, net::UdpSocket);
+impl_socket_traits!(UdpSocket, net::UdpSocket, UdpSocket::from_std);
 impl_into_std!(UdpSocket, net::UdpSocket);
 
 impl fmt::Debug for UdpSocket {

@@ -4,6 +4,7 @@
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::net::UdpSocket;
 use crate::sys;
@@ -11,6 +12,36 @@ use crate::sys;
 /// The most datagrams one `recv_many` returns: what one `recvmmsg(2)`
 /// takes (see the sys module for why one call).
 const RECV_BATCH: usize = 64;
+
+/// What sending has learned about one socket from the OS's refusals, so
+/// that the next sends avoid what failed: kept per socket, as quinn-udp
+/// does (one route through an IPsec tunnel must not turn GSO off for every
+/// socket of the process).
+#[derive(Debug, Default)]
+pub(crate) struct SendState(AtomicU8);
+
+// GSO and ancillary data on sends are Linux's and Android's only.
+#[cfg_attr(not(linux_like), allow(dead_code))]
+impl SendState {
+    /// The kernel refused a GSO send on this socket (`EIO`: the route's
+    /// device cannot segment, or IPsec; `EINVAL`: e.g. checksums off).
+    pub(crate) const NO_GSO: u8 = 1;
+    /// The kernel refused the `IP_TOS` ancillary message (`EINVAL`, Linux
+    /// before 3.13): ECN bits over IPv4 are left out.
+    pub(crate) const NO_TOS: u8 = 2;
+
+    pub(crate) fn has(&self, flag: u8) -> bool {
+        self.0.load(Ordering::Relaxed) & flag != 0
+    }
+
+    pub(crate) fn set(&self, flag: u8) {
+        self.0.fetch_or(flag, Ordering::Relaxed);
+    }
+
+    pub(crate) fn clear(&self, flag: u8) {
+        self.0.fetch_and(!flag, Ordering::Relaxed);
+    }
+}
 
 /// The ECN codepoint of a datagram: the low two bits of the IPv4 TOS byte
 /// or the IPv6 traffic class (RFC 3168).
@@ -135,6 +166,9 @@ impl<'a> SendDatagram<'a> {
 
     /// Marks the datagram with an ECN codepoint (`IP_TOS` / `IPV6_TCLASS`
     /// ancillary data; Linux and Android only, `Unsupported` elsewhere).
+    /// The family of the path decides which: a socket's IPv4-mapped peer
+    /// gets `IP_TOS`. A kernel that refuses `IP_TOS` (before Linux 3.13)
+    /// gets the datagram without it: unmarked over IPv4.
     ///
     /// # Examples
     ///
@@ -199,6 +233,7 @@ pub struct RecvMeta {
     pub(crate) truncated: bool,
     pub(crate) ecn: Option<Ecn>,
     pub(crate) destination: Option<IpAddr>,
+    pub(crate) ancillary_truncated: bool,
 }
 
 impl Default for RecvMeta {
@@ -210,6 +245,7 @@ impl Default for RecvMeta {
             truncated: false,
             ecn: None,
             destination: None,
+            ancillary_truncated: false,
         }
     }
 }
@@ -472,6 +508,19 @@ impl RecvMeta {
         self.destination
     }
 
+    /// Whether the OS had more ancillary data for this datagram than fits
+    /// in evmux's buffer (`MSG_CTRUNC`), and cut it. evmux's buffer holds
+    /// what evmux asks for (GRO, ECN, destination); this happens when the
+    /// program set other options on the socket that add ancillary data
+    /// (timestamps, TTL, ...). What was cut is missing:
+    /// [`ecn`](RecvMeta::ecn) and [`destination`](RecvMeta::destination)
+    /// may be `None`, and a GRO [`stride`](RecvMeta::stride) may be lost
+    /// (the kernel writes it first, so it rarely is). Turn the other
+    /// options off, or read such a socket with `recvmsg(2)` yourself.
+    pub fn ancillary_truncated(&self) -> bool {
+        self.ancillary_truncated
+    }
+
     /// Splits the received bytes (`&buf[..len]` is taken here) into the
     /// datagrams the sender sent: one, or several when GRO coalesced them.
     ///
@@ -558,7 +607,7 @@ impl UdpSocket {
             return Ok(0);
         }
         self.inner
-            .do_write(|socket| sys::udp_batch::send_many(socket, batch))
+            .do_write(|socket| sys::udp_batch::send_many(socket, &self.send_state, batch))
     }
 
     /// Sends `datagram`'s data as datagrams of `segment_size` bytes each,
@@ -604,7 +653,9 @@ impl UdpSocket {
         }
         self.inner.do_write(|socket| {
             if datagram.data.len() > segment_size {
-                if let Some(sent) = sys::udp_batch::send_gso(socket, datagram, segment_size) {
+                let state = &self.send_state;
+                if let Some(sent) = sys::udp_batch::send_gso(socket, state, datagram, segment_size)
+                {
                     return sent;
                 }
             }
@@ -617,13 +668,17 @@ impl UdpSocket {
             if pieces.is_empty() {
                 pieces.push(datagram);
             }
-            let sent = sys::udp_batch::send_many(socket, &pieces)?;
+            let sent = sys::udp_batch::send_many(socket, &self.send_state, &pieces)?;
             Ok(pieces[..sent].iter().map(|piece| piece.data.len()).sum())
         })
     }
 
     /// Whether [`send_segments`](UdpSocket::send_segments) lets the kernel
-    /// cut the segments (GSO) rather than evmux. Checked once per process.
+    /// cut the segments (GSO) rather than evmux. Whether the kernel has
+    /// GSO is checked once per process; a socket whose GSO send the kernel
+    /// refuses (`EIO`: the route's device cannot segment, or IPsec;
+    /// `EINVAL`: e.g. UDP checksums turned off) cuts its own from then on,
+    /// and only that socket.
     ///
     /// # Examples
     ///
@@ -638,7 +693,7 @@ impl UdpSocket {
     /// # }
     /// ```
     pub fn gso_supported(&self) -> bool {
-        sys::udp_batch::gso_supported()
+        sys::udp_batch::gso_supported(&self.send_state)
     }
 
     /// Receives a batch of datagrams: datagram `i` goes into `bufs[i]` and
@@ -743,7 +798,9 @@ impl UdpSocket {
     ///
     /// # Errors
     ///
-    /// `Unsupported` on systems other than Linux and Android.
+    /// `Unsupported` on systems other than Linux, Android, macOS, iOS and
+    /// the BSDs, and for an IPv4 socket on NetBSD, OpenBSD and DragonFly
+    /// (no `IP_RECVTOS`).
     ///
     /// # Examples
     ///
@@ -767,13 +824,15 @@ impl UdpSocket {
     }
 
     /// Asks for the address each received datagram was sent to, reported by
-    /// [`RecvMeta::destination`] (`IP_PKTINFO`, and `IPV6_RECVPKTINFO` on an
-    /// IPv6 socket): what a server bound to a wildcard address answers from
-    /// (see [`SendDatagram::source`]).
+    /// [`RecvMeta::destination`] (`IP_PKTINFO`, or `IP_RECVDSTADDR` on
+    /// macOS, iOS and the BSDs, and `IPV6_RECVPKTINFO` on an IPv6 socket):
+    /// what a server bound to a wildcard address answers from (see
+    /// [`SendDatagram::source`], which is Linux's and Android's only).
     ///
     /// # Errors
     ///
-    /// `Unsupported` on systems other than Linux and Android.
+    /// `Unsupported` on systems other than Linux, Android, macOS, iOS and
+    /// the BSDs.
     ///
     /// # Examples
     ///

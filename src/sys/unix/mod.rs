@@ -13,6 +13,8 @@ pub use self::sourcefd::SourceFd;
 pub(crate) mod child_exit;
 #[cfg(evmux_selector = "kqueue")]
 pub(crate) mod kevent;
+#[cfg(all(feature = "net", any(linux_like, apple, bsd)))]
+mod cmsg;
 #[cfg(feature = "net")]
 pub(crate) mod net;
 #[cfg(feature = "os-ext")]
@@ -23,6 +25,8 @@ pub(crate) mod signals;
 pub(crate) mod udp_batch;
 #[cfg(all(feature = "net", linux_like))]
 mod udp_cmsg;
+#[cfg(all(feature = "net", any(apple, bsd)))]
+mod udp_cmsg_bsd;
 #[cfg(feature = "net")]
 pub(crate) mod uds;
 

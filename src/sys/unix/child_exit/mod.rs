@@ -10,9 +10,12 @@
 //! - Every other Unix (Android, illumos, Solaris, ...): the SIGCHLD
 //!   fallback (`sigchld`).
 //!
-//! None of them reaps the process.
+//! None of them reaps the process. The exit status is offered without
+//! reaping where the OS gives it so (`status`: `waitid(WNOWAIT)` by pidfd
+//! or by id); on the kqueue systems not yet (`NOTE_EXITSTATUS` would).
 
 use std::io;
+use std::process::ExitStatus;
 
 use rustix::process::Pid;
 
@@ -22,6 +25,8 @@ mod kqueue;
 mod pidfd;
 #[cfg(not(any(apple, bsd)))]
 mod sigchld;
+#[cfg(not(any(apple, bsd)))]
+mod status;
 
 /// Watches one process for its exit.
 #[derive(Debug)]
@@ -72,6 +77,21 @@ impl ChildExit {
         }
     }
 
+    pub(crate) fn exit_status(&self) -> io::Result<Option<ExitStatus>> {
+        match &self.watch {
+            #[cfg(target_os = "linux")]
+            Watch::Pidfd(watch) => watch.exit_status(self.pid),
+            #[cfg(not(any(apple, bsd)))]
+            Watch::Sigchld(watch) => watch.exit_status(self.pid),
+            #[cfg(any(apple, bsd))]
+            Watch::Kqueue(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the exit status without reaping is not available on this system yet \
+                 (collect it with Child::try_wait after has_exited)",
+            )),
+        }
+    }
+
     fn source(&mut self) -> &mut dyn crate::event::Source {
         match &mut self.watch {
             #[cfg(target_os = "linux")]
@@ -113,6 +133,20 @@ fn no_such_process(pid: Pid) -> io::Error {
         io::ErrorKind::NotFound,
         format!(
             "no process {} (a child must be watched before it is reaped)",
+            pid.as_raw_nonzero()
+        ),
+    )
+}
+
+/// The error for an exit status that is gone: the process was reaped by
+/// someone else (or was never a child of this process).
+#[cfg(not(any(apple, bsd)))]
+fn status_gone(pid: Pid) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!(
+            "process {} has exited, but its status is gone: reaped by someone else (a wait \
+             elsewhere, or SIGCHLD ignored), or not a child of this process",
             pid.as_raw_nonzero()
         ),
     )

@@ -1,12 +1,14 @@
 //! `unix::Signals`: POSIX signals as readiness.
 //!
 //! The receivers: `kqueue` (`EVFILT_SIGNAL`, on macOS, iOS and the BSDs)
-//! and `pipe` (a self-pipe fed by evmux's handler, everywhere else);
+//! and `pipe` (a self-pipe, an eventfd on Linux and Android, fed by
+//! evmux's handler, everywhere else);
 //! `handler` owns the process-wide disposition, `slots` the self-pipes.
 
 use std::fmt;
 use std::io;
 
+mod fork_lock;
 pub(crate) mod handler;
 #[cfg(any(apple, bsd))]
 pub(crate) mod kqueue;
@@ -98,19 +100,24 @@ fn check(signal: i32) -> io::Result<()> {
 /// | Systems                                   | Mechanism |
 /// |-------------------------------------------|-----------|
 /// | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | a private kqueue with one `EVFILT_SIGNAL` filter per signal; evmux's handler is installed too, since the filter records a signal only if it does not kill the process first |
-/// | Linux, Android, illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe) |
+/// | Linux, Android | evmux's handler writes to an eventfd per `Signals` (one descriptor) |
+/// | illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe: two descriptors) |
 ///
 /// evmux installs one handler per signal for the whole process, when the
 /// first `Signals` for that signal is created. It is async-signal-safe
-/// (it sets atomic flags and writes one byte to a pipe), and it *chains*:
-/// a handler installed before it is still called, with the arguments it
-/// expects. An ignored signal (`SIG_IGN`) or one with its default action
-/// (`SIG_DFL`) is not chained to: while a `Signals` listens, `SIGINT` and
-/// `SIGTERM` no longer terminate the process, they are reported. When the
-/// last `Signals` for a signal is dropped, the disposition it replaced is
-/// restored, unless another handler has been installed over evmux's in
-/// the meantime (that handler may chain to evmux's, which then stays and
-/// keeps chaining).
+/// (it sets atomic flags and writes to an eventfd or a pipe), carries
+/// `SA_ONSTACK` (so it may live in a program whose runtime, like Go's,
+/// requires it), and it *chains*: a handler installed before it is still
+/// called, with the arguments it expects. An ignored signal (`SIG_IGN`)
+/// or one with its default action (`SIG_DFL`) is not chained to: while a
+/// `Signals` listens, `SIGINT` and `SIGTERM` no longer terminate the
+/// process, they are reported. When the last `Signals` for a signal is
+/// dropped, the disposition it replaced is restored, unless another
+/// handler has been installed over evmux's in the meantime (that handler
+/// may chain to evmux's, which then stays and keeps chaining).
+/// signal-hook, by contrast, never uninstalls its handler once installed;
+/// evmux restores, so that a program that stops listening gets the
+/// signal's previous behaviour back.
 ///
 /// # The signal mask
 ///
@@ -137,11 +144,18 @@ fn check(signal: i32) -> io::Result<()> {
 ///   instruction again; the C library's reserved real-time signals are
 ///   refused by the OS. Each gives an `InvalidInput` error.
 /// - Installing a handler changes `SIGCHLD`'s special case: while a
-///   `Signals` listens for it, an ignored `SIGCHLD` no longer reaps
-///   children automatically.
+///   `Signals` listens for it, an ignored `SIGCHLD` (or one with
+///   `SA_NOCLDWAIT`) no longer reaps children automatically. When the
+///   last listener goes and that disposition is restored, evmux reaps the
+///   children that exited meanwhile, as the kernel would have.
 /// - A child process created by `fork` without `exec` inherits the handler
-///   but not the readiness: its signals are not reported to the parent's
-///   `Signals`.
+///   and the parent's `Signals`, but not their readiness: the child's
+///   signals are never reported to the parent's `Signals`, and in the
+///   child an inherited `Signals` reports nothing (`pending` is empty and
+///   leaves the parent's wake-ups alone); the child creates its own. A
+///   child forked while another thread was creating or dropping a
+///   `Signals` can still create its own. (On the kqueue systems the child
+///   does not inherit the kqueue at all.)
 /// - The self-pipe bookkeeping grows in chunks of 32 listeners that are
 ///   reused but never freed (a few kilobytes per chunk).
 ///
