@@ -453,3 +453,21 @@ fn an_event_put_aside_carries_the_current_token() {
         "{tokens:?}"
     );
 }
+
+/// A server registered before its client came, whose `connect` then
+/// succeeds at once: it reports writable, as one whose connect completes
+/// later does (tokio waits for that event before its first write).
+#[test]
+fn a_server_connected_at_once_reports_writable() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    expect_no_events(&mut poll, &mut events);
+    let _client = client(&name);
+    server.connect().expect("a client is there");
+    expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
+}

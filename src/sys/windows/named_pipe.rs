@@ -133,8 +133,14 @@ impl NamedPipe {
             // Connected already; with ERROR_NO_DATA the client has gone
             // again, which the next read or write reports (as with mio).
             Err(error) if is(&error, ERROR_PIPE_CONNECTED) || is(&error, ERROR_NO_DATA) => {
-                state.listening = false;
+                let was_listening = std::mem::replace(&mut state.listening, false);
                 self.shared.start_read(&mut state);
+                if was_listening {
+                    // Registered while it waited for its client, so nothing
+                    // was reported yet: report the readiness now, as a
+                    // connect that completes later does.
+                    self.shared.start(&state, Kind::Notify, Vec::new())?;
+                }
                 Ok(())
             }
             Err(error) => Err(error),
