@@ -22,6 +22,12 @@
 //!   (mio #1921);
 //! - never panics on an unexpected state.
 //!
+//! As mio's, it reports nothing for a server end until a client connects
+//! (then writable), lets a pending write finish when the pipe is dropped
+//! (only the read and the connect are cancelled), returns the OS's own
+//! errors (`ERROR_NO_DATA` for a write once the client has gone), and
+//! takes a client that connected and left before `connect` as connected.
+//!
 //! References: `CreateNamedPipeW`, `DisconnectNamedPipe` (Microsoft Learn).
 
 use std::ffi::OsStr;

@@ -16,6 +16,9 @@
 //!
 //! `Registry::register_with` (`crate::trigger`): level re-submits the
 //! whole interest after each event, one-shot nothing until `reregister`.
+//! Only a request that reports an event disarms anything: one that was
+//! cancelled (after `reregister`), or that ended with events no longer
+//! asked for, is reissued for what is armed, one-shot included.
 //!
 //! Re-arming from any thread while `poll` waits takes effect at once:
 //! changes go to an update queue that `select` applies before it waits,
@@ -38,8 +41,11 @@
 //! `ABORT` and `CONNECT_FAIL` are asked for with every interest, so a failed
 //! non-blocking connect reports writable and error. `LOCAL_CLOSE` is always
 //! asked for: it means the socket was closed, and ends its registration
-//! without an event. A request that fails with an NTSTATUS error reports
-//! `CONNECT_FAIL`. Wakers report `RECEIVE` (readable).
+//! without an event. A request that fails with an NTSTATUS error, or that
+//! cannot be issued (the socket was closed behind evmux's back), reports
+//! `CONNECT_FAIL`; the latter is put aside and a packet posted to the port
+//! so that a wait in progress returns it at once. Wakers report `RECEIVE`
+//! (readable).
 //!
 //! # Ownership of the memory the kernel writes
 //!
