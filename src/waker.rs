@@ -24,8 +24,9 @@ use crate::{sys, Registry, Token};
 ///
 /// A `Waker` is `Send` and `Sync`; share it with an `Arc`. Dropping it
 /// removes it from the `Poll`, together with a wake that `poll` has not
-/// yet returned: keep the waker alive until the event is handled. A `Poll`
-/// may have several wakers with different tokens.
+/// yet returned (except on Windows, where, as with mio, a wake already
+/// posted is still delivered): keep the waker alive until the event is
+/// handled. A `Poll` may have several wakers with different tokens.
 ///
 /// # Platform notes
 ///

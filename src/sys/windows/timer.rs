@@ -11,6 +11,13 @@
 //! it, which posts the timer's token to the selector's port at each
 //! expiration.
 //!
+//! The wait consumes the timer's signal, and a new wait (`reregister`, or
+//! `deregister` then `register`) drops the old one with its queued post:
+//! so (re)registering sets the timer again to its pending expiration,
+//! which, if it has passed and was not read, signals the new wait at once.
+//! The timer thus stays readable across re-registration, as a `timerfd`
+//! does.
+//!
 //! References: `CreateWaitableTimerExW`, `SetWaitableTimer`,
 //! `CancelWaitableTimer` (Microsoft Learn).
 
@@ -34,16 +41,28 @@ pub(crate) struct Timer {
     /// Declared first: dropped (the wait unregistered) before the handle
     /// closes.
     wait: Option<HandleWait>,
+    /// The expiration set and not yet read (`None`: disarmed, or read).
+    pending: Option<Schedule>,
     handle: OwnedHandle,
 }
 
 impl Timer {
     pub(crate) fn new() -> io::Result<Timer> {
         let handle = create(CREATE_WAITABLE_TIMER_HIGH_RESOLUTION).or_else(|_| create(0))?;
-        Ok(Timer { wait: None, handle })
+        Ok(Timer {
+            wait: None,
+            pending: None,
+            handle,
+        })
     }
 
     pub(crate) fn arm(&mut self, schedule: Schedule) -> io::Result<()> {
+        self.set_waitable(schedule)?;
+        self.pending = Some(schedule);
+        Ok(())
+    }
+
+    fn set_waitable(&self, schedule: Schedule) -> io::Result<()> {
         let delay = schedule.next.saturating_duration_since(Instant::now());
         // Negative: relative, in 100 ns units; at least one.
         let units = delay.as_nanos().div_ceil(100).max(1);
@@ -55,12 +74,14 @@ impl Timer {
     }
 
     pub(crate) fn disarm(&mut self) -> io::Result<()> {
+        self.pending = None;
         // SAFETY: the handle is an open timer.
         check(unsafe { CancelWaitableTimer(self.raw()) })
     }
 
     /// Sets the next expiration of a periodic timer.
     pub(crate) fn after_read(&mut self, left: Option<Schedule>) -> io::Result<()> {
+        self.pending = None;
         match left {
             Some(schedule) => self.arm(schedule),
             None => Ok(()),
@@ -77,8 +98,15 @@ impl Timer {
         token: Token,
         _: Interest,
     ) -> io::Result<()> {
+        // The old wait goes first, so that it cannot take a signal meant
+        // for the new one; then the pending expiration is set again (see
+        // the module docs).
+        self.wait = None;
         self.wait = Some(self.wait_on(selector, token)?);
-        Ok(())
+        match self.pending {
+            Some(schedule) => self.set_waitable(schedule),
+            None => Ok(()),
+        }
     }
 
     /// A new wait with the new token replaces the old one.
