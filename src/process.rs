@@ -283,13 +283,15 @@ impl ChildExit {
     /// | Linux 5.4 and later | `waitid(P_PIDFD, fd, WEXITED \| WNOHANG \| WNOWAIT)`: names this process, never a later one with its id |
     /// | Linux 5.3 | the pidfd for the exit, then `waitid(P_PID, ..., WNOWAIT)` |
     /// | the `SIGCHLD` fallback | `waitid(P_PID, ..., WNOWAIT)`, checked against the start time on Linux and Android (see the [module docs](self)) |
-    /// | macOS, iOS, the BSDs, Windows | not yet: `Unsupported` |
+    /// | macOS, iOS, the BSDs (kqueue) | the wait(2) status that `EVFILT_PROC`'s `NOTE_EXIT` carries (with `NOTE_EXITSTATUS` on macOS and iOS, for children), recorded by the kernel at the exit: it stays readable after the child is reaped |
+    /// | Windows | not yet: `Unsupported` |
     ///
     /// # Errors
     ///
     /// `NotFound` once the status is gone: the child was reaped by someone
     /// else, or the process is not a child of this one (only a parent
-    /// can read a status). `Unsupported` where the table says so. The
+    /// can read a status); on kqueue, for a process that had exited before
+    /// it was watched (the status is then unknown here). `Unsupported` where the table says so. The
     /// OS's other errors.
     pub fn exit_status(&self) -> io::Result<Option<ExitStatus>> {
         #[cfg(unix)]

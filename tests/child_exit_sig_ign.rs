@@ -1,8 +1,13 @@
 //! `process::ChildExit` on its SIGCHLD fallback in a program that ignores
 //! `SIGCHLD` (the kernel then reaps children as they exit). In its own
 //! test binary because it changes `SIGCHLD`'s disposition.
-// Linux only: elsewhere the fallback cannot be forced.
-#![cfg(all(target_os = "linux", feature = "os-ext"))]
+// Linux only: elsewhere the fallback cannot be forced; and not on the
+// kqueue backend (`--cfg evmux_force_kqueue`), which has no fallback.
+#![cfg(all(
+    target_os = "linux",
+    feature = "os-ext",
+    not(evmux_selector = "kqueue")
+))]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -11,10 +11,10 @@ pub use self::sourcefd::SourceFd;
 
 #[cfg(feature = "os-ext")]
 pub(crate) mod child_exit;
-#[cfg(evmux_selector = "kqueue")]
-pub(crate) mod kevent;
 #[cfg(all(feature = "net", any(linux_like, apple, bsd)))]
 mod cmsg;
+#[cfg(evmux_selector = "kqueue")]
+pub(crate) mod kevent;
 #[cfg(feature = "net")]
 pub(crate) mod net;
 #[cfg(feature = "os-ext")]

@@ -38,6 +38,8 @@ pub(crate) const EV_EOF: c_ushort = 0x8000;
 
 pub(crate) const NOTE_TRIGGER: c_uint = 0x0100_0000;
 pub(crate) const NOTE_EXIT: c_uint = 0x8000_0000;
+/// `NOTE_EXIT`, which gives the wait(2) status in `data` here.
+pub(crate) const NOTE_EXIT_STATUS: c_uint = NOTE_EXIT;
 /// `NOTE_NSECONDS`: libkqueue's timers take nanoseconds.
 pub(crate) const TIMER_NANOSECONDS: Option<c_uint> = Some(0x0004);
 

@@ -20,6 +20,15 @@ pub(crate) use libc::EVFILT_AIO;
 #[cfg(all(not(evmux_libkqueue), target_os = "freebsd"))]
 pub(crate) use libc::EVFILT_LIO;
 
+/// The `EVFILT_PROC` flags that ask for a process's exit with its wait(2)
+/// status in `data`: `NOTE_EXIT` gives it on the BSDs; Apple's kernels
+/// need `NOTE_EXITSTATUS` too, and refuse it for a process that is not a
+/// child (then `NOTE_EXIT` alone gives no status).
+#[cfg(all(not(evmux_libkqueue), apple))]
+pub(crate) const NOTE_EXIT_STATUS: u32 = libc::NOTE_EXIT | libc::NOTE_EXITSTATUS;
+#[cfg(all(not(evmux_libkqueue), not(apple)))]
+pub(crate) const NOTE_EXIT_STATUS: u32 = libc::NOTE_EXIT;
+
 /// `NOTE_NSECONDS`, where `EVFILT_TIMER` takes nanoseconds (elsewhere it
 /// takes milliseconds).
 #[cfg(all(

@@ -7,8 +7,7 @@
 //!
 //! 1. saves and restores `errno` (the interrupted code may be about to read
 //!    it);
-//! 2. hands the signal to every self-pipe that wants it (`slots`; not on
-//!    kqueue systems, where `EVFILT_SIGNAL` sees the signal by itself);
+//! 2. hands the signal to every self-pipe that wants it (`slots`);
 //! 3. calls the handler that was installed before evmux's, if any: a
 //!    function is called with the arguments it expects (`SA_SIGINFO` or
 //!    not); `SIG_DFL` and `SIG_IGN` are not chained, so that listening for
@@ -341,7 +340,6 @@ fn publish(signal: c_int, action: &libc::sigaction) {
 extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
     let errno = errno::save();
     if (1..=MAX_SIGNAL).contains(&signal) {
-        #[cfg(not(any(apple, bsd)))]
         super::slots::deliver(signal);
         chain(signal, info, context);
     }

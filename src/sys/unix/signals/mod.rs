@@ -1,26 +1,27 @@
 //! `unix::Signals`: POSIX signals as readiness.
 //!
-//! The receivers: `kqueue` (`EVFILT_SIGNAL`, on macOS, iOS and the BSDs)
-//! and `pipe` (a self-pipe, an eventfd on Linux and Android, fed by
-//! evmux's handler, everywhere else);
-//! `handler` owns the process-wide disposition, `slots` the self-pipes.
+//! The receiver: `pipe` (a self-pipe, an eventfd on Linux and Android, fed
+//! by evmux's handler) on every Unix; `handler` owns the process-wide
+//! disposition, `slots` the self-pipes.
+//!
+//! The kqueue systems use it too, rather than `EVFILT_SIGNAL`: evmux's
+//! handler must be installed there anyway (the filter records a signal
+//! only after its delivery, which would otherwise kill the process), the
+//! filter's ident is the signal, so two `Signals` for one signal could not
+//! share one kqueue (each needed a private kqueue, whose readiness some
+//! kqueues cannot report), and the code that runs on those systems is then
+//! the code the Linux suite runs (the pipe with `--cfg
+//! evmux_force_pipe_waker`).
 
 use std::fmt;
 use std::io;
 
 mod fork_lock;
 pub(crate) mod handler;
-#[cfg(any(apple, bsd))]
-pub(crate) mod kqueue;
 pub mod names;
-#[cfg(not(any(apple, bsd)))]
 pub(crate) mod pipe;
-#[cfg(not(any(apple, bsd)))]
 mod slots;
 
-#[cfg(any(apple, bsd))]
-use self::kqueue::SignalQueue as Receiver;
-#[cfg(not(any(apple, bsd)))]
 use self::pipe::SignalPipe as Receiver;
 
 /// A set of signal numbers, 1 to `handler::MAX_SIGNAL`.
@@ -31,12 +32,10 @@ impl SignalSet {
     pub(crate) const EMPTY: SignalSet = SignalSet(0);
 
     // The self-pipes keep sets as two atomic words.
-    #[cfg(not(any(apple, bsd)))]
     pub(crate) fn from_bits(bits: u128) -> SignalSet {
         SignalSet(bits)
     }
 
-    #[cfg(not(any(apple, bsd)))]
     pub(crate) fn bits(self) -> u128 {
         self.0
     }
@@ -99,9 +98,8 @@ fn check(signal: i32) -> io::Result<()> {
 ///
 /// | Systems                                   | Mechanism |
 /// |-------------------------------------------|-----------|
-/// | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | a private kqueue with one `EVFILT_SIGNAL` filter per signal; evmux's handler is installed too, since the filter records a signal only if it does not kill the process first |
 /// | Linux, Android | evmux's handler writes to an eventfd per `Signals` (one descriptor) |
-/// | illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe: two descriptors) |
+/// | macOS, iOS, the BSDs, illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe: two descriptors) |
 ///
 /// evmux installs one handler per signal for the whole process, when the
 /// first `Signals` for that signal is created. It is async-signal-safe
@@ -154,8 +152,7 @@ fn check(signal: i32) -> io::Result<()> {
 ///   child an inherited `Signals` reports nothing (`pending` is empty and
 ///   leaves the parent's wake-ups alone); the child creates its own. A
 ///   child forked while another thread was creating or dropping a
-///   `Signals` can still create its own. (On the kqueue systems the child
-///   does not inherit the kqueue at all.)
+///   `Signals` can still create its own.
 /// - The self-pipe bookkeeping grows in chunks of 32 listeners that are
 ///   reused but never freed (a few kilobytes per chunk).
 ///

@@ -1,8 +1,9 @@
 //! A self-pipe that receives signals from evmux's handler (`slots`): the
-//! receiver behind `unix::Signals` where there is no `EVFILT_SIGNAL`, and
-//! behind `process::ChildExit`'s SIGCHLD fallback. On Linux and Android it
-//! is an eventfd (one descriptor: the handler writes to it, `Poll` watches
-//! it); elsewhere a pipe (two). Man pages: eventfd(2), pipe(2).
+//! receiver behind `unix::Signals` and behind `process::ChildExit`'s
+//! SIGCHLD fallback. On Linux and Android it is an eventfd (one
+//! descriptor: the handler writes to it, `Poll` watches it); elsewhere,
+//! and with `--cfg evmux_force_pipe_waker` (so that the suite runs it on
+//! Linux), a pipe (two). Man pages: eventfd(2), pipe(2).
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -59,20 +60,22 @@ impl SignalPipe {
     }
 
     /// Makes the pipe readable with `signal` pending, as if it had arrived.
+    // Only the SIGCHLD fallback of `ChildExit` calls it.
+    #[cfg_attr(evmux_selector = "kqueue", allow(dead_code))]
     pub(crate) fn notify(&self, signal: c_int) {
         self.slot.notify(signal);
     }
 }
 
 /// The descriptor to watch, and the one to write to if another.
-#[cfg(linux_like)]
+#[cfg(all(linux_like, not(evmux_force_pipe_waker)))]
 fn new_receiver() -> io::Result<(OwnedFd, Option<OwnedFd>)> {
     use rustix::event::{eventfd, EventfdFlags};
     let fd = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
     Ok((fd, None))
 }
 
-#[cfg(not(linux_like))]
+#[cfg(not(all(linux_like, not(evmux_force_pipe_waker))))]
 fn new_receiver() -> io::Result<(OwnedFd, Option<OwnedFd>)> {
     let (reader, writer) = crate::sys::unix::new_pipe()?;
     Ok((reader, Some(writer)))

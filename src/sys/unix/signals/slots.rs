@@ -1,6 +1,5 @@
 //! Self-pipes that the signal handler writes to: how a signal becomes
-//! readiness where there is no `EVFILT_SIGNAL` (every Unix but the kqueue
-//! systems).
+//! readiness.
 //!
 //! Each listener (a `unix::Signals`, or a `process::ChildExit` on the
 //! SIGCHLD fallback) claims a slot: the descriptor to write to (a pipe's
@@ -165,6 +164,8 @@ impl Slot {
     }
 
     /// Delivers `signal` to this slot alone, as the handler would.
+    // Only the SIGCHLD fallback of `ChildExit` calls it.
+    #[cfg_attr(evmux_selector = "kqueue", allow(dead_code))]
     pub(crate) fn notify(&self, signal: c_int) {
         deliver_to(self.cell, signal, current_pid());
     }
