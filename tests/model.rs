@@ -55,7 +55,7 @@ fn random_operation_sequences_follow_the_model() {
     let config = Config {
         cases: cases(),
         // Shrinking replays sequences against real sockets; bound it.
-        max_shrink_iters: 15,
+        max_shrink_iters: 2_000,
         failure_persistence: None,
         ..Config::default()
     };
