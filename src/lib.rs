@@ -106,6 +106,7 @@
         evmux_msg_nosignal,
         evmux_mmsg,
         evmux_selector_fd,
+        evmux_libkqueue,
         evmux_selector = "epoll",
         evmux_selector = "kqueue",
         evmux_selector = "event_ports",
@@ -131,6 +132,7 @@
         evmux_errno = "_errnop",
         evmux_force_poll,
         evmux_force_pipe_waker,
+        evmux_force_kqueue,
         evmux_force_udp_loop,
         mio_unsupported_force_poll_poll,
         loom

@@ -1,7 +1,7 @@
 // Unix only: raw descriptors through SourceFd.
 #![cfg(all(unix, feature = "os-ext", feature = "net"))]
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
@@ -36,7 +36,7 @@ fn registering_twice_is_already_exists() {
         .registry()
         .register(&mut SourceFd(&fd), Token(1), Interest::WRITABLE)
         .unwrap_err();
-    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+    assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
 }
 
 // kqueue cannot tell: `EV_ADD` adds or updates a filter, and deleting a
@@ -52,7 +52,7 @@ fn reregistering_an_unregistered_source_is_not_found() {
         .registry()
         .reregister(&mut SourceFd(&fd), Token(0), Interest::READABLE)
         .unwrap_err();
-    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
 }
 
 // kqueue cannot tell: `EV_ADD` adds or updates a filter, and deleting a
@@ -65,14 +65,14 @@ fn deregistering_an_unregistered_source_is_not_found() {
     let (a, _b) = stream_pair();
     let fd = a.as_raw_fd();
     let error = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
-    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
 
     poll.registry()
         .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
         .unwrap();
     poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
     let error = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
-    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
 }
 
 #[test]
@@ -112,7 +112,11 @@ fn a_regular_file_is_refused_with_a_clear_error() {
         .registry()
         .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
         .unwrap_err();
-    assert_eq!(error.kind(), io::ErrorKind::PermissionDenied, "{error}");
+    assert_eq!(
+        error.kind(),
+        std::io::ErrorKind::PermissionDenied,
+        "{error}"
+    );
 }
 
 #[test]
