@@ -33,7 +33,8 @@ step "build libkqueue"
 export EVMUX_LIBKQUEUE_DIR=$PWD/target/libkqueue
 .ci/kqueue/build-libkqueue.sh "$EVMUX_LIBKQUEUE_DIR"
 
-export RUSTFLAGS="--cfg evmux_force_kqueue"
+# Doctests are compiled by rustdoc, which takes RUSTDOCFLAGS.
+export RUSTFLAGS="--cfg evmux_force_kqueue" RUSTDOCFLAGS="--cfg evmux_force_kqueue"
 export CARGO_TARGET_DIR=$PWD/target/suite-kqueue
 export PROPTEST_CASES=${PROPTEST_CASES:-1000}
 
