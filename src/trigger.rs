@@ -72,7 +72,6 @@
 //! epoll's level mode does; a one-shot one that fired is left out of the
 //! wait altogether until re-armed.
 
-use std::cell::Cell;
 use std::io;
 
 use crate::event::Source;
@@ -161,35 +160,6 @@ impl Default for Trigger {
     }
 }
 
-thread_local! {
-    /// The trigger of the registration this thread is making.
-    static REQUESTED: Cell<Trigger> = const { Cell::new(Trigger::EDGE) };
-}
-
-/// The trigger the backend applies to the registration being made on this
-/// thread: `EDGE` unless inside `register_with` / `reregister_with`.
-// Read by the backends that have modes other than edge.
-#[cfg_attr(evmux_selector = "shell", allow(dead_code))]
-pub(crate) fn requested() -> Trigger {
-    REQUESTED.with(Cell::get)
-}
-
-/// Restores `EDGE` when the call ends, even by a panic in the source.
-struct Requested;
-
-impl Requested {
-    fn set(trigger: Trigger) -> Requested {
-        REQUESTED.with(|slot| slot.set(trigger));
-        Requested
-    }
-}
-
-impl Drop for Requested {
-    fn drop(&mut self) {
-        REQUESTED.with(|slot| slot.set(Trigger::EDGE));
-    }
-}
-
 /// The backend's name, for error messages.
 const BACKEND: &str = if cfg!(evmux_selector = "epoll") {
     "epoll"
@@ -246,16 +216,77 @@ pub(crate) fn check(trigger: Trigger, interests: Interest, reregister: bool) -> 
     }
 }
 
-/// Checks `trigger`, then makes the (re)registration `call` with it.
-fn with_trigger(
-    trigger: Trigger,
-    interests: Interest,
-    reregister: bool,
-    call: impl FnOnce() -> io::Result<()>,
-) -> io::Result<()> {
-    check(trigger, interests, reregister)?;
-    let _requested = Requested::set(trigger);
-    call()
+/// The answer of a [`Source`] that does not forward trigger modes (its
+/// type implements only mio's three methods) to a mode other than `EDGE`.
+pub(crate) fn not_forwarded(trigger: Trigger) -> io::Error {
+    let message = format!(
+        "{} registration asked of a source whose `event::Source` implementation \
+         does not forward trigger modes (it has no `register_with`/`reregister_with`), \
+         so it can only be registered edge-triggered",
+        trigger.name()
+    );
+    io::Error::new(io::ErrorKind::Unsupported, message)
+}
+
+/// What the backend can do, asked before registering (as `polling`'s
+/// `Poller::supports_level` and `supports_edge`).
+///
+/// The answers are about the backend, so they hold for every `Poll` of the
+/// process; a mode reported as supported is accepted by
+/// [`register_with`](Registry::register_with) for evmux's sockets, pipes
+/// and `unix::SourceFd`, and one reported unsupported is refused with
+/// `ErrorKind::Unsupported` before the source is touched. A few source
+/// types have fewer modes than their backend: Windows' `NamedPipe` is
+/// edge-triggered only, `process::ChildExit` on Windows cannot be
+/// level-triggered (see the [module docs](crate::trigger)).
+impl Registry {
+    /// Whether the backend has `trigger` (with [`exclusive`](Trigger::exclusive),
+    /// when asked for at registration: see the module docs for the
+    /// combinations the OS refuses whatever the backend).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::trigger::Trigger;
+    /// use evmux::Poll;
+    ///
+    /// let poll = Poll::new()?;
+    /// let registry = poll.registry();
+    /// // Falls back to edge triggering where the backend has no level mode.
+    /// let trigger = if registry.supports(Trigger::LEVEL) {
+    ///     Trigger::LEVEL
+    /// } else {
+    ///     Trigger::EDGE
+    /// };
+    /// assert_eq!(registry.supports_level(), trigger.is_level());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn supports(&self, trigger: Trigger) -> bool {
+        backend_has(trigger.kind, trigger.exclusive)
+    }
+
+    /// Whether [`Trigger::EDGE`] is available: true on every backend.
+    pub fn supports_edge(&self) -> bool {
+        self.supports(Trigger::EDGE)
+    }
+
+    /// Whether [`Trigger::LEVEL`] is available.
+    pub fn supports_level(&self) -> bool {
+        self.supports(Trigger::LEVEL)
+    }
+
+    /// Whether [`Trigger::ONESHOT`] is available.
+    pub fn supports_oneshot(&self) -> bool {
+        self.supports(Trigger::ONESHOT)
+    }
+
+    /// Whether [`Trigger::exclusive`] is available (with `EDGE` or `LEVEL`,
+    /// at registration): epoll only.
+    pub fn supports_exclusive(&self) -> bool {
+        self.supports(Trigger::EDGE.exclusive())
+    }
 }
 
 impl Registry {
@@ -314,9 +345,14 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        with_trigger(trigger, interests, false, || {
-            self.register(source, token, interests)
-        })
+        check(trigger, interests, false)?;
+        trace!(
+            "registering source: token={:?}, interests={:?}, trigger={:?}",
+            token,
+            interests,
+            trigger
+        );
+        source.register_with(self, token, interests, trigger)
     }
 
     /// Re-registers `source` as [`reregister`](Registry::reregister) does,
@@ -338,25 +374,20 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        with_trigger(trigger, interests, true, || {
-            self.reregister(source, token, interests)
-        })
+        check(trigger, interests, true)?;
+        trace!(
+            "reregistering source: token={:?}, interests={:?}, trigger={:?}",
+            token,
+            interests,
+            trigger
+        );
+        source.reregister_with(self, token, interests, trigger)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_slot_holds_edge_outside_register_with() {
-        assert_eq!(requested(), Trigger::EDGE);
-        {
-            let _requested = Requested::set(Trigger::LEVEL);
-            assert_eq!(requested(), Trigger::LEVEL);
-        }
-        assert_eq!(requested(), Trigger::EDGE);
-    }
 
     #[test]
     fn exclusive_follows_the_kernel_rules() {

@@ -1,5 +1,6 @@
 use std::io;
 
+use crate::trigger::{self, Trigger};
 use crate::{Interest, Registry, Token};
 
 /// Something that can be registered with a [`Registry`] to receive
@@ -87,6 +88,56 @@ pub trait Source {
     ///
     /// `NotFound` if the source is not registered.
     fn deregister(&mut self, registry: &Registry) -> io::Result<()>;
+
+    /// Registers `self` in the trigger mode `trigger`; called by
+    /// [`Registry::register_with`], which has already checked the mode
+    /// against the backend.
+    ///
+    /// Not part of mio's trait. The provided version handles
+    /// [`Trigger::EDGE`] by calling [`register`](Source::register) and
+    /// refuses every other mode with `ErrorKind::Unsupported`: a source that
+    /// wraps others forwards the mode by implementing this method (and
+    /// [`reregister_with`](Source::reregister_with)), handing `trigger` to
+    /// the wrapped source whose mode it is. See the [`trigger`](crate::trigger)
+    /// module.
+    ///
+    /// # Errors
+    ///
+    /// Those of `register`; `Unsupported` for a mode the source cannot have.
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        if trigger != Trigger::EDGE {
+            return Err(trigger::not_forwarded(trigger));
+        }
+        self.register(registry, token, interests)
+    }
+
+    /// Re-registers `self` in the trigger mode `trigger`; called by
+    /// [`Registry::reregister_with`]. The provided version is as
+    /// [`register_with`](Source::register_with)'s, over
+    /// [`reregister`](Source::reregister).
+    ///
+    /// # Errors
+    ///
+    /// Those of `reregister`; `Unsupported` for a mode the source cannot
+    /// have.
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        if trigger != Trigger::EDGE {
+            return Err(trigger::not_forwarded(trigger));
+        }
+        self.reregister(registry, token, interests)
+    }
 }
 
 impl<T> Source for Box<T>
@@ -113,5 +164,25 @@ where
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         (**self).deregister(registry)
+    }
+
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        (**self).register_with(registry, token, interests, trigger)
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        (**self).reregister_with(registry, token, interests, trigger)
     }
 }

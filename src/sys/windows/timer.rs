@@ -26,6 +26,7 @@ use windows_sys::Win32::System::Threading::{
 use super::handle_wait::{HandleWait, Repeat};
 use super::selector::Selector;
 use crate::time::Schedule;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 /// A waitable timer, and its wait once registered.
@@ -76,6 +77,7 @@ impl Timer {
         selector: &Selector,
         token: Token,
         _: Interest,
+        _: Trigger,
     ) -> io::Result<()> {
         self.wait = Some(self.wait_on(selector, token)?);
         Ok(())
@@ -87,8 +89,9 @@ impl Timer {
         selector: &Selector,
         token: Token,
         _: Interest,
+        _: Trigger,
     ) -> io::Result<()> {
-        self.register(selector, token, Interest::READABLE)
+        self.register(selector, token, Interest::READABLE, Trigger::EDGE)
     }
 
     pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {

@@ -192,8 +192,9 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        let flags = add_with(crate::trigger::requested());
+        let flags = add_with(trigger);
         let ident = ident(fd);
         let mut changes = Vec::with_capacity(MAX_CHANGES);
         if interests.is_readable() {
@@ -210,8 +211,8 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        let trigger = crate::trigger::requested();
         let pick = |wanted: bool| if wanted { add_with(trigger) } else { delete() };
         let ident = ident(fd);
         let changes = [
