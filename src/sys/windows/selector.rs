@@ -82,6 +82,7 @@ use super::iocp::{Completion, CompletionPort};
 use super::sock::{lock, PollState, SockState};
 use super::waker::WakeState;
 use crate::sys::RawSource;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 pub(crate) use super::sock::IoSourceState;
