@@ -240,9 +240,11 @@ pub(crate) fn not_forwarded(trigger: Trigger) -> io::Error {
 /// edge-triggered only, `process::ChildExit` on Windows cannot be
 /// level-triggered (see the [module docs](crate::trigger)).
 impl Registry {
-    /// Whether the backend has `trigger` (with [`exclusive`](Trigger::exclusive),
-    /// when asked for at registration: see the module docs for the
-    /// combinations the OS refuses whatever the backend).
+    /// Whether the backend has `trigger`, that is whether
+    /// [`register_with`](Registry::register_with) can accept it. An
+    /// [`exclusive`](Trigger::exclusive) mode is asked for at registration
+    /// and with interests that allow it (see the module docs); one-shot and
+    /// exclusive together are never possible.
     ///
     /// # Examples
     ///
@@ -264,7 +266,8 @@ impl Registry {
     /// # }
     /// ```
     pub fn supports(&self, trigger: Trigger) -> bool {
-        backend_has(trigger.kind, trigger.exclusive)
+        let forbidden = trigger.exclusive && trigger.is_oneshot();
+        backend_has(trigger.kind, trigger.exclusive) && !forbidden
     }
 
     /// Whether [`Trigger::EDGE`] is available: true on every backend.
