@@ -468,3 +468,90 @@ fn capability_queries_match_what_registration_does() {
         }
     }
 }
+
+/// Registers `source` level-triggered, makes it ready with `ready`, and
+/// checks that it is reported at every poll: the mode reached its
+/// descriptor. Goes through `Box<dyn Source>`, which must forward it too.
+#[cfg(all(unix, feature = "os-ext"))]
+fn forwards_level(name: &str, mut source: Box<dyn Source + '_>, ready: impl FnOnce()) {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    poll.registry()
+        .register_with(&mut source, STREAM, Interest::READABLE, Trigger::LEVEL)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    ready();
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
+    for _ in 0..2 {
+        let tokens = reported(&mut poll, &mut events);
+        assert_eq!(tokens, [STREAM], "{name} is not level-triggered");
+    }
+    poll.registry().deregister(&mut source).unwrap();
+}
+
+#[cfg(all(unix, feature = "os-ext"))]
+#[test]
+fn every_source_type_forwards_the_mode() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+
+    use evmux::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+    use evmux::process::ChildExit;
+    use evmux::unix::{pipe, Signals, SourceFd};
+
+    let any = util::any_local_v4();
+    let udp = UdpSocket::bind(any).unwrap();
+    let address = udp.local_addr().unwrap();
+    let to_udp = std::net::UdpSocket::bind(any).unwrap();
+    forwards_level("UdpSocket", Box::new(udp), || {
+        to_udp.send_to(b"datagram", address).unwrap();
+    });
+
+    let listener = TcpListener::bind(any).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut clients = Vec::new();
+    forwards_level("TcpListener", Box::new(listener), || {
+        clients.push(std::net::TcpStream::connect(address).unwrap());
+    });
+
+    let (stream, mut peer) = UnixStream::pair().unwrap();
+    forwards_level("UnixStream", Box::new(stream), || {
+        peer.write_all(b"stream").unwrap();
+    });
+
+    let (datagram, peer) = UnixDatagram::pair().unwrap();
+    forwards_level("UnixDatagram", Box::new(datagram), || {
+        peer.send(b"datagram").unwrap();
+    });
+
+    let dir = util::TempDir::new("trigger");
+    let path = dir.path("listener");
+    let listener = UnixListener::bind(&path).unwrap();
+    let mut unix_client = None;
+    forwards_level("UnixListener", Box::new(listener), || {
+        unix_client = Some(std::os::unix::net::UnixStream::connect(&path).unwrap());
+    });
+
+    let (mut sender, receiver) = pipe::new().unwrap();
+    forwards_level("pipe::Receiver", Box::new(receiver), || {
+        sender.write_all(b"pipe").unwrap();
+    });
+
+    let (fd_reader, mut fd_writer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let fd = fd_reader.as_raw_fd();
+    forwards_level("SourceFd", Box::new(SourceFd(&fd)), || {
+        fd_writer.write_all(b"fd").unwrap();
+    });
+
+    // The only signal this test binary raises.
+    let signals = Signals::new(&[libc::SIGUSR2]).unwrap();
+    forwards_level("Signals", Box::new(signals), || {
+        // SAFETY: raise with a valid signal number has no memory effects;
+        // `signals` has installed its handler for it.
+        assert_eq!(unsafe { libc::raise(libc::SIGUSR2) }, 0);
+    });
+
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let exit = ChildExit::new(&child).unwrap();
+    forwards_level("ChildExit", Box::new(exit), || {});
+    child.wait().unwrap();
+}
