@@ -14,30 +14,64 @@
 //!   returning at once.
 //! - [`Trigger::ONESHOT`]: at most one event (see the table for kqueue),
 //!   then the registration is disabled, still registered, until
-//!   `reregister` (or `reregister_with`) arms it again. I/O on the source
-//!   does not re-arm it. Handy when several threads poll one `Poll` and
-//!   each event must go to exactly one of them.
+//!   `reregister_with(.., Trigger::ONESHOT)` arms it again (a plain
+//!   `reregister` arms it too, edge-triggered). I/O on the source does not
+//!   re-arm it. Handy when several threads poll one `Poll` and each event
+//!   must go to exactly one of them.
 //! - [`Trigger::exclusive`]: added to `EDGE` or `LEVEL`, asks the OS to wake
 //!   only one of several `Poll`s (epoll instances) waiting on the same
 //!   source, instead of all of them (the thundering herd on a shared
 //!   listening socket).
 //!
+//! Whether the backend has a mode can be asked before registering:
+//! [`Registry::supports`], [`Registry::supports_edge`],
+//! [`Registry::supports_level`], [`Registry::supports_oneshot`],
+//! [`Registry::supports_exclusive`] (as `polling`'s `Poller::supports_level`
+//! and `supports_edge`). They answer from the same table that
+//! `register_with` checks against.
+//!
 //! # Design
 //!
-//! [`event::Source`](crate::event::Source) is mio's trait and stays as it
-//! is: its methods take no mode. `register_with` makes the requested trigger
-//! known to the backend for the duration of the source's `register` call
-//! (in a thread-local slot that the backend reads when the source hands it
-//! its descriptor or socket), then restores the default. Every source works
-//! with every mode, evmux's own types and `unix::SourceFd` alike, and code
-//! that never calls `register_with` sees no change: the slot holds `EDGE`.
-//! A `Source` whose `register` hands its registration to another thread
-//! gets edge triggering there.
+//! The mode travels as an argument, from `register_with` down to the
+//! selector's own `register` or `reregister` (as `polling` passes its
+//! `PollMode`); no thread-local or global carries it, so nested and
+//! concurrent registrations each get the mode they ask for.
 //!
-//! The mode belongs to the call, not to the source: a plain `reregister`
-//! makes a registration edge-triggered again, as `register` would.
+//! [`event::Source`](crate::event::Source) is mio's trait: its three
+//! required methods take no mode, and code written for mio compiles and
+//! behaves as before. evmux adds two provided methods,
+//! [`Source::register_with`] and [`Source::reregister_with`], which take
+//! the [`Trigger`]; `Registry::register_with` checks the mode against the
+//! backend, then calls them.
+//!
+//! - evmux's own sources implement them, handing the mode to the
+//!   descriptor or socket they register: the `net` types, `unix::pipe`,
+//!   `unix::SourceFd`, `unix::Signals`, `process::ChildExit`,
+//!   `time::Timer`, and `Box<S>` forwards to `S`.
+//! - A source of your own that implements only mio's three methods gets the
+//!   provided versions: `EDGE` is its `register` (or `reregister`), and any
+//!   other mode fails with `ErrorKind::Unsupported`, rather than being
+//!   silently edge-triggered. To take modes, implement `register_with` and
+//!   `reregister_with` and hand `trigger` to the source whose mode it is
+//!   (see [`Source::register_with`] for an example). What such a source
+//!   registers for itself, a helper descriptor say, gets the mode of its
+//!   own call: a plain `register` inside `register_with` is edge-triggered.
+//!
+//! The mode belongs to the call, not to the registration: a plain
+//! `reregister` is mio's and makes the registration edge-triggered, even
+//! after `register_with(.., Trigger::LEVEL)`, as `polling`'s `modify` uses
+//! its default mode whatever came before. (Keeping the previous mode would
+//! need the selector to remember each registration's mode, which epoll and
+//! kqueue do not report back, and would make a plain `reregister` of mio's
+//! API mean different things depending on history.)
+//!
 //! `time::Timer` takes the mode on epoll (its `timerfd` is a descriptor);
 //! elsewhere a timer reports one event per expiration whatever the mode.
+//! Two source types have fewer modes than their backend: Windows' named
+//! pipes are edge-triggered only, and a `process::ChildExit` on Windows
+//! cannot be level-triggered (it reports an exit once per registration,
+//! so edge and one-shot are the same there); they refuse the others with
+//! `ErrorKind::Unsupported`.
 //!
 //! The mode is checked against what the backend can do before the source
 //! is touched: a mode it cannot have fails with `ErrorKind::Unsupported` and

@@ -446,7 +446,7 @@ fn capability_queries_match_what_registration_does() {
         let supported = Poll::new().unwrap().registry().supports(trigger);
         let result = setup(trigger);
         if !supported {
-            let error = result.err().expect("an unsupported mode was accepted");
+            let error = result.expect_err("an unsupported mode was accepted");
             assert_eq!(error.kind(), io::ErrorKind::Unsupported, "{trigger:?}");
             continue;
         }
