@@ -14,7 +14,7 @@
 //! |-------------------------------------------|-----------|----------------|
 //! | Linux 5.3 and later                       | a pidfd (`pidfd_open`), readable once the process has exited | one descriptor |
 //! | Linux before 5.3 (`ENOSYS`), Android, illumos, Solaris, other Unixes | evmux's `SIGCHLD` handler (the one behind `unix::Signals`) makes the watch readable; `waitid(P_PID, pid, WEXITED \| WNOHANG \| WNOWAIT)` tells whether this child exited, without reaping it | one descriptor (an eventfd on Linux and Android, a pipe's two elsewhere); every child's exit wakes every watch |
-//! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT`, in a private kqueue registered with `Poll` | one descriptor (the kqueue) |
+//! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT` in the `Poll`'s kqueue for the event, and in a private kqueue, never registered, that `has_exited` and `exit_status` read | one descriptor (the private kqueue) |
 //! | Windows                                   | the process handle (`OpenProcess` with `SYNCHRONIZE`), waited on by the thread pool, which posts the exit to the completion port | one handle and a thread-pool wait |
 //! | WASI                                      | no processes: every call returns an `Unsupported` error | — |
 //!
@@ -63,6 +63,11 @@
 //!   exited (standard signals merge: one `SIGCHLD` may stand for several
 //!   exits), so no watch can be skipped safely; pidfds (Linux 5.3) and
 //!   kqueue wake only the watch of the child that exited.
+//! - Trigger modes ([`Registry::register_with`](crate::Registry::register_with)):
+//!   edge (mio's) and one-shot everywhere; level where the watch is a
+//!   descriptor that stays readable (a pidfd, the `SIGCHLD` fallback's
+//!   pipe). kqueue and Windows report an exit once per registration, and
+//!   refuse level with `Unsupported`.
 //!
 //! # Examples
 //!

@@ -199,6 +199,7 @@ impl Source for ProcWatch {
         interests: Interest,
         trigger: Trigger,
     ) -> io::Result<()> {
+        not_level(trigger)?;
         self.registered.check_unregistered()?;
         self.add(registry, token, interests, trigger)?;
         self.registered.set(Some(registry.selector().id()));
@@ -212,6 +213,7 @@ impl Source for ProcWatch {
         interests: Interest,
         trigger: Trigger,
     ) -> io::Result<()> {
+        not_level(trigger)?;
         self.registered.check(registry.selector().id())?;
         self.remove(registry)?;
         self.add(registry, token, interests, trigger)
@@ -233,6 +235,17 @@ impl Drop for ProcWatch {
             }
         }
     }
+}
+
+/// The kernel reports an exit once, and removes the filter: edge and
+/// one-shot are the same here, and level (an event at every poll) is not
+/// offered.
+fn not_level(trigger: Trigger) -> io::Result<()> {
+    if !trigger.is_level() {
+        return Ok(());
+    }
+    let message = "a process watch cannot be level-triggered on kqueue (an exit is reported once)";
+    Err(io::Error::new(io::ErrorKind::Unsupported, message))
 }
 
 /// The private kqueue's filter for `pid`'s exit, with `fflags`.
