@@ -216,3 +216,47 @@ pub fn a_child_reaped_elsewhere_has_exited_with_its_status_gone() {
         assert_eq!(error.kind(), io::ErrorKind::NotFound, "{error}");
     }
 }
+
+/// Two watches of one process registered with one `Poll` are independent,
+/// as two pidfds are: each reports the exit with its own token.
+pub fn two_watches_of_one_child_on_one_poll_both_report() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut child = spawn("sleep", &["30"]);
+    let mut first = ChildExit::new(&child).unwrap();
+    let mut second = ChildExit::new(&child).unwrap();
+    poll.registry()
+        .register(&mut first, Token(6), Interest::READABLE)
+        .unwrap();
+    poll.registry()
+        .register(&mut second, Token(7), Interest::READABLE)
+        .unwrap();
+    child.kill().unwrap();
+    let mut seen = HashSet::new();
+    poll_until(&mut poll, &mut events, "both watches' events", |events| {
+        seen.extend(events.iter().map(|event| event.token()));
+        seen.contains(&Token(6)) && seen.contains(&Token(7))
+    });
+    assert!(first.has_exited().unwrap() && second.has_exited().unwrap());
+    child.wait().unwrap();
+}
+
+/// Dropping one of two watches of one process registered with one `Poll`
+/// leaves the other watching.
+pub fn dropping_one_of_two_watches_of_one_child_leaves_the_other() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut child = spawn("sleep", &["30"]);
+    let mut kept = ChildExit::new(&child).unwrap();
+    let mut dropped = ChildExit::new(&child).unwrap();
+    poll.registry()
+        .register(&mut kept, Token(8), Interest::READABLE)
+        .unwrap();
+    poll.registry()
+        .register(&mut dropped, Token(9), Interest::READABLE)
+        .unwrap();
+    drop(dropped);
+    child.kill().unwrap();
+    wait_for_exit(&mut poll, &mut events, &kept, Token(8));
+    child.wait().unwrap();
+}
