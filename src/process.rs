@@ -63,6 +63,10 @@
 //!   exited (standard signals merge: one `SIGCHLD` may stand for several
 //!   exits), so no watch can be skipped safely; pidfds (Linux 5.3) and
 //!   kqueue wake only the watch of the child that exited.
+//! - On kqueue a `Poll` holds one filter per process: a second watch of a
+//!   process registered with the same `Poll` fails with `AlreadyExists`
+//!   (instead of taking the first one's events over); watch it from
+//!   another `Poll`, or share the one watch.
 //! - Trigger modes ([`Registry::register_with`](crate::Registry::register_with)):
 //!   edge (mio's) and one-shot everywhere; level where the watch is a
 //!   descriptor that stays readable (a pidfd, the `SIGCHLD` fallback's

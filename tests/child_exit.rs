@@ -51,23 +51,11 @@ fn a_child_reaped_elsewhere_has_exited_with_its_status_gone() {
 }
 
 #[test]
-#[cfg_attr(
-    evmux_selector = "kqueue",
-    ignore = "defect: both watches add EVFILT_PROC for the same pid to the Poll's kqueue, where \
-              an (ident, filter) pair exists once (kqueue(2)): the second registration replaces \
-              the first one's token, so only one exit event is reported"
-)]
 fn two_watches_of_one_child_on_one_poll_both_report() {
     shared::two_watches_of_one_child_on_one_poll_both_report();
 }
 
 #[test]
-#[cfg_attr(
-    evmux_selector = "kqueue",
-    ignore = "defect: both watches share one EVFILT_PROC filter in the Poll's kqueue (one per \
-              (ident, filter) pair, kqueue(2)); dropping one deletes it, and the other watch \
-              never reports the exit"
-)]
 fn dropping_one_of_two_watches_of_one_child_leaves_the_other() {
     shared::dropping_one_of_two_watches_of_one_child_leaves_the_other();
 }

@@ -67,23 +67,12 @@ fn the_exit_status_is_read_without_reaping() {
 }
 
 #[test]
-#[cfg_attr(
-    evmux_selector = "kqueue",
-    ignore = "defect: on kqueue (the variable changes nothing there) both watches add \
-              EVFILT_PROC for the same pid to the Poll's kqueue, where an (ident, filter) pair \
-              exists once (kqueue(2)): only one exit event is reported"
-)]
 fn two_watches_of_one_child_on_one_poll_both_report() {
     force_fallback();
     shared::two_watches_of_one_child_on_one_poll_both_report();
 }
 
 #[test]
-#[cfg_attr(
-    evmux_selector = "kqueue",
-    ignore = "defect: on kqueue (the variable changes nothing there) both watches share one \
-              EVFILT_PROC filter in the Poll's kqueue; dropping one deletes it"
-)]
 fn dropping_one_of_two_watches_of_one_child_leaves_the_other() {
     force_fallback();
     shared::dropping_one_of_two_watches_of_one_child_leaves_the_other();

@@ -131,11 +131,11 @@ impl ProcWatch {
     ) -> io::Result<()> {
         let selector = registry.selector();
         let result = match self.queue {
-            Some(_) => apply(selector.as_fd(), &[watch_exit(self.pid, token, trigger)]),
+            Some(_) => self.add_filter(selector, token, trigger),
             None => Err(Errno::SRCH.into()),
         };
         self.registration = match result {
-            Ok(_) => Registration::Filter(selector.try_clone()?),
+            Ok(()) => Registration::Filter(selector.try_clone()?),
             Err(error) if is_gone(&error) => {
                 let mut ready = ready_pipe()?;
                 ready.register_with(registry, token, interests, trigger)?;
@@ -146,21 +146,23 @@ impl ProcWatch {
         Ok(())
     }
 
+    /// Adds the filter to `selector`, if no other watch of the process has
+    /// it there.
+    fn add_filter(&self, selector: &Selector, token: Token, trigger: Trigger) -> io::Result<()> {
+        selector.claim_process(ident(self.pid))?;
+        let result = apply(selector.as_fd(), &[watch_exit(self.pid, token, trigger)]);
+        if result.is_err() {
+            selector.release_process(ident(self.pid));
+        }
+        result.map(drop)
+    }
+
     /// Removes the filter or the ready pipe.
     fn remove(&mut self, registry: &Registry) -> io::Result<()> {
         match std::mem::replace(&mut self.registration, Registration::None) {
             Registration::None => Ok(()),
             // A filter that fired is gone already: not an error.
-            Registration::Filter(selector) => {
-                let change = change(
-                    ident(self.pid),
-                    filter(sys::EVFILT_PROC),
-                    delete(),
-                    0,
-                    Token(0),
-                );
-                apply(selector.as_fd(), &[change]).map(drop)
-            }
+            Registration::Filter(selector) => remove_filter(&selector, self.pid),
             Registration::Ready(mut ready) => ready.deregister(registry),
         }
     }
@@ -223,18 +225,20 @@ impl Source for ProcWatch {
 impl Drop for ProcWatch {
     fn drop(&mut self) {
         if let Registration::Filter(selector) = &self.registration {
-            let change = change(
-                ident(self.pid),
-                filter(sys::EVFILT_PROC),
-                delete(),
-                0,
-                Token(0),
-            );
-            if let Err(error) = apply(selector.as_fd(), &[change]) {
+            if let Err(error) = remove_filter(selector, self.pid) {
                 warn!("failed to remove a process filter: {}", error);
             }
         }
     }
+}
+
+/// Deletes the filter of `pid` from `selector` (one that fired is gone
+/// already: not an error), and gives it up.
+fn remove_filter(selector: &Selector, pid: Pid) -> io::Result<()> {
+    let change = change(ident(pid), filter(sys::EVFILT_PROC), delete(), 0, Token(0));
+    let result = apply(selector.as_fd(), &[change]).map(drop);
+    selector.release_process(ident(pid));
+    result
 }
 
 /// The kernel reports an exit once, and removes the filter: edge and

@@ -73,9 +73,10 @@
 //! libkqueue's on Linux): rustix's `kqueue::Event` does not expose
 //! `fflags`, where a socket's error comes with `EV_EOF`.
 
+use std::collections::HashSet;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::{fmt, io, ptr};
 
@@ -144,21 +145,33 @@ pub(crate) type Events = Vec<Event>;
 #[derive(Debug)]
 pub(crate) struct Selector {
     id: usize,
-    kq: Arc<OwnedFd>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    kq: OwnedFd,
+    /// The processes whose `EVFILT_PROC` filter is in the kqueue: a kqueue
+    /// holds one filter per ident and filter, so a second watch of a
+    /// process would take the first one's over (`process::ChildExit`).
+    processes: Mutex<HashSet<usize>>,
 }
 
 impl Selector {
     pub(crate) fn new() -> io::Result<Selector> {
         Ok(Selector {
             id: crate::sys::next_selector_id(),
-            kq: Arc::new(new_kqueue()?),
+            shared: Arc::new(Shared {
+                kq: new_kqueue()?,
+                processes: Mutex::default(),
+            }),
         })
     }
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
         Ok(Selector {
             id: self.id,
-            kq: Arc::clone(&self.kq),
+            shared: Arc::clone(&self.shared),
         })
     }
 
@@ -170,7 +183,7 @@ impl Selector {
         events.clear();
         let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
-            return crate::sys::unix::wait_readable(self.kq.as_fd(), timeout);
+            return crate::sys::unix::wait_readable(self.shared.kq.as_fd(), timeout);
         }
         let ts = timeout.map(kernel_timespec);
         let ts_ptr = ts
@@ -183,7 +196,7 @@ impl Selector {
         // outlives the call.
         let n = unsafe {
             sys::kevent(
-                self.kq.as_raw_fd(),
+                self.shared.kq.as_raw_fd(),
                 ptr::null(),
                 0,
                 events.as_mut_ptr().cast::<sys::kevent>(),
@@ -215,7 +228,7 @@ impl Selector {
         if interests.is_writable() {
             changes.push(change(ident, filter(sys::EVFILT_WRITE), flags, 0, token));
         }
-        apply(self.kq.as_fd(), &changes).map(drop)
+        apply(self.shared.kq.as_fd(), &changes).map(drop)
     }
 
     /// Deletes both filters and adds the wanted ones anew, in one call: a
@@ -248,7 +261,7 @@ impl Selector {
             let flags = add_with(trigger);
             changes.push(change(ident, filter(sys::EVFILT_WRITE), flags, 0, token));
         }
-        apply(self.kq.as_fd(), &changes).map(drop)
+        apply(self.shared.kq.as_fd(), &changes).map(drop)
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
@@ -260,7 +273,37 @@ impl Selector {
         // A descriptor registered only for interests that have no filter
         // here (priority, AIO, LIO) has nothing to delete; as with mio, that
         // is a success, so kqueue cannot report an unregistered descriptor.
-        apply(self.kq.as_fd(), &changes).map(drop)
+        apply(self.shared.kq.as_fd(), &changes).map(drop)
+    }
+}
+
+impl Selector {
+    /// Claims the `EVFILT_PROC` filter of process `pid` in this kqueue, for
+    /// one watch at a time: `AlreadyExists` while another watch has it.
+    pub(crate) fn claim_process(&self, pid: usize) -> io::Result<()> {
+        let mut processes = self.processes();
+        if processes.insert(pid) {
+            return Ok(());
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "process {pid} is watched with this Poll already (kqueue has one filter per \
+                 process in a Poll: a second watch would take the first one's over)"
+            ),
+        ))
+    }
+
+    /// Gives the filter of process `pid` up (see `claim_process`).
+    pub(crate) fn release_process(&self, pid: usize) {
+        self.processes().remove(&pid);
+    }
+
+    fn processes(&self) -> std::sync::MutexGuard<'_, HashSet<usize>> {
+        let processes = &self.shared.processes;
+        processes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -281,13 +324,13 @@ pub(crate) fn new_kqueue() -> io::Result<OwnedFd> {
 
 impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.kq.as_fd()
+        self.shared.kq.as_fd()
     }
 }
 
 impl AsRawFd for Selector {
     fn as_raw_fd(&self) -> RawFd {
-        self.kq.as_raw_fd()
+        self.shared.kq.as_raw_fd()
     }
 }
 
