@@ -10,7 +10,7 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::time::Instant;
 
-use evmux::net::{TcpListener, TcpStream};
+use evmux::net::TcpStream;
 use evmux::{Events, Interest, Poll, Token};
 
 mod util;
