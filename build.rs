@@ -319,6 +319,11 @@ fn link_libkqueue() {
             lib.parent().unwrap_or(&lib).display()
         );
     }
+    // A rebuilt libkqueue is linked again.
+    println!(
+        "cargo:rerun-if-changed={}",
+        lib.join("libkqueue.a").display()
+    );
     println!("cargo:rustc-cfg=evmux_libkqueue");
     println!("cargo:rustc-link-search=native={}", lib.display());
     println!("cargo:rustc-link-lib=static=kqueue");

@@ -123,12 +123,6 @@ fn wait_ends_with_the_wake(timeout: Duration) {
 /// to `c_int` and wrapped: negative (wait forever) or a few milliseconds.
 /// 2^32 + 50 ms wraps to 50 ms.
 #[test]
-#[cfg_attr(
-    evmux_libkqueue,
-    ignore = "libkqueue has this very defect: it converts kevent's timespec to epoll_wait's \
-              int milliseconds (linux_kevent_wait, src/linux/platform.c); evmux passes the \
-              timespec, which a BSD or macOS kernel takes as it is"
-)]
 fn mio_1948_timeout_above_24_8_days_is_not_truncated() {
     wait_ends_with_the_wake(Duration::from_millis((1 << 32) + 50));
     wait_ends_with_the_wake(Duration::from_secs(25 * 24 * 60 * 60));

@@ -374,11 +374,6 @@ fn connected_socket_batch() {
 // Linux reports a refused datagram to a connected UDP socket.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
-#[cfg_attr(
-    evmux_libkqueue,
-    ignore = "libkqueue reads a socket's pending error to report it, which clears it \
-              (tests/util: SOCKET_ERROR_OUTLIVES_ITS_EVENT)"
-)]
 fn an_error_loses_no_datagram() {
     use util::poll_until;
     const QUEUED: usize = 64;
