@@ -428,6 +428,34 @@ fn reregister_through_another_poll_is_already_exists() {
     assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
 }
 
+/// `deregister` through another `Poll` is `AlreadyExists` too, as mio
+/// answers for named pipes (it checks the pipe's port first), and so is
+/// `reregister` there once the pipe is deregistered; through its own
+/// `Poll`, deregistering a pipe that is not registered is `NotFound`.
+#[test]
+fn deregister_through_another_poll_is_already_exists() {
+    let first = Poll::new().unwrap();
+    let second = Poll::new().unwrap();
+    let mut server = NamedPipe::new(unique_name()).unwrap();
+    first
+        .registry()
+        .register(&mut server, SERVER, Interest::READABLE)
+        .unwrap();
+    let error = second.registry().deregister(&mut server).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+    // Still registered with the first.
+    first.registry().deregister(&mut server).unwrap();
+    let error = first.registry().deregister(&mut server).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    let error = second.registry().deregister(&mut server).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+    let error = second
+        .registry()
+        .reregister(&mut server, SERVER, Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+}
+
 /// An event put aside (an `Events` without room) is delivered with the
 /// token and interest of the registration as it is when delivered.
 #[test]
