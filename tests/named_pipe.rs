@@ -505,7 +505,7 @@ fn only_edge_triggering_is_accepted() {
     use evmux::trigger::Trigger;
 
     let poll = Poll::new().unwrap();
-    let mut server = NamedPipe::new(&unique_name()).unwrap();
+    let mut server = NamedPipe::new(unique_name()).unwrap();
     let registry = poll.registry();
     for trigger in [Trigger::LEVEL, Trigger::ONESHOT] {
         // The backend has the mode; the named pipe does not.
