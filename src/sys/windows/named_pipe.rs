@@ -365,6 +365,17 @@ impl Write for NamedPipe {
     }
 }
 
+/// What mio checks first when a pipe is re- or deregistered: the port it is
+/// bound to. Another `Poll`'s is `AlreadyExists` (registered or not), none
+/// (never registered) `NotFound`.
+fn check_port(state: &State, registry: &Registry) -> io::Result<()> {
+    match &state.port {
+        Some(port) if Arc::ptr_eq(port, registry.selector().inner()) => Ok(()),
+        Some(_) => Err(super::sock::registered_elsewhere()),
+        None => Err(crate::sys::not_registered()),
+    }
+}
+
 /// Named pipes are edge-triggered only (`crate::trigger`).
 fn edge_only(trigger: Trigger) -> io::Result<()> {
     if trigger == Trigger::EDGE {
@@ -412,13 +423,9 @@ impl event::Source for NamedPipe {
         interests: Interest,
     ) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
-        match &state.port {
-            Some(port) if state.registration.is_some() => {
-                if !Arc::ptr_eq(port, registry.selector().inner()) {
-                    return Err(super::sock::registered_elsewhere());
-                }
-            }
-            _ => return Err(crate::sys::not_registered()),
+        check_port(&state, registry)?;
+        if state.registration.is_none() {
+            return Err(crate::sys::not_registered());
         }
         state.registration = Some((token, interests));
         self.shared.start(&state, Kind::Notify, Vec::new())?;
@@ -449,11 +456,9 @@ impl event::Source for NamedPipe {
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
-        match &state.port {
-            Some(port)
-                if state.registration.is_some()
-                    && Arc::ptr_eq(port, registry.selector().inner()) => {}
-            _ => return Err(crate::sys::not_registered()),
+        check_port(&state, registry)?;
+        if state.registration.is_none() {
+            return Err(crate::sys::not_registered());
         }
         state.registration = None;
         Ok(())
