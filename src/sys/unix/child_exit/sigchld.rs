@@ -51,7 +51,7 @@ impl SigchldWatch {
         let inner = SignalPipe::new(signals)?;
         let watch = SigchldWatch {
             inner,
-            started: start_time(pid),
+            started: start_time(pid)?,
             exited: AtomicBool::new(false),
         };
         match watch.observe(pid)? {
@@ -89,7 +89,13 @@ impl SigchldWatch {
     /// knows (see the module docs).
     fn observe(&self, pid: Pid) -> io::Result<Found> {
         let found = look(WaitId::Pid(pid))?;
-        let same = self.started.is_none() || start_time(pid) == self.started;
+        let same = match self.started {
+            None => true,
+            // An error reading the start time (out of descriptors, say)
+            // is returned: it says nothing of the child, and taking it for
+            // "gone" would report a running child as exited, for good.
+            Some(started) => start_time(pid)? == Some(started),
+        };
         let found = match found {
             Found::Running | Found::Exited(_) if !same => Found::Gone,
             Found::Running if self.exited.load(Ordering::SeqCst) => Found::Gone,
@@ -105,19 +111,35 @@ impl SigchldWatch {
 /// When process `pid` started, in clock ticks since boot: field 22 of
 /// `/proc/<pid>/stat` (after the command name, which is in parentheses
 /// and may hold anything, so the fields are counted from its last `)`).
-/// `None` if there is no such process (or no `/proc`).
+/// `None` if there is no such process (or no `/proc`, or a file in a
+/// form not understood); an error if the file could not be read for
+/// another reason (such as `EMFILE`).
 #[cfg(linux_like)]
-fn start_time(pid: Pid) -> Option<u64> {
-    let stat = std::fs::read(format!("/proc/{}/stat", pid.as_raw_nonzero())).ok()?;
-    let after_name = stat.iter().rposition(|&byte| byte == b')')? + 1;
-    let fields = std::str::from_utf8(&stat[after_name..]).ok()?;
-    // Field 3 (the state) comes first: field 22 is the 20th from here.
-    fields.split_ascii_whitespace().nth(19)?.parse().ok()
+fn start_time(pid: Pid) -> io::Result<Option<u64>> {
+    let stat = match std::fs::read(format!("/proc/{}/stat", pid.as_raw_nonzero())) {
+        Ok(stat) => stat,
+        // No such process (ENOENT), or it went while the file was read
+        // (ESRCH).
+        Err(error)
+            if error.kind() == io::ErrorKind::NotFound
+                || error.raw_os_error() == Some(libc::ESRCH) =>
+        {
+            return Ok(None)
+        }
+        Err(error) => return Err(error),
+    };
+    let parse = || {
+        let after_name = stat.iter().rposition(|&byte| byte == b')')? + 1;
+        let fields = std::str::from_utf8(&stat[after_name..]).ok()?;
+        // Field 3 (the state) comes first: field 22 is the 20th from here.
+        fields.split_ascii_whitespace().nth(19)?.parse().ok()
+    };
+    Ok(parse())
 }
 
 #[cfg(not(linux_like))]
-fn start_time(_: Pid) -> Option<u64> {
-    None
+fn start_time(_: Pid) -> io::Result<Option<u64>> {
+    Ok(None)
 }
 
 impl_source!(SigchldWatch);
