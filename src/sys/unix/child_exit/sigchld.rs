@@ -6,7 +6,9 @@
 //! Only children can be watched this way. A `SIGCHLD` from another child
 //! wakes every watch: `has_exited` then answers false, and the watch waits
 //! for the next one. A child that exited before its watch was set up is
-//! found by the `waitid` at creation, which makes the pipe readable.
+//! found by the `waitid` at creation, which makes the pipe readable. Once
+//! the child is known to have exited, the pipe stays readable for good (as
+//! a pidfd does): `has_exited` no longer drains it.
 //!
 //! A process id outlives its process only until the process is reaped. A
 //! child reaped by someone else (the program's own `wait`, or the kernel,
@@ -55,8 +57,8 @@ impl SigchldWatch {
             exited: AtomicBool::new(false),
         };
         match watch.observe(pid)? {
-            Found::Exited(_) => watch.inner.notify(libc::SIGCHLD),
-            Found::Running => {}
+            // `observe` made the pipe readable.
+            Found::Exited(_) | Found::Running => {}
             Found::Gone => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -72,8 +74,14 @@ impl SigchldWatch {
     }
 
     pub(super) fn has_exited(&self, pid: Pid) -> io::Result<bool> {
-        // Empty the pipe first: a SIGCHLD after this makes it readable again.
-        self.inner.take()?;
+        // Empty the pipe first: a SIGCHLD after this makes it readable
+        // again. Not once the child has exited: the pipe then stays
+        // readable for good, as a pidfd does (a watch registered or
+        // re-registered after `has_exited` said true still gets its
+        // event).
+        if !self.exited.load(Ordering::SeqCst) {
+            self.inner.take()?;
+        }
         Ok(self.observe(pid)? != Found::Running)
     }
 
@@ -103,6 +111,11 @@ impl SigchldWatch {
         };
         if found != Found::Running {
             self.exited.store(true, Ordering::SeqCst);
+            // Readable from now on: the pending bit stays set (nothing
+            // takes it any more), so this writes at most once after the
+            // last `take`, and later SIGCHLDs write nothing (no new edge
+            // per call).
+            self.inner.notify(libc::SIGCHLD);
         }
         Ok(found)
     }
