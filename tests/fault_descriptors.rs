@@ -303,6 +303,10 @@ fn a_running_child_is_not_exited_for_want_of_descriptors() {
     use std::process::{Command, Stdio};
 
     use evmux::process::ChildExit;
+    if cfg!(evmux_selector = "kqueue") {
+        // No fallback there (the variable changes nothing).
+        return;
+    }
     let _serial = serial();
     // Only this test of this binary creates a `ChildExit`.
     std::env::set_var("EVMUX_CHILD_EXIT", "sigchld");
