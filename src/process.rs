@@ -55,8 +55,9 @@
 //!   loses that while a watch exists: the fallback needs the exited
 //!   child's status, so children that exit meanwhile stay zombies until
 //!   collected; when the disposition is restored, evmux reaps the zombies
-//!   left, as the kernel would have. pidfds and kqueue leave `SIGCHLD`
-//!   alone.
+//!   left, as the kernel would have (a known defect: a zombie from before
+//!   `SIGCHLD` was ignored, whose status the program could still collect,
+//!   is reaped too). pidfds and kqueue leave `SIGCHLD` alone.
 //! - On the `SIGCHLD` fallback every exit of a child wakes every watch,
 //!   each of which asks `waitid` about its own child: N children exiting
 //!   one by one cost N² such calls. A signal cannot say which children

@@ -59,3 +59,8 @@ fn two_watches_of_one_child_on_one_poll_both_report() {
 fn dropping_one_of_two_watches_of_one_child_leaves_the_other() {
     shared::dropping_one_of_two_watches_of_one_child_leaves_the_other();
 }
+
+#[test]
+fn a_watch_that_said_exited_stays_readable() {
+    shared::a_watch_that_said_exited_stays_readable();
+}

@@ -160,3 +160,9 @@ fn a_reaped_childs_id_taken_by_a_new_child_is_not_followed() {
     let error = status.expect_err("the watched child's status is gone");
     assert_eq!(error.kind(), std::io::ErrorKind::NotFound, "{error}");
 }
+
+#[test]
+fn a_watch_that_said_exited_stays_readable() {
+    force_fallback();
+    shared::a_watch_that_said_exited_stays_readable();
+}

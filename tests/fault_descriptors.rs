@@ -290,3 +290,47 @@ fn a_poll_works_after_its_process_ran_out_of_descriptors() {
         &[(Token(9), READABLE), (Token(10), READABLE)],
     );
 }
+
+/// `ChildExit` on the SIGCHLD fallback (forced on Linux by
+/// `EVMUX_CHILD_EXIT=sigchld`) checks its child's start time in
+/// `/proc/<pid>/stat`, which takes a descriptor. Out of descriptors, that
+/// check must not turn a running child into an exited one: `has_exited`
+/// answers false (or an error), never true, and once descriptors are back
+/// the watch still follows its child.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_running_child_is_not_exited_for_want_of_descriptors() {
+    use std::process::{Command, Stdio};
+
+    use evmux::process::ChildExit;
+    if cfg!(evmux_selector = "kqueue") {
+        // No fallback there (the variable changes nothing).
+        return;
+    }
+    let _serial = serial();
+    // Only this test of this binary creates a `ChildExit`.
+    std::env::set_var("EVMUX_CHILD_EXIT", "sigchld");
+    let mut child = Command::new("cat")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn cat");
+    let exit = ChildExit::new(&child).unwrap();
+    std::env::remove_var("EVMUX_CHILD_EXIT");
+    let starved = with_free_descriptors(0, || (exit.has_exited(), exit.exit_status()));
+    let running = child.try_wait().unwrap().is_none();
+    assert!(running, "cat exited on its own");
+    assert!(
+        !matches!(starved.0, Ok(true)),
+        "has_exited said true for a running child: {starved:?}"
+    );
+    assert!(
+        !matches!(starved.1, Ok(Some(_)))
+            && !matches!(&starved.1, Err(e) if e.kind() == io::ErrorKind::NotFound),
+        "exit_status said exited or gone for a running child: {starved:?}"
+    );
+    assert!(!exit.has_exited().unwrap(), "the watch gave its child up");
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(exit.has_exited().unwrap());
+}

@@ -605,6 +605,39 @@ fn an_einval_not_caused_by_the_ecn_bits_keeps_them() {
     assert_eq!(meta.ecn(), Some(Ecn::Ect0));
 }
 
+/// An `EINVAL` that segmentation offload did not cause (here: a multicast
+/// source address, refused with or without GSO) is reported as it is, and
+/// leaves GSO on for the socket, as the ECN bits are left on above: evmux
+/// gives GSO up for a socket on `EIO` or `EINVAL` (as quinn-udp does),
+/// and a fallback without GSO that fails the same way shows GSO was not
+/// the cause. (Found by a probe: one bad source address turned GSO off for
+/// the socket for good.)
+#[cfg(target_os = "linux")]
+#[test]
+fn an_einval_not_caused_by_gso_keeps_it() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    roomy(&receiver);
+    let sender = UdpSocket::bind(any_local_v4()).unwrap();
+    if !sender.gso_supported() {
+        return; // No GSO here (old kernel, or the loop build).
+    }
+    let segment = 100;
+    let data: Vec<u8> = (0..segment * 3).map(|i| i as u8).collect();
+    let to = receiver.addr();
+    let bad = SendDatagram::to(&data, to).source([224, 0, 0, 1].into());
+    let error = sender.send_segments(bad, segment).unwrap_err();
+    assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "{error}");
+    assert!(
+        sender.gso_supported(),
+        "GSO given up for an error it did not cause"
+    );
+    let good = SendDatagram::to(&data, to);
+    assert_eq!(sender.send_segments(good, segment).unwrap(), data.len());
+    let received = receiver.drain_datagrams(3);
+    let got: Vec<&[u8]> = received.iter().map(|(bytes, _)| &bytes[..]).collect();
+    assert_eq!(got, data.chunks(segment).collect::<Vec<_>>());
+}
+
 /// Issue 21: when the program asks for more ancillary data than fits in
 /// evmux's buffer (here timestamps, twice, and the TTL, besides the ECN
 /// bits and the destination), the kernel cuts it (`MSG_CTRUNC`), and what

@@ -678,7 +678,9 @@ impl UdpSocket {
     /// GSO is checked once per process; a socket whose GSO send the kernel
     /// refuses (`EIO`: the route's device cannot segment, or IPsec;
     /// `EINVAL`: e.g. UDP checksums turned off) cuts its own from then on,
-    /// and only that socket.
+    /// and only that socket; not when the same segments, cut by evmux, are
+    /// refused the same way (GSO was not the cause: a bad source address,
+    /// say).
     ///
     /// # Examples
     ///

@@ -244,11 +244,15 @@ pub fn two_watches_of_one_child_on_one_poll_both_report() {
     result.unwrap();
     child.kill().unwrap();
     let mut seen = HashSet::new();
+    // On the SIGCHLD fallback another test's child can wake both watches
+    // before this one dies: an event counts once `has_exited` agrees.
     poll_until(&mut poll, &mut events, "both watches' events", |events| {
         seen.extend(events.iter().map(|event| event.token()));
-        seen.contains(&Token(6)) && seen.contains(&Token(7))
+        seen.contains(&Token(6))
+            && seen.contains(&Token(7))
+            && first.has_exited().unwrap()
+            && second.has_exited().unwrap()
     });
-    assert!(first.has_exited().unwrap() && second.has_exited().unwrap());
     child.wait().unwrap();
 }
 
@@ -272,4 +276,37 @@ pub fn dropping_one_of_two_watches_of_one_child_leaves_the_other() {
     child.kill().unwrap();
     wait_for_exit(&mut poll, &mut events, &kept, Token(8));
     child.wait().unwrap();
+}
+
+/// A watch whose `has_exited` said true stays readable, as a pidfd does:
+/// registered with another `Poll` after that, and re-registered, it
+/// reports the exit each time. (Found by a probe: on the SIGCHLD fallback
+/// `has_exited` drained the watch's pipe, so a later registration waited
+/// for some other child's `SIGCHLD`. Other tests' children hide that when
+/// tests run together; run alone, the wait timed out.)
+pub fn a_watch_that_said_exited_stays_readable() {
+    let mut events = Events::with_capacity(8);
+    let mut child = spawn("true", &[]);
+    let mut exit = ChildExit::new(&child).unwrap();
+    let mut first = Poll::new().unwrap();
+    first
+        .registry()
+        .register(&mut exit, Token(10), Interest::READABLE)
+        .unwrap();
+    wait_for_exit(&mut first, &mut events, &exit, Token(10));
+    assert!(exit.has_exited().unwrap());
+    first.registry().deregister(&mut exit).unwrap();
+
+    let mut second = Poll::new().unwrap();
+    second
+        .registry()
+        .register(&mut exit, Token(11), Interest::READABLE)
+        .unwrap();
+    wait_for_exit(&mut second, &mut events, &exit, Token(11));
+    second
+        .registry()
+        .reregister(&mut exit, Token(12), Interest::READABLE)
+        .unwrap();
+    wait_for_exit(&mut second, &mut events, &exit, Token(12));
+    assert!(child.wait().unwrap().success());
 }

@@ -67,7 +67,9 @@ pub(crate) fn gso_supported(state: &SendState) -> bool {
 /// cannot segment (or checksum) UDP, or goes through IPsec, and with
 /// `EINVAL` e.g. on a socket with UDP checksums off (`SO_NO_CHECK`): that
 /// socket then cuts its own segments from now on (as quinn-udp does, on
-/// the same two errors).
+/// the same two errors). Unless the same datagrams, cut here and sent
+/// without GSO, are refused with the same error: GSO was not the cause (a
+/// bad source address, say), the error is returned, and GSO stays on.
 pub(crate) fn send_gso(
     socket: &net::UdpSocket,
     state: &SendState,
@@ -87,7 +89,19 @@ pub(crate) fn send_gso(
         Ok(n) => Some(Ok(messages[..n].iter().map(|m| m.data.len()).sum())),
         Err(error) if matches!(error.raw_os_error(), Some(libc::EIO | libc::EINVAL)) => {
             state.set(SendState::NO_GSO);
-            None
+            let pieces: Vec<SendDatagram<'_>> = datagram
+                .data
+                .chunks(segment_size)
+                .map(|data| SendDatagram { data, ..datagram })
+                .collect();
+            match send_all(socket, state, &pieces, None) {
+                Ok(n) => Some(Ok(pieces[..n].iter().map(|p| p.data.len()).sum())),
+                Err(again) if again.raw_os_error() == error.raw_os_error() => {
+                    state.clear(SendState::NO_GSO);
+                    Some(Err(error))
+                }
+                Err(again) => Some(Err(again)),
+            }
         }
         Err(error) => Some(Err(error)),
     }

@@ -6,7 +6,9 @@
 //! Only children can be watched this way. A `SIGCHLD` from another child
 //! wakes every watch: `has_exited` then answers false, and the watch waits
 //! for the next one. A child that exited before its watch was set up is
-//! found by the `waitid` at creation, which makes the pipe readable.
+//! found by the `waitid` at creation, which makes the pipe readable. Once
+//! the child is known to have exited, the pipe stays readable for good (as
+//! a pidfd does): `has_exited` no longer drains it.
 //!
 //! A process id outlives its process only until the process is reaped. A
 //! child reaped by someone else (the program's own `wait`, or the kernel,
@@ -51,12 +53,12 @@ impl SigchldWatch {
         let inner = SignalPipe::new(signals)?;
         let watch = SigchldWatch {
             inner,
-            started: start_time(pid),
+            started: start_time(pid)?,
             exited: AtomicBool::new(false),
         };
         match watch.observe(pid)? {
-            Found::Exited(_) => watch.inner.notify(libc::SIGCHLD),
-            Found::Running => {}
+            // `observe` made the pipe readable.
+            Found::Exited(_) | Found::Running => {}
             Found::Gone => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -72,8 +74,14 @@ impl SigchldWatch {
     }
 
     pub(super) fn has_exited(&self, pid: Pid) -> io::Result<bool> {
-        // Empty the pipe first: a SIGCHLD after this makes it readable again.
-        self.inner.take()?;
+        // Empty the pipe first: a SIGCHLD after this makes it readable
+        // again. Not once the child has exited: the pipe then stays
+        // readable for good, as a pidfd does (a watch registered or
+        // re-registered after `has_exited` said true still gets its
+        // event).
+        if !self.exited.load(Ordering::SeqCst) {
+            self.inner.take()?;
+        }
         Ok(self.observe(pid)? != Found::Running)
     }
 
@@ -89,7 +97,13 @@ impl SigchldWatch {
     /// knows (see the module docs).
     fn observe(&self, pid: Pid) -> io::Result<Found> {
         let found = look(WaitId::Pid(pid))?;
-        let same = self.started.is_none() || start_time(pid) == self.started;
+        let same = match self.started {
+            None => true,
+            // An error reading the start time (out of descriptors, say)
+            // is returned: it says nothing of the child, and taking it for
+            // "gone" would report a running child as exited, for good.
+            Some(started) => start_time(pid)? == Some(started),
+        };
         let found = match found {
             Found::Running | Found::Exited(_) if !same => Found::Gone,
             Found::Running if self.exited.load(Ordering::SeqCst) => Found::Gone,
@@ -97,6 +111,11 @@ impl SigchldWatch {
         };
         if found != Found::Running {
             self.exited.store(true, Ordering::SeqCst);
+            // Readable from now on: the pending bit stays set (nothing
+            // takes it any more), so this writes at most once after the
+            // last `take`, and later SIGCHLDs write nothing (no new edge
+            // per call).
+            self.inner.notify(libc::SIGCHLD);
         }
         Ok(found)
     }
@@ -105,19 +124,35 @@ impl SigchldWatch {
 /// When process `pid` started, in clock ticks since boot: field 22 of
 /// `/proc/<pid>/stat` (after the command name, which is in parentheses
 /// and may hold anything, so the fields are counted from its last `)`).
-/// `None` if there is no such process (or no `/proc`).
+/// `None` if there is no such process (or no `/proc`, or a file in a
+/// form not understood); an error if the file could not be read for
+/// another reason (such as `EMFILE`).
 #[cfg(linux_like)]
-fn start_time(pid: Pid) -> Option<u64> {
-    let stat = std::fs::read(format!("/proc/{}/stat", pid.as_raw_nonzero())).ok()?;
-    let after_name = stat.iter().rposition(|&byte| byte == b')')? + 1;
-    let fields = std::str::from_utf8(&stat[after_name..]).ok()?;
-    // Field 3 (the state) comes first: field 22 is the 20th from here.
-    fields.split_ascii_whitespace().nth(19)?.parse().ok()
+fn start_time(pid: Pid) -> io::Result<Option<u64>> {
+    let stat = match std::fs::read(format!("/proc/{}/stat", pid.as_raw_nonzero())) {
+        Ok(stat) => stat,
+        // No such process (ENOENT), or it went while the file was read
+        // (ESRCH).
+        Err(error)
+            if error.kind() == io::ErrorKind::NotFound
+                || error.raw_os_error() == Some(libc::ESRCH) =>
+        {
+            return Ok(None)
+        }
+        Err(error) => return Err(error),
+    };
+    let parse = || {
+        let after_name = stat.iter().rposition(|&byte| byte == b')')? + 1;
+        let fields = std::str::from_utf8(&stat[after_name..]).ok()?;
+        // Field 3 (the state) comes first: field 22 is the 20th from here.
+        fields.split_ascii_whitespace().nth(19)?.parse().ok()
+    };
+    Ok(parse())
 }
 
 #[cfg(not(linux_like))]
-fn start_time(_: Pid) -> Option<u64> {
-    None
+fn start_time(_: Pid) -> io::Result<Option<u64>> {
+    Ok(None)
 }
 
 impl_source!(SigchldWatch);
