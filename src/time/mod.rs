@@ -84,27 +84,30 @@ use std::{fmt, io};
 use crate::event::Source;
 use crate::{sys, Interest, Registry, Token};
 
-pub(crate) use self::schedule::Schedule;
+pub use self::schedule::MissedTicks;
+pub(crate) use self::schedule::{Repeat, Schedule};
 
 /// A one-shot or periodic timer, readable when it expires. See the
 /// [module docs](self).
 pub struct Timer {
     inner: sys::timer::Timer,
     schedule: Option<Schedule>,
+    missed: MissedTicks,
     registered: sys::RegisteredWith,
 }
 
 impl Timer {
-    /// Creates a disarmed timer.
+    /// Creates a disarmed timer. It holds no descriptor or handle: its
+    /// deadline goes into the queue of the `Poll` it is registered with.
     ///
     /// # Errors
     ///
-    /// The OS's errors for creating it (`EMFILE` for a `timerfd`), or
     /// `Unsupported` on a backend without timers (see the module docs).
     pub fn new() -> io::Result<Timer> {
         Ok(Timer {
             inner: sys::timer::Timer::new()?,
             schedule: None,
+            missed: MissedTicks::default(),
             registered: sys::RegisteredWith::default(),
         })
     }
@@ -114,8 +117,7 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a delay beyond what an `Instant` can hold; the
-    /// OS's errors.
+    /// `InvalidInput` for a delay beyond what an `Instant` can hold.
     pub fn set_after(&mut self, delay: Duration) -> io::Result<()> {
         self.set(later(delay)?, None)
     }
@@ -124,7 +126,7 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// The OS's errors.
+    /// None on the backends that have timers; kept for symmetry.
     pub fn set_at(&mut self, deadline: Instant) -> io::Result<()> {
         self.set(deadline, None)
     }
@@ -140,58 +142,96 @@ impl Timer {
     }
 
     /// Arms the timer: first at `first`, then, if `interval` is given,
-    /// every `interval` after it. Replaces any earlier setting and
-    /// discards expirations not yet read.
+    /// every `interval` after it (fixed rate; a late read is handled as
+    /// [`set_missed_ticks`](Timer::set_missed_ticks) says). Replaces any
+    /// earlier setting and discards expirations not yet read.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a zero interval; the OS's errors.
+    /// `InvalidInput` for a zero interval.
     pub fn set(&mut self, first: Instant, interval: Option<Duration>) -> io::Result<()> {
-        if interval.is_some_and(|interval| interval.is_zero()) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a periodic timer's interval must not be zero",
-            ));
-        }
-        let schedule = Schedule {
-            next: first,
-            interval,
+        let repeat = match interval {
+            Some(interval) => Some(Repeat::Rate(nonzero(interval)?, self.missed)),
+            None => None,
         };
-        self.inner.arm(schedule)?;
-        self.schedule = Some(schedule);
-        Ok(())
+        self.apply(Some(Schedule {
+            next: first,
+            repeat,
+        }))
+    }
+
+    /// Arms a fixed-delay timer: first `delay` from now, then each
+    /// expiration `delay` after the [`read`](Timer::read) that counted the
+    /// previous one (so a slow handler is never called back-to-back, and
+    /// `read` always returns 1).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a zero delay, or one beyond what an `Instant` can
+    /// hold.
+    pub fn set_fixed_delay(&mut self, delay: Duration) -> io::Result<()> {
+        let repeat = Some(Repeat::Delay(nonzero(delay)?));
+        let next = later(delay)?;
+        self.apply(Some(Schedule { next, repeat }))
+    }
+
+    /// Chooses what a fixed-rate periodic timer does when it is read after
+    /// whole periods went by ([`MissedTicks::Burst`] by default). Applies
+    /// to the current setting and to later ones.
+    ///
+    /// # Errors
+    ///
+    /// None on the backends that have timers; kept for symmetry.
+    pub fn set_missed_ticks(&mut self, missed: MissedTicks) -> io::Result<()> {
+        self.missed = missed;
+        match self.schedule {
+            Some(Schedule {
+                next,
+                repeat: Some(Repeat::Rate(interval, _)),
+            }) => self.apply(Some(Schedule {
+                next,
+                repeat: Some(Repeat::Rate(interval, missed)),
+            })),
+            _ => Ok(()),
+        }
+    }
+
+    /// What a fixed-rate periodic timer does when read late.
+    pub fn missed_ticks(&self) -> MissedTicks {
+        self.missed
     }
 
     /// Disarms the timer and discards expirations not yet read.
     ///
     /// # Errors
     ///
-    /// The OS's errors.
+    /// None on the backends that have timers; kept for symmetry.
     pub fn disarm(&mut self) -> io::Result<()> {
-        self.inner.disarm()?;
-        self.schedule = None;
-        Ok(())
+        self.apply(None)
     }
 
     /// Returns how many times the timer expired since the last read (or
-    /// since it was set), at least 1.
+    /// since it was set), at least 1; always 1 for a fixed-delay timer and
+    /// with [`MissedTicks::Delay`] or [`MissedTicks::Skip`].
+    ///
+    /// The count comes from evmux's own schedule and the monotonic clock;
+    /// a read that finds nothing due changes nothing, so it can never hide
+    /// an expiration whose event is on its way.
     ///
     /// # Errors
     ///
-    /// `WouldBlock` if it has not expired since; the OS's errors.
+    /// `WouldBlock` if it has not expired since.
     pub fn read(&mut self) -> io::Result<u64> {
         let Some(schedule) = self.schedule else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
         let (count, left) = schedule.expirations(Instant::now());
         if count == 0 {
-            // An early report (a kqueue timer clamped on a 32-bit system):
-            // the backend arms the rest.
-            self.inner.after_read(Some(schedule))?;
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        self.schedule = left;
-        self.inner.after_read(left)?;
+        // The selector's copy moves with it, so that an expiration counted
+        // here is not reported again.
+        self.apply(left)?;
         Ok(count)
     }
 
@@ -201,9 +241,16 @@ impl Timer {
         self.schedule.map(|schedule| schedule.next)
     }
 
-    /// The period of a periodic timer.
+    /// The period of a periodic timer (fixed rate or fixed delay).
     pub fn interval(&self) -> Option<Duration> {
-        self.schedule.and_then(|schedule| schedule.interval)
+        self.schedule.and_then(|schedule| schedule.interval())
+    }
+
+    /// Records `schedule` and hands it to the selector's queue.
+    fn apply(&mut self, schedule: Option<Schedule>) -> io::Result<()> {
+        self.inner.set(schedule)?;
+        self.schedule = schedule;
+        Ok(())
     }
 }
 
@@ -217,9 +264,31 @@ fn later(delay: Duration) -> io::Result<Instant> {
     })
 }
 
+/// `period`, unless it is zero.
+fn nonzero(period: Duration) -> io::Result<Duration> {
+    if period.is_zero() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a periodic timer's interval must not be zero",
+        ));
+    }
+    Ok(period)
+}
+
+/// A timer is only ever readable: any other interest would never be met.
+fn check_interests(interests: Interest) -> io::Result<()> {
+    if interests.is_readable() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "a time::Timer must be registered with Interest::READABLE (its only event)",
+    ))
+}
+
 /// The registration checks are made here, once for every backend:
-/// `AlreadyExists` for a second registration, `NotFound` for a timer not
-/// registered with this `Poll`.
+/// `InvalidInput` without `READABLE`, `AlreadyExists` for a second
+/// registration, `NotFound` for a timer not registered with this `Poll`.
 impl Source for Timer {
     fn register(
         &mut self,
@@ -227,8 +296,10 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        check_interests(interests)?;
         self.registered.check_unregistered()?;
-        self.inner.register(registry.selector(), token, interests)?;
+        self.inner
+            .register(registry.selector(), token, self.schedule)?;
         self.registered.set(Some(registry.selector().id()));
         Ok(())
     }
@@ -239,13 +310,14 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        check_interests(interests)?;
         self.registered.check(registry.selector().id())?;
-        self.inner.reregister(registry.selector(), token, interests)
+        self.inner.reregister(token, self.schedule)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         self.registered.check(registry.selector().id())?;
-        self.inner.deregister(registry.selector())?;
+        self.inner.deregister();
         self.registered.set(None);
         Ok(())
     }

@@ -69,6 +69,9 @@ pub(crate) struct Selector {
     scratch: Mutex<Scratch>,
 }
 
+/// What `time::Timer`s registered here hold on to: the table.
+pub(crate) type TimerHost = Shared;
+
 pub(crate) struct Shared {
     id: usize,
     table: Mutex<Registrations>,
@@ -123,6 +126,11 @@ impl Selector {
     /// The registrations and timers, shared with the clones.
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        Ok(&self.shared)
     }
 
     pub(crate) fn register(
@@ -338,7 +346,9 @@ impl TimerTable for Shared {
     }
 
     /// Nothing waits meanwhile: WASI preview 1 has no threads.
-    fn timers_changed(&self) {}
+    fn timers_changed(&self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl RegistrationTable for Shared {

@@ -1,7 +1,15 @@
-//! The deadlines of `time::Timer`s on the selectors without a timer of
-//! the OS's (poll(2), WASI preview 1): a min-heap of expirations that the
-//! selector folds into its wait, and whose due timers it reports readable.
-//! `TimerTable` is what `sys/unix/timer/queue.rs` asks of the selector.
+//! The deadlines of `time::Timer`s, one queue per selector on every
+//! backend: a min-heap of expirations that the selector folds into its
+//! wait, and whose due timers it reports readable. No timer has a
+//! descriptor or handle of its own. `TimerTable` is what
+//! `sys/unix/timer/queue.rs` asks of the selector.
+//!
+//! How the earliest deadline ends a wait is the selector's business: the
+//! table-based selectors (poll(2), event ports, WASI) shorten their wait
+//! to it; epoll and kqueue keep one OS timer per selector set to it (see
+//! `OsTimer`, below), which also ends a wait already in progress when
+//! another thread sets an earlier deadline; Windows shortens its wait and
+//! posts to the completion port for the latter.
 //!
 //! Entries in the heap are never updated in place: setting or removing a
 //! timer bumps its sequence number, and a heap entry whose number is
@@ -13,6 +21,13 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
 
+use std::io;
+
+#[cfg(any(
+    evmux_selector = "poll",
+    evmux_selector = "event_ports",
+    evmux_selector = "wasi"
+))]
 use crate::sys::poll_events::{Event, Events, POLLIN};
 use crate::time::Schedule;
 use crate::Token;
@@ -22,20 +37,29 @@ pub(crate) trait TimerTable {
     /// Runs `f` on the queue, under the selector's lock.
     fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R;
 
-    /// Tells a waiting `select` that the earliest deadline may have moved.
-    fn timers_changed(&self);
+    /// Tells a waiting `select` that the earliest deadline may have moved
+    /// earlier.
+    fn timers_changed(&self) -> io::Result<()>;
 
     /// Adds a timer; returns its id.
-    fn add_timer(&self, token: Token, schedule: Option<Schedule>) -> u64 {
+    fn add_timer(&self, token: Token, schedule: Option<Schedule>) -> io::Result<u64> {
         let id = self.with_timers(|timers| timers.insert(token, schedule));
-        self.timers_changed();
-        id
+        if schedule.is_some() {
+            if let Err(error) = self.timers_changed() {
+                self.remove_timer(id);
+                return Err(error);
+            }
+        }
+        Ok(id)
     }
 
     /// Arms or disarms a timer.
-    fn set_timer(&self, id: u64, schedule: Option<Schedule>) {
+    fn set_timer(&self, id: u64, schedule: Option<Schedule>) -> io::Result<()> {
         self.with_timers(|timers| timers.set(id, schedule));
-        self.timers_changed();
+        if schedule.is_some() {
+            self.timers_changed()?;
+        }
+        Ok(())
     }
 
     /// Changes a timer's token.
@@ -153,6 +177,10 @@ impl TimerQueue {
 
     /// How long a selector may wait: `wait`, or less to wake for the next
     /// deadline, and then true.
+    #[cfg_attr(
+        any(evmux_selector = "epoll", evmux_selector = "kqueue"),
+        allow(dead_code)
+    )]
     pub(crate) fn bound(&mut self, wait: Option<Duration>) -> (Option<Duration>, bool) {
         let Some(at) = self.next_deadline() else {
             return (wait, false);
@@ -165,8 +193,16 @@ impl TimerQueue {
     }
 
     /// Whether a timer is due now (for an `Events` of capacity zero;
-    /// event ports wait on the port's descriptor for those instead).
-    #[cfg_attr(evmux_selector = "event_ports", allow(dead_code))]
+    /// event ports, epoll and kqueue wait on their descriptor for those
+    /// instead).
+    #[cfg_attr(
+        any(
+            evmux_selector = "event_ports",
+            evmux_selector = "epoll",
+            evmux_selector = "kqueue"
+        ),
+        allow(dead_code)
+    )]
     pub(crate) fn is_due(&mut self) -> bool {
         let now = Instant::now();
         self.next_deadline().is_some_and(|at| at <= now)
@@ -174,6 +210,11 @@ impl TimerQueue {
 
     /// Reports the timers that are due, readable, as room in `events`
     /// allows.
+    #[cfg(any(
+        evmux_selector = "poll",
+        evmux_selector = "event_ports",
+        evmux_selector = "wasi"
+    ))]
     pub(crate) fn expire_into(&mut self, events: &mut Events) {
         let room = events.capacity() - events.len();
         let readable = |token| {
@@ -213,6 +254,57 @@ impl TimerQueue {
     }
 }
 
+/// One OS timer per selector, set to the earliest deadline (epoll's
+/// timerfd, kqueue's `EVFILT_TIMER`): whatever the OS needs to make it
+/// fire `after` from now, once.
+#[cfg(any(evmux_selector = "epoll", evmux_selector = "kqueue"))]
+pub(crate) trait OsTimer {
+    fn fire_after(&self, after: Duration) -> io::Result<()>;
+}
+
+/// A queue and the deadline its OS timer is set to.
+///
+/// The rule that keeps every deadline reported: while a timer is armed,
+/// the OS timer is set for no later than the earliest deadline, or has
+/// fired and its event not yet been handled (`fired`). Setting it later
+/// than needed is harmless (a wait that finds nothing due goes on), so a
+/// deadline that moves later, or a timer removed, costs no system call,
+/// and nor does one armed after the earliest.
+#[cfg(any(evmux_selector = "epoll", evmux_selector = "kqueue"))]
+#[derive(Debug, Default)]
+pub(crate) struct DrivenQueue {
+    pub(crate) queue: TimerQueue,
+    /// The deadline the OS timer is set for; `None` if it is not set, or
+    /// fired and was handled.
+    set_for: Option<Instant>,
+}
+
+#[cfg(any(evmux_selector = "epoll", evmux_selector = "kqueue"))]
+impl DrivenQueue {
+    /// Sets the OS timer for the earliest deadline if it is not already
+    /// set for that or earlier. `fired`: its event was just handled, so it
+    /// is set for nothing.
+    pub(crate) fn drive(&mut self, os: &impl OsTimer, fired: bool) -> io::Result<()> {
+        if fired {
+            self.set_for = None;
+        }
+        let Some(next) = self.queue.next_deadline() else {
+            return Ok(());
+        };
+        if self.set_for.is_some_and(|at| at <= next) {
+            return Ok(());
+        }
+        // A deadline already due fires in a nanosecond (zero would disarm
+        // a timerfd).
+        let after = next
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_nanos(1));
+        os.fire_after(after)?;
+        self.set_for = Some(next);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +313,7 @@ mod tests {
     fn once(at: Instant) -> Option<Schedule> {
         Some(Schedule {
             next: at,
-            interval: None,
+            repeat: None,
         })
     }
 
@@ -251,7 +343,7 @@ mod tests {
         let mut queue = TimerQueue::default();
         let periodic = Some(Schedule {
             next: start + ms(10),
-            interval: Some(ms(10)),
+            repeat: Some(crate::time::Repeat::Rate(ms(10), Default::default())),
         });
         let a = queue.insert(Token(1), periodic);
         queue.insert(Token(2), periodic);
