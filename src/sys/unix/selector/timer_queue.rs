@@ -194,12 +194,13 @@ impl TimerQueue {
 
     /// Whether a timer is due now (for an `Events` of capacity zero;
     /// event ports, epoll and kqueue wait on their descriptor for those
-    /// instead).
+    /// instead, and Windows for no longer than the earliest deadline).
     #[cfg_attr(
         any(
             evmux_selector = "event_ports",
             evmux_selector = "epoll",
-            evmux_selector = "kqueue"
+            evmux_selector = "kqueue",
+            evmux_selector = "iocp"
         ),
         allow(dead_code)
     )]
