@@ -54,6 +54,14 @@
 //! A `timespec` with nanosecond precision, clamped to 10^8 seconds (about
 //! three years), which every kqueue accepts; a longer wait may end early.
 //!
+//! # Timers
+//!
+//! `time::Timer`s keep their deadlines in one queue per selector, with one
+//! `EVFILT_TIMER` filter of a reserved ident set to the earliest
+//! (`kqueue_timers.rs`). While a timer is registered, a wait that ends
+//! with only that filter's event and no timer due goes on for what is
+//! left of its timeout.
+//!
 //! # Man pages
 //!
 //! kqueue(2), kevent(2) (`EV_CLEAR`, `EV_RECEIPT`, `EVFILT_USER`),
@@ -64,16 +72,23 @@
 
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::flag_names::FlagNames;
-use crate::sys::timeout::{timespec, MAX_TIMEOUT};
+use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
 use crate::sys::RawSource;
 use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
+
+#[path = "kqueue_timers.rs"]
+mod timers;
+
+/// What `time::Timer`s registered here hold on to: the deadline queue.
+pub(crate) type TimerHost = timers::Timers;
 
 /// `kevent`'s integer fields differ in type between systems (NetBSD's
 /// `filter` and `flags` are wider, `udata` is an integer there and a
@@ -131,6 +146,8 @@ pub(crate) type Events = Vec<Event>;
 pub(crate) struct Selector {
     id: usize,
     kq: OwnedFd,
+    /// Shared with the clones.
+    timers: Arc<TimerHost>,
 }
 
 impl Selector {
@@ -142,12 +159,23 @@ impl Selector {
         Ok(Selector {
             id: crate::sys::next_selector_id(),
             kq,
+            timers: Arc::default(),
         })
     }
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
         let kq = rustix::io::fcntl_dupfd_cloexec(&self.kq, 0)?;
-        Ok(Selector { id: self.id, kq })
+        Ok(Selector {
+            id: self.id,
+            kq,
+            timers: Arc::clone(&self.timers),
+        })
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        self.timers.start(self.kq.as_fd())?;
+        Ok(&self.timers)
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -155,6 +183,28 @@ impl Selector {
     }
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        if !self.timers.is_active() {
+            return self.select_once(events, timeout);
+        }
+        // Once a timer was registered: each wait is followed by the timers
+        // that are due, and a wait that ended for the timer filter with
+        // nothing due goes on.
+        let mut deadline = Deadline::new(timeout);
+        while let Some(wait) = deadline.next_wait() {
+            self.select_once(events, wait)?;
+            if events.capacity() == 0 {
+                break;
+            }
+            let fired = self.timers.after_wait(events)?;
+            if !fired || !events.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One wait.
+    fn select_once(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
         let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
@@ -379,6 +429,7 @@ pub(crate) mod event {
                 libc::EVFILT_READ => "EVFILT_READ",
                 libc::EVFILT_WRITE => "EVFILT_WRITE",
                 libc::EVFILT_USER => "EVFILT_USER",
+                libc::EVFILT_TIMER => "EVFILT_TIMER",
                 libc::EVFILT_AIO => "EVFILT_AIO",
                 _ => "other filter",
             };
