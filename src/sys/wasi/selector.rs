@@ -123,12 +123,8 @@ impl Selector {
         self.shared.id
     }
 
-    /// The registrations and timers, shared with the clones.
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
-    /// Where `time::Timer`s registered here keep their deadlines.
+    /// Where `time::Timer`s registered here keep their deadlines: the
+    /// registrations and timers, shared with the clones.
     pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
         Ok(&self.shared)
     }
