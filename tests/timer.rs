@@ -430,3 +430,40 @@ fn missed_ticks_and_fixed_delay() {
     let error = timer.set_fixed_delay(Duration::ZERO).unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
 }
+
+/// Issue 21's goal: a million armed timers on one `Poll`, with no
+/// descriptor each; the earliest still fires on time among them, and
+/// they are disarmed and dropped.
+#[test]
+fn a_million_armed_timers_on_one_poll() {
+    const COUNT: usize = 1_000_000;
+    let Some((mut poll, mut events, mut near)) = setup() else {
+        return;
+    };
+    #[cfg(unix)]
+    let before = util::open_fds().len();
+    let far = Instant::now() + Duration::from_secs(3600);
+    let mut timers: Vec<Timer> = Vec::with_capacity(COUNT);
+    for i in 0..COUNT {
+        let mut timer = Timer::new().unwrap();
+        poll.registry()
+            .register(&mut timer, Token(100 + i), Interest::READABLE)
+            .unwrap();
+        timer.set_at(far + Duration::from_nanos(i as u64)).unwrap();
+        timers.push(timer);
+    }
+    #[cfg(unix)]
+    {
+        let after = util::open_fds().len();
+        assert!(after < before + 100, "{before} descriptors, then {after}");
+    }
+    near.set_after(Duration::from_millis(1)).unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(TIMER, READABLE)]);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(read_all(&mut near), 1);
+    for timer in timers.iter_mut().step_by(2) {
+        timer.disarm().unwrap();
+    }
+    drop(timers);
+    expect_no_events(&mut poll, &mut events);
+}

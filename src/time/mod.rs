@@ -1,42 +1,68 @@
 //! Timers as event sources: [`Timer`] becomes readable when it expires.
 //!
-//! A `Timer` is registered like a socket, with a [`Token`]; its event is
-//! readable. It is one-shot or periodic, set by a delay or an [`Instant`]
-//! (nanosecond resolution, the monotonic clock), and can be set again or
-//! disarmed at any time, registered or not. [`Timer::read`] returns how
-//! many times it expired since the last read, so a periodic timer that
-//! fell behind says how many periods it missed.
+//! A `Timer` is registered like a socket, with a [`Token`] and
+//! [`Interest::READABLE`] (anything without it is `InvalidInput`: a timer
+//! is only ever readable); its event is readable. It is one-shot,
+//! periodic at a fixed rate, or repeated with a fixed delay after each
+//! read, set by a delay or an [`Instant`] (nanosecond resolution, the
+//! monotonic clock), and can be set again or disarmed at any time,
+//! registered or not. [`Timer::read`] returns how many times it expired
+//! since the last read, so a periodic timer that fell behind says how
+//! many periods it missed (or, with [`MissedTicks::Skip`] or
+//! [`MissedTicks::Delay`], drops them, as tokio's `MissedTickBehavior`).
+//!
+//! # What a timer costs
+//!
+//! No descriptor or handle: every backend keeps one deadline queue per
+//! `Poll` (a min-heap of 16-byte entries, O(log n) to arm, re-arm or
+//! disarm, O(1) to find the earliest) and folds its earliest deadline into
+//! the wait. A million armed timers on one `Poll` take a few tens of
+//! megabytes and no descriptor beyond the `Poll`'s own (see the README's
+//! "a million timers" figures). A timer set from another thread for
+//! earlier than the deadline a `poll` is waiting for ends that wait on
+//! time.
 //!
 //! # The event model
 //!
 //! Timer events follow the edge-triggered contract of every source: after
 //! an event, call [`read`](Timer::read) until it returns `WouldBlock`. One
 //! event may stand for several expirations; an expiration that was
-//! already read may still be followed by its event (events are hints).
-//! A periodic timer that is not read is not guaranteed further events on
-//! every backend (kqueue and Windows arm the next expiration when the
-//! timer is read).
+//! already read may still be followed by its event (events are hints). A
+//! periodic timer that is not read is reported again at each expiration.
+//! Trigger modes (`Registry::register_with`) do not apply: a timer reports
+//! one event per due deadline.
 //!
 //! Setting a timer (again) discards the expirations not yet read, as
 //! `timerfd_settime` does. The count is kept by evmux from the monotonic
-//! clock on every backend, so it is the same everywhere; the OS mechanism
-//! only makes the timer readable.
+//! clock on every backend, so it is the same everywhere; a `read` that
+//! finds nothing due changes nothing, so it cannot hide an expiration
+//! whose event is on its way. Each `read` that counts expirations hands
+//! the timer's new schedule to the queue, so that what was counted is not
+//! reported again.
 //!
-//! # How each backend does it
+//! # How each backend ends its wait at the earliest deadline
 //!
 //! | Backend | Mechanism | Resolution of the wait |
 //! |---------|-----------|------------------------|
-//! | epoll (Linux, Android, illumos) | a `timerfd` (CLOCK_MONOTONIC), one descriptor per timer, registered like any descriptor; periodic natively | the kernel's timer (ns), independent of `poll`'s timeout |
-//! | poll(2) (and forced with `--cfg evmux_force_poll`) | a deadline kept by the selector (a heap per `Poll`), folded into its own wait; no descriptor | `ppoll` (ns) on Linux, milliseconds rounded up elsewhere |
-//! | kqueue (macOS, iOS, BSDs) | `EVFILT_TIMER` with `NOTE_NSECONDS` (milliseconds on OpenBSD), one-shot, armed again at each read | the kernel's timer |
-//! | WASI preview 1 | as poll(2): a deadline in the selector, folded into `poll_oneoff`'s clock subscription | nanoseconds |
-//! | Windows | a waitable timer (high-resolution where the system has them), waited on by the thread pool, which posts its expiration to the completion port (`sys/windows/handle_wait.rs`); armed again at each read | 100 ns units; the system's timer tick without high resolution |
-//! | event ports (Solaris) | as poll(2): a deadline in the selector, folded into `port_getn`'s timeout | nanoseconds |
+//! | epoll (Linux, Android, illumos) | one `timerfd` (CLOCK_MONOTONIC) per `Poll`, set to the earliest deadline, in a small epoll instance of its own that sits in the `Poll`'s set (its event is told apart by `EPOLLRDNORM`, never by a token); made with the first timer, so two descriptors per `Poll` that has timers; set from another thread, it ends a wait in progress | the kernel's timer (ns), without the timer slack of a wait's own timeout |
+//! | kqueue (macOS, iOS, BSDs) | one `EVFILT_TIMER` filter per `Poll` (an ident of its own), one-shot, set to the earliest deadline with `NOTE_NSECONDS` (milliseconds on OpenBSD and DragonFly); one duplicate of the kqueue's descriptor per `Poll` that has timers | the kernel's timer |
+//! | poll(2) (and forced with `--cfg evmux_force_poll`) | the wait's own timeout; a change from another thread wakes it through the selector's wake-up descriptor | `ppoll` (ns) on Linux, milliseconds rounded up elsewhere |
+//! | event ports (Solaris) | `port_getn`'s timeout; a change from another thread is a `port_send` | nanoseconds |
+//! | WASI preview 1 | `poll_oneoff`'s clock subscription | nanoseconds |
+//! | Windows | `GetQueuedCompletionStatusEx`'s timeout; a change from another thread for earlier than the wait posts one completion to end it | milliseconds, rounded up |
 //! | targets without a backend | none: `Timer::new` returns `Unsupported` | — |
 //!
-//! A timer belongs to the `Poll` it is registered with (on poll(2), its
-//! deadline lives in that `Poll`'s selector); it must be deregistered
-//! before it is registered with another one. Dropping it removes it.
+//! `CLOCK_BOOTTIME` (a timer that counts suspended time) is not offered
+//! yet: a deadline is an `Instant`, which is `CLOCK_MONOTONIC` on Linux,
+//! so it would need an API of its own (delays only) and a second queue
+//! per `Poll` with an OS timer of that clock, which only epoll (a
+//! `CLOCK_BOOTTIME` timerfd) and macOS's kqueue
+//! (`NOTE_MACH_CONTINUOUS_TIME`) have; the other backends' waits have no
+//! such clock.
+//!
+//! A timer belongs to the `Poll` it is registered with (its deadline
+//! lives in that `Poll`'s queue); it must be deregistered before it is
+//! registered with another one. Dropping it removes it.
 //!
 //! # Examples
 //!
