@@ -467,3 +467,37 @@ fn a_million_armed_timers_on_one_poll() {
     drop(timers);
     expect_no_events(&mut poll, &mut events);
 }
+
+/// The first timer of a `Poll`, registered from another thread while
+/// `poll` waits: the wait ends with the timer's event, and with nothing
+/// that the backend uses to make it (an OS timer's own event).
+#[cfg(not(target_os = "wasi"))]
+#[test]
+fn a_first_timer_registered_during_a_wait_reports_only_its_token() {
+    if new_timer().is_none() {
+        return;
+    }
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let registry = poll.registry().try_clone().unwrap();
+    let setter = std::thread::spawn(move || {
+        let mut timer = Timer::new().unwrap();
+        registry
+            .register(&mut timer, TIMER, Interest::READABLE)
+            .unwrap();
+        timer.set_after(Duration::from_millis(5)).unwrap();
+        timer
+    });
+    let start = Instant::now();
+    let mut seen = false;
+    while !seen {
+        assert!(start.elapsed() < util::DEADLINE, "the timer never fired");
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+        for event in events.iter() {
+            assert_eq!(event.token(), TIMER, "{event:?}");
+            seen = true;
+        }
+    }
+    let mut timer = setter.join().unwrap();
+    assert_eq!(read_all(&mut timer), 1);
+}

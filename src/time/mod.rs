@@ -129,6 +129,22 @@ impl Timer {
     /// # Errors
     ///
     /// `Unsupported` on a backend without timers (see the module docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::time::Timer;
+    ///
+    /// // Disarmed: it will not fire until set.
+    /// let timer = Timer::new()?;
+    /// assert_eq!(timer.deadline(), None);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn new() -> io::Result<Timer> {
         Ok(Timer {
             inner: sys::timer::Timer::new()?,
@@ -144,6 +160,32 @@ impl Timer {
     /// # Errors
     ///
     /// `InvalidInput` for a delay beyond what an `Instant` can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut timer = Timer::new()?;
+    /// poll.registry().register(&mut timer, Token(0), Interest::READABLE)?;
+    /// timer.set_after(Duration::from_millis(5))?;
+    ///
+    /// // The timer's event ends the wait after about 5 ms.
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert_eq!(events.iter().next().map(|event| event.token()), Some(Token(0)));
+    /// assert_eq!(timer.read()?, 1);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_after(&mut self, delay: Duration) -> io::Result<()> {
         self.set(later(delay)?, None)
     }
@@ -153,6 +195,26 @@ impl Timer {
     /// # Errors
     ///
     /// None on the backends that have timers; kept for symmetry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// let deadline = Instant::now() + Duration::from_secs(60);
+    /// timer.set_at(deadline)?;
+    /// assert_eq!(timer.deadline(), Some(deadline));
+    /// assert_eq!(timer.interval(), None);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_at(&mut self, deadline: Instant) -> io::Result<()> {
         self.set(deadline, None)
     }
@@ -163,6 +225,36 @@ impl Timer {
     /// # Errors
     ///
     /// As [`set`](Timer::set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut tick = Timer::new()?;
+    /// poll.registry().register(&mut tick, Token(0), Interest::READABLE)?;
+    /// tick.set_interval(Duration::from_millis(2))?;
+    ///
+    /// // Every 2 ms; a slow loop reads the ticks it missed as one count.
+    /// let mut ticks = 0;
+    /// while ticks < 3 {
+    ///     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    ///     assert!(!events.is_empty(), "no tick within 10 s");
+    ///     ticks += tick.read().unwrap_or(0);
+    /// }
+    /// assert_eq!(tick.interval(), Some(Duration::from_millis(2)));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_interval(&mut self, interval: Duration) -> io::Result<()> {
         self.set(later(interval)?, Some(interval))
     }
@@ -175,6 +267,28 @@ impl Timer {
     /// # Errors
     ///
     /// `InvalidInput` for a zero interval.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// // First in one second, then every 100 ms.
+    /// let first = Instant::now() + Duration::from_secs(1);
+    /// timer.set(first, Some(Duration::from_millis(100)))?;
+    /// assert_eq!(timer.deadline(), Some(first));
+    /// // A zero interval is refused.
+    /// assert!(timer.set(first, Some(Duration::ZERO)).is_err());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set(&mut self, first: Instant, interval: Option<Duration>) -> io::Result<()> {
         let repeat = match interval {
             Some(interval) => Some(Repeat::Rate(nonzero(interval)?, self.missed)),
@@ -195,6 +309,38 @@ impl Timer {
     ///
     /// `InvalidInput` for a zero delay, or one beyond what an `Instant` can
     /// hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::Timer;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut job = Timer::new()?;
+    /// poll.registry().register(&mut job, Token(0), Interest::READABLE)?;
+    /// job.set_fixed_delay(Duration::from_millis(2))?;
+    ///
+    /// let mut runs = 0;
+    /// while runs < 2 {
+    ///     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    ///     if job.read().is_ok() {
+    ///         runs += 1;
+    ///         // The next run is 2 ms after this read, however long the
+    ///         // job takes.
+    ///         assert!(job.deadline().unwrap() > Instant::now());
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_fixed_delay(&mut self, delay: Duration) -> io::Result<()> {
         let repeat = Some(Repeat::Delay(nonzero(delay)?));
         let next = later(delay)?;
@@ -208,6 +354,28 @@ impl Timer {
     /// # Errors
     ///
     /// None on the backends that have timers; kept for symmetry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::{MissedTicks, Timer};
+    ///
+    /// let mut tick = Timer::new()?;
+    /// tick.set_missed_ticks(MissedTicks::Skip)?;
+    /// // Started 25 ms ago with a 10 ms period: three ticks are due, but
+    /// // `Skip` reports one and stays on the 10 ms grid.
+    /// tick.set(Instant::now() - Duration::from_millis(25), Some(Duration::from_millis(10)))?;
+    /// assert_eq!(tick.read()?, 1);
+    /// assert_eq!(tick.missed_ticks(), MissedTicks::Skip);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn set_missed_ticks(&mut self, missed: MissedTicks) -> io::Result<()> {
         self.missed = missed;
         match self.schedule {
@@ -232,6 +400,28 @@ impl Timer {
     /// # Errors
     ///
     /// None on the backends that have timers; kept for symmetry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// timer.set_after(Duration::ZERO)?;
+    /// // Disarming also drops the expiration not yet read.
+    /// timer.disarm()?;
+    /// assert_eq!(timer.read().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// assert_eq!(timer.deadline(), None);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn disarm(&mut self) -> io::Result<()> {
         self.apply(None)
     }
@@ -247,6 +437,31 @@ impl Timer {
     /// # Errors
     ///
     /// `WouldBlock` if it has not expired since.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// // Not expired yet: WouldBlock, as for a socket with nothing to read.
+    /// timer.set_after(Duration::from_secs(60))?;
+    /// assert_eq!(timer.read().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    ///
+    /// // A periodic timer whose first expiration is 25 ms in the past: those
+    /// // expirations, missed, are counted by one read.
+    /// timer.set(Instant::now() - Duration::from_millis(25), Some(Duration::from_millis(10)))?;
+    /// assert!(timer.read()? >= 3);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn read(&mut self) -> io::Result<u64> {
         let Some(schedule) = self.schedule else {
             return Err(io::ErrorKind::WouldBlock.into());
@@ -263,11 +478,50 @@ impl Timer {
 
     /// The next expiration, or `None` if the timer is disarmed (or was a
     /// one-shot timer whose expiration was read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// timer.set_after(Duration::from_secs(5))?;
+    /// let left = timer.deadline().expect("armed").saturating_duration_since(std::time::Instant::now());
+    /// assert!(left <= Duration::from_secs(5));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.schedule.map(|schedule| schedule.next)
     }
 
     /// The period of a periodic timer (fixed rate or fixed delay).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::time::Timer;
+    ///
+    /// let mut timer = Timer::new()?;
+    /// timer.set_after(Duration::from_secs(5))?;
+    /// assert_eq!(timer.interval(), None);
+    /// timer.set_interval(Duration::from_secs(1))?;
+    /// assert_eq!(timer.interval(), Some(Duration::from_secs(1)));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn interval(&self) -> Option<Duration> {
         self.schedule.and_then(|schedule| schedule.interval())
     }

@@ -152,7 +152,13 @@ impl Selector {
         if self.timers.is_active() {
             return self.select_with_timers(events, timeout);
         }
-        self.select_once(events, timeout)
+        self.select_once(events, timeout)?;
+        // The first timer was registered from another thread during the
+        // wait: its timerfd's event may be among these.
+        if self.timers.is_active() && events.capacity() != 0 {
+            self.timers.after_wait(events)?;
+        }
+        Ok(())
     }
 
     /// `select` once a timer was registered: each wait is followed by the

@@ -94,21 +94,30 @@ impl Relay {
 }
 
 impl Timers {
-    /// Whether any timer was ever registered with this selector.
+    /// Whether any timer was ever registered with this selector (or is
+    /// being registered: then there may be no relay yet).
     #[inline]
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire)
+        self.active.load(Ordering::SeqCst)
     }
 
-    /// Creates the relay in `ep`'s set, once.
+    /// Creates the relay in `ep`'s set, once. `active` is set first: a
+    /// `select` that sees the relay's event (after `epoll_ctl` added it)
+    /// then sees `active` too, and takes the event out.
     pub(crate) fn start(&self, ep: BorrowedFd<'_>) -> io::Result<()> {
         if self.is_active() {
             return Ok(());
         }
         let mut state = lock(&self.state);
         if state.relay.is_none() {
-            state.relay = Some(Relay::new(ep)?);
-            self.active.store(true, Ordering::Release);
+            self.active.store(true, Ordering::SeqCst);
+            match Relay::new(ep) {
+                Ok(relay) => state.relay = Some(relay),
+                Err(error) => {
+                    self.active.store(false, Ordering::SeqCst);
+                    return Err(error);
+                }
+            }
         }
         Ok(())
     }

@@ -184,7 +184,13 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         if !self.timers.is_active() {
-            return self.select_once(events, timeout);
+            self.select_once(events, timeout)?;
+            // The first timer was registered from another thread during
+            // the wait: its filter's event may be among these.
+            if self.timers.is_active() && events.capacity() != 0 {
+                self.timers.after_wait(events)?;
+            }
+            return Ok(());
         }
         // Once a timer was registered: each wait is followed by the timers
         // that are due, and a wait that ended for the timer filter with

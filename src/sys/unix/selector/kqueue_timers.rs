@@ -66,7 +66,7 @@ impl Timers {
     /// Whether any timer was ever registered with this selector.
     #[inline]
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire)
+        self.active.load(Ordering::SeqCst)
     }
 
     /// Duplicates `kq` for the timer filter's changes, once.
@@ -76,8 +76,10 @@ impl Timers {
         }
         let mut state = lock(&self.state);
         if state.kq.is_none() {
+            // Before the filter can be added (by `drive`, after this): a
+            // `select` that sees its event then sees `active` too.
             state.kq = Some(Kqueue(rustix::io::fcntl_dupfd_cloexec(kq, 0)?));
-            self.active.store(true, Ordering::Release);
+            self.active.store(true, Ordering::SeqCst);
         }
         Ok(())
     }
