@@ -14,8 +14,8 @@
 //! # What a timer costs
 //!
 //! No descriptor or handle: every backend keeps one deadline queue per
-//! `Poll` (a min-heap of 16-byte entries, O(log n) to arm, re-arm or
-//! disarm, O(1) to find the earliest) and folds its earliest deadline into
+//! `Poll` (a 4-ary min-heap of 16-byte entries, O(log n) to arm, re-arm
+//! or disarm, O(1) to find the earliest) and folds its earliest deadline into
 //! the wait. A million armed timers on one `Poll` take a few tens of
 //! megabytes and no descriptor beyond the `Poll`'s own (see the README's
 //! "a million timers" figures). A timer set from another thread for

@@ -17,8 +17,10 @@
 //! outnumber live ones, by a rebuild). Adding, setting and removing cost
 //! O(log n); finding the next deadline O(1) amortised.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+#[path = "min_heap.rs"]
+mod min_heap;
+
+use self::min_heap::MinHeap;
 use std::time::{Duration, Instant};
 
 use std::io;
@@ -124,7 +126,7 @@ impl Key {
 /// index, which is reused once the timer is removed.
 #[derive(Debug, Default)]
 pub(crate) struct TimerQueue {
-    heap: BinaryHeap<Reverse<Key>>,
+    heap: MinHeap<Key>,
     slots: Vec<Slot>,
     /// Slots free for reuse.
     free: Vec<u32>,
@@ -191,7 +193,7 @@ impl TimerQueue {
         if let Some(nanos) = nanos {
             // Ids are slot indices, which fit in 32 bits (`insert`).
             let key = Key::new(nanos, id as u32, slot.sequence);
-            self.heap.push(Reverse(key));
+            self.heap.push(key);
         }
         self.compact();
         true
@@ -238,7 +240,7 @@ impl TimerQueue {
     /// The earliest deadline of an armed timer.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
         self.drop_stale();
-        let Reverse(key) = *self.heap.peek()?;
+        let key = self.heap.peek()?;
         // Beyond what an `Instant` holds: never.
         self.instant(key.nanos())
     }
@@ -258,7 +260,7 @@ impl TimerQueue {
                 Some(at) if at <= now => {}
                 _ => break,
             }
-            let Some(Reverse(key)) = self.heap.pop() else {
+            let Some(key) = self.heap.pop() else {
                 break;
             };
             let id = u64::from(key.slot());
@@ -331,7 +333,7 @@ impl TimerQueue {
 
     /// Pops stale entries off the top of the heap.
     fn drop_stale(&mut self) {
-        while let Some(&Reverse(key)) = self.heap.peek() {
+        while let Some(key) = self.heap.peek() {
             if self.is_current(key) {
                 break;
             }
@@ -344,12 +346,9 @@ impl TimerQueue {
         if self.heap.len() <= 2 * self.live + 16 {
             return;
         }
-        let heap = std::mem::take(&mut self.heap).into_vec();
-        let current: Vec<_> = heap
-            .into_iter()
-            .filter(|Reverse(key)| self.is_current(*key))
-            .collect();
-        self.heap = BinaryHeap::from(current);
+        let mut heap = std::mem::take(&mut self.heap);
+        heap.retain(|key| self.is_current(*key));
+        self.heap = heap;
     }
 }
 
