@@ -39,16 +39,16 @@ pub(crate) trait TimerTable {
     /// Runs `f` on the queue, under the selector's lock.
     fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R;
 
-    /// Tells a waiting `select` that the earliest deadline may have moved
-    /// earlier.
+    /// Tells a waiting `select` that the earliest deadline moved earlier.
     fn timers_changed(&self) -> io::Result<()>;
 
     /// Adds a timer; returns its id.
     fn add_timer(&self, token: Token, schedule: Option<Schedule>) -> io::Result<u64> {
-        let id = self.with_timers(|timers| timers.insert(token, schedule));
+        let (id, earlier) = self
+            .with_timers(|timers| timers.moves_earliest(|timers| timers.insert(token, schedule)));
         let id = id
             .ok_or_else(|| io::Error::new(io::ErrorKind::OutOfMemory, "2^32 timers on one Poll"))?;
-        if schedule.is_some() {
+        if earlier {
             if let Err(error) = self.timers_changed() {
                 self.remove_timer(id);
                 return Err(error);
@@ -57,10 +57,12 @@ pub(crate) trait TimerTable {
         Ok(id)
     }
 
-    /// Arms or disarms a timer.
+    /// Arms or disarms a timer. Only a deadline earlier than every other
+    /// costs more than the queue's work (`timers_changed`).
     fn set_timer(&self, id: u64, schedule: Option<Schedule>) -> io::Result<()> {
-        self.with_timers(|timers| timers.set(id, schedule));
-        if schedule.is_some() {
+        let (_, earlier) =
+            self.with_timers(|timers| timers.moves_earliest(|timers| timers.set(id, schedule)));
+        if earlier {
             self.timers_changed()?;
         }
         Ok(())
@@ -215,6 +217,20 @@ impl TimerQueue {
         self.live -= 1;
         self.compact();
         true
+    }
+
+    /// Runs `change`, and tells whether it moved the earliest deadline
+    /// earlier (or armed the first timer).
+    fn moves_earliest<R>(&mut self, change: impl FnOnce(&mut TimerQueue) -> R) -> (R, bool) {
+        let before = self.next_deadline();
+        let result = change(self);
+        let after = self.next_deadline();
+        let earlier = match (before, after) {
+            (Some(before), Some(after)) => after < before,
+            (None, after) => after.is_some(),
+            (Some(_), None) => false,
+        };
+        (result, earlier)
     }
 
     /// `at` in nanoseconds after the epoch (now, at the first call).
