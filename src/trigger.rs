@@ -36,8 +36,8 @@
 //!
 //! The mode belongs to the call, not to the source: a plain `reregister`
 //! makes a registration edge-triggered again, as `register` would.
-//! `time::Timer` takes the mode on epoll (its `timerfd` is a descriptor);
-//! elsewhere a timer reports one event per expiration whatever the mode.
+//! A `time::Timer` reports one event per expiration whatever the mode (it
+//! has no descriptor: its deadline is in the `Poll`'s queue).
 //!
 //! The mode is checked against what the backend can do before the source
 //! is touched: a mode it cannot have fails with `ErrorKind::Unsupported` and
