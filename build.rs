@@ -44,11 +44,18 @@
 //!     `apple`);
 //!   - `evmux_mmsg`: `sendmmsg` and `recvmmsg` (with `MSG_WAITFORONE`), for
 //!     batched UDP.
+//! - `evmux_libkqueue`: the kqueue selector runs over libkqueue on Linux
+//!   (`--cfg evmux_force_kqueue`); only the binding of `struct kevent` and
+//!   its constants (`sys/unix/kevent.rs`) looks at it.
 //!
-//! Two cfgs given by the user in RUSTFLAGS force the fallbacks so that the
-//! whole test suite can run against them on Linux:
-//! `--cfg evmux_force_poll` (the poll(2) selector) and
-//! `--cfg evmux_force_pipe_waker` (the pipe waker). mio's own switch for
+//! Three cfgs given by the user in RUSTFLAGS force other backends so that
+//! the whole test suite can run against them on Linux:
+//! `--cfg evmux_force_poll` (the poll(2) selector),
+//! `--cfg evmux_force_pipe_waker` (the pipe waker), and
+//! `--cfg evmux_force_kqueue` (the kqueue selector, its `EVFILT_USER` waker
+//! and every kqueue source, over libkqueue, a user-space kqueue(2) for
+//! Linux: its install prefix, with `lib/libkqueue.a`, is read from the
+//! environment variable `EVMUX_LIBKQUEUE_DIR`; see `evmux_libkqueue`). mio's own switch for
 //! its poll(2) backend, `--cfg mio_unsupported_force_poll_poll`, forces the
 //! poll(2) selector too: tokio reads that cfg to stop treating a short
 //! read as proof that a socket is drained, so a tokio program built with it
@@ -93,10 +100,12 @@ const CAPABILITIES: &[&str] = &[
     "evmux_msg_nosignal",
     "evmux_mmsg",
     "evmux_selector_fd",
+    "evmux_libkqueue",
 ];
 const USER_CFGS: &[&str] = &[
     "evmux_force_poll",
     "evmux_force_pipe_waker",
+    "evmux_force_kqueue",
     "mio_unsupported_force_poll_poll",
 ];
 
@@ -108,6 +117,7 @@ struct Target {
     os_poll: bool,
     force_poll: bool,
     force_pipe_waker: bool,
+    force_kqueue: bool,
 }
 
 impl Target {
@@ -122,6 +132,7 @@ impl Target {
             force_poll: set("CARGO_CFG_EVMUX_FORCE_POLL")
                 || set("CARGO_CFG_MIO_UNSUPPORTED_FORCE_POLL_POLL"),
             force_pipe_waker: set("CARGO_CFG_EVMUX_FORCE_PIPE_WAKER"),
+            force_kqueue: set("CARGO_CFG_EVMUX_FORCE_KQUEUE"),
         }
     }
 
@@ -186,6 +197,8 @@ impl Target {
             "shell"
         } else if self.force_poll {
             "poll"
+        } else if self.libkqueue(groups) {
+            "kqueue"
         } else if has("linux_like") || self.os == "illumos" {
             // illumos has epoll, and mio uses it there: event ports'
             // one-shot associations need evmux's I/O to re-arm them, which
@@ -199,6 +212,11 @@ impl Target {
         } else {
             "poll"
         }
+    }
+
+    /// The kqueue selector runs over libkqueue (Linux, forced).
+    fn libkqueue(&self, groups: &[&str]) -> bool {
+        self.force_kqueue && self.os_poll && groups.contains(&"linux_like")
     }
 
     /// The capabilities (see the module docs) of this target.
@@ -236,7 +254,12 @@ impl Target {
             "event_ports" => "port",
             // EVFILT_USER: Apple, FreeBSD and DragonFly; NetBSD and OpenBSD
             // get a descriptor.
-            "kqueue" if !self.force_pipe_waker && (has("apple") || has("freebsdlike")) => "kqueue",
+            "kqueue"
+                if !self.force_pipe_waker
+                    && (has("apple") || has("freebsdlike") || self.libkqueue(groups)) =>
+            {
+                "kqueue"
+            }
             _ => "fd",
         }
     }
@@ -279,6 +302,28 @@ fn declare(name: &str, values: &[&str]) {
     );
 }
 
+/// Links libkqueue, statically, from the prefix in `EVMUX_LIBKQUEUE_DIR`.
+fn link_libkqueue() {
+    println!("cargo:rerun-if-env-changed=EVMUX_LIBKQUEUE_DIR");
+    let Some(prefix) = env::var_os("EVMUX_LIBKQUEUE_DIR") else {
+        panic!(
+            "--cfg evmux_force_kqueue runs the kqueue backend over libkqueue: set \
+             EVMUX_LIBKQUEUE_DIR to libkqueue's install prefix (the folder holding \
+             lib/libkqueue.a; .ci/kqueue.sh builds one)"
+        );
+    };
+    let lib = std::path::Path::new(&prefix).join("lib");
+    if !lib.join("libkqueue.a").is_file() {
+        panic!(
+            "EVMUX_LIBKQUEUE_DIR={}: no lib/libkqueue.a there",
+            lib.parent().unwrap_or(&lib).display()
+        );
+    }
+    println!("cargo:rustc-cfg=evmux_libkqueue");
+    println!("cargo:rustc-link-search=native={}", lib.display());
+    println!("cargo:rustc-link-lib=static=kqueue");
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     declare("evmux_selector", SELECTORS);
@@ -302,6 +347,9 @@ fn main() {
     if let Some(errno) = target.errno(&groups).filter(|_| target.is_unix()) {
         println!("cargo:rustc-cfg=evmux_errno");
         println!("cargo:rustc-cfg=evmux_errno=\"{errno}\"");
+    }
+    if target.libkqueue(&groups) {
+        link_libkqueue();
     }
     if target.is_unix() && selector != "poll" {
         println!("cargo:rustc-cfg=evmux_selector_fd");

@@ -52,7 +52,30 @@ if message=$(timeout 10 "${runner[@]}" "$examples/tcp_server$exe" "$addr" 2>&1);
 fi
 grep -qF "$addr" <<<"$message" || { echo "the address-in-use error does not name $addr: $message"; exit 1; }
 kill "$pid"
+# Gone before the next check connects to its address (at most 10 s).
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 echo "tcp_server: echoed 3 clients and tcp_client; a second server on its address says: $message"
+
+# Misuse says what went wrong: a refused connection names the address (the
+# server just stopped, so nothing listens there), an address that is not
+# IP:PORT says what is expected, and extra arguments are refused.
+if message=$(timeout 20 "${runner[@]}" "$examples/tcp_client$exe" "$addr" hi 2>&1); then
+    echo "tcp_client reached a stopped server at $addr"; exit 1
+fi
+grep -qF "cannot connect to $addr" <<<"$message" || { echo "a refused connect does not name $addr: $message"; exit 1; }
+echo "tcp_client, nothing listening: $message"
+for bad in localhost:7000 7000 127.0.0.1; do
+    if message=$(timeout 20 "${runner[@]}" "$examples/tcp_client$exe" "$bad" 2>&1); then
+        echo "tcp_client accepted the address $bad"; exit 1
+    fi
+    grep -qF "expected IP:PORT" <<<"$message" || { echo "tcp_client $bad says: $message"; exit 1; }
+    echo "tcp_client, address $bad: $message"
+done
+if message=$(timeout 20 "${runner[@]}" "$examples/tcp_client$exe" "$addr" hello world 2>&1); then
+    echo "tcp_client took three arguments"; exit 1
+fi
+grep -qF "usage: tcp_client" <<<"$message" || { echo "tcp_client with three arguments says: $message"; exit 1; }
+echo "tcp_client, three arguments: $message"
 
 read -r pid addr < <(start_server udp_server)
 host=${addr%:*} port=${addr##*:}
@@ -79,7 +102,7 @@ echo "timers: $(tail -1 <<<"$output")"
 # SIGUSR1s and a SIGTERM; child_exit waits for three children.
 if [ -z "${EXAMPLES_DIR:-}" ]; then
     output=$(timeout 20 "$examples/signals")
-    [ "$(grep -c '^SIGUSR1' <<<"$output")" -ge 1 ] && grep -q 'stopping' <<<"$output" \
+    [ "$(grep -c '^SIGUSR1' <<<"$output")" -ge 1 ] && grep -q '^SIGTERM: stopping' <<<"$output" \
         || { echo "signals printed: $output"; exit 1; }
     echo "signals: handled SIGUSR1 and stopped on SIGTERM"
     output=$(timeout 20 "$examples/child_exit")
@@ -88,6 +111,10 @@ if [ -z "${EXAMPLES_DIR:-}" ]; then
     done
     echo "child_exit: three exits reported, statuses collected"
 fi
+
+# Edge, level and one-shot registrations of unread sockets, round by round
+# (the example checks each round itself).
+timeout 20 "${runner[@]}" "$examples/trigger_modes$exe" | sed 's/^/trigger_modes: /'
 
 # Sends itself a batch and a run of segments, and receives them all.
 timeout 20 "${runner[@]}" "$examples/udp_batch$exe" | sed 's/^/udp_batch: /'

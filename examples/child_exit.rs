@@ -4,6 +4,8 @@
 //!
 //! Run with: `cargo run --example child_exit --features os-ext`
 
+mod common;
+
 #[cfg(unix)]
 fn main() -> std::io::Result<()> {
     use std::io;
@@ -13,6 +15,7 @@ fn main() -> std::io::Result<()> {
     use evmux::process::ChildExit;
     use evmux::{Events, Interest, Poll, Token};
 
+    common::optional_args("child_exit", &[]);
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(16);
     let mut children = Vec::new();

@@ -6,21 +6,25 @@
 //!
 //! Run with: `cargo run --example signals --features os-ext`
 
+mod common;
+
 #[cfg(unix)]
 fn main() -> std::io::Result<()> {
     use std::io;
     use std::thread;
     use std::time::Duration;
 
+    use evmux::unix::signal::{self, SIGINT, SIGTERM, SIGUSR1};
     use evmux::unix::Signals;
     use evmux::{Events, Interest, Poll, Token};
     use rustix::process::{getpid, kill_process, Signal};
 
     const SIGNALS: Token = Token(0);
 
+    common::optional_args("signals", &[]);
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(16);
-    let mut signals = Signals::new(&[libc::SIGUSR1, libc::SIGTERM, libc::SIGINT])?;
+    let mut signals = Signals::new(&[SIGUSR1, SIGTERM, SIGINT])?;
     poll.registry()
         .register(&mut signals, SIGNALS, Interest::READABLE)?;
     println!(
@@ -28,6 +32,7 @@ fn main() -> std::io::Result<()> {
         std::process::id()
     );
 
+    // Sending a signal takes a system call std lacks: rustix's kill_process.
     let sender = thread::spawn(|| -> io::Result<()> {
         for signal in [Signal::USR1, Signal::USR1, Signal::USR1, Signal::TERM] {
             thread::sleep(Duration::from_millis(100));
@@ -48,14 +53,16 @@ fn main() -> std::io::Result<()> {
             if event.token() != SIGNALS {
                 continue;
             }
-            for signal in signals.pending()? {
-                match signal {
-                    libc::SIGUSR1 => {
+            for received in signals.pending()? {
+                // Every signal registered here has a name in `unix::signal`.
+                let name = signal::name(received).unwrap_or("an unnamed signal");
+                match received {
+                    SIGUSR1 => {
                         usr1 += 1;
-                        println!("SIGUSR1 (wake-up {usr1})");
+                        println!("{name} (wake-up {usr1})");
                     }
                     _ => {
-                        println!("signal {signal}: stopping");
+                        println!("{name}: stopping");
                         sender.join().expect("the sender thread")?;
                         return Ok(());
                     }

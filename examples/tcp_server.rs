@@ -7,8 +7,12 @@
 //! cargo run --example tcp_server --features os-poll,net [ADDRESS]
 //! ```
 //!
-//! ADDRESS defaults to 127.0.0.1:9000. Talk to it with `nc 127.0.0.1 9000`:
-//! each line you type is echoed back.
+//! ADDRESS (`IP:PORT`) defaults to 127.0.0.1:9000. Talk to it from a
+//! second terminal with the `tcp_client` example, which sends a message
+//! and prints the echo:
+//! `cargo run --example tcp_client --features os-poll,net -- 127.0.0.1:9000 hello`
+//! (or with `nc 127.0.0.1 9000`, where netcat is installed: each line you
+//! type is echoed back).
 //!
 //! WASI preview 1 cannot create sockets: there the server takes the
 //! listener the host pre-opens as descriptor 3, e.g.
@@ -23,6 +27,8 @@ use evmux::net::{TcpListener, TcpStream};
 use evmux::{Events, Interest, Poll, Registry, Token};
 
 const SERVER: Token = Token(0);
+mod common;
+
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
 
 /// One client: its socket, the bytes received but not yet echoed, and the
@@ -60,12 +66,8 @@ fn listen(_: SocketAddr) -> io::Result<TcpListener> {
 }
 
 fn run() -> io::Result<()> {
-    let address = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
-    let address: SocketAddr = address
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{address}: {e}")))?;
+    let args = common::optional_args("tcp_server", &["ADDRESS"]);
+    let address = common::parse_address(args.first().map_or(DEFAULT_ADDRESS, String::as_str))?;
 
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);

@@ -1,5 +1,6 @@
 //! Timers as event sources: a periodic tick and a one-shot deadline,
-//! waited for by one `poll` loop with no other timeout.
+//! waited for by one `poll` loop (its own 10 s timeout only guards against
+//! a timer that never fires).
 //!
 //! The tick fires every 100 ms; the deadline after 550 ms ends the
 //! program, which prints each tick and how many expirations it counted.
@@ -27,7 +28,10 @@ fn expirations(timer: &mut Timer) -> io::Result<u64> {
     }
 }
 
+mod common;
+
 fn main() -> io::Result<()> {
+    common::optional_args("timers", &[]);
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(16);
 
@@ -44,8 +48,15 @@ fn main() -> io::Result<()> {
     let start = Instant::now();
     let mut ticks = 0;
     loop {
-        // No timeout of our own: the timers end every wait.
+        // The timers end every wait; the 10 s timeout is only a guard
+        // against a timer that never fires.
         poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+        if events.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no timer fired within 10 s",
+            ));
+        }
         for event in &events {
             match event.token() {
                 TICK => {

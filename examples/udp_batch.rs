@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use evmux::net::{RecvMeta, SendDatagram, UdpSocket};
 use evmux::{Events, Interest, Poll, Token};
 
+mod common;
+
 const BATCH: usize = 16;
 const SEGMENT: usize = 1200;
 const SEGMENTS: usize = 20;
@@ -42,6 +44,7 @@ fn run() -> io::Result<()> {
 
 #[cfg(not(wasip1))]
 fn run() -> io::Result<()> {
+    common::optional_args("udp_batch", &[]);
     let mut poll = Poll::new()?;
     let sender = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
     let mut receiver = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;

@@ -7,11 +7,14 @@
 //! cargo run --example udp_client --features os-poll,net [ADDRESS [MESSAGE]]
 //! ```
 //!
-//! ADDRESS defaults to 127.0.0.1:9000 (where `udp_server` listens),
-//! MESSAGE to "hello". It gives up after 10 seconds.
+//! ADDRESS (`IP:PORT`) defaults to 127.0.0.1:9000 (where `udp_server`
+//! listens), MESSAGE to "hello" (quote a message of several words). It
+//! gives up after 10 seconds.
 
 use std::io;
 use std::net::SocketAddr;
+
+mod common;
 
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
 
@@ -23,12 +26,9 @@ fn main() {
 }
 
 fn run() -> io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let address = args.next().unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
-    let message = args.next().unwrap_or_else(|| "hello".to_string());
-    let address: SocketAddr = address
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{address}: {e}")))?;
+    let args = common::optional_args("udp_client", &["ADDRESS", "MESSAGE"]);
+    let address = common::parse_address(args.first().map_or(DEFAULT_ADDRESS, String::as_str))?;
+    let message = args.get(1).map_or("hello", String::as_str).to_string();
     let echo = exchange(address, message.as_bytes())?;
     println!("{}", String::from_utf8_lossy(&echo));
     Ok(())
@@ -78,7 +78,8 @@ fn exchange(address: SocketAddr, message: &[u8]) -> io::Result<Vec<u8>> {
         match socket.recv(&mut buf) {
             Ok(n) => return Ok(buf[..n].to_vec()),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+            // The OS's "port unreachable": nothing listens there.
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{address}: {e}"))),
         }
     }
 }

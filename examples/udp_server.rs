@@ -6,20 +6,23 @@
 //! cargo run --example udp_server --features os-poll,net [ADDRESS]
 //! ```
 //!
-//! ADDRESS defaults to 127.0.0.1:9000. Talk to it with
-//! `nc -u 127.0.0.1 9000`: each line you type comes back.
+//! ADDRESS (`IP:PORT`) defaults to 127.0.0.1:9000. Talk to it from a
+//! second terminal with the `udp_client` example:
+//! `cargo run --example udp_client --features os-poll,net -- 127.0.0.1:9000 hello`
+//! (or with `nc -u 127.0.0.1 9000`, where netcat is installed).
 
 // WASI preview 1 has no UDP sockets: there the program only says so.
 #![cfg_attr(wasip1, allow(dead_code, unused_imports))]
 
 use std::io;
-use std::net::SocketAddr;
 
 #[cfg(not(wasip1))]
 use evmux::net::UdpSocket;
 use evmux::{Events, Interest, Poll, Token};
 
 const SOCKET: Token = Token(0);
+mod common;
+
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9000";
 
 fn main() {
@@ -39,12 +42,8 @@ fn run() -> io::Result<()> {
 
 #[cfg(not(wasip1))]
 fn run() -> io::Result<()> {
-    let address = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
-    let address: SocketAddr = address
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{address}: {e}")))?;
+    let args = common::optional_args("udp_server", &["ADDRESS"]);
+    let address = common::parse_address(args.first().map_or(DEFAULT_ADDRESS, String::as_str))?;
 
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(64);

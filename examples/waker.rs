@@ -17,6 +17,8 @@ use std::time::Duration;
 use evmux::Waker;
 use evmux::{Events, Poll, Token};
 
+mod common;
+
 const WAKER: Token = Token(0);
 const JOBS: u32 = 5;
 
@@ -32,6 +34,7 @@ fn main() -> io::Result<()> {
 
 #[cfg(not(evmux_no_waker))]
 fn main() -> io::Result<()> {
+    common::optional_args("waker", &[]);
     let mut poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
     let (jobs, inbox) = mpsc::channel::<u32>();

@@ -21,7 +21,9 @@
 //! Every record evmux logs has the target `evmux`. Renaming the dependency
 //! (`mio = { package = "evmux", ... }`) does not change it, so a tokio
 //! program on evmux selects evmux's records with `RUST_LOG=evmux=trace`;
-//! `RUST_LOG=mio=trace` selects none of them.
+//! `RUST_LOG=mio=trace` selects none of them. The program must install a
+//! logger (`env_logger`, or `tracing`'s `log` bridge) for them to appear
+//! (see the [guide](crate::guide), section 8).
 //!
 //! ## Forgetting `os-poll`
 //!
@@ -33,9 +35,27 @@
 //! let poll = evmux::Poll::new();
 //! ```
 //!
-//! ## Testing the fallbacks
+//! ## Testing the fallbacks and other backends
 //!
 //! Two `--cfg` flags, given in `RUSTFLAGS`, force the portable fallbacks
 //! on any Unix so that they can be tested where a better mechanism exists:
 //! `evmux_force_poll` (the poll(2) selector) and `evmux_force_pipe_waker`
 //! (the pipe-based waker).
+//!
+//! A third, `evmux_force_kqueue`, builds the kqueue backend of macOS and
+//! the BSDs on Linux, with every kqueue source (`EVFILT_USER` waker,
+//! `EVFILT_TIMER` timers, `EVFILT_PROC` process exits), over
+//! [libkqueue](https://github.com/mheily/libkqueue), a user-space
+//! kqueue(2) built on epoll. The environment variable
+//! `EVMUX_LIBKQUEUE_DIR` names libkqueue's install prefix (the folder
+//! holding `lib/libkqueue.a`); evmux links it statically:
+//!
+//! ```text
+//! EVMUX_LIBKQUEUE_DIR=/opt/libkqueue RUSTFLAGS="--cfg evmux_force_kqueue" cargo test --all-features
+//! ```
+//!
+//! It runs the same source files that macOS and the BSDs compile; only the
+//! binding of `struct kevent` and its constants differs. libkqueue differs
+//! from a kernel's kqueue in a few documented ways (the tests that meet one
+//! say which); it is a way to run kqueue code on Linux, not a platform to
+//! deploy on.

@@ -13,7 +13,10 @@
 //!   `WouldBlock`);
 //! - `examples/udp_server.rs`: a UDP echo server, and
 //!   `examples/udp_client.rs`, its client;
-//! - `examples/waker.rs`: a worker thread that wakes the loop (section 5).
+//! - `examples/waker.rs`: a worker thread that wakes the loop (section 6);
+//! - `examples/trigger_modes.rs`: edge-triggered, level-triggered and
+//!   one-shot registrations side by side (module
+//!   [`trigger`](crate::trigger)).
 //!
 //! Run them with `cargo run --example NAME --features os-poll,net`. The two
 //! servers take an optional address to listen on, `127.0.0.1:9000` when
@@ -150,8 +153,10 @@
 //!
 //! ## 4. The loop
 //!
-//! A client sends 100 KiB and closes; the loop drains the accepted
-//! connection on every event until it sees the close.
+//! A client sends 100 KiB and closes; the loop accepts until `WouldBlock`
+//! and drains the accepted connection on every event until it sees the
+//! close. (This client connects once; a server gives each connection a
+//! token of its own, as `examples/tcp_server.rs` does.)
 //! `examples/tcp_server.rs` is this loop for many clients, with the echo
 //! written back.
 //!
@@ -197,13 +202,20 @@
 //!     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
 //!     for event in &events {
 //!         match event.token() {
-//!             SERVER => {
-//!                 let (mut stream, _) = server.accept()?;
-//!                 poll.registry().register(&mut stream, CONNECTION, Interest::READABLE)?;
-//!                 // Data may have arrived before the registration.
-//!                 closed = drain(&mut stream, &mut received)?;
-//!                 connection = Some(stream);
-//!             }
+//!             // Accept until WouldBlock, as section 3 says: one event may
+//!             // stand for several connections, or (spurious) for none.
+//!             SERVER => loop {
+//!                 match server.accept() {
+//!                     Ok((mut stream, _)) => {
+//!                         poll.registry().register(&mut stream, CONNECTION, Interest::READABLE)?;
+//!                         // Data may have arrived before the registration.
+//!                         closed = drain(&mut stream, &mut received)?;
+//!                         connection = Some(stream);
+//!                     }
+//!                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+//!                     Err(e) => return Err(e),
+//!                 }
+//!             },
 //!             CONNECTION => {
 //!                 let stream = connection.as_mut().expect("accepted");
 //!                 closed = drain(stream, &mut received)?;
@@ -220,7 +232,96 @@
 //! # fn main() {}
 //! ```
 //!
-//! ## 5. Waking the loop from another thread
+//! ## 5. Writing
+//!
+//! Writes follow the same rule from the other side. A non-blocking
+//! `write` takes what fits in the socket's send buffer and returns how much
+//! that was, which may be less than asked (a **partial write**): keep the
+//! rest. When the buffer is full, `write` returns `WouldBlock`; the socket
+//! reports **writable** once the peer has read enough to make room, so
+//! register it with [`Interest::WRITABLE`](crate::Interest::WRITABLE) (alone, or with
+//! `Interest::READABLE | Interest::WRITABLE`) and continue on that event.
+//! A writable event with nothing to write is harmless: edge-triggered, it
+//! does not repeat until the buffer fills and drains again.
+//!
+//! This is why [`Write::write_all`](std::io::Write::write_all) does not
+//! work on a non-blocking socket: it calls `write` in a loop, and when the
+//! buffer fills it returns the `WouldBlock` error, without saying how much
+//! it had written. The part already sent is gone from the buffer, the rest
+//! was not sent, and the caller cannot tell where to resume. Write with a
+//! loop that remembers its position instead:
+//!
+//! ```
+//! # #[cfg(all(feature = "os-poll", feature = "net"))]
+//! # fn main() -> std::io::Result<()> {
+//! use std::io::{self, Read, Write};
+//! use std::time::Duration;
+//!
+//! use evmux::net::TcpStream;
+//! use evmux::{Events, Interest, Poll, Token};
+//!
+//! /// Writes `data[*written..]` until done or `WouldBlock`. Returns true
+//! /// when everything is written.
+//! fn flush(sink: &mut impl Write, data: &[u8], written: &mut usize) -> io::Result<bool> {
+//!     while *written < data.len() {
+//!         match sink.write(&data[*written..]) {
+//!             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+//!             // A partial write: the loop offers the rest at once.
+//!             Ok(n) => *written += n,
+//!             // The send buffer is full: wait for a writable event.
+//!             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+//!             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+//!             Err(e) => return Err(e),
+//!         }
+//!     }
+//!     Ok(true)
+//! }
+//!
+//! const STREAM: Token = Token(0);
+//!
+//! // The peer: a blocking std socket on another thread that reads until
+//! // the connection closes. 8 MiB are more than the send buffer holds.
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let address = listener.local_addr()?;
+//! let peer = std::thread::spawn(move || -> io::Result<usize> {
+//!     let mut received = Vec::new();
+//!     listener.accept()?.0.read_to_end(&mut received)?;
+//!     Ok(received.len())
+//! });
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(8);
+//! let mut stream = TcpStream::connect(address)?;
+//! poll.registry().register(&mut stream, STREAM, Interest::WRITABLE)?;
+//!
+//! let data = vec![7; 8 << 20];
+//! let mut written = 0;
+//! let mut done = false;
+//! while !done {
+//!     poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+//!     if events.is_empty() {
+//!         return Err(io::Error::new(io::ErrorKind::TimedOut, "not writable for 10 s"));
+//!     }
+//!     // The first writable event also says the connect completed.
+//!     for event in &events {
+//!         if event.token() == STREAM {
+//!             done = flush(&mut stream, &data, &mut written)?;
+//!         }
+//!     }
+//! }
+//! drop(stream); // closes the connection: the peer's read ends
+//! assert_eq!(peer.join().unwrap()?, 8 << 20);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+//! # fn main() {}
+//! ```
+//!
+//! `examples/tcp_server.rs` does both directions: it keeps what a client's
+//! socket did not take and re-registers it for `READABLE | WRITABLE` until
+//! it is sent.
+//!
+//! ## 6. Waking the loop from another thread
 //!
 //! A [`Waker`] makes a blocked `poll` return an event with the waker's
 //! token. Use it to tell the loop that work arrived through a channel, as
@@ -269,7 +370,7 @@
 //! waker with [`Waker::new_coalescing`](crate::Waker::new_coalescing): a
 //! wake that would only repeat one still on its way returns at once.
 //!
-//! ## 6. Deregistering
+//! ## 7. Deregistering
 //!
 //! Deregister a source before dropping it: the OS may otherwise report
 //! events for a descriptor that a duplicate keeps open. After
@@ -300,7 +401,7 @@
 //! # fn main() {}
 //! ```
 //!
-//! ## 7. Logging
+//! ## 8. Logging
 //!
 //! With the `log` feature (on by default) evmux writes trace records for
 //! every registration change and wake, and warnings for failures it cannot
@@ -308,6 +409,13 @@
 //! stays `evmux` when the dependency is renamed, so a program that depends
 //! on evmux as `mio` (tokio, for example) selects them with
 //! `RUST_LOG=evmux=trace`, not `RUST_LOG=mio=trace`.
+//!
+//! The records go to the logger the program installs; without one they go
+//! nowhere, and `RUST_LOG` is read by the logger, not by evmux. With
+//! [`env_logger`](https://docs.rs/env_logger), call `env_logger::init()`
+//! at the start of `main`; a program that uses `tracing` receives them
+//! through its `log` bridge (`tracing-subscriber`'s `fmt::init()` installs
+//! it, and reads `RUST_LOG` with the `env-filter` feature).
 //!
 //! [`Poll`]: crate::Poll
 //! [`Events`]: crate::Events

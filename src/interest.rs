@@ -52,14 +52,28 @@ impl Interest {
 
     /// POSIX AIO completion (`EVFILT_AIO`).
     #[cfg(any(apple, freebsdlike))]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "tvos",
+            target_os = "watchos",
+            target_os = "visionos",
+            target_os = "freebsd",
+            target_os = "dragonfly"
+        )))
+    )]
     pub const AIO: Interest = Interest::from_bits(AIO);
 
     /// `lio_listio` completion (`EVFILT_LIO`).
     #[cfg(target_os = "freebsd")]
+    #[cfg_attr(docsrs, doc(cfg(target_os = "freebsd")))]
     pub const LIO: Interest = Interest::from_bits(LIO);
 
     /// Priority (out-of-band) data: `EPOLLPRI`.
     #[cfg(linux_like)]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub const PRIORITY: Interest = Interest::from_bits(PRIORITY);
 
     /// Builds an interest from non-zero bits; zero fails at compile time
@@ -110,29 +124,77 @@ impl Interest {
     }
 
     /// Returns true if the interest includes readable readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::Interest;
+    ///
+    /// assert!(Interest::READABLE.is_readable());
+    /// assert!(!Interest::WRITABLE.is_readable());
+    /// ```
     pub const fn is_readable(self) -> bool {
         self.has(READABLE)
     }
 
     /// Returns true if the interest includes writable readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::Interest;
+    ///
+    /// assert!((Interest::READABLE | Interest::WRITABLE).is_writable());
+    /// assert!(!Interest::READABLE.is_writable());
+    /// ```
     pub const fn is_writable(self) -> bool {
         self.has(WRITABLE)
     }
 
     /// Returns true if the interest includes AIO completion (never true
     /// where `Interest::AIO` does not exist).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::Interest;
+    ///
+    /// assert!(!Interest::READABLE.is_aio());
+    /// #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+    /// assert!(Interest::AIO.is_aio());
+    /// ```
     pub const fn is_aio(self) -> bool {
         self.has(AIO)
     }
 
     /// Returns true if the interest includes LIO completion (never true
     /// where `Interest::LIO` does not exist).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::Interest;
+    ///
+    /// assert!(!Interest::READABLE.is_lio());
+    /// #[cfg(target_os = "freebsd")]
+    /// assert!(Interest::LIO.is_lio());
+    /// ```
     pub const fn is_lio(self) -> bool {
         self.has(LIO)
     }
 
     /// Returns true if the interest includes priority readiness (never true
     /// where `Interest::PRIORITY` does not exist).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::Interest;
+    ///
+    /// assert!(!Interest::READABLE.is_priority());
+    /// #[cfg(any(target_os = "linux", target_os = "android"))]
+    /// assert!((Interest::READABLE | Interest::PRIORITY).is_priority());
+    /// ```
     pub const fn is_priority(self) -> bool {
         self.has(PRIORITY)
     }

@@ -1,6 +1,7 @@
 //! Macros that give the I/O types (features `net`, `os-ext`) their trait
 //! impls, so that each impl is written once. Each expects the type to hold
-//! its `IoSource` in a field named `inner`.
+//! its `IoSource` in a field named `inner`; a type with more fields names
+//! the function that makes it from the std type (a third argument).
 
 /// Implements std's descriptor traits for an I/O type whose field `inner`
 /// is an `IoSource` of the std type `$std`. Like std's own conversions,
@@ -9,6 +10,11 @@
 #[cfg(evmux_fd)]
 macro_rules! impl_fd_traits {
     ($evmux:ty, $std:ty) => {
+        impl_fd_traits!($evmux, $std, |io| Self {
+            inner: crate::io_source::IoSource::new(io),
+        });
+    };
+    ($evmux:ty, $std:ty, $new:expr) => {
         impl std::os::fd::AsRawFd for $evmux {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
                 std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
@@ -41,9 +47,8 @@ macro_rules! impl_fd_traits {
         /// The descriptor should be non-blocking; evmux does not change it.
         impl From<std::os::fd::OwnedFd> for $evmux {
             fn from(fd: std::os::fd::OwnedFd) -> Self {
-                Self {
-                    inner: crate::io_source::IoSource::new(<$std>::from(fd)),
-                }
+                let new: fn($std) -> Self = $new;
+                new(<$std>::from(fd))
             }
         }
 
@@ -61,6 +66,11 @@ macro_rules! impl_fd_traits {
 #[cfg(all(windows, feature = "net"))]
 macro_rules! impl_socket_traits {
     ($evmux:ty, $std:ty) => {
+        impl_socket_traits!($evmux, $std, |io| Self {
+            inner: crate::io_source::IoSource::new(io),
+        });
+    };
+    ($evmux:ty, $std:ty, $new:expr) => {
         impl std::os::windows::io::AsRawSocket for $evmux {
             fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
                 std::os::windows::io::AsRawSocket::as_raw_socket(&*self.inner)
@@ -93,9 +103,8 @@ macro_rules! impl_socket_traits {
         /// The socket should be non-blocking; evmux does not change it.
         impl From<std::os::windows::io::OwnedSocket> for $evmux {
             fn from(socket: std::os::windows::io::OwnedSocket) -> Self {
-                Self {
-                    inner: crate::io_source::IoSource::new(<$std>::from(socket)),
-                }
+                let new: fn($std) -> Self = $new;
+                new(<$std>::from(socket))
             }
         }
 

@@ -106,6 +106,21 @@ impl Poll {
     ///
     /// Like mio's, this function exists only with the `os-poll` feature:
     /// forgetting the feature fails at compile time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::Poll;
+    ///
+    /// let poll = Poll::new()?;
+    /// # let _ = poll;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     #[cfg(feature = "os-poll")]
     #[cfg_attr(docsrs, doc(cfg(feature = "os-poll")))]
     pub fn new() -> io::Result<Poll> {
@@ -120,6 +135,24 @@ impl Poll {
     }
 
     /// The registry that adds sources to this `Poll`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "os-poll", feature = "net"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::net::UdpSocket;
+    /// use evmux::{Interest, Poll, Token};
+    ///
+    /// let poll = Poll::new()?;
+    /// let mut socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// // Sources are added through the registry.
+    /// poll.registry().register(&mut socket, Token(0), Interest::READABLE)?;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+    /// # fn main() {}
+    /// ```
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -325,6 +358,37 @@ impl Registry {
     /// # Errors
     ///
     /// The OS's errors for duplicating a descriptor (e.g. `EMFILE`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "os-poll", feature = "net"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::net::UdpSocket;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// // A registry of its own for another thread, registering with this `Poll`.
+    /// let registry = poll.registry().try_clone()?;
+    /// let socket = std::thread::spawn(move || -> std::io::Result<UdpSocket> {
+    ///     let mut socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    ///     registry.register(&mut socket, Token(0), Interest::WRITABLE)?;
+    ///     Ok(socket)
+    /// })
+    /// .join()
+    /// .unwrap()?;
+    ///
+    /// let mut events = Events::with_capacity(8);
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert!(events.iter().any(|event| event.token() == Token(0)));
+    /// # drop(socket);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+    /// # fn main() {}
+    /// ```
     pub fn try_clone(&self) -> io::Result<Registry> {
         let selector = self.selector.try_clone()?;
         let wake_dedup = Arc::clone(&self.wake_dedup);
@@ -360,32 +424,48 @@ impl fmt::Debug for Registry {
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsRawFd for Poll {
     fn as_raw_fd(&self) -> RawFd {
         self.registry.as_raw_fd()
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsFd for Poll {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.registry.as_fd()
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsRawFd for Registry {
     fn as_raw_fd(&self) -> RawFd {
         self.selector.as_raw_fd()
     }
 }
 
-/// The descriptor of the OS readiness queue (epoll, kqueue, ...).
+/// The descriptor of the OS readiness queue (epoll, kqueue, event ports).
+///
+/// On every Unix whose backend is one descriptor: not where `Poll` runs on
+/// poll(2) (Haiku, GNU/Hurd, `--cfg evmux_force_poll`).
 #[cfg(evmux_selector_fd)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 impl AsFd for Registry {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.selector.as_fd()

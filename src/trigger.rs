@@ -111,6 +111,17 @@ impl Trigger {
 
     /// The same mode, waking only one of several `Poll`s waiting on the
     /// source (epoll's `EPOLLEXCLUSIVE`; see the module docs for its rules).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::trigger::Trigger;
+    ///
+    /// // For a listening socket shared by several `Poll`s (one per thread): each
+    /// // connection wakes one of them, not all (epoll only).
+    /// let trigger = Trigger::EDGE.exclusive();
+    /// assert!(trigger.is_edge() && trigger.is_exclusive());
+    /// ```
     pub const fn exclusive(self) -> Trigger {
         Trigger {
             kind: self.kind,
@@ -119,21 +130,57 @@ impl Trigger {
     }
 
     /// True for [`Trigger::EDGE`] (exclusive or not).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::trigger::Trigger;
+    ///
+    /// assert!(Trigger::EDGE.is_edge());
+    /// assert!(!Trigger::LEVEL.is_edge());
+    /// ```
     pub const fn is_edge(self) -> bool {
         matches!(self.kind, Kind::Edge)
     }
 
     /// True for [`Trigger::LEVEL`] (exclusive or not).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::trigger::Trigger;
+    ///
+    /// assert!(Trigger::LEVEL.is_level());
+    /// assert!(Trigger::LEVEL.exclusive().is_level());
+    /// ```
     pub const fn is_level(self) -> bool {
         matches!(self.kind, Kind::Level)
     }
 
     /// True for [`Trigger::ONESHOT`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::trigger::Trigger;
+    ///
+    /// assert!(Trigger::ONESHOT.is_oneshot());
+    /// assert!(!Trigger::EDGE.is_oneshot());
+    /// ```
     pub const fn is_oneshot(self) -> bool {
         matches!(self.kind, Kind::OneShot)
     }
 
     /// True if [`exclusive`](Trigger::exclusive) was asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::trigger::Trigger;
+    ///
+    /// assert!(!Trigger::LEVEL.is_exclusive());
+    /// assert!(Trigger::LEVEL.exclusive().is_exclusive());
+    /// ```
     pub const fn is_exclusive(self) -> bool {
         self.exclusive
     }
@@ -328,6 +375,38 @@ impl Registry {
     /// Those of `reregister`, and those of
     /// [`register_with`](Registry::register_with); `exclusive` is refused
     /// here (`InvalidInput`), as epoll refuses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "os-poll", feature = "net"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::net::UdpSocket;
+    /// use evmux::trigger::Trigger;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// poll.registry().register_with(&mut socket, Token(0), Interest::WRITABLE, Trigger::ONESHOT)?;
+    ///
+    /// // One event, then the registration is disabled...
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert_eq!(events.iter().count(), 1);
+    /// poll.poll(&mut events, Some(Duration::from_millis(10)))?;
+    /// assert!(events.is_empty());
+    ///
+    /// // ...until it is armed again.
+    /// poll.registry().reregister_with(&mut socket, Token(0), Interest::WRITABLE, Trigger::ONESHOT)?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert_eq!(events.iter().count(), 1);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(all(feature = "os-poll", feature = "net")))]
+    /// # fn main() {}
+    /// ```
     pub fn reregister_with<S>(
         &self,
         source: &mut S,

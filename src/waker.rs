@@ -24,8 +24,9 @@ use crate::{sys, Registry, Token};
 ///
 /// A `Waker` is `Send` and `Sync`; share it with an `Arc`. Dropping it
 /// removes it from the `Poll`, together with a wake that `poll` has not
-/// yet returned: keep the waker alive until the event is handled. A `Poll`
-/// may have several wakers with different tokens.
+/// yet returned (except on Windows, where, as with mio, a wake already
+/// posted is still delivered): keep the waker alive until the event is
+/// handled. A `Poll` may have several wakers with different tokens.
 ///
 /// # Platform notes
 ///
@@ -95,6 +96,23 @@ impl Waker {
     ///
     /// The OS's errors for creating and registering the wake-up descriptor
     /// (e.g. `EMFILE`), or `Unsupported` without a backend.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::{Poll, Token, Waker};
+    ///
+    /// let poll = Poll::new()?;
+    /// // The waker's events carry Token(10).
+    /// let waker = Waker::new(poll.registry(), Token(10))?;
+    /// # let _ = waker;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn new(registry: &Registry, token: Token) -> io::Result<Waker> {
         Ok(Waker {
             inner: sys::Waker::new(registry.selector(), token)?,
@@ -163,6 +181,34 @@ impl Waker {
     ///
     /// The OS's errors for signalling the wake-up descriptor; they do not
     /// occur in normal operation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::{Events, Poll, Token, Waker};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let waker = Arc::new(Waker::new(poll.registry(), Token(10))?);
+    /// let handle = std::thread::spawn({
+    ///     let waker = Arc::clone(&waker);
+    ///     move || waker.wake()
+    /// });
+    ///
+    /// // Returns as soon as the other thread has woken it.
+    /// let mut events = Events::with_capacity(8);
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert_eq!(events.iter().next().unwrap().token(), Token(10));
+    /// handle.join().unwrap()?;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn wake(&self) -> io::Result<()> {
         trace!("waking poll");
         match &self.coalescing {

@@ -33,3 +33,19 @@ fn a_reaped_child_or_a_bad_pid_is_refused() {
 fn a_thousand_children_are_each_reported_once() {
     shared::a_thousand_children_are_each_reported_once("native");
 }
+
+#[test]
+fn the_exit_status_is_read_without_reaping() {
+    shared::the_exit_status_is_read_without_reaping();
+}
+
+#[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue reads the status with waitid(WNOWAIT) when it hands out the exit \
+              event (src/linux/proc.c), so a child reaped before then is never reported; a \
+              BSD or macOS kernel records the exit when it happens (kevent(2), EVFILT_PROC)"
+)]
+fn a_child_reaped_elsewhere_has_exited_with_its_status_gone() {
+    shared::a_child_reaped_elsewhere_has_exited_with_its_status_gone();
+}

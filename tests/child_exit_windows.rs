@@ -86,6 +86,16 @@ fn registration_mistakes_and_a_missing_process_are_clear_errors() {
     child.wait().unwrap();
 
     // Process ids are multiples of four on Windows: this one never exists.
-    let error = ChildExit::from_pid(u32::MAX - 2).expect_err("no such process");
+    let error = ChildExit::from_pid(i32::MAX as u32 - 2).expect_err("no such process");
     assert_eq!(error.kind(), io::ErrorKind::NotFound, "{error}");
+}
+
+/// Ids that are no process's (0, beyond `i32::MAX`) are `InvalidInput`,
+/// as the docs say and as on Unix.
+#[test]
+fn ids_that_are_no_process_ids_are_invalid_input() {
+    for pid in [0, u32::MAX, i32::MAX as u32 + 1] {
+        let error = ChildExit::from_pid(pid).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{pid}: {error}");
+    }
 }

@@ -42,6 +42,12 @@ fn assert_cloexec(what: &str, fds: &[RawFd]) {
 }
 
 #[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue's kqueue is several descriptors (an epoll, a pipe) plus process-wide ones made \
+              on first use, and is freed by its monitoring thread some time after close; a BSD \
+              or macOS kqueue is one descriptor (kqueue(2))"
+)]
 fn poll_registry_and_waker_descriptors_are_cloexec_and_closed_on_drop() {
     let _serial = serial();
     let before = fd_set();
@@ -71,6 +77,12 @@ fn poll_registry_and_waker_descriptors_are_cloexec_and_closed_on_drop() {
 }
 
 #[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue's kqueue is several descriptors (an epoll, a pipe) plus process-wide ones made \
+              on first use, and is freed by its monitoring thread some time after close; a BSD \
+              or macOS kqueue is one descriptor (kqueue(2))"
+)]
 fn failures_are_errors_and_leak_nothing() {
     let _serial = serial();
     let poll = Poll::new().unwrap();
@@ -100,6 +112,12 @@ fn failures_are_errors_and_leak_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue's kqueue is several descriptors (an epoll, a pipe) plus process-wide ones made \
+              on first use, and is freed by its monitoring thread some time after close; a BSD \
+              or macOS kqueue is one descriptor (kqueue(2))"
+)]
 fn sockets_and_their_failures_leak_nothing() {
     use evmux::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixStream};
     let _serial = serial();
@@ -186,4 +204,46 @@ fn polling_costs_the_live_registrations_not_the_peak() {
     let result = poll.poll(&mut events, Some(std::time::Duration::ZERO));
     setrlimit(Resource::Nofile, saved).unwrap();
     result.expect("poll with the registrations that are left");
+}
+
+/// What a `unix::Signals` and a `process::ChildExit` on the SIGCHLD
+/// fallback cost: on Linux and Android one eventfd each (issue 21: a pipe,
+/// two descriptors, before), close-on-exec and closed on drop; a pidfd
+/// watch one descriptor.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue's kqueue (a ChildExit's private one) is several descriptors (an epoll, a \
+              pipe) plus process-wide ones made on first use, and is freed by its monitoring \
+              thread some time after close; a BSD or macOS kqueue is one descriptor (kqueue(2))"
+)]
+fn signals_and_child_exit_cost_one_descriptor_each() {
+    let _serial = serial();
+    let before = fd_set();
+    let (signals, created) =
+        new_fds(|| evmux::unix::Signals::new(&[libc::SIGUSR1, libc::SIGUSR2]).unwrap());
+    assert_eq!(created.len(), 1, "Signals::new opened {created:?}");
+    assert_cloexec("Signals::new", &created);
+    drop(signals);
+    assert_eq!(fd_set(), before, "descriptors leaked");
+
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let before = fd_set();
+    for fallback in [false, true] {
+        if fallback {
+            std::env::set_var("EVMUX_CHILD_EXIT", "sigchld");
+        }
+        let (exit, created) = new_fds(|| evmux::process::ChildExit::new(&child).unwrap());
+        std::env::remove_var("EVMUX_CHILD_EXIT");
+        assert_eq!(created.len(), 1, "ChildExit::new opened {created:?}");
+        assert_cloexec("ChildExit::new", &created);
+        drop(exit);
+        assert_eq!(fd_set(), before, "descriptors leaked");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -123,6 +123,12 @@ fn wait_ends_with_the_wake(timeout: Duration) {
 /// to `c_int` and wrapped: negative (wait forever) or a few milliseconds.
 /// 2^32 + 50 ms wraps to 50 ms.
 #[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue has this very defect: it converts kevent's timespec to epoll_wait's \
+              int milliseconds (linux_kevent_wait, src/linux/platform.c); evmux passes the \
+              timespec, which a BSD or macOS kernel takes as it is"
+)]
 fn mio_1948_timeout_above_24_8_days_is_not_truncated() {
     wait_ends_with_the_wake(Duration::from_millis((1 << 32) + 50));
     wait_ends_with_the_wake(Duration::from_secs(25 * 24 * 60 * 60));
@@ -179,6 +185,11 @@ fn mio_219_no_events_after_deregister() {
 /// events under the old token. evmux's own types may be dropped while
 /// registered: the number is reused cleanly.
 #[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue keeps the filters of a descriptor closed while registered (its BUGS.md); \
+              a BSD or macOS kernel removes them on close (kqueue(2))"
+)]
 fn mio_361_descriptor_number_reused_after_close_without_deregister() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);

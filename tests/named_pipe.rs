@@ -297,3 +297,177 @@ fn an_unregistered_pipe_cannot_start_io() {
         io::ErrorKind::NotFound
     );
 }
+
+/// A server that writes and drops its end at once: the data `write`
+/// accepted reaches the client whole (the drop cancels the read and the
+/// connect, not the write), as with mio.
+#[test]
+fn dropping_the_server_lets_its_write_finish() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    let _ = server.connect();
+    let mut client = client(&name);
+    poll.registry()
+        .register(&mut client, CLIENT, Interest::READABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
+    let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();
+    assert_eq!(server.write(&data).unwrap(), data.len());
+    drop(server);
+    let got = read_exactly(&mut poll, &mut events, &mut client, CLIENT, data.len());
+    assert!(got == data, "the bytes differ from what was written");
+}
+
+/// A server end without a client reports nothing, not even writable, until
+/// a client connects (mio's `connect_before_client`).
+#[test]
+fn an_unconnected_server_is_silent_until_a_client_connects() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    expect_no_events(&mut poll, &mut events);
+    assert_eq!(
+        server.connect().unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    expect_no_events(&mut poll, &mut events);
+    let _client = client(&name);
+    expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
+    assert!(server.take_error().unwrap().is_none());
+}
+
+/// Writing to a pipe whose client is gone fails with the OS's own
+/// `ERROR_NO_DATA` (232), as with mio, whose users match on it.
+#[test]
+fn writing_after_the_client_left_is_error_no_data() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    let _ = server.connect();
+    let client = client(&name);
+    expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
+    drop(client);
+    let start = std::time::Instant::now();
+    let error = loop {
+        assert!(start.elapsed() < util::DEADLINE, "writes never failed");
+        match server.write(b"anyone?") {
+            Ok(_) => expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)])
+            }
+            Err(e) => break e,
+        };
+    };
+    assert_eq!(error.raw_os_error(), Some(232), "{error}");
+    assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+}
+
+/// A client that connected and left before the server's next `connect`:
+/// that call succeeds (the pipe was connected), and the client's absence
+/// shows at the read, as with mio (tokio's `NamedPipeServer::connect`
+/// calls `connect` again after the writable event).
+#[test]
+fn connect_succeeds_after_the_client_came_and_went() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    assert_eq!(
+        server.connect().unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    let client = client(&name);
+    expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
+    drop(client);
+    server.connect().expect("connect after the client left");
+    let (data, ended) = {
+        let start = std::time::Instant::now();
+        loop {
+            assert!(start.elapsed() < util::DEADLINE, "no end of stream");
+            let (data, ended) = read_available(&mut server);
+            if ended {
+                break (data, ended);
+            }
+            poll.poll(&mut events, Some(util::QUIET)).unwrap();
+        }
+    };
+    assert!(data.is_empty() && ended);
+}
+
+/// `reregister` through another `Poll`: `AlreadyExists`, mio's answer for
+/// named pipes.
+#[test]
+fn reregister_through_another_poll_is_already_exists() {
+    let first = Poll::new().unwrap();
+    let second = Poll::new().unwrap();
+    let mut server = NamedPipe::new(unique_name()).unwrap();
+    first
+        .registry()
+        .register(&mut server, SERVER, Interest::READABLE)
+        .unwrap();
+    let error = second
+        .registry()
+        .reregister(&mut server, SERVER, Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+}
+
+/// An event put aside (an `Events` without room) is delivered with the
+/// token and interest of the registration as it is when delivered.
+#[test]
+fn an_event_put_aside_carries_the_current_token() {
+    let mut poll = Poll::new().unwrap();
+    let name = unique_name();
+    let _server = NamedPipe::new(&name).unwrap();
+    let mut client = client(&name);
+    poll.registry()
+        .register(&mut client, CLIENT, both())
+        .unwrap();
+    // No room: the writable event is put aside.
+    poll.poll(&mut Events::with_capacity(0), Some(util::DEADLINE))
+        .unwrap();
+    poll.registry()
+        .reregister(&mut client, Token(5), both())
+        .unwrap();
+    let mut events = Events::with_capacity(8);
+    poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+    let tokens: Vec<Token> = events.iter().map(|event| event.token()).collect();
+    assert!(
+        !tokens.is_empty() && tokens.iter().all(|&token| token == Token(5)),
+        "{tokens:?}"
+    );
+}
+
+/// A server registered before its client came, whose `connect` then
+/// succeeds at once: it reports writable, as one whose connect completes
+/// later does (tokio waits for that event before its first write).
+#[test]
+fn a_server_connected_at_once_reports_writable() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    expect_no_events(&mut poll, &mut events);
+    let _client = client(&name);
+    server.connect().expect("a client is there");
+    expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
+}

@@ -80,8 +80,10 @@ fn a_refused_connection_is_reported_through_an_event_and_take_error() {
         ..Readiness::default()
     };
     expect_events(&mut poll, &mut events, &[(Token(0), failed)]);
-    let error = stream.take_error().unwrap().expect("a pending error");
-    assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    if util::SOCKET_ERROR_OUTLIVES_ITS_EVENT {
+        let error = stream.take_error().unwrap().expect("a pending error");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    }
     assert!(stream.peer_addr().is_err());
 }
 

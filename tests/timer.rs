@@ -501,3 +501,38 @@ fn a_first_timer_registered_during_a_wait_reports_only_its_token() {
     let mut timer = setter.join().unwrap();
     assert_eq!(read_all(&mut timer), 1);
 }
+
+/// An expiration not yet read stays readable across `reregister`, as a
+/// `timerfd` does: the new registration reports it. (On Windows the
+/// thread-pool wait had consumed the timer's signal, and the new wait
+/// never saw it.)
+#[test]
+fn an_unread_expiration_is_reported_after_reregister() {
+    let Some((mut poll, mut events, mut timer)) = setup() else {
+        return;
+    };
+    timer.set_after(Duration::ZERO).unwrap();
+    expect_events(&mut poll, &mut events, &[(TIMER, READABLE)]);
+    let other = Token(8);
+    poll.registry()
+        .reregister(&mut timer, other, Interest::READABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(other, READABLE)]);
+    assert_eq!(read_all(&mut timer), 1);
+}
+
+/// As above, across `deregister` and `register`.
+#[test]
+fn an_unread_expiration_is_reported_after_registering_again() {
+    let Some((mut poll, mut events, mut timer)) = setup() else {
+        return;
+    };
+    timer.set_after(Duration::ZERO).unwrap();
+    expect_events(&mut poll, &mut events, &[(TIMER, READABLE)]);
+    poll.registry().deregister(&mut timer).unwrap();
+    poll.registry()
+        .register(&mut timer, TIMER, Interest::READABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(TIMER, READABLE)]);
+    assert_eq!(read_all(&mut timer), 1);
+}

@@ -5,7 +5,7 @@
 
 mod util;
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
 use evmux::net::TcpStream;
 use evmux::trigger::Trigger;
@@ -13,6 +13,7 @@ use evmux::{Events, Interest, Poll, Token};
 
 use util::{
     expect_events, expect_no_events, read_available, tcp_pair, write_all_within_deadline, READABLE,
+    WRITABLE,
 };
 
 const STREAM: Token = Token(1);
@@ -96,7 +97,7 @@ fn level_then_plain_register_of_another_source_is_edge() {
 #[test]
 fn exclusive_is_epoll_only_and_never_on_reregister() {
     let result = setup(Trigger::EDGE.exclusive());
-    if !cfg!(any(target_os = "linux", target_os = "android")) || cfg!(evmux_force_poll) {
+    if !cfg!(evmux_selector = "epoll") {
         let error = result.expect_err("exclusive outside epoll");
         assert_eq!(error.kind(), io::ErrorKind::Unsupported);
         return;
@@ -126,7 +127,7 @@ fn exclusive_wakes_at_least_one_of_two_polls() {
 
     use evmux::unix::SourceFd;
 
-    if !cfg!(any(target_os = "linux", target_os = "android")) || cfg!(evmux_force_poll) {
+    if !cfg!(evmux_selector = "epoll") {
         return;
     }
     let (reader, mut writer) = tcp_pair();
@@ -188,4 +189,77 @@ fn level_raw_descriptor_needs_no_reregister() {
         expect_no_events(&mut poll, &mut events);
     }
     poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+}
+
+/// A one-shot registration widened by `reregister_with` while its request
+/// is in flight (the emulating backends, Windows' AFD poll among them,
+/// cancel that request) reports the new interest: the cancellation is not
+/// an event that disarms it.
+#[test]
+fn oneshot_reregistered_while_waiting_reports_the_new_interest() {
+    let (mut poll, mut events, mut reader, _writer) = setup(Trigger::ONESHOT).unwrap();
+    // Nothing to read: the request for readable is now in flight.
+    expect_no_events(&mut poll, &mut events);
+    poll.registry()
+        .reregister_with(
+            &mut reader,
+            STREAM,
+            Interest::READABLE | Interest::WRITABLE,
+            Trigger::ONESHOT,
+        )
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(STREAM, WRITABLE)]);
+}
+
+/// A one-shot registration narrowed by `reregister_with` while a request
+/// for more is in flight: that request ending with what is no longer asked
+/// for (writable) reports nothing and does not disarm the registration.
+#[test]
+fn oneshot_narrowed_while_waiting_stays_armed() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let (mut stream, mut peer) = tcp_pair();
+    // Fill the connection until the stream is no longer writable.
+    let chunk = [7u8; 16 * 1024];
+    let mut written = 0;
+    let start = std::time::Instant::now();
+    loop {
+        assert!(start.elapsed() < util::DEADLINE, "the stream never filled");
+        match stream.write(&chunk) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    let mut poll = poll;
+    poll.registry()
+        .register_with(
+            &mut stream,
+            STREAM,
+            Interest::READABLE | Interest::WRITABLE,
+            Trigger::ONESHOT,
+        )
+        .unwrap();
+    expect_no_events(&mut poll, &mut events);
+    poll.registry()
+        .reregister_with(&mut stream, STREAM, Interest::READABLE, Trigger::ONESHOT)
+        .unwrap();
+    // The peer drains the connection (the stream becomes writable), then
+    // sends: only readable is asked for, and it must come.
+    let mut drained = 0;
+    let mut buf = vec![0; 64 * 1024];
+    while drained < written {
+        assert!(start.elapsed() < util::DEADLINE, "the peer never drained");
+        match peer.read(&mut buf) {
+            Ok(0) => panic!("end of stream"),
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    // Give the selector the chance to see writable (and, before the fix,
+    // to disarm): nothing is reported for it.
+    expect_no_events(&mut poll, &mut events);
+    write_all_within_deadline(&mut peer, b"data");
+    expect_events(&mut poll, &mut events, &[(STREAM, READABLE)]);
 }

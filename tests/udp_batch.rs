@@ -374,6 +374,11 @@ fn connected_socket_batch() {
 // Linux reports a refused datagram to a connected UDP socket.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue reads a socket's pending error to report it, which clears it \
+              (tests/util: SOCKET_ERROR_OUTLIVES_ITS_EVENT)"
+)]
 fn an_error_loses_no_datagram() {
     use util::poll_until;
     const QUEUED: usize = 64;
@@ -499,6 +504,149 @@ fn ecn_and_destination_ipv6() {
     }
 }
 
+/// Issue 21, defect 4: an IPv6 socket connected to an IPv4-mapped peer
+/// sends over IPv4, so the ECN bits must travel as `IP_TOS`. The family
+/// was taken from the local address, so `IPV6_TCLASS` went, and Linux's
+/// IPv4 path ignored it: the datagrams arrived unmarked.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn ecn_on_a_dual_stack_socket_connected_to_an_ipv4_peer() {
+    if any_local_v6().is_none() {
+        return;
+    }
+    let mut receiver = Receiver::bind(any_local_v4());
+    receiver.socket.set_recv_ecn(true).unwrap();
+    let sender = UdpSocket::bind("[::]:0".parse().unwrap()).unwrap();
+    if sender.only_v6().unwrap() {
+        return; // net.ipv6.bindv6only is set: no dual-stack socket here.
+    }
+    let to = receiver.addr();
+    let SocketAddr::V4(v4) = to else {
+        unreachable!()
+    };
+    let mapped = SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port());
+    sender.connect(mapped).unwrap();
+    let batch = [
+        SendDatagram::connected(b"ect0").ecn(Ecn::Ect0),
+        SendDatagram::connected(b"ce").ecn(Ecn::Ce),
+    ];
+    assert_eq!(sender.send_many(&batch).unwrap(), 2);
+    let received = receiver.receive(2, 2, 64);
+    let ecn: Vec<Option<Ecn>> = received.iter().map(|(_, meta)| meta.ecn()).collect();
+    assert_eq!(ecn, [Some(Ecn::Ect0), Some(Ecn::Ce)]);
+}
+
+/// Sets an integer socket option (for options evmux has no setter for).
+#[cfg(any(target_os = "linux", target_os = "android", apple, bsd))]
+fn set_int_option(socket: &UdpSocket, level: i32, name: i32, value: i32) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `value` is a readable c_int, its size given.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            std::ptr::addr_of!(value).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(result, 0, "{}", io::Error::last_os_error());
+}
+
+/// Issue 21: a socket whose GSO sends the kernel refuses with `EINVAL`
+/// (here: `SO_NO_CHECK`, UDP without checksums, which segmentation
+/// offload cannot do) falls back to cutting the segments itself, and only
+/// that socket does: GSO stays on for the others. (Before, only `EIO` was
+/// recognised, and it turned GSO off for the whole process.)
+// Linux: the `libc` crate has no `SO_NO_CHECK` for Android.
+#[cfg(target_os = "linux")]
+#[test]
+fn gso_refused_on_one_socket_falls_back_on_that_socket_only() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    roomy(&receiver);
+    let refused = UdpSocket::bind(any_local_v4()).unwrap();
+    let other = UdpSocket::bind(any_local_v4()).unwrap();
+    if !refused.gso_supported() {
+        return; // No GSO here (old kernel, or the loop build).
+    }
+    set_int_option(&refused, libc::SOL_SOCKET, libc::SO_NO_CHECK, 1);
+    let segment = 1000;
+    let data: Vec<u8> = (0..segment * 4).map(|i| i as u8).collect();
+    let datagram = SendDatagram::to(&data, receiver.addr());
+    assert_eq!(
+        refused.send_segments(datagram, segment).unwrap(),
+        data.len()
+    );
+    assert!(!refused.gso_supported(), "the refused socket cuts its own");
+    assert!(other.gso_supported(), "GSO stays on for the other sockets");
+    assert_eq!(other.send_segments(datagram, segment).unwrap(), data.len());
+    let received = receiver.drain_datagrams(8);
+    let got: Vec<&[u8]> = received.iter().map(|(bytes, _)| &bytes[..]).collect();
+    let once: Vec<&[u8]> = data.chunks(segment).collect();
+    assert_eq!(got, [once.clone(), once].concat());
+}
+
+/// An `EINVAL` that is not about the ECN bits (here: a multicast source
+/// address) is reported as it is, and does not turn the ECN bits off for
+/// the socket: evmux retries a refused message without `IP_TOS` (Linux
+/// before 3.13 refuses it), and when that fails the same way, it was not
+/// the cause. (The retry that succeeds needs such an old kernel.)
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn an_einval_not_caused_by_the_ecn_bits_keeps_them() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    receiver.socket.set_recv_ecn(true).unwrap();
+    let sender = UdpSocket::bind(any_local_v4()).unwrap();
+    let to = receiver.addr();
+    let bad = SendDatagram::to(b"bad", to)
+        .ecn(Ecn::Ect0)
+        .source([224, 0, 0, 1].into());
+    let error = sender.send_many(&[bad]).unwrap_err();
+    assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "{error}");
+    let good = SendDatagram::to(b"good", to).ecn(Ecn::Ect0);
+    assert_eq!(sender.send_many(&[good]).unwrap(), 1);
+    let (bytes, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert_eq!(bytes, b"good");
+    assert_eq!(meta.ecn(), Some(Ecn::Ect0));
+}
+
+/// Issue 21: when the program asks for more ancillary data than fits in
+/// evmux's buffer (here timestamps, twice, and the TTL, besides the ECN
+/// bits and the destination), the kernel cuts it (`MSG_CTRUNC`), and what
+/// was cut is missing from `RecvMeta`: that is reported, not silent.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn truncated_ancillary_data_is_reported() {
+    let mut receiver = Receiver::bind(any_local_v4());
+    receiver.socket.set_recv_ecn(true).unwrap();
+    receiver.socket.set_recv_destination(true).unwrap();
+    let sender = UdpSocket::bind(any_local_v4()).unwrap();
+    let to = receiver.addr();
+    let marked = SendDatagram::to(b"x", to).ecn(Ecn::Ect0);
+    assert_eq!(sender.send_many(&[marked]).unwrap(), 1);
+    let (_, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert!(!meta.ancillary_truncated());
+    assert_eq!(meta.ecn(), Some(Ecn::Ect0));
+
+    let socket = &receiver.socket;
+    set_int_option(socket, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1);
+    let software = libc::SOF_TIMESTAMPING_SOFTWARE | libc::SOF_TIMESTAMPING_RX_SOFTWARE;
+    set_int_option(
+        socket,
+        libc::SOL_SOCKET,
+        libc::SO_TIMESTAMPING,
+        software as i32,
+    );
+    set_int_option(socket, libc::IPPROTO_IP, libc::IP_RECVTTL, 1);
+    assert_eq!(sender.send_many(&[marked]).unwrap(), 1);
+    let (_, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert!(
+        meta.ancillary_truncated() || meta.ecn() == Some(Ecn::Ect0),
+        "the ECN bits were dropped silently: {meta:?}"
+    );
+    assert!(meta.ancillary_truncated(), "{meta:?}");
+}
+
 /// A server bound to the wildcard address answers from the address it was
 /// reached at.
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -520,16 +668,68 @@ fn answer_from_the_destination_address() {
     assert_eq!(meta.from(), SocketAddr::from(([127, 0, 0, 1], port)));
 }
 
+/// Receiving the ECN bits and the destination address on macOS, iOS and
+/// the BSDs (`IP_RECVTOS` where the system has it, `IP_RECVDSTADDR`,
+/// RFC 3542's `IPV6_RECVTCLASS` and `IPV6_RECVPKTINFO`). The sender marks
+/// its datagrams with the socket option, since sending the ECN bits as
+/// ancillary data is Linux's only.
+#[cfg(any(apple, bsd))]
+fn received_on_macos_and_the_bsds(bind: SocketAddr) {
+    let mut receiver = Receiver::bind(bind);
+    let ecn = match receiver.socket.set_recv_ecn(true) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::Unsupported && bind.is_ipv4() => {
+            assert!(cfg!(not(any(apple, target_os = "freebsd"))), "{e}");
+            false
+        }
+        Err(e) => panic!("set_recv_ecn: {e}"),
+    };
+    receiver.socket.set_recv_destination(true).unwrap();
+    let sender = UdpSocket::bind(bind).unwrap();
+    let (level, name) = if bind.is_ipv4() {
+        (libc::IPPROTO_IP, libc::IP_TOS)
+    } else {
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS)
+    };
+    set_int_option(&sender, level, name, i32::from(Ecn::Ect0.bits()));
+    let to = receiver.addr();
+    assert_eq!(sender.send_many(&[SendDatagram::to(b"x", to)]).unwrap(), 1);
+    let (_, meta) = receiver.receive(1, 1, 16).remove(0);
+    assert_eq!(meta.destination(), Some(to.ip()));
+    if ecn {
+        assert_eq!(meta.ecn(), Some(Ecn::Ect0));
+    }
+}
+
+#[cfg(any(apple, bsd))]
+#[test]
+fn ecn_and_destination_received_ipv4() {
+    received_on_macos_and_the_bsds(any_local_v4());
+}
+
+#[cfg(any(apple, bsd))]
+#[test]
+fn ecn_and_destination_received_ipv6() {
+    if let Some(bind) = any_local_v6() {
+        received_on_macos_and_the_bsds(bind);
+    }
+}
+
+/// Sending the ECN bits or a source address as ancillary data, GRO, and
+/// (except on macOS, iOS and the BSDs) receiving them: Linux and Android
+/// only.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 #[test]
 fn ancillary_data_unsupported_elsewhere() {
     let socket = UdpSocket::bind(any_local_v4()).unwrap();
     let unsupported = io::ErrorKind::Unsupported;
-    assert_eq!(socket.set_recv_ecn(true).unwrap_err().kind(), unsupported);
-    assert_eq!(
-        socket.set_recv_destination(true).unwrap_err().kind(),
-        unsupported
-    );
+    if cfg!(not(any(apple, bsd))) {
+        assert_eq!(socket.set_recv_ecn(true).unwrap_err().kind(), unsupported);
+        assert_eq!(
+            socket.set_recv_destination(true).unwrap_err().kind(),
+            unsupported
+        );
+    }
     let marked = SendDatagram::to(b"x", socket.local_addr().unwrap()).ecn(Ecn::Ect0);
     assert_eq!(socket.send_many(&[marked]).unwrap_err().kind(), unsupported);
     assert!(!socket.set_gro(true).unwrap());

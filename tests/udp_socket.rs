@@ -126,8 +126,10 @@ fn an_unreachable_connected_peer_is_reported() {
         ..util::Readiness::default()
     };
     expect_events(&mut poll, &mut events, &[(Token(0), error)]);
-    let error = socket.take_error().unwrap().expect("ICMP port unreachable");
-    assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    if util::SOCKET_ERROR_OUTLIVES_ITS_EVENT {
+        let error = socket.take_error().unwrap().expect("ICMP port unreachable");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    }
 }
 
 #[test]
@@ -262,6 +264,11 @@ fn try_io_and_conversions() {
     windows,
     ignore = "Windows reports ICMP port unreachable as a failing recv (WSAECONNRESET), \
               not as a socket error; Wine 8 does not report it at all"
+)]
+#[cfg_attr(
+    evmux_libkqueue,
+    ignore = "libkqueue reads a socket's pending error to report it, which clears it \
+              (tests/util: SOCKET_ERROR_OUTLIVES_ITS_EVENT)"
 )]
 fn after_an_error_is_read_the_next_datagram_is_reported() {
     let mut poll = Poll::new().unwrap();

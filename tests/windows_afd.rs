@@ -333,3 +333,62 @@ fn debug_names_the_afd_flags() {
     let debug = format!("{event:?}");
     assert!(debug.contains("AFD_POLL_SEND"), "{debug}");
 }
+
+/// A socket whose poll request AFD refuses (its handle was closed behind
+/// evmux's back) reports its failure at once, not after the timeout (or
+/// never, with none): the failure is found right before the wait, which
+/// must not then sleep on it.
+#[test]
+fn a_refused_poll_request_is_reported_without_waiting_out_the_timeout() {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::closesocket;
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut stream, _peer) = util::tcp_pair();
+    poll.registry()
+        .register(&mut stream, Token(0), Interest::READABLE)
+        .unwrap();
+    // SAFETY: the socket is open; `stream` is forgotten below, so nothing
+    // uses or closes the handle again.
+    assert_eq!(unsafe { closesocket(stream.as_raw_socket() as usize) }, 0);
+    std::mem::forget(stream);
+    poll.poll(&mut events, Some(DEADLINE)).unwrap();
+    let event = events
+        .iter()
+        .next()
+        .expect("the failure, before the timeout");
+    assert_eq!(event.token(), Token(0));
+    assert!(event.is_error(), "{event:?}");
+}
+
+/// An event put aside (an `Events` without room) and delivered after a
+/// `reregister` that no longer asks for it is dropped.
+#[test]
+fn an_event_put_aside_keeps_only_what_the_interest_asks_for() {
+    let mut poll = Poll::new().unwrap();
+    let mut socket = UdpSocket::bind(any_local_v4()).unwrap();
+    poll.registry()
+        .register(&mut socket, Token(0), Interest::WRITABLE)
+        .unwrap();
+    poll.poll(&mut Events::with_capacity(0), Some(DEADLINE))
+        .unwrap();
+    poll.registry()
+        .reregister(&mut socket, Token(1), Interest::READABLE)
+        .unwrap();
+    let mut events = Events::with_capacity(8);
+    expect_no_events(&mut poll, &mut events);
+}
+
+/// The socket types are `UnwindSafe` and `RefUnwindSafe`, as mio's are:
+/// code that captures them in `catch_unwind` compiles.
+#[test]
+fn sockets_are_unwind_safe() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn assert_unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+    assert_unwind_safe::<TcpListener>();
+    assert_unwind_safe::<TcpStream>();
+    assert_unwind_safe::<UdpSocket>();
+    let socket = UdpSocket::bind(any_local_v4()).unwrap();
+    let addr = std::panic::catch_unwind(|| socket.local_addr().unwrap()).unwrap();
+    assert_eq!(addr, socket.local_addr().unwrap());
+}

@@ -50,6 +50,16 @@ impl Events {
     ///
     /// If the memory for `capacity` events cannot be allocated, as
     /// `Vec::with_capacity`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::Events;
+    ///
+    /// // At most 256 events per `poll`; the rest wait for the next call.
+    /// let events = Events::with_capacity(256);
+    /// assert!(events.is_empty());
+    /// ```
     pub fn with_capacity(capacity: usize) -> Events {
         Events {
             inner: sys::Events::with_capacity(capacity),
@@ -57,11 +67,40 @@ impl Events {
     }
 
     /// The most events one `poll` call returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::Events;
+    ///
+    /// let events = Events::with_capacity(256);
+    /// assert_eq!(events.capacity(), 256);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.inner.capacity()
     }
 
     /// Returns true if the last `poll` returned no events.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::{Events, Poll};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// // Nothing registered: the poll times out with no events.
+    /// poll.poll(&mut events, Some(Duration::from_millis(1)))?;
+    /// assert!(events.is_empty());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.inner.is_empty()
     }
@@ -98,6 +137,31 @@ impl Events {
     ///
     /// `poll` does this itself, so this is only needed to drop the events
     /// early.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::{Events, Poll, Token, Waker};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let waker = Waker::new(poll.registry(), Token(0))?;
+    /// waker.wake()?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// assert!(!events.is_empty());
+    ///
+    /// // `poll` clears the buffer itself; `clear` drops the events earlier.
+    /// events.clear();
+    /// assert!(events.is_empty());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn clear(&mut self) {
         self.inner.clear();
     }

@@ -9,7 +9,7 @@ use super::udp_offload_none::unsupported;
 pub(crate) use super::udp_offload_none::{
     gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
 };
-use crate::net::{RecvMeta, SendDatagram};
+use crate::net::{RecvMeta, SendDatagram, SendState};
 
 /// Windows' `WSAEMSGSIZE`: the datagram was longer than the buffer, which
 /// holds its beginning.
@@ -18,7 +18,11 @@ const MESSAGE_TRUNCATED: Option<i32> = Some(10040);
 #[cfg(not(windows))]
 const MESSAGE_TRUNCATED: Option<i32> = None;
 
-pub(crate) fn send_many(socket: &net::UdpSocket, batch: &[SendDatagram<'_>]) -> io::Result<usize> {
+pub(crate) fn send_many(
+    socket: &net::UdpSocket,
+    _: &SendState,
+    batch: &[SendDatagram<'_>],
+) -> io::Result<usize> {
     for (sent, datagram) in batch.iter().enumerate() {
         let result = if datagram.ecn.is_some() || datagram.source.is_some() {
             Err(unsupported("sending the ECN bits or source address"))
@@ -61,6 +65,7 @@ pub(crate) fn recv_many(
             truncated,
             ecn: None,
             destination: None,
+            ancillary_truncated: false,
         };
     }
     Ok(bufs.len())

@@ -45,7 +45,7 @@
 //! | Backend | Mechanism | Resolution of the wait |
 //! |---------|-----------|------------------------|
 //! | epoll (Linux, Android, illumos) | one `timerfd` (CLOCK_MONOTONIC) per `Poll`, set to the earliest deadline, in a small epoll instance of its own that sits in the `Poll`'s set (its event is told apart by `EPOLLRDNORM`, never by a token); made with the first timer, so two descriptors per `Poll` that has timers; set from another thread, it ends a wait in progress | the kernel's timer (ns), without the timer slack of a wait's own timeout |
-//! | kqueue (macOS, iOS, BSDs) | one `EVFILT_TIMER` filter per `Poll` (an ident of its own), one-shot, set to the earliest deadline with `NOTE_NSECONDS` (milliseconds on OpenBSD and DragonFly); one duplicate of the kqueue's descriptor per `Poll` that has timers | the kernel's timer |
+//! | kqueue (macOS, iOS, BSDs) | one `EVFILT_TIMER` filter per `Poll` (an ident of its own), one-shot, set to the earliest deadline with `NOTE_NSECONDS` (milliseconds on OpenBSD and DragonFly); no descriptor | the kernel's timer |
 //! | poll(2) (and forced with `--cfg evmux_force_poll`) | the wait's own timeout; a change from another thread wakes it through the selector's wake-up descriptor | `ppoll` (ns) on Linux, milliseconds rounded up elsewhere |
 //! | event ports (Solaris) | `port_getn`'s timeout; a change from another thread is a `port_send` | nanoseconds |
 //! | WASI preview 1 | `poll_oneoff`'s clock subscription | nanoseconds |
@@ -159,7 +159,8 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a delay beyond what an `Instant` can hold.
+    /// `InvalidInput` for a delay beyond what an `Instant` can hold; as
+    /// [`set`](Timer::set).
     ///
     /// # Examples
     ///
@@ -194,7 +195,7 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// None on the backends that have timers; kept for symmetry.
+    /// As [`set`](Timer::set).
     ///
     /// # Examples
     ///
@@ -266,7 +267,9 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a zero interval.
+    /// `InvalidInput` for a zero interval; the OS's error if the `Poll`'s
+    /// own timer (a `timerfd`, a kqueue filter, a wake-up) cannot be set
+    /// for an earlier deadline, which is not expected.
     ///
     /// # Examples
     ///
@@ -353,7 +356,7 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// None on the backends that have timers; kept for symmetry.
+    /// As [`set`](Timer::set).
     ///
     /// # Examples
     ///
@@ -399,7 +402,8 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// None on the backends that have timers; kept for symmetry.
+    /// None: disarming asks nothing of the OS (kept fallible as the other
+    /// setters are).
     ///
     /// # Examples
     ///
@@ -436,7 +440,8 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// `WouldBlock` if it has not expired since.
+    /// `WouldBlock` if it has not expired since; for a periodic timer, as
+    /// [`set`](Timer::set).
     ///
     /// # Examples
     ///

@@ -152,3 +152,67 @@ pub fn a_thousand_children_are_each_reported_once(figure: &str) {
     eprintln!("{figure}: {text}");
     record_figure("child_exit", figure, text);
 }
+
+/// The exit status, read without reaping: `None` while the child runs,
+/// then its status (an exit code, or the signal that killed it), as often
+/// as asked, and still there for `Child::try_wait`; once that reaped it,
+/// gone (`NotFound`), while `has_exited` stays true; on kqueue the status
+/// the kernel recorded at the exit stays.
+pub fn the_exit_status_is_read_without_reaping() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut child = Command::new("sh")
+        .args(["-c", "read line; exit 7"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut exit = ChildExit::new(&child).unwrap();
+    assert_eq!(exit.exit_status().unwrap(), None);
+    poll.registry()
+        .register(&mut exit, Token(4), Interest::READABLE)
+        .unwrap();
+    drop(child.stdin.take());
+    wait_for_exit(&mut poll, &mut events, &exit, Token(4));
+    for _ in 0..2 {
+        let status = exit.exit_status().unwrap().expect("exited");
+        assert_eq!(status.code(), Some(7));
+    }
+    assert_eq!(child.try_wait().unwrap().expect("exited").code(), Some(7));
+    if cfg!(evmux_selector = "kqueue") {
+        // The status the kernel recorded at the exit stays.
+        assert_eq!(exit.exit_status().unwrap().expect("kept").code(), Some(7));
+    } else {
+        let error = exit.exit_status().expect_err("reaped");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound, "{error}");
+    }
+    assert!(exit.has_exited().unwrap());
+
+    let mut killed = spawn("sleep", &["30"]);
+    let mut exit = ChildExit::new(&killed).unwrap();
+    poll.registry()
+        .register(&mut exit, Token(5), Interest::READABLE)
+        .unwrap();
+    killed.kill().unwrap();
+    wait_for_exit(&mut poll, &mut events, &exit, Token(5));
+    let status = exit.exit_status().unwrap().expect("killed");
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+    assert_eq!(killed.wait().unwrap().signal(), Some(libc::SIGKILL));
+}
+
+/// A child that the program reaps itself before its watch looked has
+/// exited: `has_exited` says so (the status is gone, and says so too).
+pub fn a_child_reaped_elsewhere_has_exited_with_its_status_gone() {
+    let mut child = Command::new("sh")
+        .args(["-c", "read line"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let exit = ChildExit::new(&child).unwrap();
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert!(exit.has_exited().unwrap());
+    if cfg!(not(evmux_selector = "kqueue")) {
+        let error = exit.exit_status().expect_err("reaped");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound, "{error}");
+    }
+}

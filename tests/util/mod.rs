@@ -21,6 +21,15 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 /// How long a test waits to conclude that nothing happens.
 pub const QUIET: Duration = Duration::from_millis(100);
 
+/// Whether a socket's pending error (`SO_ERROR`) is still there after the
+/// event that reported it. Not over libkqueue (the kqueue backend on
+/// Linux, `--cfg evmux_force_kqueue`): to report the error with `EV_EOF` it
+/// reads it with `getsockopt(SO_ERROR)`, which clears it (src/linux/read.c
+/// and write.c of libkqueue 2.7). A BSD or macOS kernel copies the error
+/// into the event's `fflags` and leaves it pending (kevent(2), `EV_EOF`),
+/// as epoll and poll(2) leave it.
+pub const SOCKET_ERROR_OUTLIVES_ITS_EVENT: bool = !cfg!(evmux_libkqueue);
+
 /// What a test expects of one event: its token and the flags that must be
 /// set (flags not listed are not checked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -37,6 +37,22 @@ use evmux::{Events, Interest, Poll, Token, Waker};
 
 /// Pairs of endpoints alive at once: endpoints `2p` and `2p + 1` are pair
 /// `p`'s. For a pipe, `2p` is the writing end and `2p + 1` the reading one.
+/// Over libkqueue (the kqueue backend on Linux, `--cfg evmux_force_kqueue`)
+/// a descriptor closed while registered leaves its filters behind, and a
+/// new descriptor with the same number cannot be registered (its BUGS.md:
+/// "ensure that file descriptors are removed from the kqueue before they
+/// are closed"); a BSD or macOS kernel removes them on close (kqueue(2)).
+/// There the model deregisters every source it closes.
+const CLOSE_NEEDS_DEREGISTER: bool = cfg!(evmux_libkqueue);
+
+/// The smallest event buffer the model polls with: one event, but two over
+/// libkqueue, whose `kevent` turns one epoll event of a descriptor ready
+/// for reading and writing into two events and drops the second when the
+/// list has room for one (`linux_kevent_copyout`, src/linux/platform.c;
+/// `.ci/kqueue/build-libkqueue.sh` mends this for larger lists only). A
+/// BSD or macOS kernel keeps what does not fit for the next call.
+const SMALLEST_EVENTS: usize = if cfg!(evmux_libkqueue) { 2 } else { 1 };
+
 pub const PAIRS: usize = 3;
 const ENDS: usize = 2 * PAIRS;
 
@@ -249,7 +265,7 @@ impl Machine {
         Ok(Machine {
             poll,
             events: Events::with_capacity(4),
-            one_event: Events::with_capacity(1),
+            one_event: Events::with_capacity(SMALLEST_EVENTS),
             wakers,
             ends: (0..ENDS).map(|_| End::default()).collect(),
             next_token: 0,
@@ -539,6 +555,7 @@ impl Machine {
         if self.ends[end].io.is_none() {
             return Ok(());
         }
+        let deregister = deregister || CLOSE_NEEDS_DEREGISTER;
         if deregister && self.ends[end].registered.is_some() {
             self.deregister(end)?;
         }

@@ -8,6 +8,8 @@
 //! which tokio's `AsyncFd` never calls, so a second readiness change is
 //! never reported. Both libraries behave alike; .ci/tokio.sh runs the rest
 //! of the suite on that backend.
+// Raw descriptors: Unix only.
+#![cfg(unix)]
 
 mod util;
 

@@ -38,7 +38,10 @@ fn mio_types_are_evmux_types() {
         std::any::type_name::<mio::Registry>(),
         std::any::type_name::<mio::Waker>(),
         std::any::type_name::<mio::net::TcpStream>(),
+        #[cfg(unix)]
         std::any::type_name::<mio::unix::pipe::Receiver>(),
+        #[cfg(windows)]
+        std::any::type_name::<mio::windows::NamedPipe>(),
     ] {
         assert!(name.starts_with("evmux::"), "{name} is evmux's");
     }

@@ -1,5 +1,7 @@
 //! Child processes through tokio on evmux: exit statuses, piped standard
 //! streams, many children at once, and killing.
+// Unix exit statuses and signals; tests/windows.rs has Windows' children.
+#![cfg(unix)]
 
 mod util;
 

@@ -1,5 +1,7 @@
 //! Signals through tokio on evmux (tokio's signal driver is a mio
 //! `UnixStream` pair registered with the I/O driver).
+// Unix signals; tests/windows.rs has Windows' ctrl-c.
+#![cfg(unix)]
 
 mod util;
 

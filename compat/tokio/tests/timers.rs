@@ -75,7 +75,7 @@ async fn many_timers_while_traffic_flows() {
             })
         })
         .collect();
-    let (a, b) = tokio::net::UnixStream::pair().unwrap();
+    let (a, b) = util::stream_pair().await;
     let (mut a, mut b) = (a, b);
     let echo = tokio::spawn(async move {
         let mut buf = [0; 8];
@@ -104,7 +104,7 @@ async fn many_timers_while_traffic_flows() {
 
 #[tokio::test]
 async fn select_between_a_socket_and_a_deadline() {
-    let (mut a, mut b) = tokio::net::UnixStream::pair().unwrap();
+    let (mut a, mut b) = util::stream_pair().await;
     let mut timeouts = 0;
     let mut messages = 0u8;
     let mut buf = [0; 1];

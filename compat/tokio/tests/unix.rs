@@ -1,4 +1,6 @@
 //! Unix-domain sockets through tokio on evmux.
+// Unix-domain sockets are Unix only in tokio.
+#![cfg(unix)]
 
 mod util;
 

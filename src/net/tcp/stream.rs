@@ -62,6 +62,35 @@ impl TcpStream {
     /// Absent on WASI preview 1, which cannot create sockets: a connection
     /// comes from an accepting listener or from the host (`FromRawFd`), as
     /// in mio.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use evmux::net::TcpStream;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    ///
+    /// // Returns at once; the stream is writable when the connection is made.
+    /// let mut stream = TcpStream::connect(listener.local_addr()?)?;
+    /// poll.registry().register(&mut stream, Token(0), Interest::WRITABLE)?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// // Writable: connected, or failed (then `take_error` has the reason).
+    /// match stream.take_error()? {
+    ///     None => assert_eq!(stream.peer_addr()?, listener.local_addr()?),
+    ///     Some(error) => return Err(error.into()),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     #[cfg(not(wasip1))]
     pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
         sys::net::tcp_connect(addr).map(TcpStream::from_std)
@@ -69,6 +98,21 @@ impl TcpStream {
 
     /// Wraps a std stream. It should be non-blocking
     /// (`set_nonblocking(true)`); evmux does not change it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::net::TcpStream;
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// std_stream.set_nonblocking(true)?;
+    /// let stream = TcpStream::from_std(std_stream);
+    /// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_std(stream: net::TcpStream) -> TcpStream {
         TcpStream {
             inner: IoSource::new(stream),
@@ -77,11 +121,47 @@ impl TcpStream {
 
     /// The remote address; `NotConnected` until the connection is
     /// established.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, peer) = connected()?;
+    /// assert_eq!(stream.peer_addr()?, peer.local_addr()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.peer_addr()
     }
 
     /// The local address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, peer) = connected()?;
+    /// assert_eq!(stream.local_addr()?, peer.peer_addr()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
@@ -90,33 +170,148 @@ impl TcpStream {
     ///
     /// After `Shutdown::Write` the peer reads end-of-stream; after
     /// `Shutdown::Read` reads here return 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::io::Read;
+    /// use std::net::Shutdown;
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, mut peer) = connected()?;
+    /// // No more writes: the peer reads the end of the stream.
+    /// stream.shutdown(Shutdown::Write)?;
+    /// assert_eq!(peer.read(&mut [0; 8])?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.shutdown(how)
     }
 
     /// Sets `TCP_NODELAY`: when true, small writes go out at once instead of
     /// being coalesced (Nagle's algorithm off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, _peer) = connected()?;
+    /// // Send small writes at once instead of coalescing them (Nagle).
+    /// stream.set_nodelay(true)?;
+    /// assert!(stream.nodelay()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.inner.set_nodelay(nodelay)
     }
 
     /// Reads `TCP_NODELAY`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, _peer) = connected()?;
+    /// assert!(!stream.nodelay()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.inner.nodelay()
     }
 
     /// Sets `IP_TTL`, the time-to-live of outgoing packets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, _peer) = connected()?;
+    /// stream.set_ttl(16)?;
+    /// assert_eq!(stream.ttl()?, 16);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.set_ttl(ttl)
     }
 
     /// Reads `IP_TTL`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, _peer) = connected()?;
+    /// println!("TTL: {}", stream.ttl()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.ttl()
     }
 
     /// Takes the pending error (`SO_ERROR`), if any, clearing it. After a
     /// non-blocking connect this is how a failure is reported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (stream, _peer) = connected()?;
+    /// assert!(stream.take_error()?.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.take_error()
     }
@@ -126,6 +321,41 @@ impl TcpStream {
     /// # Errors
     ///
     /// `WouldBlock` when no data is waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "os-poll")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::{Read, Write};
+    /// use std::time::Duration;
+    ///
+    /// use evmux::{Events, Interest, Poll, Token};
+    /// # fn connected() -> std::io::Result<(evmux::net::TcpStream, std::net::TcpStream)> {
+    /// #     // An established connection: evmux's end and a std peer.
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// #     let peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// #     let (stream, _) = listener.accept()?;
+    /// #     stream.set_nonblocking(true)?;
+    /// #     Ok((evmux::net::TcpStream::from_std(stream), peer))
+    /// # }
+    /// let (mut stream, mut peer) = connected()?;
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// poll.registry().register(&mut stream, Token(0), Interest::READABLE)?;
+    /// peer.write_all(b"hello")?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    ///
+    /// let mut buf = [0; 5];
+    /// // Peeked bytes stay queued for the next read.
+    /// let n = stream.peek(&mut buf)?;
+    /// assert_eq!(&buf[..n], &b"hello"[..n]);
+    /// assert_eq!(stream.read(&mut buf)?, n);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
+    /// ```
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.do_read(|stream| stream.peek(buf))
     }

@@ -11,6 +11,10 @@ pub use self::sourcefd::SourceFd;
 
 #[cfg(feature = "os-ext")]
 pub(crate) mod child_exit;
+#[cfg(all(feature = "net", any(linux_like, apple, bsd)))]
+mod cmsg;
+#[cfg(evmux_selector = "kqueue")]
+pub(crate) mod kevent;
 #[cfg(feature = "net")]
 pub(crate) mod net;
 #[cfg(feature = "os-ext")]
@@ -21,6 +25,8 @@ pub(crate) mod signals;
 pub(crate) mod udp_batch;
 #[cfg(all(feature = "net", linux_like))]
 mod udp_cmsg;
+#[cfg(all(feature = "net", any(apple, bsd)))]
+mod udp_cmsg_bsd;
 #[cfg(feature = "net")]
 pub(crate) mod uds;
 

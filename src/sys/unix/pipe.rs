@@ -98,6 +98,24 @@ pub struct Sender {
 impl Sender {
     /// Sets or clears non-blocking mode. Ends made by [`new`] are already
     /// non-blocking; ends converted from a child's pipes are not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::process::{Command, Stdio};
+    ///
+    /// use evmux::unix::pipe::Sender;
+    ///
+    /// // A child's stdin is a blocking pipe: make evmux's end non-blocking.
+    /// let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::null()).spawn()?;
+    /// let sender = Sender::from(child.stdin.take().expect("piped"));
+    /// sender.set_nonblocking(true)?;
+    /// drop(sender); // closes the pipe: `cat` sees the end of its input
+    /// child.wait()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         set_nonblocking(&*self.inner, nonblocking)
     }
@@ -105,6 +123,23 @@ impl Sender {
     /// Runs `f`, an I/O operation of your own on this pipe, within evmux's
     /// readiness bookkeeping; see
     /// [`TcpStream::try_io`](crate::net::TcpStream::try_io) for the rules.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::os::fd::AsFd;
+    ///
+    /// use evmux::unix::pipe;
+    ///
+    /// let (sender, _receiver) = pipe::new()?;
+    /// // A write of your own on the pipe's descriptor (here through the `rustix`
+    /// // crate), within evmux's readiness bookkeeping.
+    /// let written = sender.try_io(|| Ok(rustix::io::write(sender.as_fd(), b"hello")?))?;
+    /// assert_eq!(written, 5);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn try_io<F, T>(&self, f: F) -> io::Result<T>
     where
         F: FnOnce() -> io::Result<T>,
@@ -122,6 +157,24 @@ pub struct Receiver {
 impl Receiver {
     /// Sets or clears non-blocking mode. Ends made by [`new`] are already
     /// non-blocking; ends converted from a child's pipes are not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::process::{Command, Stdio};
+    ///
+    /// use evmux::unix::pipe::Receiver;
+    ///
+    /// // A child's stdout is a blocking pipe: make evmux's end non-blocking.
+    /// let mut child = Command::new("echo").arg("hello").stdout(Stdio::piped()).spawn()?;
+    /// let receiver = Receiver::from(child.stdout.take().expect("piped"));
+    /// receiver.set_nonblocking(true)?;
+    /// child.wait()?;
+    /// # drop(receiver);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         set_nonblocking(&*self.inner, nonblocking)
     }
@@ -129,6 +182,28 @@ impl Receiver {
     /// Runs `f`, an I/O operation of your own on this pipe, within evmux's
     /// readiness bookkeeping; see
     /// [`TcpStream::try_io`](crate::net::TcpStream::try_io) for the rules.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::io::{self, Write};
+    /// use std::os::fd::AsFd;
+    ///
+    /// use evmux::unix::pipe;
+    ///
+    /// let (mut sender, receiver) = pipe::new()?;
+    /// sender.write_all(b"hello")?;
+    /// // A read of your own on the pipe's descriptor (here through the `rustix`
+    /// // crate): a WouldBlock from it re-arms the readiness, as evmux's reads do.
+    /// let mut buf = [0; 16];
+    /// let read = receiver.try_io(|| Ok(rustix::io::read(receiver.as_fd(), &mut buf)?))?;
+    /// assert_eq!(&buf[..read], b"hello");
+    /// let again = receiver.try_io(|| Ok(rustix::io::read(receiver.as_fd(), &mut buf)?));
+    /// assert_eq!(again.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn try_io<F, T>(&self, f: F) -> io::Result<T>
     where
         F: FnOnce() -> io::Result<T>,

@@ -3,7 +3,7 @@
 //! `sendmsg(2)` / `recvmsg(2)` elsewhere (and with
 //! `--cfg evmux_force_udp_loop`); GSO and GRO on Linux (`udp(7)`:
 //! `UDP_SEGMENT`, `UDP_GRO`); the ancillary data of `ip(7)` and `ipv6(7)`
-//! in `udp_cmsg`.
+//! in `udp_cmsg` (received on macOS, iOS and the BSDs too: `udp_cmsg_bsd`).
 //!
 //! `libc` makes the message calls: rustix's `sendmsg`/`recvmsg` take only
 //! the ancillary messages rustix knows (descriptors, credentials), it has
@@ -26,11 +26,13 @@ use rustix::net::SocketAddrAny;
 pub(crate) use super::udp_cmsg::{
     gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
 };
-use crate::net::{RecvMeta, SendDatagram};
+#[cfg(any(apple, bsd))]
+pub(crate) use super::udp_cmsg_bsd::{set_recv_destination, set_recv_ecn};
+use crate::net::{RecvMeta, SendDatagram, SendState};
 #[cfg(not(linux_like))]
-pub(crate) use crate::sys::udp_offload_none::{
-    gso_supported, send_gso, set_gro, set_recv_destination, set_recv_ecn,
-};
+pub(crate) use crate::sys::udp_offload_none::{gso_supported, send_gso, set_gro};
+#[cfg(not(any(linux_like, apple, bsd)))]
+pub(crate) use crate::sys::udp_offload_none::{set_recv_destination, set_recv_ecn};
 
 /// Datagrams per system call: `sendmmsg`/`recvmmsg` take up to 1024
 /// (`UIO_MAXIOV`); 64 keeps the per-call headers small while already
@@ -70,19 +72,24 @@ fn new_headers(count: usize) -> Vec<Header> {
 
 /// Sends the datagrams of `batch`, in calls of up to `BATCH`; returns how
 /// many were sent, an error only if none was.
-pub(crate) fn send_many(socket: &net::UdpSocket, batch: &[SendDatagram<'_>]) -> io::Result<usize> {
-    send_all(socket, batch, None)
+pub(crate) fn send_many(
+    socket: &net::UdpSocket,
+    state: &SendState,
+    batch: &[SendDatagram<'_>],
+) -> io::Result<usize> {
+    send_all(socket, state, batch, None)
 }
 
 /// `send_many`, each message carrying `gso` as its segment size if given.
 pub(crate) fn send_all(
     socket: &net::UdpSocket,
+    state: &SendState,
     batch: &[SendDatagram<'_>],
     gso: Option<u16>,
 ) -> io::Result<usize> {
     let mut sent = 0;
     for chunk in batch.chunks(BATCH) {
-        match send_chunk(socket, chunk, gso) {
+        match send_chunk(socket, state, chunk, gso) {
             Ok(n) if n == chunk.len() => sent += n,
             Ok(n) => return Ok(sent + n),
             Err(_) if sent > 0 => break,
@@ -92,11 +99,45 @@ pub(crate) fn send_all(
     Ok(sent)
 }
 
+/// Sends `chunk` in one call. Linux before 3.13 refuses the `IP_TOS`
+/// ancillary message with `EINVAL`: a chunk that carried one and was
+/// refused so is sent again without, and the socket leaves it out from
+/// then on (`SendState::NO_TOS`), unless the second try is refused the
+/// same way, which shows that `IP_TOS` was not the cause.
 fn send_chunk(
     socket: &net::UdpSocket,
+    state: &SendState,
     chunk: &[SendDatagram<'_>],
     gso: Option<u16>,
 ) -> io::Result<usize> {
+    let tos = !state.has(SendState::NO_TOS);
+    let (result, carried_tos) = send_chunk_once(socket, chunk, gso, tos)?;
+    match result {
+        Err(error) if carried_tos && error.raw_os_error() == Some(libc::EINVAL) => {
+            state.set(SendState::NO_TOS);
+            let (again, _) = send_chunk_once(socket, chunk, gso, false)?;
+            if again
+                .as_ref()
+                .is_err_and(|e| e.raw_os_error() == Some(libc::EINVAL))
+            {
+                state.clear(SendState::NO_TOS);
+                return Err(error);
+            }
+            again
+        }
+        result => result,
+    }
+}
+
+/// One attempt at sending `chunk`, with `IP_TOS` for the ECN bits over
+/// IPv4 if `tos`: the result, and whether an `IP_TOS` message went. The
+/// outer error is for ancillary data this system cannot send.
+fn send_chunk_once(
+    socket: &net::UdpSocket,
+    chunk: &[SendDatagram<'_>],
+    gso: Option<u16>,
+    tos: bool,
+) -> io::Result<(io::Result<usize>, bool)> {
     let mut iovs: Vec<libc::iovec> = chunk
         .iter()
         .map(|datagram| libc::iovec {
@@ -108,7 +149,7 @@ fn send_chunk(
         .iter()
         .map(|datagram| datagram.to.map(SocketAddrAny::from))
         .collect();
-    let mut controls = send_controls(socket, chunk, gso)?;
+    let (mut controls, carried_tos) = send_controls(socket, chunk, gso, tos)?;
     let mut headers = new_headers(chunk.len());
     for (i, header) in headers.iter_mut().enumerate() {
         let header = msghdr(header);
@@ -125,34 +166,36 @@ fn send_chunk(
             }
         }
     }
-    if MMSG {
+    let result = if MMSG {
         mmsg(socket.as_raw_fd(), &mut headers, Direction::Send)
     } else {
         each(socket.as_raw_fd(), &mut headers, Direction::Send).map(|(n, _)| n)
-    }
+    };
+    Ok((result, carried_tos))
 }
 
-/// The ancillary data of each datagram of `chunk` with the bytes used, or
-/// nothing if none has any.
+/// The ancillary data of each datagram of `chunk` with the bytes used (or
+/// nothing if none has any), and whether an `IP_TOS` message is among it.
 fn send_controls(
     socket: &net::UdpSocket,
     chunk: &[SendDatagram<'_>],
     gso: Option<u16>,
-) -> io::Result<Vec<(Control, usize)>> {
+    tos: bool,
+) -> io::Result<(Vec<(Control, usize)>, bool)> {
     let wanted = gso.is_some()
         || chunk
             .iter()
             .any(|datagram| datagram.ecn.is_some() || datagram.source.is_some());
     if !wanted {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     #[cfg(linux_like)]
     {
-        super::udp_cmsg::encode_send(socket, chunk, gso)
+        super::udp_cmsg::encode_send(socket, chunk, gso, tos)
     }
     #[cfg(not(linux_like))]
     {
-        let _ = socket;
+        let _ = (socket, tos);
         Err(crate::sys::udp_offload_none::unsupported(
             "sending the ECN bits or source address",
         ))
@@ -175,8 +218,10 @@ pub(crate) fn recv_many(
     // the buffers start uninitialised: no zeroing per call.
     let mut names: Vec<MaybeUninit<libc::sockaddr_storage>> = uninit(count);
     // Ancillary data arrives only for the options set on the socket (GRO,
-    // ECN, destination), which only Linux and Android have here.
-    let mut controls: Vec<MaybeUninit<Control>> = uninit(if cfg!(linux_like) { count } else { 0 });
+    // ECN, destination), which evmux sets on Linux, Android, macOS, iOS
+    // and the BSDs.
+    const DECODED: bool = cfg!(any(linux_like, apple, bsd));
+    let mut controls: Vec<MaybeUninit<Control>> = uninit(if DECODED { count } else { 0 });
     let mut headers = new_headers(count);
     for (i, header) in headers.iter_mut().enumerate() {
         let header = msghdr(header);
@@ -213,9 +258,12 @@ pub(crate) fn recv_many(
             truncated: header.msg_flags & libc::MSG_TRUNC != 0,
             ecn: None,
             destination: None,
+            ancillary_truncated: header.msg_flags & libc::MSG_CTRUNC != 0,
         };
         #[cfg(linux_like)]
         super::udp_cmsg::decode_recv(header, &mut meta[i]);
+        #[cfg(any(apple, bsd))]
+        super::udp_cmsg_bsd::decode_recv(header, &mut meta[i]);
     }
     Ok(received)
 }

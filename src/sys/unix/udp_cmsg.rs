@@ -19,8 +19,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use rustix::net::{sockopt, AddressFamily, SocketType};
 
+use super::cmsg;
 use super::udp_batch::{send_all, Control};
-use crate::net::{Ecn, RecvMeta, SendDatagram};
+use crate::net::{Ecn, RecvMeta, SendDatagram, SendState};
 
 /// The kernel's limit on segments in one GSO send (`UDP_MAX_SEGMENTS`).
 const MAX_SEGMENTS: usize = 64;
@@ -33,15 +34,16 @@ const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
 const NO: u8 = 2;
 
-/// Whether the kernel cuts GSO segments: probed once, and turned off if a
-/// send reports that the route's device cannot (`EIO`).
+/// Whether the kernel has GSO: probed once per process. Whether a socket
+/// may use it is that socket's (`SendState::NO_GSO`).
 static GSO: AtomicU8 = AtomicU8::new(UNKNOWN);
 
-/// Whether `UDP_SEGMENT` works here: Linux 4.18 and later answer
-/// `getsockopt(UDP_SEGMENT)`; older kernels would ignore the ancillary
-/// message and send one oversized datagram, so it is never tried there.
-pub(crate) fn gso_supported() -> bool {
-    if cfg!(evmux_force_udp_loop) {
+/// Whether `UDP_SEGMENT` works for a socket with `state`: Linux 4.18 and
+/// later answer `getsockopt(UDP_SEGMENT)` (older kernels would ignore the
+/// ancillary message and send one oversized datagram, so it is never
+/// tried there), and the socket's GSO sends have not been refused.
+pub(crate) fn gso_supported(state: &SendState) -> bool {
+    if cfg!(evmux_force_udp_loop) || state.has(SendState::NO_GSO) {
         return false;
     }
     match GSO.load(Ordering::Relaxed) {
@@ -60,13 +62,20 @@ pub(crate) fn gso_supported() -> bool {
 /// Sends `datagram` cut into `segment_size` pieces by the kernel, as
 /// messages of up to 64 segments (and 65,507 bytes), all in one
 /// `sendmmsg`. `None` if GSO cannot be used: the caller cuts them.
+///
+/// The kernel refuses a GSO send with `EIO` where the route's device
+/// cannot segment (or checksum) UDP, or goes through IPsec, and with
+/// `EINVAL` e.g. on a socket with UDP checksums off (`SO_NO_CHECK`): that
+/// socket then cuts its own segments from now on (as quinn-udp does, on
+/// the same two errors).
 pub(crate) fn send_gso(
     socket: &net::UdpSocket,
+    state: &SendState,
     datagram: SendDatagram<'_>,
     segment_size: usize,
 ) -> Option<io::Result<usize>> {
     let per_message = MAX_SEGMENTS.min(MAX_PAYLOAD / segment_size);
-    if !gso_supported() || per_message < 2 {
+    if !gso_supported(state) || per_message < 2 {
         return None;
     }
     let messages: Vec<SendDatagram<'_>> = datagram
@@ -74,10 +83,10 @@ pub(crate) fn send_gso(
         .chunks(per_message * segment_size)
         .map(|data| SendDatagram { data, ..datagram })
         .collect();
-    match send_all(socket, &messages, Some(segment_size as u16)) {
+    match send_all(socket, state, &messages, Some(segment_size as u16)) {
         Ok(n) => Some(Ok(messages[..n].iter().map(|m| m.data.len()).sum())),
-        Err(error) if error.raw_os_error() == Some(libc::EIO) => {
-            GSO.store(NO, Ordering::Relaxed);
+        Err(error) if matches!(error.raw_os_error(), Some(libc::EIO | libc::EINVAL)) => {
+            state.set(SendState::NO_GSO);
             None
         }
         Err(error) => Some(Err(error)),
@@ -89,7 +98,7 @@ pub(crate) fn set_gro(socket: &net::UdpSocket, on: bool) -> io::Result<bool> {
     if cfg!(evmux_force_udp_loop) {
         return Ok(false);
     }
-    match setsockopt_int(socket, libc::SOL_UDP, libc::UDP_GRO, on.into()) {
+    match cmsg::set_option(socket, libc::SOL_UDP, libc::UDP_GRO, on.into()) {
         Ok(()) => Ok(on),
         Err(error) if error.raw_os_error() == Some(libc::ENOPROTOOPT) => Ok(false),
         Err(error) => Err(error),
@@ -111,20 +120,24 @@ pub(crate) fn set_recv_ecn(socket: &net::UdpSocket, on: bool) -> io::Result<()> 
 pub(crate) fn set_recv_destination(socket: &net::UdpSocket, on: bool) -> io::Result<()> {
     let on = on.into();
     if socket.local_addr()?.is_ipv4() {
-        return setsockopt_int(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
+        return cmsg::set_option(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
     }
-    setsockopt_int(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, on)?;
-    let _ = setsockopt_int(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
+    cmsg::set_option(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, on)?;
+    let _ = cmsg::set_option(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
     Ok(())
 }
 
-/// The ancillary data of each datagram of `chunk`, with the bytes used.
+/// The ancillary data of each datagram of `chunk`, with the bytes used,
+/// and whether an `IP_TOS` message is among it (sent only if `tos`: see
+/// `udp_batch::send_chunk`).
 pub(crate) fn encode_send(
     socket: &net::UdpSocket,
     chunk: &[SendDatagram<'_>],
     gso: Option<u16>,
-) -> io::Result<Vec<(Control, usize)>> {
-    let mut local_is_v4 = None;
+    tos: bool,
+) -> io::Result<(Vec<(Control, usize)>, bool)> {
+    let mut carried_tos = false;
+    let mut peer_is_v4 = None;
     let mut controls = Vec::with_capacity(chunk.len());
     for datagram in chunk {
         let mut control = Writer {
@@ -135,16 +148,32 @@ pub(crate) fn encode_send(
             control.push(libc::SOL_UDP, libc::UDP_SEGMENT, segment_size);
         }
         if datagram.ecn.is_some() || datagram.source.is_some() {
+            // The family of the path the datagram takes: its destination's
+            // (an IPv4-mapped peer of an IPv6 socket is reached over IPv4,
+            // whose path reads `IP_TOS` and ignores `IPV6_TCLASS`).
             let v4 = match datagram.to {
-                Some(SocketAddr::V4(_)) => true,
-                Some(SocketAddr::V6(to)) => to.ip().to_ipv4_mapped().is_some(),
-                None => match local_is_v4 {
+                Some(to) => goes_over_ipv4(to),
+                None => match peer_is_v4 {
                     Some(v4) => v4,
-                    None => *local_is_v4.insert(socket.local_addr()?.is_ipv4()),
+                    None => *peer_is_v4.insert(connected_over_ipv4(socket)?),
                 },
             };
-            if let Some(ecn) = datagram.ecn {
-                control.push_ecn(ecn, v4);
+            match datagram.ecn {
+                Some(ecn) if v4 && tos => {
+                    control.push(
+                        libc::IPPROTO_IP,
+                        libc::IP_TOS,
+                        libc::c_int::from(ecn.bits()),
+                    );
+                    carried_tos = true;
+                }
+                // Refused by this kernel: the datagram goes unmarked.
+                Some(_) if v4 => {}
+                Some(ecn) => {
+                    let tclass = libc::c_int::from(ecn.bits());
+                    control.push(libc::IPPROTO_IPV6, libc::IPV6_TCLASS, tclass);
+                }
+                None => {}
             }
             if let Some(source) = datagram.source {
                 control.push_source(source);
@@ -152,68 +181,51 @@ pub(crate) fn encode_send(
         }
         controls.push((control.control, control.used));
     }
-    Ok(controls)
+    Ok((controls, carried_tos))
+}
+
+/// Whether a datagram to `to` travels over IPv4.
+fn goes_over_ipv4(to: SocketAddr) -> bool {
+    match to {
+        SocketAddr::V4(_) => true,
+        SocketAddr::V6(to) => to.ip().to_ipv4_mapped().is_some(),
+    }
+}
+
+/// Whether a connected socket's datagrams travel over IPv4: its peer's
+/// family, not its own (a dual-stack IPv6 socket may be connected to an
+/// IPv4-mapped address). Unconnected, the local family: the send fails
+/// anyway (`EDESTADDRREQ`), with the OS's error.
+fn connected_over_ipv4(socket: &net::UdpSocket) -> io::Result<bool> {
+    match socket.peer_addr() {
+        Ok(peer) => Ok(goes_over_ipv4(peer)),
+        Err(_) => Ok(socket.local_addr()?.is_ipv4()),
+    }
 }
 
 /// Fills in what the ancillary data of a received message tells: the GRO
 /// segment size, the ECN bits, the destination address.
 pub(crate) fn decode_recv(header: &libc::msghdr, meta: &mut RecvMeta) {
-    if header.msg_control.is_null() || header.msg_controllen == 0 {
-        return;
-    }
-    // SAFETY: the header's ancillary buffer is a live `Control` of which
-    // the kernel set `msg_controllen` bytes; CMSG_FIRSTHDR and CMSG_NXTHDR
-    // stay within them.
-    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(header) };
-    while !cmsg.is_null() {
-        // SAFETY: `cmsg` points to a header within the buffer (above).
-        let (level, kind, len) = unsafe {
-            let cmsg = ptr::read_unaligned(cmsg);
-            (cmsg.cmsg_level, cmsg.cmsg_type, cmsg.cmsg_len as usize)
-        };
-        // SAFETY: as above; the data follows the header.
-        let data = unsafe { libc::CMSG_DATA(cmsg) };
-        let data_len = len.saturating_sub(data_offset());
-        match (level, kind) {
-            (libc::SOL_UDP, libc::UDP_GRO) => {
-                if let Some(size) = read::<libc::c_int>(data, data_len) {
-                    meta.stride = usize::try_from(size).unwrap_or(0).max(1);
-                }
+    cmsg::for_each(header, |level, kind, data| match (level, kind) {
+        (libc::SOL_UDP, libc::UDP_GRO) => {
+            if let Some(size) = cmsg::read::<libc::c_int>(data) {
+                meta.stride = usize::try_from(size).unwrap_or(0).max(1);
             }
-            (libc::IPPROTO_IP, libc::IP_TOS) => {
-                meta.ecn = read::<u8>(data, data_len).map(Ecn::from_bits)
-            }
-            (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => {
-                meta.ecn =
-                    read::<libc::c_int>(data, data_len).map(|tclass| Ecn::from_bits(tclass as u8));
-            }
-            (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
-                meta.destination = read::<libc::in_pktinfo>(data, data_len)
-                    .map(|info| IpAddr::V4(Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes())));
-            }
-            (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
-                meta.destination = read::<libc::in6_pktinfo>(data, data_len)
-                    .map(|info| IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
-            }
-            _ => {}
         }
-        // SAFETY: as above.
-        cmsg = unsafe { libc::CMSG_NXTHDR(header, cmsg) };
-    }
-}
-
-/// Where a message's data starts after its header: `CMSG_LEN(0)`.
-fn data_offset() -> usize {
-    // SAFETY: pure arithmetic on a length.
-    unsafe { libc::CMSG_LEN(0) as usize }
-}
-
-/// A `T` from the `len` bytes at `data`, if there are enough.
-fn read<T: Copy>(data: *const u8, len: usize) -> Option<T> {
-    // SAFETY: `data` points to `len` readable bytes (the caller's
-    // ancillary message), of which `size_of::<T>()` are read, unaligned;
-    // the `T`s read here are plain C integers and structs.
-    (len >= size_of::<T>()).then(|| unsafe { ptr::read_unaligned(data.cast::<T>()) })
+        (libc::IPPROTO_IP, libc::IP_TOS) => meta.ecn = cmsg::read::<u8>(data).map(Ecn::from_bits),
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => {
+            meta.ecn = cmsg::read::<libc::c_int>(data).map(|tclass| Ecn::from_bits(tclass as u8));
+        }
+        (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+            meta.destination = cmsg::read::<libc::in_pktinfo>(data)
+                .map(|info| IpAddr::V4(Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes())));
+        }
+        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+            meta.destination = cmsg::read::<libc::in6_pktinfo>(data)
+                .map(|info| IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+        }
+        _ => {}
+    });
 }
 
 /// Appends ancillary messages to a `Control`.
@@ -247,18 +259,9 @@ impl Writer {
         // above), enough for the header and, from `CMSG_LEN(0)`, the value.
         unsafe {
             ptr::write_unaligned(at.cast::<libc::cmsghdr>(), header);
-            ptr::write_unaligned(at.add(data_offset()).cast::<T>(), value);
+            ptr::write_unaligned(at.add(cmsg::data_offset()).cast::<T>(), value);
         }
         self.used += space;
-    }
-
-    fn push_ecn(&mut self, ecn: Ecn, v4: bool) {
-        let tos = libc::c_int::from(ecn.bits());
-        if v4 {
-            self.push(libc::IPPROTO_IP, libc::IP_TOS, tos);
-        } else {
-            self.push(libc::IPPROTO_IPV6, libc::IPV6_TCLASS, tos);
-        }
     }
 
     fn push_source(&mut self, source: IpAddr) {
@@ -297,29 +300,6 @@ fn getsockopt_int(socket: &impl AsFd, level: libc::c_int, name: libc::c_int) -> 
             name,
             ptr::addr_of_mut!(value).cast(),
             &mut len,
-        )
-    };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-fn setsockopt_int(
-    socket: &impl AsFd,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: `value` is a readable `c_int`, its size given.
-    let result = unsafe {
-        libc::setsockopt(
-            socket.as_fd().as_raw_fd(),
-            level,
-            name,
-            ptr::addr_of!(value).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
     if result == 0 {

@@ -33,6 +33,14 @@ pub(crate) struct ChildExit {
 
 impl ChildExit {
     pub(crate) fn new(pid: u32) -> io::Result<ChildExit> {
+        // As on Unix: 0 (the idle process here) and ids beyond `i32::MAX`
+        // are no process's id, and not worth asking the system about.
+        if pid == 0 || pid > i32::MAX as u32 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{pid} is not a process id"),
+            ));
+        }
         // SAFETY: no pointer arguments; the call returns a new handle or
         // null.
         let raw = unsafe {

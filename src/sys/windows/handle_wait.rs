@@ -5,8 +5,8 @@
 //!
 //! The wait is the thread pool's (`RegisterWaitForSingleObject`): a pool
 //! thread waits on the handle and runs a callback that posts a completion
-//! to the port the way a `Waker` does (it is one: wakes coalesce, and one
-//! dropped takes a wake still queued with it). Where the handle stays
+//! to the port the way a `Waker` does (it is one: wakes coalesce, and a
+//! dropped `HandleWait` takes a wake still queued with it). Where the handle stays
 //! signalled once signalled (a process, a manual-reset event), wait
 //! `Repeat::Once`, or the callback would run without end; an auto-reset
 //! object (a synchronization timer, an auto-reset event) can be waited on
@@ -123,6 +123,11 @@ unsafe extern "system" fn signalled(context: *mut c_void, _timed_out: bool) {
 
 impl Drop for HandleWait {
     fn drop(&mut self) {
+        // The source is deregistered (or registered anew): a signal still
+        // queued, or posted by a callback running now, is not reported.
+        // SAFETY: the box made in `new` is freed only at the end of this
+        // function, if at all.
+        unsafe { &*self.waker }.discard_queued();
         // SAFETY: `wait` came from `RegisterWaitForSingleObject` and is
         // unregistered once; `INVALID_HANDLE_VALUE` makes the call wait for
         // a running callback.

@@ -22,6 +22,12 @@
 //!   (mio #1921);
 //! - never panics on an unexpected state.
 //!
+//! As mio's, it reports nothing for a server end until a client connects
+//! (then writable), lets a pending write finish when the pipe is dropped
+//! (only the read and the connect are cancelled), returns the OS's own
+//! errors (`ERROR_NO_DATA` for a write once the client has gone), and
+//! takes a client that connected and left before `connect` as connected.
+//!
 //! References: `CreateNamedPipeW`, `DisconnectNamedPipe` (Microsoft Learn).
 
 use std::ffi::OsStr;
@@ -39,8 +45,8 @@ use windows_sys::Win32::System::Pipes::{
 };
 
 use super::overlapped::{
-    io_before_registration, is, last_error, lock, Kind, ReadState, Shared, State, WriteState,
-    BUFFER_SIZE,
+    io_before_registration, is, last_error, lock, write_len, Kind, ReadState, Shared, State,
+    WriteState, BUFFER_SIZE,
 };
 use super::selector::KEY_PIPE;
 use crate::{event, Interest, Registry, Token};
@@ -86,6 +92,21 @@ impl NamedPipe {
     ///
     /// The OS's errors, e.g. `ERROR_ACCESS_DENIED` for a name in use by
     /// another process's pipe with incompatible settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::windows::NamedPipe;
+    ///
+    /// let server = NamedPipe::new(r"\\.\pipe\evmux-example-new")?;
+    /// # drop(server);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn new<A: AsRef<OsStr>>(addr: A) -> io::Result<NamedPipe> {
         let name: Vec<u16> = addr.as_ref().encode_wide().chain(Some(0)).collect();
         // SAFETY: `name` is a NUL-terminated UTF-16 string that outlives the
@@ -119,18 +140,57 @@ impl NamedPipe {
     /// # Errors
     ///
     /// `NotFound` if the pipe is not registered; the OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::windows::NamedPipe;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let name = r"\\.\pipe\evmux-example-connect";
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut server = NamedPipe::new(name)?;
+    /// poll.registry().register(&mut server, Token(0), Interest::WRITABLE)?;
+    ///
+    /// // No client yet: the connect goes on in the background.
+    /// assert_eq!(server.connect().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// let _client = std::fs::OpenOptions::new().read(true).write(true).open(name)?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+    /// // Writable: connected, unless `take_error` says otherwise.
+    /// assert!(server.take_error()?.is_none());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn connect(&self) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
         if state.connecting {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         match self.shared.start(&state, Kind::Connect, Vec::new()) {
-            Ok(()) => {
+            Ok(op) => {
                 state.connecting = true;
+                state.connect_op = op;
                 Err(io::ErrorKind::WouldBlock.into())
             }
-            Err(error) if is(&error, ERROR_PIPE_CONNECTED) => {
+            // Connected already; with ERROR_NO_DATA the client has gone
+            // again, which the next read or write reports (as with mio).
+            Err(error) if is(&error, ERROR_PIPE_CONNECTED) || is(&error, ERROR_NO_DATA) => {
+                let was_listening = std::mem::replace(&mut state.listening, false);
                 self.shared.start_read(&mut state);
+                if was_listening {
+                    // Registered while it waited for its client, so nothing
+                    // was reported yet: report the readiness now, as a
+                    // connect that completes later does.
+                    self.shared.start(&state, Kind::Notify, Vec::new())?;
+                }
                 Ok(())
             }
             Err(error) => Err(error),
@@ -144,6 +204,34 @@ impl NamedPipe {
     /// # Errors
     ///
     /// The OS's errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io;
+    ///
+    /// use evmux::windows::NamedPipe;
+    /// use evmux::{Interest, Poll, Token};
+    ///
+    /// let name = r"\\.\pipe\evmux-example-disconnect";
+    /// let poll = Poll::new()?;
+    /// let mut server = NamedPipe::new(name)?;
+    /// poll.registry().register(&mut server, Token(0), Interest::READABLE)?;
+    /// let client = std::fs::OpenOptions::new().read(true).write(true).open(name)?;
+    /// // The client is there already: connected at once.
+    /// server.connect()?;
+    ///
+    /// // Done with this client; wait for the next one.
+    /// server.disconnect()?;
+    /// drop(client);
+    /// assert_eq!(server.connect().unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn disconnect(&self) -> io::Result<()> {
         let mut state = lock(&self.shared.state);
         // SAFETY: the handle is open.
@@ -151,6 +239,7 @@ impl NamedPipe {
             return Err(last_error());
         }
         state.generation += 1;
+        state.listening = true;
         if matches!(state.read, ReadState::Pending) {
             self.shared.cancel_all();
         }
@@ -162,6 +251,22 @@ impl NamedPipe {
     }
 
     /// Takes the error of a failed background connect, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(windows)]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use evmux::windows::NamedPipe;
+    ///
+    /// let server = NamedPipe::new(r"\\.\pipe\evmux-example-take-error")?;
+    /// // No background connect has failed.
+    /// assert!(server.take_error()?.is_none());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(windows))]
+    /// # fn main() {}
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         Ok(lock(&self.shared.state).connect_error.take())
     }
@@ -215,16 +320,14 @@ impl NamedPipe {
                 Err(io::ErrorKind::WouldBlock.into())
             }
             WriteState::Idle if state.port.is_none() => Err(io_before_registration()),
-            WriteState::Idle => match self.shared.start(&state, Kind::Write, buf.to_vec()) {
-                Ok(()) => {
-                    state.write = WriteState::Pending;
-                    Ok(buf.len())
-                }
-                Err(error) if is(&error, ERROR_NO_DATA) => {
-                    Err(io::Error::new(io::ErrorKind::BrokenPipe, error))
-                }
-                Err(error) => Err(error),
-            },
+            WriteState::Idle => {
+                // The OS's error as it is (ERROR_NO_DATA once the client
+                // has gone, as mio returns it).
+                let buf = &buf[..write_len(buf.len())];
+                self.shared.start(&state, Kind::Write, buf.to_vec())?;
+                state.write = WriteState::Pending;
+                Ok(buf.len())
+            }
         }
     }
 }
@@ -298,7 +401,8 @@ impl event::Source for NamedPipe {
         }
         state.registration = Some((token, interests));
         self.shared.start_read(&mut state);
-        self.shared.start(&state, Kind::Notify, Vec::new())
+        self.shared.start(&state, Kind::Notify, Vec::new())?;
+        Ok(())
     }
 
     fn reregister(
@@ -310,13 +414,16 @@ impl event::Source for NamedPipe {
         edge_only()?;
         let mut state = lock(&self.shared.state);
         match &state.port {
-            Some(port)
-                if state.registration.is_some()
-                    && Arc::ptr_eq(port, registry.selector().inner()) => {}
+            Some(port) if state.registration.is_some() => {
+                if !Arc::ptr_eq(port, registry.selector().inner()) {
+                    return Err(super::sock::registered_elsewhere());
+                }
+            }
             _ => return Err(crate::sys::not_registered()),
         }
         state.registration = Some((token, interests));
-        self.shared.start(&state, Kind::Notify, Vec::new())
+        self.shared.start(&state, Kind::Notify, Vec::new())?;
+        Ok(())
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
@@ -357,9 +464,11 @@ impl Drop for NamedPipe {
         let mut state = lock(&self.shared.state);
         state.registration = None;
         // Operations in flight keep `Shared` (and the handle) alive until
-        // their completions are dequeued; cancel them so that this happens
-        // soon, and let go of the selector so that it can drain them.
-        self.shared.cancel_all();
+        // their completions are dequeued; cancel the read and the connect
+        // so that this happens soon, and let go of the selector so that it
+        // can drain them. A write goes on: `write` reported its data as
+        // written (as mio, which lets writes finish while the `Poll` runs).
+        self.shared.cancel_read_and_connect(&mut state);
         let port = state.port.take();
         // Drop the selector only after unlocking: if this was its last
         // handle, it drains its port, completing this pipe's operations.

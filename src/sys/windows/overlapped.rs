@@ -20,7 +20,8 @@ use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use windows_sys::Win32::Foundation::{
-    ERROR_BROKEN_PIPE, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_PIPE_LISTENING, HANDLE,
+    ERROR_BROKEN_PIPE, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_NO_DATA, ERROR_PIPE_LISTENING,
+    HANDLE,
 };
 use windows_sys::Win32::Storage::FileSystem::{ReadFile, WriteFile};
 use windows_sys::Win32::System::Pipes::ConnectNamedPipe;
@@ -33,6 +34,9 @@ use crate::{Interest, Token};
 
 /// The size of the pipe's kernel buffers and of each read.
 pub(crate) const BUFFER_SIZE: usize = 64 * 1024;
+
+/// The most one write takes: `WriteFile` counts in `u32`.
+pub(crate) const MAX_WRITE: usize = u32::MAX as usize;
 
 pub(crate) struct Shared {
     pub(crate) handle: OwnedHandle,
@@ -49,6 +53,15 @@ pub(crate) struct State {
     pub(crate) write: WriteState,
     pub(crate) connecting: bool,
     pub(crate) connect_error: Option<io::Error>,
+    /// A server end waiting for its client (a read found
+    /// `ERROR_PIPE_LISTENING`, or `disconnect`): nothing is reported until
+    /// a connect completes.
+    pub(crate) listening: bool,
+    /// The addresses of the read and the connect in flight (0: none), to
+    /// cancel one of them alone. Set when one starts, cleared when its
+    /// completion is dequeued, both under this lock.
+    pub(crate) read_op: usize,
+    pub(crate) connect_op: usize,
     /// Bumped by `disconnect`: reads of an earlier connection are stale.
     pub(crate) generation: u64,
 }
@@ -126,15 +139,29 @@ impl Shared {
         self.handle.as_raw_handle() as HANDLE
     }
 
-    /// Starts `kind` with `buf`. `Ok(())`: a completion will follow (also
-    /// when the operation finished at once); `Err`: none will.
+    /// Starts `kind` with `buf` through the selector the pipe is
+    /// registered with. `Ok` (the address of the operation's
+    /// `OVERLAPPED`): a completion will follow (also when the operation
+    /// finished at once); `Err`: none will.
     pub(crate) fn start(
         self: &Arc<Self>,
         state: &State,
         kind: Kind,
         buf: Vec<u8>,
-    ) -> io::Result<()> {
+    ) -> io::Result<usize> {
         let port = state.port.as_ref().ok_or_else(io_before_registration)?;
+        self.start_on(port, state, kind, buf)
+    }
+
+    /// As `start`, through `port` (the selector the handle is associated
+    /// with, which a dropped pipe no longer holds).
+    fn start_on(
+        self: &Arc<Self>,
+        port: &Inner,
+        state: &State,
+        kind: Kind,
+        buf: Vec<u8>,
+    ) -> io::Result<usize> {
         let op = Arc::new(Op {
             // SAFETY: an all-zero OVERLAPPED is its documented initial value.
             overlapped: UnsafeCell::new(unsafe { mem::zeroed() }),
@@ -145,9 +172,14 @@ impl Shared {
         });
         let overlapped = op.overlapped.get();
         // SAFETY: the buffer is not touched by us until the completion.
+        // Writes are clamped to `MAX_WRITE` by their callers; the rest of a
+        // longer buffer would follow as the rest of a short write does.
         let (data, len) = unsafe {
             let buf = &mut *op.buf.get();
-            (buf.as_mut_ptr(), buf.len() as u32)
+            (
+                buf.as_mut_ptr(),
+                u32::try_from(buf.len()).unwrap_or(u32::MAX),
+            )
         };
         let pointer = Arc::into_raw(op);
         port.leaked();
@@ -183,7 +215,7 @@ impl Shared {
             // the reference back: take it back now, once.
             drop(unsafe { Arc::from_raw(pointer) });
         }
-        result
+        result.map(|()| overlapped as usize)
     }
 
     /// Starts a read if none is in flight and nothing is buffered.
@@ -192,10 +224,16 @@ impl Shared {
             return;
         }
         state.read = match self.start(state, Kind::Read, vec![0; BUFFER_SIZE]) {
-            Ok(()) => ReadState::Pending,
+            Ok(op) => {
+                state.read_op = op;
+                ReadState::Pending
+            }
             Err(error) if is(&error, ERROR_BROKEN_PIPE) => ReadState::Eof,
             // Not connected yet: the connect starts the first read.
-            Err(error) if is(&error, ERROR_PIPE_LISTENING) => ReadState::Idle,
+            Err(error) if is(&error, ERROR_PIPE_LISTENING) => {
+                state.listening = true;
+                ReadState::Idle
+            }
             Err(error) => ReadState::Failed(error),
         };
     }
@@ -206,6 +244,27 @@ impl Shared {
         // handle's operations issued by any thread.
         unsafe { CancelIoEx(self.raw(), std::ptr::null()) };
     }
+
+    /// Cancels the read and the connect in flight, not a write: data a
+    /// write accepted still goes out (the completion of a cancelled
+    /// operation still arrives).
+    pub(crate) fn cancel_read_and_connect(&self, state: &mut State) {
+        for op in [state.read_op, state.connect_op] {
+            if op != 0 {
+                // SAFETY: the handle is open. `op` is the address of an
+                // OVERLAPPED in flight on it: it is cleared under the lock
+                // we hold when its completion is dequeued, before the
+                // memory goes. The call only compares the address with the
+                // handle's pending operations.
+                unsafe { CancelIoEx(self.raw(), op as *const OVERLAPPED) };
+            }
+        }
+    }
+}
+
+/// How much of `len` bytes one write takes.
+pub(crate) fn write_len(len: usize) -> usize {
+    len.min(MAX_WRITE)
 }
 
 /// Handles a completion with key `KEY_PIPE`: updates the pipe and returns
@@ -214,12 +273,22 @@ impl Shared {
 /// # Safety
 ///
 /// The completion's pointer must be one leaked by `Shared::start`.
-pub(crate) unsafe fn complete(completion: &Completion) -> Option<(Event, Arc<dyn Check>)> {
+pub(crate) unsafe fn complete(
+    completion: &Completion,
+    port: &Inner,
+) -> Option<(Event, Arc<dyn Check>)> {
     // SAFETY: the caller guarantees that the pointer is a leaked `Op`,
     // whose reference is taken back once, here.
     let op = unsafe { Arc::from_raw(completion.overlapped() as *const Op) };
     let pipe = Arc::clone(&op.pipe);
     let mut state = lock(&pipe.state);
+    let address = completion.overlapped() as usize;
+    if state.read_op == address {
+        state.read_op = 0;
+    }
+    if state.connect_op == address {
+        state.connect_op = 0;
+    }
     let mut bytes = 0;
     let result = if op.kind == Kind::Notify {
         Ok(0)
@@ -247,7 +316,15 @@ pub(crate) unsafe fn complete(completion: &Completion) -> Option<(Event, Arc<dyn
         Kind::Connect => {
             state.connecting = false;
             match result {
+                // ERROR_NO_DATA: the client came and went already; it was
+                // connected (its absence shows at the next read or write).
                 Ok(_) => {
+                    state.listening = false;
+                    pipe.start_read(&mut state);
+                    POLL_SEND
+                }
+                Err(error) if is(&error, ERROR_NO_DATA) => {
+                    state.listening = false;
                     pipe.start_read(&mut state);
                     POLL_SEND
                 }
@@ -279,7 +356,22 @@ pub(crate) unsafe fn complete(completion: &Completion) -> Option<(Event, Arc<dyn
             }
         }
         Kind::Write => {
+            // SAFETY: the kernel is done with the buffer.
+            let buf = mem::take(unsafe { &mut *op.buf.get() });
             state.write = match result {
+                // A short write: the rest goes out before the pipe is
+                // writable again (`write` reported it all as written).
+                Ok(n) if n > 0 && n < buf.len() => {
+                    let rest = buf[n..].to_vec();
+                    match pipe.start_on(port, &state, Kind::Write, rest) {
+                        Ok(_) => {
+                            state.write = WriteState::Pending;
+                            return None;
+                        }
+                        Err(error) => WriteState::Failed(error),
+                    }
+                }
+                Ok(0) if !buf.is_empty() => WriteState::Failed(io::ErrorKind::WriteZero.into()),
                 Ok(_) => WriteState::Idle,
                 Err(error) => WriteState::Failed(error),
             };
@@ -307,8 +399,12 @@ fn mask(interest: Interest) -> u32 {
     mask
 }
 
-/// The pipe's readiness now, for a new registration.
+/// The pipe's readiness now, for a new registration: nothing for a server
+/// end that waits for its client.
 fn readiness(state: &State) -> u32 {
+    if state.listening {
+        return 0;
+    }
     let mut flags = 0;
     match state.read {
         ReadState::Data(..) | ReadState::Failed(_) => flags |= POLL_RECEIVE,
@@ -321,13 +417,37 @@ fn readiness(state: &State) -> u32 {
     flags
 }
 
-/// Asks whether an event waiting for delivery is still wanted.
+/// Brings an event waiting for delivery up to date with the pipe's
+/// registration as it is now.
 pub(crate) trait Check: Send + Sync {
-    fn is_registered(&self) -> bool;
+    /// The event for `flags` under the current registration (its token,
+    /// what its interest asks for), or `None` if it is no longer wanted.
+    fn current(&self, flags: u32) -> Option<Event>;
 }
 
 impl Check for Shared {
-    fn is_registered(&self) -> bool {
-        lock(&self.state).registration.is_some()
+    fn current(&self, flags: u32) -> Option<Event> {
+        let (token, interest) = lock(&self.state).registration?;
+        let flags = flags & mask(interest);
+        (flags != 0).then_some(Event { token, flags })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Neither case can be made to happen under Wine: a write of more than
+    // 4 GiB needs that much memory in the test, and byte-mode pipes (on
+    // Windows and Wine alike) complete every overlapped write whole, so the
+    // rest-of-a-short-write path in `complete` runs only on a system that
+    // ends one early. This checks the clamp that keeps `WriteFile`'s `u32`
+    // length from wrapping.
+    #[test]
+    fn one_write_takes_at_most_what_write_file_can_count() {
+        assert_eq!(write_len(10), 10);
+        assert_eq!(write_len(MAX_WRITE), MAX_WRITE);
+        assert_eq!(write_len(usize::MAX), u32::MAX as usize);
+        assert_eq!(u32::try_from(write_len(usize::MAX)).ok(), Some(u32::MAX));
     }
 }

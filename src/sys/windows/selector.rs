@@ -16,6 +16,9 @@
 //!
 //! `Registry::register_with` (`crate::trigger`): level re-submits the
 //! whole interest after each event, one-shot nothing until `reregister`.
+//! Only a request that reports an event disarms anything: one that was
+//! cancelled (after `reregister`), or that ended with events no longer
+//! asked for, is reissued for what is armed, one-shot included.
 //!
 //! Re-arming from any thread while `poll` waits takes effect at once:
 //! changes go to an update queue that `select` applies before it waits,
@@ -38,8 +41,11 @@
 //! `ABORT` and `CONNECT_FAIL` are asked for with every interest, so a failed
 //! non-blocking connect reports writable and error. `LOCAL_CLOSE` is always
 //! asked for: it means the socket was closed, and ends its registration
-//! without an event. A request that fails with an NTSTATUS error reports
-//! `CONNECT_FAIL`. Wakers report `RECEIVE` (readable).
+//! without an event. A request that fails with an NTSTATUS error, or that
+//! cannot be issued (the socket was closed behind evmux's back), reports
+//! `CONNECT_FAIL`; the latter is put aside and a packet posted to the port
+//! so that a wait in progress returns it at once. Wakers report `RECEIVE`
+//! (readable).
 //!
 //! # Ownership of the memory the kernel writes
 //!
@@ -64,7 +70,7 @@
 //!
 //! Milliseconds, rounded up; longer than `u32::MAX - 1` ms is clamped.
 //! `time::Timer`s keep their deadlines in one queue per selector, which
-//! shortens the wait and posts `KEY_TIMER` to end one early
+//! shortens the wait and posts `KEY_NUDGE` to end one early
 //! (`timers.rs`).
 //!
 //! References: `GetQueuedCompletionStatusEx`, `PostQueuedCompletionStatus`,
@@ -99,8 +105,10 @@ pub(crate) const KEY_WAKE: usize = 2;
 /// Completion key of named pipes.
 #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
 pub(crate) const KEY_PIPE: usize = 3;
-/// Completion key of the posts that end a wait for an earlier timer.
-const KEY_TIMER: usize = 4;
+/// Completion key of a packet that only ends a wait, so that `select`
+/// delivers an event put aside while it waited, or waits again for an
+/// earlier timer (it carries no pointer).
+const KEY_NUDGE: usize = 4;
 
 /// What `time::Timer`s registered here hold on to.
 pub(crate) type TimerHost = Inner;
@@ -325,6 +333,14 @@ impl Inner {
                         flags: POLL_CONNECT_FAIL,
                     };
                     lock(&self.stash).push((event, Origin::Sock(Arc::clone(sock))));
+                    drop(reg);
+                    // A `select` may be waiting (this runs right before its
+                    // wait, or on another thread during it): end the wait,
+                    // so that the event comes now and not after the
+                    // timeout, or never.
+                    if let Err(error) = self.port.post(KEY_NUDGE, std::ptr::null()) {
+                        warn!("failed to post to the completion port: {}", error);
+                    }
                 }
             }
             PollState::Pending(asked) if armed & !asked != 0 => sock.cancel(&mut reg),
@@ -357,8 +373,10 @@ impl Inner {
                     }
                 }
             }
+            // Events put aside while waiting (a request that could not be
+            // issued) come with these, and the timers that are due.
+            let stashed = self.deliver_stash(events);
             self.expire_timers(events);
-            let stashed = !lock(&self.stash).is_empty();
             let timed_out = dequeued == 0 && !for_timer;
             if !events.is_empty() || stashed || timed_out || wait == Some(Duration::ZERO) {
                 return Ok(());
@@ -379,8 +397,9 @@ impl Inner {
             .expire(Instant::now(), room, |token| events.push(wake_event(token)));
     }
 
-    /// Moves stashed events that are still wanted into `events`; returns
-    /// true if `select` should return without waiting.
+    /// Moves stashed events that are still wanted into the room left in
+    /// `events`, with the token and interest of the registration as it is
+    /// now; returns true if `select` should return without waiting.
     fn deliver_stash(&self, events: &mut Events) -> bool {
         let mut stash = lock(&self.stash);
         if stash.is_empty() {
@@ -389,24 +408,28 @@ impl Inner {
         if events.capacity() == 0 {
             return true;
         }
-        let room = events.capacity().min(stash.len());
+        let room = (events.capacity() - events.len()).min(stash.len());
         let taken: Vec<_> = stash.drain(..room).collect();
         drop(stash);
         for (event, origin) in taken {
             let event = match origin {
                 Origin::Sock(sock) => {
                     let reg = sock.lock();
-                    if reg.deleted {
+                    let flags = event.flags & reg.interest;
+                    if reg.deleted || flags == 0 {
                         continue;
                     }
                     Event {
                         token: reg.token,
-                        flags: event.flags,
+                        flags,
                     }
                 }
                 Origin::Wake(wake) if !wake.is_alive() => continue,
                 #[cfg(feature = "os-ext")]
-                Origin::Pipe(pipe) if !pipe.is_registered() => continue,
+                Origin::Pipe(pipe) => match pipe.current(event.flags) {
+                    Some(event) => event,
+                    None => continue,
+                },
                 _ => event,
             };
             events.push(event);
@@ -440,12 +463,12 @@ impl Inner {
             KEY_PIPE if !pointer.is_null() => {
                 // SAFETY: completions with this key come only from named
                 // pipes' operations, whose pointers `overlapped` leaked.
-                let event = unsafe { super::overlapped::complete(completion) };
+                let event = unsafe { super::overlapped::complete(completion, self) };
                 self.reclaimed();
                 event.map(|(event, pipe)| (event, Origin::Pipe(pipe)))
             }
-            // Ends a wait for an earlier timer; `select` reports it.
-            KEY_TIMER => None,
+            // Only ends a wait (a stashed event, an earlier timer).
+            KEY_NUDGE => None,
             key => {
                 warn!("unexpected completion with key {}", key);
                 None
@@ -476,7 +499,13 @@ impl Inner {
             return None;
         }
         let fired = result & reg.armed;
-        reg.after_event(fired);
+        // Only a report disarms: a cancelled request (after `reregister`
+        // widened the interest), or one that ended with an event no longer
+        // asked for, fired nothing, and a one-shot registration must stay
+        // armed for the request issued in its place.
+        if fired != 0 {
+            reg.after_event(fired);
+        }
         let token = reg.token;
         drop(reg);
         // Issue the next request (for what is still armed) before waiting.
@@ -517,7 +546,7 @@ impl TimerTable for Inner {
             return Ok(());
         }
         self.port
-            .post(KEY_TIMER, std::ptr::null())
+            .post(KEY_NUDGE, std::ptr::null())
             .inspect_err(|_| lock(&self.timers).wake_failed())
     }
 }

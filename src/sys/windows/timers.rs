@@ -5,7 +5,7 @@
 //! deadline (`GetQueuedCompletionStatusEx` takes milliseconds: rounded up,
 //! so the wait ends at or after the deadline), then reports the timers
 //! that are due. A timer set from another thread for earlier than the
-//! running wait ends posts one completion (`KEY_TIMER`, no `OVERLAPPED`),
+//! running wait ends posts one completion (`KEY_NUDGE`, no `OVERLAPPED`),
 //! which ends the wait; `select` then waits again for the new earliest
 //! deadline. One post per wait at most: later changes find it on its way.
 //!

@@ -6,8 +6,12 @@
 //! the wake. Every post queues a completion of its own, so every waker
 //! coalesces its wakes with the protocol of `crate::wake_dedup`: a storm
 //! makes two posts per `poll`, and the selector drops the second one's
-//! event, whose wakes the first carried. A waker that is dropped marks its
-//! state dead, and a wake still queued then yields no event.
+//! event, whose wakes the first carried.
+//!
+//! A wake posted before the waker is dropped is still delivered, as mio's
+//! is (a thread may wake the poller and exit). A `HandleWait`, which is
+//! dropped when its source is deregistered, discards its queued wake with
+//! `discard_queued`.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,8 +68,10 @@ impl Waker {
     }
 }
 
-impl Drop for Waker {
-    fn drop(&mut self) {
+impl Waker {
+    /// Makes a wake still queued yield no event (used once the waker is no
+    /// longer wanted).
+    pub(crate) fn discard_queued(&self) {
         self.state.alive.store(false, Ordering::SeqCst);
     }
 }

@@ -3,12 +3,16 @@
 #![allow(dead_code)] // Each test file uses a different subset.
 
 use std::future::Future;
+#[cfg(unix)]
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Duration;
 
 /// The longest any step waits for something that should happen: generous,
 /// because the machine may be loaded by parallel builds.
 pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long a test waits to see that something does not happen.
+pub const QUIET: Duration = Duration::from_millis(100);
 
 /// Awaits `future`, failing the test with `what` if it takes longer than
 /// `DEADLINE`.
@@ -20,6 +24,7 @@ pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
 }
 
 /// Raises the soft limit on open descriptors to the hard limit.
+#[cfg(unix)]
 pub fn raise_descriptor_limit() -> u64 {
     // SAFETY: getrlimit and setrlimit read and write one live struct.
     unsafe {
@@ -34,7 +39,14 @@ pub fn raise_descriptor_limit() -> u64 {
     }
 }
 
+/// Windows has no limit on open handles to raise.
+#[cfg(not(unix))]
+pub fn raise_descriptor_limit() -> u64 {
+    u64::MAX
+}
+
 /// A non-blocking, close-on-exec pipe: (read end, write end).
+#[cfg(unix)]
 pub fn pipe() -> (OwnedFd, OwnedFd) {
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two descriptors into the array.
@@ -45,6 +57,7 @@ pub fn pipe() -> (OwnedFd, OwnedFd) {
 }
 
 /// A non-blocking, close-on-exec eventfd with a zero counter.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn eventfd() -> OwnedFd {
     // SAFETY: eventfd takes no pointers.
     let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
@@ -54,6 +67,7 @@ pub fn eventfd() -> OwnedFd {
 }
 
 /// A path for a Unix-domain socket that no other test or process uses.
+#[cfg(unix)]
 pub fn socket_path(name: &str) -> std::path::PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -71,4 +85,24 @@ pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
+}
+
+/// A connected pair of streams: a Unix-domain socket pair, or on Windows
+/// (no socket pairs) two TCP streams on loopback.
+#[cfg(unix)]
+pub async fn stream_pair() -> (tokio::net::UnixStream, tokio::net::UnixStream) {
+    tokio::net::UnixStream::pair().unwrap()
+}
+
+/// A connected pair of streams: a Unix-domain socket pair, or on Windows
+/// (no socket pairs) two TCP streams on loopback.
+#[cfg(not(unix))]
+pub async fn stream_pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = within("a loopback connection", async {
+        tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept())
+    })
+    .await;
+    (client.unwrap(), accepted.unwrap().0)
 }

@@ -1,12 +1,19 @@
 //! Linux: a pidfd, readable once its process has exited (and until it is
-//! reaped, and after). Man pages: pidfd_open(2), poll(2).
+//! reaped, and after). It names its process, never a later one with the
+//! same id. The exit status, for a child, comes from
+//! `waitid(P_PIDFD, fd, WEXITED | WNOHANG | WNOWAIT)` (Linux 5.4; on 5.3
+//! by id, once the pidfd says the process exited).
+//! Man pages: pidfd_open(2), poll(2), waitid(2).
 
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::ExitStatus;
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::io::Errno;
-use rustix::process::{Pid, PidfdFlags};
+use rustix::process::{Pid, PidfdFlags, WaitId};
+
+use super::status::{look, Found};
 
 use crate::io_source::IoSource;
 
@@ -46,6 +53,25 @@ impl PidfdWatch {
                 }
             }
         })
+    }
+}
+
+impl PidfdWatch {
+    /// The exit status, left to collect: `None` while the process runs.
+    pub(super) fn exit_status(&self, pid: Pid) -> io::Result<Option<ExitStatus>> {
+        let found = match look(WaitId::PidFd(self.inner.as_fd())) {
+            Ok(found) => found,
+            // Linux 5.3: pidfds, but no P_PIDFD. By id, once exited: the
+            // id is the process's until it is reaped.
+            Err(Errno::INVAL) if self.has_exited()? => look(WaitId::Pid(pid))?,
+            Err(Errno::INVAL) => Found::Running,
+            Err(error) => return Err(error.into()),
+        };
+        match found {
+            Found::Running => Ok(None),
+            Found::Exited(status) => Ok(Some(status)),
+            Found::Gone => Err(super::status_gone(pid)),
+        }
     }
 }
 

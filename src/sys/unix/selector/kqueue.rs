@@ -11,8 +11,12 @@
 //!
 //! `Registry::register_with` adds the filters without `EV_CLEAR` (level)
 //! or with `EV_DISPATCH` instead (one-shot: each filter is disabled after
-//! its event, and re-enabled by the `EV_ADD` of `reregister`); see
-//! `crate::trigger`.
+//! its event); see `crate::trigger`. `reregister` deletes the filters and
+//! adds new ones in the same `kevent` call: FreeBSD's and XNU's kernels
+//! keep the mode flags a filter was added with, and a disabled filter
+//! disabled, when `EV_ADD` updates it, so an update could neither re-arm a
+//! one-shot registration nor change its mode (libkqueue, over which the
+//! backend runs on Linux, refuses such an update of a socket's filter).
 //!
 //! Changes are submitted in one `kevent` call with `EV_RECEIPT`, so that
 //! each reports its own result instead of the first failure hiding the
@@ -54,6 +58,12 @@
 //! A `timespec` with nanosecond precision, clamped to 10^8 seconds (about
 //! three years), which every kqueue accepts; a longer wait may end early.
 //!
+//! # Clones
+//!
+//! `Registry::try_clone`, wakers and timers share the selector's kqueue
+//! descriptor (reference-counted) instead of duplicating it: no descriptor
+//! per clone, and the kqueue stays open while any of them lives.
+//!
 //! # Timers
 //!
 //! `time::Timer`s keep their deadlines in one queue per selector, with one
@@ -64,20 +74,22 @@
 //!
 //! # Man pages
 //!
-//! kqueue(2), kevent(2) (`EV_CLEAR`, `EV_RECEIPT`, `EVFILT_USER`),
-//! poll(2) for the zero-capacity wait.
+//! kqueue(2), kevent(2) (`EV_CLEAR`, `EV_RECEIPT`, `EV_DISPATCH`,
+//! `EV_ENABLE`, `EVFILT_USER`), poll(2) for the zero-capacity wait.
 //!
-//! libc is used for `kevent` itself: rustix's `kqueue::Event` does not
-//! expose `fflags`, where a socket's error comes with `EV_EOF`.
+//! The C library's `kevent` is used (`sys::unix::kevent`, which is
+//! libkqueue's on Linux): rustix's `kqueue::Event` does not expose
+//! `fflags`, where a socket's error comes with `EV_EOF`.
 
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::flag_names::FlagNames;
 use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
+use crate::sys::unix::kevent as sys;
 use crate::sys::RawSource;
 use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
@@ -110,27 +122,28 @@ pub(crate) fn flags(flags: impl Into<u64>) -> u64 {
     flags.into()
 }
 
-/// Adds (or updates, which enables a disabled one) a filter, with a
+/// Adds a filter, or updates one and enables it (a one-shot filter that
+/// fired is disabled, and `EV_ADD` alone would leave it so), with a
 /// receipt, in the trigger mode `trigger` (see `crate::trigger`):
 /// `EV_CLEAR` for edge, nothing for level, `EV_DISPATCH` for one-shot.
 pub(crate) fn add_with(trigger: Trigger) -> u64 {
     let mode = match trigger.kind() {
-        Kind::Edge => flags(libc::EV_CLEAR),
+        Kind::Edge => flags(sys::EV_CLEAR),
         Kind::Level => 0,
-        Kind::OneShot => flags(libc::EV_DISPATCH),
+        Kind::OneShot => flags(sys::EV_DISPATCH),
     };
-    flags(libc::EV_ADD | libc::EV_RECEIPT) | mode
+    flags(sys::EV_ADD | sys::EV_ENABLE | sys::EV_RECEIPT) | mode
 }
 
 /// Deletes a filter, with a receipt.
 pub(crate) fn delete() -> u64 {
-    flags(libc::EV_DELETE | libc::EV_RECEIPT)
+    flags(sys::EV_DELETE | sys::EV_RECEIPT)
 }
 
 /// The kernel's `struct kevent`.
 #[derive(Clone, Copy)]
 #[repr(transparent)]
-pub(crate) struct Event(libc::kevent);
+pub(crate) struct Event(sys::kevent);
 
 // SAFETY: `kevent` is neither `Send` nor `Sync` only because `udata` is a
 // pointer. evmux only ever stores a token, a plain integer, there, so
@@ -141,40 +154,35 @@ unsafe impl Sync for Event {}
 
 pub(crate) type Events = Vec<Event>;
 
-/// A kqueue.
+/// A kqueue, shared by the selector's clones (see "Clones" above).
 #[derive(Debug)]
 pub(crate) struct Selector {
     id: usize,
-    kq: OwnedFd,
+    kq: Arc<OwnedFd>,
     /// Shared with the clones.
     timers: Arc<TimerHost>,
 }
 
 impl Selector {
     pub(crate) fn new() -> io::Result<Selector> {
-        let kq = rustix::event::kqueue::kqueue()?;
-        // Not atomic: rustix has no `kqueue1`; kqueues are not inherited
-        // across fork(2) anyway.
-        rustix::io::fcntl_setfd(&kq, rustix::io::FdFlags::CLOEXEC)?;
         Ok(Selector {
             id: crate::sys::next_selector_id(),
-            kq,
+            kq: Arc::new(new_kqueue()?),
             timers: Arc::default(),
         })
     }
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
-        let kq = rustix::io::fcntl_dupfd_cloexec(&self.kq, 0)?;
         Ok(Selector {
             id: self.id,
-            kq,
+            kq: Arc::clone(&self.kq),
             timers: Arc::clone(&self.timers),
         })
     }
 
     /// Where `time::Timer`s registered here keep their deadlines.
     pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
-        self.timers.start(self.kq.as_fd())?;
+        self.timers.start(&self.kq);
         Ok(&self.timers)
     }
 
@@ -219,18 +227,18 @@ impl Selector {
         let ts = timeout.map(kernel_timespec);
         let ts_ptr = ts
             .as_ref()
-            .map_or(ptr::null(), |ts| ts as *const libc::timespec);
+            .map_or(ptr::null(), |ts| ts as *const sys::timespec);
         let capacity = events.capacity().min(libc::c_int::MAX as usize);
         // SAFETY: no changes are passed; the event list is the Vec's
         // allocation, which the kernel fills with at most `capacity`
         // `kevent`s (`Event` is `repr(transparent)` over `kevent`); `ts`
         // outlives the call.
         let n = unsafe {
-            libc::kevent(
+            sys::kevent(
                 self.kq.as_raw_fd(),
                 ptr::null(),
                 0,
-                events.as_mut_ptr().cast::<libc::kevent>(),
+                events.as_mut_ptr().cast::<sys::kevent>(),
                 capacity as _,
                 ts_ptr,
             )
@@ -253,14 +261,19 @@ impl Selector {
         let ident = ident(fd);
         let mut changes = Vec::with_capacity(MAX_CHANGES);
         if interests.is_readable() {
-            changes.push(change(ident, filter(libc::EVFILT_READ), flags, 0, token));
+            changes.push(change(ident, filter(sys::EVFILT_READ), flags, 0, token));
         }
         if interests.is_writable() {
-            changes.push(change(ident, filter(libc::EVFILT_WRITE), flags, 0, token));
+            changes.push(change(ident, filter(sys::EVFILT_WRITE), flags, 0, token));
         }
         apply(self.kq.as_fd(), &changes).map(drop)
     }
 
+    /// Deletes both filters and adds the wanted ones anew, in one call: a
+    /// kernel keeps the mode flags (`EV_CLEAR`, `EV_DISPATCH`) a filter was
+    /// first added with when `EV_ADD` updates it, so only a new filter takes
+    /// a new trigger mode. A new filter reports the readiness there is at
+    /// once, as an updated one does.
     pub(crate) fn reregister(
         &self,
         fd: RawSource<'_>,
@@ -268,38 +281,53 @@ impl Selector {
         interests: Interest,
     ) -> io::Result<()> {
         let trigger = crate::trigger::requested();
-        let pick = |wanted: bool| if wanted { add_with(trigger) } else { delete() };
         let ident = ident(fd);
-        let changes = [
-            change(
+        let mut changes = Vec::with_capacity(MAX_CHANGES);
+        for filter in [filter(sys::EVFILT_READ), filter(sys::EVFILT_WRITE)] {
+            changes.push(change(ident, filter, delete(), 0, token));
+        }
+        if interests.is_readable() {
+            changes.push(change(
                 ident,
-                filter(libc::EVFILT_READ),
-                pick(interests.is_readable()),
+                filter(sys::EVFILT_READ),
+                add_with(trigger),
                 0,
                 token,
-            ),
-            change(
-                ident,
-                filter(libc::EVFILT_WRITE),
-                pick(interests.is_writable()),
-                0,
-                token,
-            ),
-        ];
+            ));
+        }
+        if interests.is_writable() {
+            let flags = add_with(trigger);
+            changes.push(change(ident, filter(sys::EVFILT_WRITE), flags, 0, token));
+        }
         apply(self.kq.as_fd(), &changes).map(drop)
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
         let ident = ident(fd);
         let changes = [
-            change(ident, filter(libc::EVFILT_READ), delete(), 0, Token(0)),
-            change(ident, filter(libc::EVFILT_WRITE), delete(), 0, Token(0)),
+            change(ident, filter(sys::EVFILT_READ), delete(), 0, Token(0)),
+            change(ident, filter(sys::EVFILT_WRITE), delete(), 0, Token(0)),
         ];
         // A descriptor registered only for interests that have no filter
         // here (priority, AIO, LIO) has nothing to delete; as with mio, that
         // is a success, so kqueue cannot report an unregistered descriptor.
         apply(self.kq.as_fd(), &changes).map(drop)
     }
+}
+
+/// A new kqueue, close-on-exec.
+pub(crate) fn new_kqueue() -> io::Result<OwnedFd> {
+    // SAFETY: `kqueue` takes no arguments.
+    let kq = unsafe { sys::kqueue() };
+    if kq < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `kqueue` returned a new descriptor, which nothing else owns.
+    let kq = unsafe { OwnedFd::from_raw_fd(kq) };
+    // Not atomic: there is no `kqueue1` everywhere; kqueues are not
+    // inherited across fork(2) anyway.
+    rustix::io::fcntl_setfd(&kq, rustix::io::FdFlags::CLOEXEC)?;
+    Ok(kq)
 }
 
 impl AsFd for Selector {
@@ -327,10 +355,10 @@ pub(crate) fn change(
     flags: u64,
     fflags: u32,
     token: Token,
-) -> libc::kevent {
+) -> sys::kevent {
     // SAFETY: `kevent` is plain data for which all zeroes is valid (null
     // `udata`, zero counts).
-    let mut event: libc::kevent = unsafe { MaybeUninit::zeroed().assume_init() };
+    let mut event: sys::kevent = unsafe { MaybeUninit::zeroed().assume_init() };
     event.ident = narrow(ident);
     event.filter = narrow(filter);
     event.flags = narrow(flags);
@@ -340,8 +368,9 @@ pub(crate) fn change(
     event
 }
 
-/// The most changes `apply` submits at once: a read and a write filter.
-const MAX_CHANGES: usize = 2;
+/// The most changes `apply` submits at once: deleting a read and a write
+/// filter and adding them again (`reregister`).
+const MAX_CHANGES: usize = 4;
 
 /// Submits `changes` (all with `EV_RECEIPT`) to `kq` and checks each
 /// result. Returns how many took effect, not counting deletions of filters
@@ -353,14 +382,14 @@ const MAX_CHANGES: usize = 2;
 /// order. After `EINTR` the unchanged list is submitted again, which is
 /// harmless: adding is idempotent and a repeated deletion reports the
 /// `ENOENT` that is ignored anyway.
-pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &[libc::kevent]) -> io::Result<usize> {
+pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &[sys::kevent]) -> io::Result<usize> {
     assert!(
         changes.len() <= MAX_CHANGES,
         "evmux submits at most {MAX_CHANGES} changes"
     );
     // SAFETY: `kevent` is plain data for which all zeroes is valid.
-    let mut receipts: [libc::kevent; MAX_CHANGES] = unsafe { MaybeUninit::zeroed().assume_init() };
-    let zero = libc::timespec {
+    let mut receipts: [sys::kevent; MAX_CHANGES] = unsafe { MaybeUninit::zeroed().assume_init() };
+    let zero = sys::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
@@ -369,7 +398,7 @@ pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &[libc::kevent]) -> io::Result<
         // room for one receipt per change, which is all EV_RECEIPT makes
         // the kernel write; a zero timeout keeps the call from waiting.
         let n = unsafe {
-            libc::kevent(
+            sys::kevent(
                 kq.as_raw_fd(),
                 changes.as_ptr(),
                 changes.len() as _,
@@ -390,15 +419,15 @@ pub(crate) fn apply(kq: BorrowedFd<'_>, changes: &[libc::kevent]) -> io::Result<
 
 /// Checks `EV_RECEIPT` results against their changes; see the module docs
 /// for the two errors that are ignored.
-fn check_receipts(changes: &[libc::kevent], receipts: &[libc::kevent]) -> io::Result<usize> {
+fn check_receipts(changes: &[sys::kevent], receipts: &[sys::kevent]) -> io::Result<usize> {
     let mut applied = 0;
     for (change, receipt) in changes.iter().zip(receipts) {
-        let errno = if receipt.flags & libc::EV_ERROR != 0 {
+        let errno = if receipt.flags & sys::EV_ERROR != 0 {
             narrow(receipt.data)
         } else {
             0
         };
-        let deleting = change.flags & libc::EV_DELETE != 0;
+        let deleting = change.flags & sys::EV_DELETE != 0;
         match errno {
             0 | libc::EPIPE => applied += 1,
             libc::ENOENT if deleting => {}
@@ -408,9 +437,9 @@ fn check_receipts(changes: &[libc::kevent], receipts: &[libc::kevent]) -> io::Re
     Ok(applied)
 }
 
-fn kernel_timespec(timeout: Duration) -> libc::timespec {
+fn kernel_timespec(timeout: Duration) -> sys::timespec {
     let ts = timespec(timeout);
-    libc::timespec {
+    sys::timespec {
         tv_sec: ts.tv_sec as _,
         tv_nsec: ts.tv_nsec as _,
     }
@@ -419,24 +448,27 @@ fn kernel_timespec(timeout: Duration) -> libc::timespec {
 pub(crate) mod event {
     use super::*;
 
-    static FLAG_NAMES: [(u64, &str); 4] = [
-        (libc::EV_EOF as u64, "EV_EOF"), // `From` is not usable in a static.
-        (libc::EV_ERROR as u64, "EV_ERROR"),
-        (libc::EV_CLEAR as u64, "EV_CLEAR"),
-        (libc::EV_ADD as u64, "EV_ADD"),
+    static FLAG_NAMES: [(u64, &str); 7] = [
+        (sys::EV_EOF as u64, "EV_EOF"), // `From` is not usable in a static.
+        (sys::EV_ERROR as u64, "EV_ERROR"),
+        (sys::EV_CLEAR as u64, "EV_CLEAR"),
+        (sys::EV_DISPATCH as u64, "EV_DISPATCH"),
+        (sys::EV_ONESHOT as u64, "EV_ONESHOT"),
+        (sys::EV_RECEIPT as u64, "EV_RECEIPT"),
+        (sys::EV_ADD as u64, "EV_ADD"),
     ];
 
     /// The filter, flags and filter flags of an event, by name.
-    pub(crate) struct Details<'a>(&'a libc::kevent);
+    pub(crate) struct Details<'a>(&'a sys::kevent);
 
     impl fmt::Debug for Details<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let filter = match self.0.filter {
-                libc::EVFILT_READ => "EVFILT_READ",
-                libc::EVFILT_WRITE => "EVFILT_WRITE",
-                libc::EVFILT_USER => "EVFILT_USER",
-                libc::EVFILT_TIMER => "EVFILT_TIMER",
-                libc::EVFILT_AIO => "EVFILT_AIO",
+                sys::EVFILT_READ => "EVFILT_READ",
+                sys::EVFILT_WRITE => "EVFILT_WRITE",
+                sys::EVFILT_USER => "EVFILT_USER",
+                sys::EVFILT_TIMER => "EVFILT_TIMER",
+                sys::EVFILT_PROC => "EVFILT_PROC",
                 _ => "other filter",
             };
             f.debug_struct("kevent")
@@ -457,25 +489,38 @@ pub(crate) mod event {
     }
 
     pub(crate) fn is_readable(event: &Event) -> bool {
-        // `EVFILT_TIMER`: a `time::Timer` that expired.
-        let readable = [libc::EVFILT_READ, libc::EVFILT_USER, libc::EVFILT_TIMER];
+        // `EVFILT_TIMER`: a `time::Timer` that expired; `EVFILT_PROC`: a
+        // `process::ChildExit` whose process exited.
+        let readable = [
+            sys::EVFILT_READ,
+            sys::EVFILT_USER,
+            sys::EVFILT_TIMER,
+            sys::EVFILT_PROC,
+        ];
         readable.contains(&event.0.filter)
     }
 
+    /// A descriptor's filter: `EV_EOF` and `fflags` mean a close and a
+    /// socket error there (a process's exit has both too).
+    fn is_io(event: &Event) -> bool {
+        [sys::EVFILT_READ, sys::EVFILT_WRITE].contains(&event.0.filter)
+    }
+
     pub(crate) fn is_writable(event: &Event) -> bool {
-        event.0.filter == libc::EVFILT_WRITE
+        event.0.filter == sys::EVFILT_WRITE
     }
 
     pub(crate) fn is_error(event: &Event) -> bool {
-        has_flag(event, libc::EV_ERROR) || (has_flag(event, libc::EV_EOF) && event.0.fflags != 0)
+        let socket_error = is_io(event) && has_flag(event, sys::EV_EOF) && event.0.fflags != 0;
+        has_flag(event, sys::EV_ERROR) || socket_error
     }
 
     pub(crate) fn is_read_closed(event: &Event) -> bool {
-        event.0.filter == libc::EVFILT_READ && has_flag(event, libc::EV_EOF)
+        event.0.filter == sys::EVFILT_READ && has_flag(event, sys::EV_EOF)
     }
 
     pub(crate) fn is_write_closed(event: &Event) -> bool {
-        event.0.filter == libc::EVFILT_WRITE && has_flag(event, libc::EV_EOF)
+        event.0.filter == sys::EVFILT_WRITE && has_flag(event, sys::EV_EOF)
     }
 
     pub(crate) fn is_priority(_: &Event) -> bool {
@@ -484,7 +529,7 @@ pub(crate) mod event {
 
     pub(crate) fn is_aio(event: &Event) -> bool {
         #[cfg(any(apple, freebsdlike))]
-        let aio = event.0.filter == libc::EVFILT_AIO;
+        let aio = event.0.filter == sys::EVFILT_AIO;
         #[cfg(not(any(apple, freebsdlike)))]
         let aio = {
             let _ = event;
@@ -495,7 +540,7 @@ pub(crate) mod event {
 
     pub(crate) fn is_lio(event: &Event) -> bool {
         #[cfg(target_os = "freebsd")]
-        let lio = event.0.filter == libc::EVFILT_LIO;
+        let lio = event.0.filter == sys::EVFILT_LIO;
         #[cfg(not(target_os = "freebsd"))]
         let lio = {
             let _ = event;
@@ -515,9 +560,9 @@ mod tests {
 
     /// A receipt as the kernel writes it for `change`: `EV_ERROR` with the
     /// errno in `data` (0 for success).
-    fn receipt(change: &libc::kevent, errno: i32) -> libc::kevent {
+    fn receipt(change: &sys::kevent, errno: i32) -> sys::kevent {
         let mut receipt = *change;
-        receipt.flags |= libc::EV_ERROR;
+        receipt.flags |= sys::EV_ERROR;
         receipt.data = narrow(errno);
         receipt
     }
@@ -527,14 +572,14 @@ mod tests {
         // What `deregister` submits for a descriptor registered only for
         // priority, which has no filter here.
         let changes = [
-            change(3, filter(libc::EVFILT_READ), delete(), 0, Token(0)),
-            change(3, filter(libc::EVFILT_WRITE), delete(), 0, Token(0)),
+            change(3, filter(sys::EVFILT_READ), delete(), 0, Token(0)),
+            change(3, filter(sys::EVFILT_WRITE), delete(), 0, Token(0)),
         ];
         let receipts = changes.map(|change| receipt(&change, libc::ENOENT));
         assert_eq!(check_receipts(&changes, &receipts).unwrap(), 0);
         let added = [change(
             3,
-            filter(libc::EVFILT_READ),
+            filter(sys::EVFILT_READ),
             add_with(Trigger::EDGE),
             0,
             Token(0),

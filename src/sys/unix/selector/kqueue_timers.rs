@@ -11,22 +11,21 @@
 //! another thread reaches a `kevent` wait in progress, which then ends at
 //! the new deadline.
 //!
-//! Changes go through a duplicate of the kqueue's descriptor, made when
-//! the first timer is registered (so that a `Poll` without timers costs no
-//! more than before, and the changes do not depend on which clone of the
-//! selector is still open).
+//! Changes go through the selector's kqueue, shared (reference-counted)
+//! with its clones: no descriptor of its own.
 //!
 //! Man pages: kevent(2) (`EVFILT_TIMER`, `EV_ONESHOT`, `NOTE_NSECONDS`).
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{apply, change, filter, flags, Event, Events};
 use crate::sys::lock;
 use crate::sys::timer_queue::{DrivenQueue, OsTimer, TimerQueue, TimerTable};
+use crate::sys::unix::kevent as sys;
 use crate::Token;
 
 /// The ident of the selector's timer filter ("evmx").
@@ -47,15 +46,15 @@ struct State {
     kq: Option<Kqueue>,
 }
 
-/// The duplicate of the selector's kqueue that sets the filter.
+/// The selector's kqueue, which holds the filter.
 #[derive(Debug)]
-struct Kqueue(OwnedFd);
+struct Kqueue(Arc<OwnedFd>);
 
 impl OsTimer for Kqueue {
     fn fire_after(&self, after: Duration) -> io::Result<()> {
         let (unit, amount) = amount(after);
-        let add = flags(libc::EV_ADD | libc::EV_ONESHOT | libc::EV_RECEIPT);
-        let mut change = change(IDENT, filter(libc::EVFILT_TIMER), add, unit, Token(0));
+        let add = flags(sys::EV_ADD | sys::EV_ONESHOT | sys::EV_RECEIPT);
+        let mut change = change(IDENT, filter(sys::EVFILT_TIMER), add, unit, Token(0));
         // The field is `intptr_t` (`i64` on NetBSD): an `isize` fits.
         change.data = amount as _;
         apply(self.0.as_fd(), &[change]).map(drop)
@@ -69,19 +68,18 @@ impl Timers {
         self.active.load(Ordering::SeqCst)
     }
 
-    /// Duplicates `kq` for the timer filter's changes, once.
-    pub(crate) fn start(&self, kq: BorrowedFd<'_>) -> io::Result<()> {
+    /// Keeps `kq` for the timer filter's changes, once.
+    pub(crate) fn start(&self, kq: &Arc<OwnedFd>) {
         if self.is_active() {
-            return Ok(());
+            return;
         }
         let mut state = lock(&self.state);
         if state.kq.is_none() {
             // Before the filter can be added (by `drive`, after this): a
             // `select` that sees its event then sees `active` too.
-            state.kq = Some(Kqueue(rustix::io::fcntl_dupfd_cloexec(kq, 0)?));
+            state.kq = Some(Kqueue(Arc::clone(kq)));
             self.active.store(true, Ordering::SeqCst);
         }
-        Ok(())
     }
 
     /// After a wait: takes the timer filter's event out of `events`, adds
@@ -96,7 +94,7 @@ impl Timers {
         let room = events.capacity() - events.len();
         driven.queue.expire(Instant::now(), room, |token| {
             // Readable, as every `EVFILT_TIMER` event is (ident 0: not ours).
-            events.push(Event(change(0, filter(libc::EVFILT_TIMER), 0, 0, token)));
+            events.push(Event(change(0, filter(sys::EVFILT_TIMER), 0, 0, token)));
         });
         if let Some(kq) = kq {
             driven.drive(kq, fired)?;
@@ -106,7 +104,7 @@ impl Timers {
 }
 
 fn is_ours(event: &Event) -> bool {
-    event.0.filter == libc::EVFILT_TIMER && event.0.ident as usize == IDENT
+    event.0.filter == sys::EVFILT_TIMER && event.0.ident as usize == IDENT
 }
 
 impl TimerTable for Timers {
@@ -130,9 +128,10 @@ impl TimerTable for Timers {
 /// early, finds nothing due, and the filter is added again for what is
 /// left).
 fn amount(delay: Duration) -> (u32, isize) {
-    #[cfg(any(apple, target_os = "freebsd", target_os = "netbsd"))]
-    if let Ok(nanos) = isize::try_from(delay.as_nanos()) {
-        return (libc::NOTE_NSECONDS, nanos.max(1));
+    if let Some(nanoseconds) = sys::TIMER_NANOSECONDS {
+        if let Ok(nanos) = isize::try_from(delay.as_nanos()) {
+            return (nanoseconds, nanos.max(1));
+        }
     }
     let millis = crate::sys::timeout::millis_rounded_up(delay, i32::MAX as u32);
     (0, (millis as isize).max(1))

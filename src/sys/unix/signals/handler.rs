@@ -7,30 +7,48 @@
 //!
 //! 1. saves and restores `errno` (the interrupted code may be about to read
 //!    it);
-//! 2. hands the signal to every self-pipe that wants it (`slots`; not on
-//!    kqueue systems, where `EVFILT_SIGNAL` sees the signal by itself);
+//! 2. hands the signal to every self-pipe that wants it (`slots`);
 //! 3. calls the handler that was installed before evmux's, if any: a
 //!    function is called with the arguments it expects (`SA_SIGINFO` or
 //!    not); `SIG_DFL` and `SIG_IGN` are not chained, so that listening for
 //!    `SIGINT` or `SIGTERM` replaces their default action (termination).
 //!
-//! It only loads atomics, calls write(2) and calls the previous handler:
-//! all async-signal-safe. No allocation, no lock.
+//! It only loads atomics, calls getpid(2) and write(2) and calls the
+//! previous handler: all async-signal-safe. No allocation, no lock. It is
+//! installed with `SA_ONSTACK` (a thread with an alternate signal stack
+//! runs it there; Go's runtime requires it of every handler in its
+//! process) and with every signal but the faults blocked while it runs,
+//! so it never nests on that small stack.
 //!
 //! When the last listener for a signal goes, the previous disposition is
 //! restored, if evmux's handler is still the one installed. If another
 //! handler was installed over evmux's since (and may chain to it), evmux's
 //! stays where it is and keeps chaining to the disposition it replaced.
+//! If someone later puts evmux's handler back from a copy saved while it
+//! was installed, the next listener finds it there; evmux's handler then
+//! stands for the disposition it chains to, and that is what is restored
+//! (never evmux's handler itself, and the handler never chains to itself).
 //!
-//! Man pages: sigaction(2), signal-safety(7).
+//! signal-hook-registry (behind signal-hook) decides otherwise: once it
+//! has installed its handler for a signal it never removes it, and the
+//! handler keeps chaining to the disposition it found. That is simpler
+//! and immune to a third party's handler being stacked over it; evmux
+//! restores instead, so that dropping the last `Signals` for `SIGINT` or
+//! `SIGTERM` gives those signals their default action back, and
+//! `SIGCHLD` its `SIG_IGN` (see `process::ChildExit`).
+//!
+//! The bookkeeping is under a `ForkLock`, which a child created by fork(2)
+//! takes over if another thread of the parent held it at the fork.
+//!
+//! Man pages: sigaction(2), sigaltstack(2), signal-safety(7).
 
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::Mutex;
 
+use super::fork_lock::ForkLock;
 use super::SignalSet;
 
 /// The highest signal number evmux handles (signal sets are 128 bits).
@@ -57,7 +75,9 @@ struct Table {
     listeners: [usize; COUNT],
     /// evmux's handler is installed (or was, and could not be removed).
     installed: [bool; COUNT],
-    /// The disposition evmux's handler replaced, to restore.
+    /// The disposition evmux's handler replaced, to restore: what its
+    /// handler chains to. Kept after the restore, for the case where
+    /// someone installs evmux's handler again (see `retain`).
     replaced: [Option<Saved>; COUNT],
 }
 
@@ -71,7 +91,9 @@ struct Saved(libc::sigaction);
 // back to sigaction(2), from whichever thread.
 unsafe impl Send for Saved {}
 
-static TABLE: Mutex<Table> = Mutex::new(Table {
+/// A `ForkLock`: a child forked while another thread held it can still
+/// create and drop listeners.
+static TABLE: ForkLock<Table> = ForkLock::new(Table {
     listeners: [0; COUNT],
     installed: [false; COUNT],
     replaced: [None; COUNT],
@@ -87,7 +109,7 @@ pub(crate) struct Listening {
 /// Installs evmux's handler for every signal in `signals` (or counts one
 /// more listener where it already is). On an error, nothing changes.
 pub(crate) fn listen(signals: SignalSet) -> io::Result<Listening> {
-    let mut table = crate::sys::lock(&TABLE);
+    let mut table = TABLE.lock();
     let mut done = SignalSet::EMPTY;
     for signal in signals.iter() {
         if let Err(error) = table.retain(signal) {
@@ -103,7 +125,7 @@ pub(crate) fn listen(signals: SignalSet) -> io::Result<Listening> {
 
 impl Drop for Listening {
     fn drop(&mut self) {
-        let mut table = crate::sys::lock(&TABLE);
+        let mut table = TABLE.lock();
         for signal in self.signals.iter() {
             table.release(signal);
         }
@@ -114,7 +136,19 @@ impl Table {
     fn retain(&mut self, signal: c_int) -> io::Result<()> {
         let index = signal as usize;
         if !self.installed[index] {
-            self.replaced[index] = Some(Saved(install(signal)?));
+            let replaced = install(signal)?;
+            if replaced.sa_sigaction != handler_address() {
+                self.replaced[index] = Some(Saved(replaced));
+            } else if self.replaced[index].is_none() {
+                // evmux's handler, installed by someone else from a saved
+                // copy, with nothing known that it stands for: restore the
+                // default action.
+                self.replaced[index] = Some(Saved(default_action()));
+            }
+            // Else evmux's handler was put back by someone who saved it
+            // earlier: it stands for what it chains to, the disposition it
+            // replaced then, which is what to restore (never evmux's own
+            // handler, which would keep the signal caught for good).
             self.installed[index] = true;
         }
         self.listeners[index] += 1;
@@ -137,12 +171,41 @@ impl Table {
                 let restored = unsafe { libc::sigaction(signal, &replaced, ptr::null_mut()) };
                 if restored == 0 {
                     self.installed[index] = false;
-                    self.replaced[index] = None;
+                    if signal == libc::SIGCHLD && reaps_children(&replaced) {
+                        reap_zombies();
+                    }
                 }
             }
             // Someone installed a handler over evmux's: it stays, chaining
             // on (see the module docs).
             _ => {}
+        }
+    }
+}
+
+/// Whether `action`, for `SIGCHLD`, has the kernel reap children as they
+/// exit (`SIG_IGN`, or `SA_NOCLDWAIT`). evmux's handler never does: the
+/// SIGCHLD fallback of `process::ChildExit` reads a child's status without
+/// reaping it, which needs the zombie. While evmux's handler is installed,
+/// children that exit become zombies; when it is removed and such a
+/// disposition restored, `reap_zombies` does what the kernel would have.
+fn reaps_children(action: &libc::sigaction) -> bool {
+    action.sa_sigaction == libc::SIG_IGN || action.sa_flags & libc::SA_NOCLDWAIT != 0
+}
+
+/// Reaps every child that has exited (a zombie): after restoring a
+/// `SIGCHLD` disposition under which the kernel reaps children itself, the
+/// zombies left from while evmux's handler was installed. Nobody can
+/// collect their status any more (under that disposition, `wait` reports
+/// no children), so reaping them loses nothing.
+fn reap_zombies() {
+    use rustix::process::{waitpid, WaitOptions};
+    loop {
+        match waitpid(None, WaitOptions::NOHANG) {
+            Ok(Some(_)) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            // None exited (Ok(None)), or no children at all (ECHILD).
+            _ => return,
         }
     }
 }
@@ -157,6 +220,17 @@ fn query(signal: c_int) -> io::Result<libc::sigaction> {
     }
     // SAFETY: sigaction succeeded, so it wrote the whole struct.
     Ok(unsafe { current.assume_init() })
+}
+
+/// `SIG_DFL` with no flags and an empty mask.
+fn default_action() -> libc::sigaction {
+    // SAFETY: a zeroed sigaction is valid; sigemptyset fills the mask.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = libc::SIG_DFL;
+        libc::sigemptyset(&mut action.sa_mask);
+        action
+    }
 }
 
 fn handler_address() -> usize {
@@ -178,19 +252,17 @@ fn install(signal: c_int) -> io::Result<libc::sigaction> {
     // SAFETY: a zeroed sigaction is a valid value to fill in.
     let mut ours: libc::sigaction = unsafe { std::mem::zeroed() };
     ours.sa_sigaction = handler_address();
-    // Not SA_ONSTACK: the alternate stack (std installs one per thread,
-    // for stack overflows) is small, and a storm of different signals
-    // nests handlers.
+    // SA_ONSTACK: a thread with an alternate signal stack handles the
+    // signal there (Go's runtime aborts a program whose non-Go code
+    // installs a handler without it). The alternate stack is small (std
+    // installs one per thread, for stack overflows), so evmux's handler
+    // never nests: `handler_mask` blocks the other signals while it runs.
     ours.sa_flags = libc::SA_SIGINFO
         | libc::SA_RESTART
-        | (before.sa_flags & (libc::SA_NOCLDSTOP | libc::SA_NOCLDWAIT));
-    if is_function(before.sa_sigaction) {
-        // The previous handler runs inside evmux's: with its own mask.
-        ours.sa_mask = before.sa_mask;
-    } else {
-        // SAFETY: sigemptyset initialises the set it is given.
-        unsafe { libc::sigemptyset(&mut ours.sa_mask) };
-    }
+        | libc::SA_ONSTACK
+        // Not SA_NOCLDWAIT: see `reaps_children`.
+        | (before.sa_flags & libc::SA_NOCLDSTOP);
+    ours.sa_mask = handler_mask();
     let mut replaced = MaybeUninit::<libc::sigaction>::uninit();
     // SAFETY: `ours` is fully initialised; `replaced` is filled on success.
     if unsafe { libc::sigaction(signal, &ours, replaced.as_mut_ptr()) } != 0 {
@@ -203,6 +275,33 @@ fn install(signal: c_int) -> io::Result<libc::sigaction> {
         publish(signal, &replaced);
     }
     Ok(replaced)
+}
+
+/// The signals blocked while evmux's handler runs: all but the faults (a
+/// fault inside the handler, or inside the handler it chains to, must not
+/// find its signal blocked, which would kill the process without a word).
+/// Signals that arrive meanwhile wait until the handler returns, so
+/// handlers never nest on the small alternate stack. The previous
+/// handler, which runs inside evmux's, expects its own mask: a superset of
+/// it is blocked.
+fn handler_mask() -> libc::sigset_t {
+    // SAFETY: sigfillset initialises the set it is given; sigdelset then
+    // takes valid signal numbers out of it.
+    unsafe {
+        let mut mask = MaybeUninit::<libc::sigset_t>::uninit();
+        libc::sigfillset(mask.as_mut_ptr());
+        let mut mask = mask.assume_init();
+        for fault in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGFPE,
+            libc::SIGTRAP,
+        ] {
+            libc::sigdelset(&mut mask, fault);
+        }
+        mask
+    }
 }
 
 /// The error for a signal the OS refuses a handler for (`SIGKILL`,
@@ -221,6 +320,10 @@ fn is_function(handler: usize) -> bool {
 
 /// Makes `action` what the handler chains to for `signal`.
 fn publish(signal: c_int, action: &libc::sigaction) {
+    if action.sa_sigaction == handler_address() {
+        // Chaining to itself would recurse forever.
+        return;
+    }
     let chain = Chain {
         handler: action.sa_sigaction,
         siginfo: action.sa_flags & libc::SA_SIGINFO != 0,
@@ -237,7 +340,6 @@ fn publish(signal: c_int, action: &libc::sigaction) {
 extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
     let errno = errno::save();
     if (1..=MAX_SIGNAL).contains(&signal) {
-        #[cfg(not(any(apple, bsd)))]
         super::slots::deliver(signal);
         chain(signal, info, context);
     }

@@ -1,23 +1,27 @@
 //! `unix::Signals`: POSIX signals as readiness.
 //!
-//! The receivers: `kqueue` (`EVFILT_SIGNAL`, on macOS, iOS and the BSDs)
-//! and `pipe` (a self-pipe fed by evmux's handler, everywhere else);
-//! `handler` owns the process-wide disposition, `slots` the self-pipes.
+//! The receiver: `pipe` (a self-pipe, an eventfd on Linux and Android, fed
+//! by evmux's handler) on every Unix; `handler` owns the process-wide
+//! disposition, `slots` the self-pipes.
+//!
+//! The kqueue systems use it too, rather than `EVFILT_SIGNAL`: evmux's
+//! handler must be installed there anyway (the filter records a signal
+//! only after its delivery, which would otherwise kill the process), the
+//! filter's ident is the signal, so two `Signals` for one signal could not
+//! share one kqueue (each needed a private kqueue, whose readiness some
+//! kqueues cannot report), and the code that runs on those systems is then
+//! the code the Linux suite runs (the pipe with `--cfg
+//! evmux_force_pipe_waker`).
 
 use std::fmt;
 use std::io;
 
+mod fork_lock;
 pub(crate) mod handler;
-#[cfg(any(apple, bsd))]
-pub(crate) mod kqueue;
-#[cfg(not(any(apple, bsd)))]
+pub mod names;
 pub(crate) mod pipe;
-#[cfg(not(any(apple, bsd)))]
 mod slots;
 
-#[cfg(any(apple, bsd))]
-use self::kqueue::SignalQueue as Receiver;
-#[cfg(not(any(apple, bsd)))]
 use self::pipe::SignalPipe as Receiver;
 
 /// A set of signal numbers, 1 to `handler::MAX_SIGNAL`.
@@ -28,12 +32,10 @@ impl SignalSet {
     pub(crate) const EMPTY: SignalSet = SignalSet(0);
 
     // The self-pipes keep sets as two atomic words.
-    #[cfg(not(any(apple, bsd)))]
     pub(crate) fn from_bits(bits: u128) -> SignalSet {
         SignalSet(bits)
     }
 
-    #[cfg(not(any(apple, bsd)))]
     pub(crate) fn bits(self) -> u128 {
         self.0
     }
@@ -96,20 +98,24 @@ fn check(signal: i32) -> io::Result<()> {
 ///
 /// | Systems                                   | Mechanism |
 /// |-------------------------------------------|-----------|
-/// | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | a private kqueue with one `EVFILT_SIGNAL` filter per signal; evmux's handler is installed too, since the filter records a signal only if it does not kill the process first |
-/// | Linux, Android, illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe) |
+/// | Linux, Android | evmux's handler writes to an eventfd per `Signals` (one descriptor) |
+/// | macOS, iOS, the BSDs, illumos, Solaris, other Unixes | evmux's handler writes to a pipe per `Signals` (a self-pipe: two descriptors) |
 ///
 /// evmux installs one handler per signal for the whole process, when the
 /// first `Signals` for that signal is created. It is async-signal-safe
-/// (it sets atomic flags and writes one byte to a pipe), and it *chains*:
-/// a handler installed before it is still called, with the arguments it
-/// expects. An ignored signal (`SIG_IGN`) or one with its default action
-/// (`SIG_DFL`) is not chained to: while a `Signals` listens, `SIGINT` and
-/// `SIGTERM` no longer terminate the process, they are reported. When the
-/// last `Signals` for a signal is dropped, the disposition it replaced is
-/// restored, unless another handler has been installed over evmux's in
-/// the meantime (that handler may chain to evmux's, which then stays and
-/// keeps chaining).
+/// (it sets atomic flags and writes to an eventfd or a pipe), carries
+/// `SA_ONSTACK` (so it may live in a program whose runtime, like Go's,
+/// requires it), and it *chains*: a handler installed before it is still
+/// called, with the arguments it expects. An ignored signal (`SIG_IGN`)
+/// or one with its default action (`SIG_DFL`) is not chained to: while a
+/// `Signals` listens, `SIGINT` and `SIGTERM` no longer terminate the
+/// process, they are reported. When the last `Signals` for a signal is
+/// dropped, the disposition it replaced is restored, unless another
+/// handler has been installed over evmux's in the meantime (that handler
+/// may chain to evmux's, which then stays and keeps chaining).
+/// signal-hook, by contrast, never uninstalls its handler once installed;
+/// evmux restores, so that a program that stops listening gets the
+/// signal's previous behaviour back.
 ///
 /// # The signal mask
 ///
@@ -136,11 +142,17 @@ fn check(signal: i32) -> io::Result<()> {
 ///   instruction again; the C library's reserved real-time signals are
 ///   refused by the OS. Each gives an `InvalidInput` error.
 /// - Installing a handler changes `SIGCHLD`'s special case: while a
-///   `Signals` listens for it, an ignored `SIGCHLD` no longer reaps
-///   children automatically.
+///   `Signals` listens for it, an ignored `SIGCHLD` (or one with
+///   `SA_NOCLDWAIT`) no longer reaps children automatically. When the
+///   last listener goes and that disposition is restored, evmux reaps the
+///   children that exited meanwhile, as the kernel would have.
 /// - A child process created by `fork` without `exec` inherits the handler
-///   but not the readiness: its signals are not reported to the parent's
-///   `Signals`.
+///   and the parent's `Signals`, but not their readiness: the child's
+///   signals are never reported to the parent's `Signals`, and in the
+///   child an inherited `Signals` reports nothing (`pending` is empty and
+///   leaves the parent's wake-ups alone); the child creates its own. A
+///   child forked while another thread was creating or dropping a
+///   `Signals` can still create its own.
 /// - The self-pipe bookkeeping grows in chunks of 32 listeners that are
 ///   reused but never freed (a few kilobytes per chunk).
 ///
@@ -154,16 +166,19 @@ fn check(signal: i32) -> io::Result<()> {
 /// use std::io;
 /// use std::time::Duration;
 ///
+/// use evmux::unix::signal::{SIGUSR1, SIGUSR2};
 /// use evmux::unix::Signals;
 /// use evmux::{Events, Interest, Poll, Token};
 ///
 /// # fn main() -> io::Result<()> {
 /// let mut poll = Poll::new()?;
-/// let mut signals = Signals::new(&[libc::SIGUSR1, libc::SIGUSR2])?;
+/// let mut signals = Signals::new(&[SIGUSR1, SIGUSR2])?;
 /// poll.registry().register(&mut signals, Token(0), Interest::READABLE)?;
 ///
-/// // Send this process SIGUSR2.
-/// rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::USR2)?;
+/// // Send this process SIGUSR2. std has no call for it; this uses the
+/// // `rustix` crate (feature `process`): `libc::kill` would do as well.
+/// use rustix::process::{getpid, kill_process, Signal};
+/// kill_process(getpid(), Signal::USR2)?;
 ///
 /// let mut events = Events::with_capacity(8);
 /// let mut received = Vec::new();
@@ -180,7 +195,7 @@ fn check(signal: i32) -> io::Result<()> {
 ///         }
 ///     }
 /// }
-/// assert_eq!(received, [libc::SIGUSR2]);
+/// assert_eq!(received, [SIGUSR2]);
 /// # Ok(())
 /// # }
 /// ```
@@ -189,9 +204,29 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Starts receiving `signals` (signal numbers, such as `libc::SIGINT`).
-    /// From now on, until this `Signals` is dropped, they are handled by
-    /// evmux (see [How it works](Signals#how-it-works)).
+    /// Starts receiving `signals`: signal numbers, by name from
+    /// [`unix::signal`](crate::unix::signal) (`SIGINT`, `SIGTERM`, ...) or
+    /// any other number (such as `libc::SIGRTMIN() + 1` on Linux). From now on, until this
+    /// `Signals` is dropped, they are handled by evmux (see
+    /// [How it works](Signals#how-it-works)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evmux::unix::signal::{SIGINT, SIGTERM};
+    /// use evmux::unix::Signals;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// // Ctrl-C and `kill` no longer end the process: they are reported.
+    /// let signals = Signals::new(&[SIGINT, SIGTERM])?;
+    /// assert!(signals.pending()?.is_empty());
+    ///
+    /// // SIGKILL cannot be caught.
+    /// let refused = Signals::new(&[9]).unwrap_err();
+    /// assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
@@ -217,6 +252,37 @@ impl Signals {
     /// # Errors
     ///
     /// The OS's errors in reading the receiver; none is expected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::io;
+    /// use std::time::Duration;
+    ///
+    /// use evmux::unix::signal::SIGUSR2;
+    /// use evmux::unix::Signals;
+    /// use evmux::{Events, Interest, Poll, Token};
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut signals = Signals::new(&[SIGUSR2])?;
+    /// poll.registry().register(&mut signals, Token(0), Interest::READABLE)?;
+    /// // Nothing yet (a spurious wake-up would find this too).
+    /// assert!(signals.pending()?.is_empty());
+    ///
+    /// // Send this process SIGUSR2 (with the `rustix` crate: std has no call).
+    /// rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::USR2)?;
+    /// let mut events = Events::with_capacity(8);
+    /// match poll.poll(&mut events, Some(Duration::from_secs(10))) {
+    ///     Ok(()) => {}
+    ///     // The signal may interrupt the wait; its readiness stays.
+    ///     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// assert_eq!(signals.pending()?.collect::<Vec<_>>(), [SIGUSR2]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pending(&self) -> io::Result<Pending> {
         Ok(Pending {
             set: self.inner.take()?,
@@ -241,11 +307,45 @@ pub struct Pending {
 
 impl Pending {
     /// No signal arrived.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::unix::signal::SIGHUP;
+    /// use evmux::unix::Signals;
+    ///
+    /// let signals = Signals::new(&[SIGHUP])?;
+    /// let pending = signals.pending()?;
+    /// if pending.is_empty() {
+    ///     println!("a spurious wake-up: no signal arrived");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.set == SignalSet::EMPTY
     }
 
     /// `signal` is among those that arrived (and not yet iterated over).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::unix::signal::{SIGTERM, SIGUSR1};
+    /// use evmux::unix::Signals;
+    ///
+    /// let signals = Signals::new(&[SIGUSR1, SIGTERM])?;
+    /// // (No signal was sent here: nothing is pending.)
+    /// let pending = signals.pending()?;
+    /// if pending.contains(SIGTERM) {
+    ///     println!("stopping");
+    /// }
+    /// assert!(!pending.contains(SIGUSR1));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn contains(&self, signal: i32) -> bool {
         self.set.contains(signal)
     }

@@ -3,24 +3,25 @@
 //! `NOTE_TRIGGER`. Triggers before the next `poll` coalesce into one event.
 //! Each waker has an identifier of its own, so a `Poll` may have several.
 //!
-//! The waker keeps its own duplicate of the kqueue descriptor, so that it
-//! stays usable whatever happens to the `Poll`; dropping it deletes the
-//! user event.
+//! The waker shares the selector's kqueue (a clone of the selector), so
+//! that it stays usable whatever happens to the `Poll`; dropping it deletes
+//! the user event.
 //!
 //! Man pages: kevent(2) (`EVFILT_USER`, `NOTE_TRIGGER`).
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::sys::selector::{add_with, apply, change, delete, filter, flags};
+use crate::sys::unix::kevent as sys;
 use crate::sys::Selector;
 use crate::trigger::Trigger;
 use crate::Token;
 
 #[derive(Debug)]
 pub(crate) struct Waker {
-    kq: OwnedFd,
+    kq: Selector,
     ident: usize,
     token: Token,
 }
@@ -28,7 +29,7 @@ pub(crate) struct Waker {
 impl Waker {
     pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
         static NEXT_IDENT: AtomicUsize = AtomicUsize::new(1);
-        let kq = rustix::io::fcntl_dupfd_cloexec(selector, 0)?;
+        let kq = selector.try_clone()?;
         let ident = NEXT_IDENT.fetch_add(1, Ordering::Relaxed);
         // Added before the waker exists, so that a failure leaves nothing
         // for `Drop` to delete.
@@ -37,22 +38,16 @@ impl Waker {
     }
 
     pub(crate) fn wake(&self) -> io::Result<()> {
-        let trigger = flags(libc::EV_RECEIPT);
-        submit(
-            &self.kq,
-            self.ident,
-            self.token,
-            trigger,
-            libc::NOTE_TRIGGER,
-        )
+        let trigger = flags(sys::EV_RECEIPT);
+        submit(&self.kq, self.ident, self.token, trigger, sys::NOTE_TRIGGER)
     }
 }
 
 /// Submits one change to the user event `ident`.
-fn submit(kq: &OwnedFd, ident: usize, token: Token, flags: u64, fflags: u32) -> io::Result<()> {
+fn submit(kq: &Selector, ident: usize, token: Token, flags: u64, fflags: u32) -> io::Result<()> {
     let changes = [change(
         ident,
-        filter(libc::EVFILT_USER),
+        filter(sys::EVFILT_USER),
         flags,
         fflags,
         token,
