@@ -104,7 +104,8 @@ impl Timers {
 }
 
 fn is_ours(event: &Event) -> bool {
-    event.0.filter == sys::EVFILT_TIMER && event.0.ident as usize == IDENT
+    // `narrow`: the ident's type is the system's `uintptr_t`.
+    event.0.filter == sys::EVFILT_TIMER && event.0.ident == super::narrow(IDENT)
 }
 
 impl TimerTable for Timers {
