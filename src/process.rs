@@ -14,7 +14,7 @@
 //! |-------------------------------------------|-----------|----------------|
 //! | Linux 5.3 and later                       | a pidfd (`pidfd_open`), readable once the process has exited | one descriptor |
 //! | Linux before 5.3 (`ENOSYS`), Android, illumos, Solaris, other Unixes | evmux's `SIGCHLD` handler (the one behind `unix::Signals`) makes the watch readable; `waitid(P_PID, pid, WEXITED \| WNOHANG \| WNOWAIT)` tells whether this child exited, without reaping it | one descriptor (an eventfd on Linux and Android, a pipe's two elsewhere); every child's exit wakes every watch |
-//! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT`, in a private kqueue registered with `Poll` | one descriptor (the kqueue) |
+//! | macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly | `EVFILT_PROC` with `NOTE_EXIT` in the `Poll`'s kqueue for the event, and in a private kqueue, never registered, that `has_exited` and `exit_status` read | one descriptor (the private kqueue) |
 //! | Windows                                   | the process handle (`OpenProcess` with `SYNCHRONIZE`), waited on by the thread pool, which posts the exit to the completion port | one handle and a thread-pool wait |
 //! | WASI                                      | no processes: every call returns an `Unsupported` error | — |
 //!
@@ -63,6 +63,11 @@
 //!   exited (standard signals merge: one `SIGCHLD` may stand for several
 //!   exits), so no watch can be skipped safely; pidfds (Linux 5.3) and
 //!   kqueue wake only the watch of the child that exited.
+//! - Trigger modes ([`Registry::register_with`](crate::Registry::register_with)):
+//!   edge (mio's) and one-shot everywhere; level where the watch is a
+//!   descriptor that stays readable (a pidfd, the `SIGCHLD` fallback's
+//!   pipe). kqueue and Windows report an exit once per registration, and
+//!   refuse level with `Unsupported`.
 //!
 //! # Examples
 //!
@@ -332,6 +337,40 @@ impl crate::event::Source for ChildExit {
     fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
         self.inner.deregister(registry.selector())
     }
+
+    /// Edge and one-shot are the same here: one event per exit until
+    /// `reregister`. Level (an event at every poll) is not offered.
+    fn register_with(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+        trigger: crate::trigger::Trigger,
+    ) -> io::Result<()> {
+        not_level(trigger)?;
+        crate::event::Source::register(self, registry, token, interests)
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+        trigger: crate::trigger::Trigger,
+    ) -> io::Result<()> {
+        not_level(trigger)?;
+        crate::event::Source::reregister(self, registry, token, interests)
+    }
+}
+
+/// A process watch on Windows reports an exit once per (re)registration.
+#[cfg(windows)]
+fn not_level(trigger: crate::trigger::Trigger) -> io::Result<()> {
+    if !trigger.is_level() {
+        return Ok(());
+    }
+    let message = "a process watch cannot be level-triggered on Windows";
+    Err(io::Error::new(io::ErrorKind::Unsupported, message))
 }
 
 /// Where evmux cannot watch a process (WASI): every call is `Unsupported`.

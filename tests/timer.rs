@@ -536,3 +536,29 @@ fn an_unread_expiration_is_reported_after_registering_again() {
     expect_events(&mut poll, &mut events, &[(TIMER, READABLE)]);
     assert_eq!(read_all(&mut timer), 1);
 }
+
+/// A timer reports one event per due deadline: other modes are refused,
+/// not silently treated as edge-triggered.
+#[test]
+fn a_timer_is_edge_triggered_only() {
+    use evmux::trigger::Trigger;
+    let Some(mut timer) = new_timer() else {
+        return;
+    };
+    let poll = Poll::new().unwrap();
+    for trigger in [Trigger::LEVEL, Trigger::ONESHOT] {
+        let error = poll
+            .registry()
+            .register_with(&mut timer, TIMER, Interest::READABLE, trigger)
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::Unsupported, "{error}");
+    }
+    poll.registry()
+        .register_with(&mut timer, TIMER, Interest::READABLE, Trigger::EDGE)
+        .unwrap();
+    let error = poll
+        .registry()
+        .reregister_with(&mut timer, TIMER, Interest::READABLE, Trigger::LEVEL)
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::Unsupported, "{error}");
+}

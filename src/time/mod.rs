@@ -29,8 +29,9 @@
 //! event may stand for several expirations; an expiration that was
 //! already read may still be followed by its event (events are hints). A
 //! periodic timer that is not read is reported again at each expiration.
-//! Trigger modes (`Registry::register_with`) do not apply: a timer reports
-//! one event per due deadline.
+//! A timer is edge-triggered only: `Registry::register_with` with
+//! another mode is `Unsupported` (it has no descriptor whose readiness a
+//! level-triggered or one-shot registration could follow).
 //!
 //! Setting a timer (again) discards the expirations not yet read, as
 //! `timerfd_settime` does. The count is kept by evmux from the monotonic
@@ -108,6 +109,7 @@ use std::time::{Duration, Instant};
 use std::{fmt, io};
 
 use crate::event::Source;
+use crate::trigger::Trigger;
 use crate::{sys, Interest, Registry, Token};
 
 pub use self::schedule::MissedTicks;
@@ -571,9 +573,23 @@ fn check_interests(interests: Interest) -> io::Result<()> {
     ))
 }
 
+/// A timer reports one event per due deadline, the edge-triggered model:
+/// level-triggered, one-shot and exclusive registrations are refused
+/// rather than silently treated as edge-triggered.
+fn check_trigger(trigger: Trigger) -> io::Result<()> {
+    if trigger.is_edge() && !trigger.is_exclusive() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "a time::Timer is edge-triggered only (one event per due deadline)",
+    ))
+}
+
 /// The registration checks are made here, once for every backend:
-/// `InvalidInput` without `READABLE`, `AlreadyExists` for a second
-/// registration, `NotFound` for a timer not registered with this `Poll`.
+/// `InvalidInput` without `READABLE`, `Unsupported` for a trigger mode
+/// other than edge, `AlreadyExists` for a second registration, `NotFound`
+/// for a timer not registered with this `Poll`.
 impl Source for Timer {
     fn register(
         &mut self,
@@ -581,12 +597,7 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        check_interests(interests)?;
-        self.registered.check_unregistered()?;
-        self.inner
-            .register(registry.selector(), token, self.schedule)?;
-        self.registered.set(Some(registry.selector().id()));
-        Ok(())
+        self.register_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn reregister(
@@ -595,9 +606,7 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        check_interests(interests)?;
-        self.registered.check(registry.selector().id())?;
-        self.inner.reregister(token, self.schedule)
+        self.reregister_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
@@ -605,6 +614,35 @@ impl Source for Timer {
         self.inner.deregister();
         self.registered.set(None);
         Ok(())
+    }
+
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        check_interests(interests)?;
+        check_trigger(trigger)?;
+        self.registered.check_unregistered()?;
+        let selector = registry.selector();
+        self.inner.register(selector, token, self.schedule)?;
+        self.registered.set(Some(selector.id()));
+        Ok(())
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        check_interests(interests)?;
+        check_trigger(trigger)?;
+        self.registered.check(registry.selector().id())?;
+        self.inner.reregister(token, self.schedule)
     }
 }
 
