@@ -65,13 +65,12 @@
 //! kqueue do not report back, and would make a plain `reregister` of mio's
 //! API mean different things depending on history.)
 //!
-//! `time::Timer` takes the mode on epoll (its `timerfd` is a descriptor);
-//! elsewhere a timer reports one event per expiration whatever the mode.
-//! Two source types have fewer modes than their backend: Windows' named
-//! pipes are edge-triggered only, and a `process::ChildExit` on Windows
-//! cannot be level-triggered (it reports an exit once per registration,
-//! so edge and one-shot are the same there); they refuse the others with
-//! `ErrorKind::Unsupported`.
+//! Three source types have fewer modes than their backend: a
+//! `time::Timer` is edge-triggered only (one event per due deadline: it
+//! has no descriptor), Windows' named pipes are edge-triggered only, and
+//! a `process::ChildExit` on Windows cannot be level-triggered (it reports
+//! an exit once per registration, so edge and one-shot are the same
+//! there); they refuse the others with `ErrorKind::Unsupported`.
 //!
 //! The mode is checked against what the backend can do before the source
 //! is touched: a mode it cannot have fails with `ErrorKind::Unsupported` and
@@ -317,9 +316,9 @@ pub(crate) fn not_forwarded(trigger: Trigger) -> io::Error {
 /// [`register_with`](Registry::register_with) for evmux's sockets, pipes
 /// and `unix::SourceFd`, and one reported unsupported is refused with
 /// `ErrorKind::Unsupported` before the source is touched. A few source
-/// types have fewer modes than their backend: Windows' `NamedPipe` is
-/// edge-triggered only, `process::ChildExit` on Windows cannot be
-/// level-triggered (see the [module docs](crate::trigger)).
+/// types have fewer modes than their backend: a `time::Timer` and
+/// Windows' `NamedPipe` are edge-triggered only, `process::ChildExit` on
+/// Windows cannot be level-triggered (see the [module docs](crate::trigger)).
 impl Registry {
     /// Whether the backend has `trigger`, that is whether
     /// [`register_with`](Registry::register_with) can accept it. An

@@ -64,6 +64,14 @@
 //! descriptor (reference-counted) instead of duplicating it: no descriptor
 //! per clone, and the kqueue stays open while any of them lives.
 //!
+//! # Timers
+//!
+//! `time::Timer`s keep their deadlines in one queue per selector, with one
+//! `EVFILT_TIMER` filter of a reserved ident set to the earliest
+//! (`kqueue_timers.rs`). While a timer is registered, a wait that ends
+//! with only that filter's event and no timer due goes on for what is
+//! left of its timeout.
+//!
 //! # Man pages
 //!
 //! kqueue(2), kevent(2) (`EV_CLEAR`, `EV_RECEIPT`, `EV_DISPATCH`,
@@ -81,13 +89,19 @@ use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::flag_names::FlagNames;
-use crate::sys::timeout::{timespec, MAX_TIMEOUT};
+use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
 use crate::sys::unix::kevent as sys;
 use crate::sys::RawSource;
 use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
+
+#[path = "kqueue_timers.rs"]
+mod timers;
+
+/// What `time::Timer`s registered here hold on to: the deadline queue.
+pub(crate) type TimerHost = timers::Timers;
 
 /// `kevent`'s integer fields differ in type between systems (NetBSD's
 /// `filter` and `flags` are wider, `udata` is an integer there and a
@@ -146,11 +160,14 @@ pub(crate) type Events = Vec<Event>;
 pub(crate) struct Selector {
     id: usize,
     shared: Arc<Shared>,
+    /// Shared with the clones.
+    timers: Arc<TimerHost>,
 }
 
 #[derive(Debug)]
 struct Shared {
-    kq: OwnedFd,
+    /// Shared with the timers too (`TimerHost`).
+    kq: Arc<OwnedFd>,
     /// The processes whose `EVFILT_PROC` filter is in the kqueue: a kqueue
     /// holds one filter per ident and filter, so a second watch of a
     /// process would take the first one's over (`process::ChildExit`).
@@ -162,9 +179,10 @@ impl Selector {
         Ok(Selector {
             id: crate::sys::next_selector_id(),
             shared: Arc::new(Shared {
-                kq: new_kqueue()?,
+                kq: Arc::new(new_kqueue()?),
                 processes: Mutex::default(),
             }),
+            timers: Arc::default(),
         })
     }
 
@@ -172,7 +190,14 @@ impl Selector {
         Ok(Selector {
             id: self.id,
             shared: Arc::clone(&self.shared),
+            timers: Arc::clone(&self.timers),
         })
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        self.timers.start(&self.shared.kq);
+        Ok(&self.timers)
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -180,6 +205,34 @@ impl Selector {
     }
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        if !self.timers.is_active() {
+            self.select_once(events, timeout)?;
+            // The first timer was registered from another thread during
+            // the wait: its filter's event may be among these.
+            if self.timers.is_active() && events.capacity() != 0 {
+                self.timers.after_wait(events)?;
+            }
+            return Ok(());
+        }
+        // Once a timer was registered: each wait is followed by the timers
+        // that are due, and a wait that ended for the timer filter with
+        // nothing due goes on.
+        let mut deadline = Deadline::new(timeout);
+        while let Some(wait) = deadline.next_wait() {
+            self.select_once(events, wait)?;
+            if events.capacity() == 0 {
+                break;
+            }
+            let fired = self.timers.after_wait(events)?;
+            if !fired || !events.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One wait.
+    fn select_once(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
         let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {
