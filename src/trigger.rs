@@ -329,6 +329,7 @@ impl Registry {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "os-poll")]
     /// # fn main() -> std::io::Result<()> {
     /// use evmux::trigger::Trigger;
     /// use evmux::Poll;
@@ -344,6 +345,8 @@ impl Registry {
     /// assert_eq!(registry.supports_level(), trigger.is_level());
     /// # Ok(())
     /// # }
+    /// # #[cfg(not(feature = "os-poll"))]
+    /// # fn main() {}
     /// ```
     pub fn supports(&self, trigger: Trigger) -> bool {
         let forbidden = trigger.exclusive && trigger.is_oneshot();
