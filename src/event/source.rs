@@ -155,7 +155,8 @@ pub trait Source {
     ///     ) -> io::Result<()> {
     ///         // Plain `register`: edge-triggered, whatever `trigger` is.
     ///         registry.register(&mut SourceFd(&self.wake.as_raw_fd()), WAKE, Interest::READABLE)?;
-    ///         let socket = &mut SourceFd(&self.socket.as_raw_fd());
+    ///         let fd = self.socket.as_raw_fd();
+    ///         let socket = &mut SourceFd(&fd);
     ///         registry.register_with(socket, token, interests, trigger)
     ///     }
     ///
@@ -166,7 +167,8 @@ pub trait Source {
     ///         interests: Interest,
     ///         trigger: Trigger,
     ///     ) -> io::Result<()> {
-    ///         let socket = &mut SourceFd(&self.socket.as_raw_fd());
+    ///         let fd = self.socket.as_raw_fd();
+    ///         let socket = &mut SourceFd(&fd);
     ///         registry.reregister_with(socket, token, interests, trigger)
     ///     }
     /// }

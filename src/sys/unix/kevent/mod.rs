@@ -12,8 +12,11 @@
 pub(crate) use libc::{
     kevent, kqueue, timespec, EVFILT_PROC, EVFILT_READ, EVFILT_TIMER, EVFILT_USER, EVFILT_WRITE,
     EV_ADD, EV_CLEAR, EV_DELETE, EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_ONESHOT, EV_RECEIPT,
-    NOTE_EXIT, NOTE_TRIGGER,
+    NOTE_EXIT,
 };
+// The `EVFILT_USER` waker's (NetBSD and OpenBSD wake through a pipe).
+#[cfg(all(not(evmux_libkqueue), evmux_waker = "kqueue"))]
+pub(crate) use libc::NOTE_TRIGGER;
 // Only where the system has them (see their users).
 #[cfg(all(not(evmux_libkqueue), any(apple, freebsdlike)))]
 pub(crate) use libc::EVFILT_AIO;
