@@ -131,7 +131,7 @@ macro_rules! impl_into_std {
 }
 
 /// Implements `event::Source` for an I/O type by forwarding to its field
-/// `inner`, an `IoSource`.
+/// `inner` (an `IoSource`, or another source), the trigger mode included.
 macro_rules! impl_source {
     ($evmux:ty) => {
         impl crate::event::Source for $evmux {
@@ -155,6 +155,38 @@ macro_rules! impl_source {
 
             fn deregister(&mut self, registry: &crate::Registry) -> std::io::Result<()> {
                 self.inner.deregister(registry)
+            }
+
+            fn register_with(
+                &mut self,
+                registry: &crate::Registry,
+                token: crate::Token,
+                interests: crate::Interest,
+                trigger: crate::trigger::Trigger,
+            ) -> std::io::Result<()> {
+                crate::event::Source::register_with(
+                    &mut self.inner,
+                    registry,
+                    token,
+                    interests,
+                    trigger,
+                )
+            }
+
+            fn reregister_with(
+                &mut self,
+                registry: &crate::Registry,
+                token: crate::Token,
+                interests: crate::Interest,
+                trigger: crate::trigger::Trigger,
+            ) -> std::io::Result<()> {
+                crate::event::Source::reregister_with(
+                    &mut self.inner,
+                    registry,
+                    token,
+                    interests,
+                    trigger,
+                )
             }
         }
     };

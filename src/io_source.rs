@@ -20,6 +20,7 @@
 use std::ops::{Deref, DerefMut};
 use std::{fmt, io};
 
+use crate::trigger::Trigger;
 use crate::{event, sys, Interest, Registry, Token};
 
 pub(crate) struct IoSource<T> {
@@ -152,6 +153,8 @@ impl<T> DerefMut for IoSource<T> {
     }
 }
 
+/// `register` and `reregister` are mio's: edge-triggered. The mode travels
+/// as an argument down to the selector (see `crate::trigger`).
 impl<T: sys::AsRawSource> event::Source for IoSource<T> {
     fn register(
         &mut self,
@@ -159,12 +162,7 @@ impl<T: sys::AsRawSource> event::Source for IoSource<T> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.registered.check_unregistered()?;
-        let source = self.inner.as_raw_source();
-        self.state
-            .register(registry.selector(), source, token, interests)?;
-        self.registered.set(Some(registry));
-        Ok(())
+        self.register_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn reregister(
@@ -173,13 +171,7 @@ impl<T: sys::AsRawSource> event::Source for IoSource<T> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.registered.check_registered_with(registry)?;
-        self.state.reregister(
-            registry.selector(),
-            self.inner.as_raw_source(),
-            token,
-            interests,
-        )
+        self.reregister_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
@@ -188,6 +180,38 @@ impl<T: sys::AsRawSource> event::Source for IoSource<T> {
         self.state.deregister(registry.selector(), source)?;
         self.registered.set(None);
         Ok(())
+    }
+
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        self.registered.check_unregistered()?;
+        let source = self.inner.as_raw_source();
+        self.state
+            .register(registry.selector(), source, token, interests, trigger)?;
+        self.registered.set(Some(registry));
+        Ok(())
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        self.registered.check_registered_with(registry)?;
+        self.state.reregister(
+            registry.selector(),
+            self.inner.as_raw_source(),
+            token,
+            interests,
+            trigger,
+        )
     }
 }
 

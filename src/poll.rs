@@ -268,7 +268,11 @@ impl Registry {
     /// Changes the token and interest of a registered source.
     ///
     /// The new interest replaces the old one. Re-registering also re-arms
-    /// the source: if it is ready now, an event follows.
+    /// the source: if it is ready now, an event follows. As in mio, the
+    /// registration is edge-triggered afterwards, even one made with
+    /// [`register_with`](Registry::register_with): the trigger mode belongs
+    /// to each call ([`reregister_with`](Registry::reregister_with) keeps
+    /// another one; see the [`trigger`](crate::trigger) module).
     ///
     /// # Errors
     ///

@@ -332,6 +332,40 @@ impl crate::event::Source for ChildExit {
     fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
         self.inner.deregister(registry.selector())
     }
+
+    /// Edge and one-shot are the same here: one event per exit until
+    /// `reregister`. Level (an event at every poll) is not offered.
+    fn register_with(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+        trigger: crate::trigger::Trigger,
+    ) -> io::Result<()> {
+        not_level(trigger)?;
+        crate::event::Source::register(self, registry, token, interests)
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+        trigger: crate::trigger::Trigger,
+    ) -> io::Result<()> {
+        not_level(trigger)?;
+        crate::event::Source::reregister(self, registry, token, interests)
+    }
+}
+
+/// A process watch on Windows reports an exit once per (re)registration.
+#[cfg(windows)]
+fn not_level(trigger: crate::trigger::Trigger) -> io::Result<()> {
+    if !trigger.is_level() {
+        return Ok(());
+    }
+    let message = "a process watch cannot be level-triggered on Windows";
+    Err(io::Error::new(io::ErrorKind::Unsupported, message))
 }
 
 /// Where evmux cannot watch a process (WASI): every call is `Unsupported`.

@@ -14,30 +14,64 @@
 //!   returning at once.
 //! - [`Trigger::ONESHOT`]: at most one event (see the table for kqueue),
 //!   then the registration is disabled, still registered, until
-//!   `reregister` (or `reregister_with`) arms it again. I/O on the source
-//!   does not re-arm it. Handy when several threads poll one `Poll` and
-//!   each event must go to exactly one of them.
+//!   `reregister_with(.., Trigger::ONESHOT)` arms it again (a plain
+//!   `reregister` arms it too, edge-triggered). I/O on the source does not
+//!   re-arm it. Handy when several threads poll one `Poll` and each event
+//!   must go to exactly one of them.
 //! - [`Trigger::exclusive`]: added to `EDGE` or `LEVEL`, asks the OS to wake
 //!   only one of several `Poll`s (epoll instances) waiting on the same
 //!   source, instead of all of them (the thundering herd on a shared
 //!   listening socket).
 //!
+//! Whether the backend has a mode can be asked before registering:
+//! [`Registry::supports`], [`Registry::supports_edge`],
+//! [`Registry::supports_level`], [`Registry::supports_oneshot`],
+//! [`Registry::supports_exclusive`] (as `polling`'s `Poller::supports_level`
+//! and `supports_edge`). They answer from the same table that
+//! `register_with` checks against.
+//!
 //! # Design
 //!
-//! [`event::Source`](crate::event::Source) is mio's trait and stays as it
-//! is: its methods take no mode. `register_with` makes the requested trigger
-//! known to the backend for the duration of the source's `register` call
-//! (in a thread-local slot that the backend reads when the source hands it
-//! its descriptor or socket), then restores the default. Every source works
-//! with every mode, evmux's own types and `unix::SourceFd` alike, and code
-//! that never calls `register_with` sees no change: the slot holds `EDGE`.
-//! A `Source` whose `register` hands its registration to another thread
-//! gets edge triggering there.
+//! The mode travels as an argument, from `register_with` down to the
+//! selector's own `register` or `reregister` (as `polling` passes its
+//! `PollMode`); no thread-local or global carries it, so nested and
+//! concurrent registrations each get the mode they ask for.
 //!
-//! The mode belongs to the call, not to the source: a plain `reregister`
-//! makes a registration edge-triggered again, as `register` would.
+//! [`event::Source`](crate::event::Source) is mio's trait: its three
+//! required methods take no mode, and code written for mio compiles and
+//! behaves as before. evmux adds two provided methods,
+//! [`Source::register_with`] and [`Source::reregister_with`], which take
+//! the [`Trigger`]; `Registry::register_with` checks the mode against the
+//! backend, then calls them.
+//!
+//! - evmux's own sources implement them, handing the mode to the
+//!   descriptor or socket they register: the `net` types, `unix::pipe`,
+//!   `unix::SourceFd`, `unix::Signals`, `process::ChildExit`,
+//!   `time::Timer`, and `Box<S>` forwards to `S`.
+//! - A source of your own that implements only mio's three methods gets the
+//!   provided versions: `EDGE` is its `register` (or `reregister`), and any
+//!   other mode fails with `ErrorKind::Unsupported`, rather than being
+//!   silently edge-triggered. To take modes, implement `register_with` and
+//!   `reregister_with` and hand `trigger` to the source whose mode it is
+//!   (see [`Source::register_with`] for an example). What such a source
+//!   registers for itself, a helper descriptor say, gets the mode of its
+//!   own call: a plain `register` inside `register_with` is edge-triggered.
+//!
+//! The mode belongs to the call, not to the registration: a plain
+//! `reregister` is mio's and makes the registration edge-triggered, even
+//! after `register_with(.., Trigger::LEVEL)`, as `polling`'s `modify` uses
+//! its default mode whatever came before. (Keeping the previous mode would
+//! need the selector to remember each registration's mode, which epoll and
+//! kqueue do not report back, and would make a plain `reregister` of mio's
+//! API mean different things depending on history.)
+//!
 //! `time::Timer` takes the mode on epoll (its `timerfd` is a descriptor);
 //! elsewhere a timer reports one event per expiration whatever the mode.
+//! Two source types have fewer modes than their backend: Windows' named
+//! pipes are edge-triggered only, and a `process::ChildExit` on Windows
+//! cannot be level-triggered (it reports an exit once per registration,
+//! so edge and one-shot are the same there); they refuse the others with
+//! `ErrorKind::Unsupported`.
 //!
 //! The mode is checked against what the backend can do before the source
 //! is touched: a mode it cannot have fails with `ErrorKind::Unsupported` and
@@ -72,7 +106,6 @@
 //! epoll's level mode does; a one-shot one that fired is left out of the
 //! wait altogether until re-armed.
 
-use std::cell::Cell;
 use std::io;
 
 use crate::event::Source;
@@ -208,35 +241,6 @@ impl Default for Trigger {
     }
 }
 
-thread_local! {
-    /// The trigger of the registration this thread is making.
-    static REQUESTED: Cell<Trigger> = const { Cell::new(Trigger::EDGE) };
-}
-
-/// The trigger the backend applies to the registration being made on this
-/// thread: `EDGE` unless inside `register_with` / `reregister_with`.
-// Read by the backends that have modes other than edge.
-#[cfg_attr(evmux_selector = "shell", allow(dead_code))]
-pub(crate) fn requested() -> Trigger {
-    REQUESTED.with(Cell::get)
-}
-
-/// Restores `EDGE` when the call ends, even by a panic in the source.
-struct Requested;
-
-impl Requested {
-    fn set(trigger: Trigger) -> Requested {
-        REQUESTED.with(|slot| slot.set(trigger));
-        Requested
-    }
-}
-
-impl Drop for Requested {
-    fn drop(&mut self) {
-        REQUESTED.with(|slot| slot.set(Trigger::EDGE));
-    }
-}
-
 /// The backend's name, for error messages.
 const BACKEND: &str = if cfg!(evmux_selector = "epoll") {
     "epoll"
@@ -293,16 +297,80 @@ pub(crate) fn check(trigger: Trigger, interests: Interest, reregister: bool) -> 
     }
 }
 
-/// Checks `trigger`, then makes the (re)registration `call` with it.
-fn with_trigger(
-    trigger: Trigger,
-    interests: Interest,
-    reregister: bool,
-    call: impl FnOnce() -> io::Result<()>,
-) -> io::Result<()> {
-    check(trigger, interests, reregister)?;
-    let _requested = Requested::set(trigger);
-    call()
+/// The answer of a [`Source`] that does not forward trigger modes (its
+/// type implements only mio's three methods) to a mode other than `EDGE`.
+pub(crate) fn not_forwarded(trigger: Trigger) -> io::Error {
+    let message = format!(
+        "{} registration asked of a source whose `event::Source` implementation \
+         does not forward trigger modes (it has no `register_with`/`reregister_with`), \
+         so it can only be registered edge-triggered",
+        trigger.name()
+    );
+    io::Error::new(io::ErrorKind::Unsupported, message)
+}
+
+/// What the backend can do, asked before registering (as `polling`'s
+/// `Poller::supports_level` and `supports_edge`).
+///
+/// The answers are about the backend, so they hold for every `Poll` of the
+/// process; a mode reported as supported is accepted by
+/// [`register_with`](Registry::register_with) for evmux's sockets, pipes
+/// and `unix::SourceFd`, and one reported unsupported is refused with
+/// `ErrorKind::Unsupported` before the source is touched. A few source
+/// types have fewer modes than their backend: Windows' `NamedPipe` is
+/// edge-triggered only, `process::ChildExit` on Windows cannot be
+/// level-triggered (see the [module docs](crate::trigger)).
+impl Registry {
+    /// Whether the backend has `trigger`, that is whether
+    /// [`register_with`](Registry::register_with) can accept it. An
+    /// [`exclusive`](Trigger::exclusive) mode is asked for at registration
+    /// and with interests that allow it (see the module docs); one-shot and
+    /// exclusive together are never possible.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use evmux::trigger::Trigger;
+    /// use evmux::Poll;
+    ///
+    /// let poll = Poll::new()?;
+    /// let registry = poll.registry();
+    /// // Falls back to edge triggering where the backend has no level mode.
+    /// let trigger = if registry.supports(Trigger::LEVEL) {
+    ///     Trigger::LEVEL
+    /// } else {
+    ///     Trigger::EDGE
+    /// };
+    /// assert_eq!(registry.supports_level(), trigger.is_level());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn supports(&self, trigger: Trigger) -> bool {
+        let forbidden = trigger.exclusive && trigger.is_oneshot();
+        backend_has(trigger.kind, trigger.exclusive) && !forbidden
+    }
+
+    /// Whether [`Trigger::EDGE`] is available: true on every backend.
+    pub fn supports_edge(&self) -> bool {
+        self.supports(Trigger::EDGE)
+    }
+
+    /// Whether [`Trigger::LEVEL`] is available.
+    pub fn supports_level(&self) -> bool {
+        self.supports(Trigger::LEVEL)
+    }
+
+    /// Whether [`Trigger::ONESHOT`] is available.
+    pub fn supports_oneshot(&self) -> bool {
+        self.supports(Trigger::ONESHOT)
+    }
+
+    /// Whether [`Trigger::exclusive`] is available (with `EDGE` or `LEVEL`,
+    /// at registration): epoll only.
+    pub fn supports_exclusive(&self) -> bool {
+        self.supports(Trigger::EDGE.exclusive())
+    }
 }
 
 impl Registry {
@@ -361,9 +429,14 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        with_trigger(trigger, interests, false, || {
-            self.register(source, token, interests)
-        })
+        check(trigger, interests, false)?;
+        trace!(
+            "registering source: token={:?}, interests={:?}, trigger={:?}",
+            token,
+            interests,
+            trigger
+        );
+        source.register_with(self, token, interests, trigger)
     }
 
     /// Re-registers `source` as [`reregister`](Registry::reregister) does,
@@ -417,25 +490,20 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        with_trigger(trigger, interests, true, || {
-            self.reregister(source, token, interests)
-        })
+        check(trigger, interests, true)?;
+        trace!(
+            "reregistering source: token={:?}, interests={:?}, trigger={:?}",
+            token,
+            interests,
+            trigger
+        );
+        source.reregister_with(self, token, interests, trigger)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_slot_holds_edge_outside_register_with() {
-        assert_eq!(requested(), Trigger::EDGE);
-        {
-            let _requested = Requested::set(Trigger::LEVEL);
-            assert_eq!(requested(), Trigger::LEVEL);
-        }
-        assert_eq!(requested(), Trigger::EDGE);
-    }
 
     #[test]
     fn exclusive_follows_the_kernel_rules() {

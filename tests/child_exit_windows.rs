@@ -99,3 +99,31 @@ fn ids_that_are_no_process_ids_are_invalid_input() {
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{pid}: {error}");
     }
 }
+
+/// An exit is reported once per registration: edge and one-shot are
+/// accepted (and the same), level is refused rather than ignored.
+#[test]
+fn level_is_refused_and_oneshot_reports_the_exit() {
+    use evmux::trigger::Trigger;
+
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut child = spawn("exit 0");
+    let mut exit = ChildExit::new(&child).unwrap();
+    let refused = poll
+        .registry()
+        .register_with(&mut exit, Token(5), Interest::READABLE, Trigger::LEVEL)
+        .unwrap_err();
+    assert_eq!(refused.kind(), io::ErrorKind::Unsupported, "{refused}");
+    poll.registry()
+        .register_with(&mut exit, Token(5), Interest::READABLE, Trigger::ONESHOT)
+        .unwrap();
+    wait_for_exit(&mut poll, &mut events, &exit, Token(5));
+    let refused = poll
+        .registry()
+        .reregister_with(&mut exit, Token(5), Interest::READABLE, Trigger::LEVEL)
+        .unwrap_err();
+    assert_eq!(refused.kind(), io::ErrorKind::Unsupported);
+    poll.registry().deregister(&mut exit).unwrap();
+    child.wait().unwrap();
+}

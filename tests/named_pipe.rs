@@ -471,3 +471,28 @@ fn a_server_connected_at_once_reports_writable() {
     server.connect().expect("a client is there");
     expect_events(&mut poll, &mut events, &[(SERVER, WRITABLE)]);
 }
+
+#[test]
+fn only_edge_triggering_is_accepted() {
+    use evmux::trigger::Trigger;
+
+    let poll = Poll::new().unwrap();
+    let mut server = NamedPipe::new(&unique_name()).unwrap();
+    let registry = poll.registry();
+    for trigger in [Trigger::LEVEL, Trigger::ONESHOT] {
+        // The backend has the mode; the named pipe does not.
+        assert!(registry.supports(trigger));
+        let refused = registry
+            .register_with(&mut server, SERVER, both(), trigger)
+            .unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::Unsupported, "{trigger:?}");
+    }
+    registry
+        .register_with(&mut server, SERVER, both(), Trigger::EDGE)
+        .unwrap();
+    let refused = registry
+        .reregister_with(&mut server, SERVER, both(), Trigger::LEVEL)
+        .unwrap_err();
+    assert_eq!(refused.kind(), io::ErrorKind::Unsupported);
+    registry.deregister(&mut server).unwrap();
+}

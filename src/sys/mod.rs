@@ -19,8 +19,11 @@
 //!     down to zero, never overflowing on huge ones) and fills the events.
 //!     An `Events` of capacity zero waits the same way but consumes
 //!     nothing. A signal surfaces as `ErrorKind::Interrupted`;
-//!   - `register(fd, Token, Interest)`, `reregister(fd, Token, Interest)`,
-//!     `deregister(fd)`: `AlreadyExists` for a second registration,
+//!   - `register(fd, Token, Interest, Trigger)`,
+//!     `reregister(fd, Token, Interest, Trigger)`, `deregister(fd)`: the
+//!     trigger mode is an argument of every call that sets one (never
+//!     ambient state), already checked by `crate::trigger` against what
+//!     the backend has; `AlreadyExists` for a second registration,
 //!     `NotFound` for a source that is not registered, where the OS or the
 //!     backend can tell (kqueue cannot tell a second `EV_ADD` from an
 //!     update, and its `deregister` succeeds whatever it finds, as

@@ -4,6 +4,7 @@
 use std::io;
 
 use crate::sys::{RawSource, Selector};
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 /// Per-source state of a stateless backend: none.
@@ -29,8 +30,9 @@ impl IoSourceState {
         source: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        selector.register(source, token, interests)
+        selector.register(source, token, interests, trigger)
     }
 
     pub(crate) fn reregister(
@@ -39,8 +41,9 @@ impl IoSourceState {
         source: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        selector.reregister(source, token, interests)
+        selector.reregister(source, token, interests, trigger)
     }
 
     pub(crate) fn deregister(

@@ -82,6 +82,7 @@ use std::time::{Duration, Instant};
 use std::{fmt, io};
 
 use crate::event::Source;
+use crate::trigger::Trigger;
 use crate::{sys, Interest, Registry, Token};
 
 pub(crate) use self::schedule::Schedule;
@@ -427,10 +428,7 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.registered.check_unregistered()?;
-        self.inner.register(registry.selector(), token, interests)?;
-        self.registered.set(Some(registry.selector().id()));
-        Ok(())
+        self.register_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn reregister(
@@ -439,8 +437,7 @@ impl Source for Timer {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.registered.check(registry.selector().id())?;
-        self.inner.reregister(registry.selector(), token, interests)
+        self.reregister_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
@@ -448,6 +445,32 @@ impl Source for Timer {
         self.inner.deregister(registry.selector())?;
         self.registered.set(None);
         Ok(())
+    }
+
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        self.registered.check_unregistered()?;
+        let selector = registry.selector();
+        self.inner.register(selector, token, interests, trigger)?;
+        self.registered.set(Some(selector.id()));
+        Ok(())
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        self.registered.check(registry.selector().id())?;
+        let selector = registry.selector();
+        self.inner.reregister(selector, token, interests, trigger)
     }
 }
 

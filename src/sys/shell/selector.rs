@@ -6,6 +6,7 @@ use std::io;
 use std::time::Duration;
 
 use crate::sys::RawSource;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
@@ -74,11 +75,23 @@ impl Selector {
         match self.never {}
     }
 
-    pub(crate) fn register(&self, _: RawSource<'_>, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn register(
+        &self,
+        _: RawSource<'_>,
+        _: Token,
+        _: Interest,
+        _: Trigger,
+    ) -> io::Result<()> {
         match self.never {}
     }
 
-    pub(crate) fn reregister(&self, _: RawSource<'_>, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(
+        &self,
+        _: RawSource<'_>,
+        _: Token,
+        _: Interest,
+        _: Trigger,
+    ) -> io::Result<()> {
         match self.never {}
     }
 

@@ -5,6 +5,7 @@ use std::io;
 
 use crate::sys::Selector;
 use crate::time::Schedule;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 /// No timer: never constructed, since `new` fails.
@@ -35,11 +36,23 @@ impl Timer {
         Err(unsupported())
     }
 
-    pub(crate) fn register(&mut self, _: &Selector, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn register(
+        &mut self,
+        _: &Selector,
+        _: Token,
+        _: Interest,
+        _: Trigger,
+    ) -> io::Result<()> {
         Err(unsupported())
     }
 
-    pub(crate) fn reregister(&mut self, _: &Selector, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(
+        &mut self,
+        _: &Selector,
+        _: Token,
+        _: Interest,
+        _: Trigger,
+    ) -> io::Result<()> {
         Err(unsupported())
     }
 

@@ -2,6 +2,7 @@ use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 
 use crate::event::Source;
+use crate::trigger::Trigger;
 use crate::{Interest, Registry, Token};
 
 /// Registers any raw file descriptor with a [`Poll`].
@@ -101,9 +102,7 @@ impl Source for SourceFd<'_> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        registry
-            .selector()
-            .register(borrow_raw_fd(self.0)?, token, interests)
+        self.register_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn reregister(
@@ -112,13 +111,35 @@ impl Source for SourceFd<'_> {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        registry
-            .selector()
-            .reregister(borrow_raw_fd(self.0)?, token, interests)
+        self.reregister_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         registry.selector().deregister(borrow_raw_fd(self.0)?)
+    }
+
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        let fd = borrow_raw_fd(self.0)?;
+        registry.selector().register(fd, token, interests, trigger)
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        let fd = borrow_raw_fd(self.0)?;
+        registry
+            .selector()
+            .reregister(fd, token, interests, trigger)
     }
 }
 

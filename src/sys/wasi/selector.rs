@@ -55,6 +55,7 @@ use crate::sys::registrations::{Handle, Registrations, Report};
 use crate::sys::timeout::Deadline;
 use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::RawSource;
+use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 /// The `userdata` of the clock subscription; a descriptor's subscriptions
@@ -130,8 +131,11 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        self.shared.add(fd, token, interests).map(drop)
+        self.shared
+            .add(fd, token, interests, trigger.kind())
+            .map(drop)
     }
 
     pub(crate) fn reregister(
@@ -139,8 +143,9 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        self.shared.modify(fd, token, interests)
+        self.shared.modify(fd, token, interests, trigger.kind())
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
@@ -344,14 +349,27 @@ impl TimerTable for Shared {
 impl RegistrationTable for Shared {
     type Handle = Handle;
 
-    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
+    fn add(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<Handle> {
         let mut table = lock(&self.table);
-        let (_, handle) = table.insert(fd, token, interest_flags(interests), false)?;
+        let flags = interest_flags(interests);
+        let (_, handle) = table.insert(fd, token, flags, false, trigger)?;
         Ok(handle)
     }
 
-    fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
-        lock(&self.table).modify(fd, token, interest_flags(interests))
+    fn modify(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<()> {
+        lock(&self.table).modify(fd, token, interest_flags(interests), trigger)
     }
 
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()> {

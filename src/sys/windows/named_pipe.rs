@@ -49,6 +49,7 @@ use super::overlapped::{
     WriteState, BUFFER_SIZE,
 };
 use super::selector::KEY_PIPE;
+use crate::trigger::Trigger;
 use crate::{event, Interest, Registry, Token};
 
 /// A non-blocking Windows named pipe (either end).
@@ -365,8 +366,8 @@ impl Write for NamedPipe {
 }
 
 /// Named pipes are edge-triggered only (`crate::trigger`).
-fn edge_only() -> io::Result<()> {
-    if crate::trigger::requested().is_edge() {
+fn edge_only(trigger: Trigger) -> io::Result<()> {
+    if trigger == Trigger::EDGE {
         return Ok(());
     }
     let message = "named pipes support only edge-triggered registration on Windows";
@@ -380,7 +381,6 @@ impl event::Source for NamedPipe {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        edge_only()?;
         let mut state = lock(&self.shared.state);
         if state.registration.is_some() {
             return Err(crate::sys::already_registered());
@@ -411,7 +411,6 @@ impl event::Source for NamedPipe {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        edge_only()?;
         let mut state = lock(&self.shared.state);
         match &state.port {
             Some(port) if state.registration.is_some() => {
@@ -424,6 +423,28 @@ impl event::Source for NamedPipe {
         state.registration = Some((token, interests));
         self.shared.start(&state, Kind::Notify, Vec::new())?;
         Ok(())
+    }
+
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        edge_only(trigger)?;
+        event::Source::register(self, registry, token, interests)
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        edge_only(trigger)?;
+        event::Source::reregister(self, registry, token, interests)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {

@@ -88,6 +88,7 @@ use super::iocp::{Completion, CompletionPort};
 use super::sock::{lock, PollState, SockState};
 use super::waker::WakeState;
 use crate::sys::RawSource;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 pub(crate) use super::sock::IoSourceState;
@@ -223,19 +224,26 @@ impl Inner {
         socket: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<Arc<SockState>> {
         let base = super::net::base_socket(socket.as_raw_socket())?;
         let afd = self.afd()?;
-        let sock = Arc::new(SockState::new(base, afd, token, interests));
+        let sock = Arc::new(SockState::new(base, afd, token, interests, trigger));
         lock(&self.sockets).insert(key_of(&sock), Arc::clone(&sock));
         self.queue_update(&sock);
         Ok(sock)
     }
 
-    pub(crate) fn reregister(&self, sock: &Arc<SockState>, token: Token, interests: Interest) {
+    pub(crate) fn reregister(
+        &self,
+        sock: &Arc<SockState>,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) {
         let mut reg = sock.lock();
         reg.token = token;
-        reg.trigger = crate::trigger::requested().kind();
+        reg.trigger = trigger.kind();
         reg.interest = super::sock::interest_mask(interests);
         reg.armed = reg.interest;
         drop(reg);

@@ -16,7 +16,7 @@ use super::afd::{
 };
 use super::selector::{Inner, Selector};
 use crate::sys::RawSource;
-use crate::trigger::Kind as TriggerKind;
+use crate::trigger::{Kind as TriggerKind, Trigger};
 use crate::{Interest, Token};
 
 /// Failures: reported with every interest, and they disarm everything.
@@ -144,7 +144,13 @@ impl std::fmt::Debug for SockState {
 }
 
 impl SockState {
-    pub(crate) fn new(base: RawSocket, afd: Arc<Afd>, token: Token, interests: Interest) -> Self {
+    pub(crate) fn new(
+        base: RawSocket,
+        afd: Arc<Afd>,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> Self {
         let interest = interest_mask(interests);
         SockState {
             request: UnsafeCell::new(PollRequest::new()),
@@ -157,7 +163,7 @@ impl SockState {
                 poll: PollState::Idle,
                 deleted: false,
                 queued: false,
-                trigger: crate::trigger::requested().kind(),
+                trigger: trigger.kind(),
             }),
         }
     }
@@ -285,11 +291,14 @@ impl IoSourceState {
         socket: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
         if self.registration.is_some() {
             return Err(crate::sys::already_registered());
         }
-        let sock = selector.inner().register(socket, token, interests)?;
+        let sock = selector
+            .inner()
+            .register(socket, token, interests, trigger)?;
         self.registration = Some((Arc::clone(selector.inner()), sock));
         Ok(())
     }
@@ -300,10 +309,11 @@ impl IoSourceState {
         _socket: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
         match &self.registration {
             Some((inner, sock)) if Arc::ptr_eq(inner, selector.inner()) => {
-                inner.reregister(sock, token, interests);
+                inner.reregister(sock, token, interests, trigger);
                 Ok(())
             }
             // The answer of mio (and of evmux's debug builds) in every build.

@@ -33,6 +33,7 @@ use windows_sys::Win32::System::Threading::{
 use super::handle_wait::{HandleWait, Repeat};
 use super::selector::Selector;
 use crate::time::Schedule;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 /// A waitable timer, and its wait once registered.
@@ -97,6 +98,7 @@ impl Timer {
         selector: &Selector,
         token: Token,
         _: Interest,
+        _: Trigger,
     ) -> io::Result<()> {
         // The old wait goes first, so that it cannot take a signal meant
         // for the new one; then the pending expiration is set again (see
@@ -115,8 +117,9 @@ impl Timer {
         selector: &Selector,
         token: Token,
         _: Interest,
+        _: Trigger,
     ) -> io::Result<()> {
-        self.register(selector, token, Interest::READABLE)
+        self.register(selector, token, Interest::READABLE, Trigger::EDGE)
     }
 
     pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {

@@ -31,6 +31,7 @@ use crate::io_source::IoSource;
 use crate::sys::selector::{add_with, apply, change, delete, filter, new_kqueue, Selector};
 use crate::sys::unix::kevent as sys;
 use crate::sys::RegisteredWith;
+use crate::trigger::Trigger;
 use crate::{Interest, Registry, Token};
 
 #[derive(Debug)]
@@ -121,17 +122,23 @@ impl ProcWatch {
 
     /// Adds the filter to `selector` for `token`, or, for a process that
     /// exited already, the ready pipe.
-    fn add(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+    fn add(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
         let selector = registry.selector();
         let result = match self.queue {
-            Some(_) => apply(selector.as_fd(), &[watch_exit(self.pid, token)]),
+            Some(_) => apply(selector.as_fd(), &[watch_exit(self.pid, token, trigger)]),
             None => Err(Errno::SRCH.into()),
         };
         self.registration = match result {
             Ok(_) => Registration::Filter(selector.try_clone()?),
             Err(error) if is_gone(&error) => {
                 let mut ready = ready_pipe()?;
-                ready.register(registry, token, interests)?;
+                ready.register_with(registry, token, interests, trigger)?;
                 Registration::Ready(ready)
             }
             Err(error) => return Err(error),
@@ -166,10 +173,7 @@ impl Source for ProcWatch {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
-        self.registered.check_unregistered()?;
-        self.add(registry, token, interests)?;
-        self.registered.set(Some(registry.selector().id()));
-        Ok(())
+        self.register_with(registry, token, interests, Trigger::EDGE)
     }
 
     fn reregister(
@@ -178,9 +182,32 @@ impl Source for ProcWatch {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        self.reregister_with(registry, token, interests, Trigger::EDGE)
+    }
+
+    fn register_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        self.registered.check_unregistered()?;
+        self.add(registry, token, interests, trigger)?;
+        self.registered.set(Some(registry.selector().id()));
+        Ok(())
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
         self.registered.check(registry.selector().id())?;
         self.remove(registry)?;
-        self.add(registry, token, interests)
+        self.add(registry, token, interests, trigger)
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
@@ -210,14 +237,14 @@ impl Drop for ProcWatch {
 
 /// The private kqueue's filter for `pid`'s exit, with `fflags`.
 fn add_proc(pid: Pid, fflags: u32) -> sys::kevent {
-    let add = add_with(crate::trigger::Trigger::EDGE);
+    let add = add_with(Trigger::EDGE);
     change(ident(pid), filter(sys::EVFILT_PROC), add, fflags, Token(0))
 }
 
 /// The selector's filter for `pid`'s exit, reporting `token`: one-shot by
 /// nature (the kernel removes it once it fired).
-fn watch_exit(pid: Pid, token: Token) -> sys::kevent {
-    let add = add_with(crate::trigger::requested());
+fn watch_exit(pid: Pid, token: Token, trigger: Trigger) -> sys::kevent {
+    let add = add_with(trigger);
     change(
         ident(pid),
         filter(sys::EVFILT_PROC),

@@ -171,4 +171,26 @@ impl crate::event::Source for ChildExit {
     fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
         self.source().deregister(registry)
     }
+
+    fn register_with(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+        trigger: crate::trigger::Trigger,
+    ) -> io::Result<()> {
+        self.source()
+            .register_with(registry, token, interests, trigger)
+    }
+
+    fn reregister_with(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+        trigger: crate::trigger::Trigger,
+    ) -> io::Result<()> {
+        self.source()
+            .reregister_with(registry, token, interests, trigger)
+    }
 }

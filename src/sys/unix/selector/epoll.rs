@@ -179,8 +179,9 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        let flags = interest_flags(interests, crate::trigger::requested());
+        let flags = interest_flags(interests, trigger);
         epoll::add(&self.ep, fd, token_data(token), flags)?;
         Ok(())
     }
@@ -190,8 +191,9 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        let flags = interest_flags(interests, crate::trigger::requested());
+        let flags = interest_flags(interests, trigger);
         epoll::modify(&self.ep, fd, token_data(token), flags)?;
         Ok(())
     }
@@ -229,9 +231,8 @@ fn token_data(token: Token) -> EventData {
     EventData::new_u64(token.0 as u64)
 }
 
-/// The flags of a registration for `interests`; `trigger` is `EDGE` except
-/// for `Registry::register_with` (see `crate::trigger`, which has already
-/// refused what epoll forbids).
+/// The flags of a registration for `interests` in the mode `trigger`
+/// (`crate::trigger` has already refused what epoll forbids).
 fn interest_flags(interests: Interest, trigger: Trigger) -> EventFlags {
     let mut flags = match trigger.kind() {
         Kind::Edge => EventFlags::ET,

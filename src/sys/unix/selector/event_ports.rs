@@ -78,6 +78,7 @@ use crate::sys::registrations::{Handle, Registration, Registrations};
 use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
 use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::RawSource;
+use crate::trigger::{Kind, Trigger};
 use crate::wake_dedup::WakeState;
 use crate::{Interest, Token};
 
@@ -202,8 +203,11 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        self.shared.insert(fd, token, interests, true).map(drop)
+        self.shared
+            .insert(fd, token, interests, true, trigger.kind())
+            .map(drop)
     }
 
     pub(crate) fn reregister(
@@ -211,8 +215,9 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        self.shared.modify(fd, token, interests)
+        self.shared.modify(fd, token, interests, trigger.kind())
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
@@ -316,17 +321,19 @@ impl Shared {
         check(unsafe { libc::port_send(self.port.as_raw_fd(), 0, id as *mut libc::c_void) })
     }
 
-    /// Registers `fd`; `raw` for a registration made through `SourceFd`.
+    /// Registers `fd` in the mode `trigger`; `raw` for a registration made
+    /// through `SourceFd`.
     fn insert(
         &self,
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
         raw: bool,
+        trigger: Kind,
     ) -> io::Result<Handle> {
         let mut table = self.lock();
         let flags = interest_flags(interests);
-        let (index, handle) = table.registrations.insert(fd, token, flags, raw)?;
+        let (index, handle) = table.registrations.insert(fd, token, flags, raw, trigger)?;
         let generation = table.registrations.entries()[index].generation;
         if let Err(error) = self.associate(fd.as_raw_fd(), flags, generation) {
             table.registrations.remove(index);
@@ -456,17 +463,29 @@ impl TimerTable for Shared {
 impl RegistrationTable for Shared {
     type Handle = Handle;
 
-    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
-        self.insert(fd, token, interests, false)
+    fn add(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<Handle> {
+        self.insert(fd, token, interests, false, trigger)
     }
 
-    fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
+    fn modify(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<()> {
         let mut table = self.lock();
         let index = table.registrations.find(fd)?;
         let registration = table.registrations.get_mut(index);
         let flags = interest_flags(interests);
         self.associate(fd.as_raw_fd(), flags, registration.generation)?;
-        registration.rearm_all(token, flags);
+        registration.rearm_all(token, flags, trigger);
         Ok(())
     }
 
@@ -529,7 +548,9 @@ mod tests {
         let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
         let (reader, _writer) = rustix::pipe::pipe().unwrap();
         let mut table = Registrations::default();
-        let (raw, _) = table.insert(reader.as_fd(), Token(0), both, true).unwrap();
+        let (raw, _) = table
+            .insert(reader.as_fd(), Token(0), both, true, Kind::Edge)
+            .unwrap();
         let raw = table.get_mut(raw);
         assert!(raw.delivered(libc::POLLIN));
         assert_eq!(rearm_before_wait(raw), Some(both));
@@ -537,7 +558,9 @@ mod tests {
         assert_eq!(rearm_before_wait(raw), None);
 
         let (other, _other_writer) = rustix::pipe::pipe().unwrap();
-        let (io, _) = table.insert(other.as_fd(), Token(1), both, false).unwrap();
+        let (io, _) = table
+            .insert(other.as_fd(), Token(1), both, false, Kind::Edge)
+            .unwrap();
         let io = table.get_mut(io);
         assert!(!io.delivered(libc::POLLIN));
         assert_eq!(io.armed, libc::POLLOUT);

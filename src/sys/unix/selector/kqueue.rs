@@ -204,8 +204,9 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        let flags = add_with(crate::trigger::requested());
+        let flags = add_with(trigger);
         let ident = ident(fd);
         let mut changes = Vec::with_capacity(MAX_CHANGES);
         if interests.is_readable() {
@@ -227,8 +228,8 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        let trigger = crate::trigger::requested();
         let ident = ident(fd);
         let mut changes = Vec::with_capacity(MAX_CHANGES);
         for filter in [filter(sys::EVFILT_READ), filter(sys::EVFILT_WRITE)] {

@@ -115,6 +115,7 @@ use crate::sys::registrations::{Handle, Registration, Registrations, Report};
 use crate::sys::timeout::Deadline;
 use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::{RawSource, WakeFd};
+use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 /// A poll(2) selector. Clones made by `try_clone` share the registrations.
@@ -236,8 +237,11 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        self.shared.insert(fd, token, interests, true).map(drop)
+        self.shared
+            .insert(fd, token, interests, true, trigger.kind())
+            .map(drop)
     }
 
     pub(crate) fn reregister(
@@ -245,8 +249,9 @@ impl Selector {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        self.shared.modify(fd, token, interests)
+        self.shared.modify(fd, token, interests, trigger.kind())
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
@@ -324,18 +329,21 @@ impl Shared {
         lock(&self.table)
     }
 
-    /// Registers `fd`; `raw` for a registration made through `SourceFd`.
+    /// Registers `fd` in the mode `trigger`; `raw` for a registration made
+    /// through `SourceFd`.
     fn insert(
         &self,
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
         raw: bool,
+        trigger: Kind,
     ) -> io::Result<Handle> {
         let mut table = self.lock();
-        let (_, handle) = table
-            .registrations
-            .insert(fd, token, interest_flags(interests), raw)?;
+        let (_, handle) =
+            table
+                .registrations
+                .insert(fd, token, interest_flags(interests), raw, trigger)?;
         self.changed(table);
         Ok(handle)
     }
@@ -376,15 +384,27 @@ impl Shared {
 impl RegistrationTable for Shared {
     type Handle = Handle;
 
-    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<Handle> {
-        self.insert(fd, token, interests, false)
+    fn add(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<Handle> {
+        self.insert(fd, token, interests, false, trigger)
     }
 
-    fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()> {
+    fn modify(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<()> {
         let mut table = self.lock();
         let result = table
             .registrations
-            .modify(fd, token, interest_flags(interests));
+            .modify(fd, token, interest_flags(interests), trigger);
         // A stale entry dropped on the way is a change too.
         self.changed(table);
         result

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use crate::flag_names::FlagNames;
 use crate::sys::RawSource;
+use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 /// poll(2)'s flags, as `pollfd.events` holds them.
@@ -164,12 +165,25 @@ pub(crate) trait RegistrationTable {
     /// Where one registration lives.
     type Handle: Copy;
 
-    /// Registers `fd`; `AlreadyExists` if it already is.
-    fn add(&self, fd: RawSource<'_>, token: Token, interests: Interest)
-        -> io::Result<Self::Handle>;
+    /// Registers `fd` in the mode `trigger`; `AlreadyExists` if it already
+    /// is.
+    fn add(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<Self::Handle>;
 
-    /// Changes a registration and re-arms it; `NotFound` if there is none.
-    fn modify(&self, fd: RawSource<'_>, token: Token, interests: Interest) -> io::Result<()>;
+    /// Changes a registration, its mode included, and re-arms it; `NotFound`
+    /// if there is none.
+    fn modify(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Kind,
+    ) -> io::Result<()>;
 
     /// Removes a registration; `NotFound` if there is none.
     fn remove(&self, fd: RawSource<'_>) -> io::Result<()>;
@@ -227,6 +241,7 @@ impl<T: RegistrationTable> TableIoSourceState<T> {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
         // In release builds nothing above catches a second registration,
         // with this selector or another one; the one handle kept here must
@@ -235,7 +250,7 @@ impl<T: RegistrationTable> TableIoSourceState<T> {
         if self.registration.is_some() {
             return Err(crate::sys::already_registered());
         }
-        let handle = selector.table().add(fd, token, interests)?;
+        let handle = selector.table().add(fd, token, interests, trigger.kind())?;
         self.registration = Some((Arc::clone(selector.table()), handle));
         Ok(())
     }
@@ -246,8 +261,11 @@ impl<T: RegistrationTable> TableIoSourceState<T> {
         fd: RawSource<'_>,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        selector.table().modify(fd, token, interests)
+        selector
+            .table()
+            .modify(fd, token, interests, trigger.kind())
     }
 
     pub(crate) fn deregister<S: TableSelector<Table = T>>(

@@ -137,11 +137,10 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    /// Changes the token and interests and arms all of them.
-    /// The trigger mode is the one requested for this call
-    /// (`crate::trigger::requested`).
-    pub(crate) fn rearm_all(&mut self, token: Token, interests: Flags) {
-        self.trigger = crate::trigger::requested().kind();
+    /// Changes the token, interests and trigger mode, and arms all the
+    /// interests.
+    pub(crate) fn rearm_all(&mut self, token: Token, interests: Flags, trigger: Kind) {
+        self.trigger = trigger;
         self.spent = false;
         self.token = token;
         self.interests = interests;
@@ -253,15 +252,14 @@ impl Registrations {
 
     /// Adds a registration of `fd`: `AlreadyExists` if the same file is
     /// registered, `EBADF` if `fd` is closed. A stale entry for the number
-    /// is replaced. Returns the new entry's index and handle. The trigger
-    /// mode is the one requested for this call
-    /// (`crate::trigger::requested`).
+    /// is replaced. Returns the new entry's index and handle.
     pub(crate) fn insert(
         &mut self,
         fd: RawSource<'_>,
         token: Token,
         interests: Flags,
         raw: bool,
+        trigger: Kind,
     ) -> io::Result<(usize, Handle)> {
         let fd = fd.as_raw_fd();
         let identity = identity(fd)?;
@@ -285,7 +283,7 @@ impl Registrations {
             failed: false,
             generation,
             raw,
-            trigger: crate::trigger::requested().kind(),
+            trigger,
             spent: false,
             identity,
         });
@@ -344,9 +342,10 @@ impl Registrations {
         fd: RawSource<'_>,
         token: Token,
         interests: Flags,
+        trigger: Kind,
     ) -> io::Result<()> {
         let index = self.find(fd)?;
-        self.entries[index].rearm_all(token, interests);
+        self.entries[index].rearm_all(token, interests, trigger);
         Ok(())
     }
 
@@ -439,8 +438,12 @@ mod tests {
         let mut table = Registrations::default();
         let read = interest_flags(Interest::READABLE);
         let (mut a, _a_writer) = pipe();
-        table.insert(a.as_fd(), Token(1), read, true).unwrap();
-        let twice = table.insert(a.as_fd(), Token(1), read, true).unwrap_err();
+        table
+            .insert(a.as_fd(), Token(1), read, true, Kind::Edge)
+            .unwrap();
+        let twice = table
+            .insert(a.as_fd(), Token(1), read, true, Kind::Edge)
+            .unwrap_err();
         assert_eq!(twice.kind(), io::ErrorKind::AlreadyExists);
         assert!(table.entries()[0].is_current());
         // The number now names another file, as after close and reuse.
@@ -450,11 +453,15 @@ mod tests {
         let missing = table.find(a.as_fd()).unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
         assert!(table.entries().is_empty());
-        table.insert(a.as_fd(), Token(2), read, true).unwrap();
+        table
+            .insert(a.as_fd(), Token(2), read, true, Kind::Edge)
+            .unwrap();
         // And a registration can replace a stale entry directly.
         let (c, _c_writer) = pipe();
         rustix::io::dup2(&c, &mut a).unwrap();
-        table.insert(a.as_fd(), Token(3), read, true).unwrap();
+        table
+            .insert(a.as_fd(), Token(3), read, true, Kind::Edge)
+            .unwrap();
         assert_eq!(table.entries().len(), 1);
         assert_eq!(table.entries()[0].token, Token(3));
     }
@@ -467,7 +474,12 @@ mod tests {
         let handles: Vec<Handle> = pipes
             .iter()
             .enumerate()
-            .map(|(i, (r, _))| table.insert(r.as_fd(), Token(i), read, false).unwrap().1)
+            .map(|(i, (r, _))| {
+                table
+                    .insert(r.as_fd(), Token(i), read, false, Kind::Edge)
+                    .unwrap()
+                    .1
+            })
             .collect();
         let first = table.index_of(handles[0]).unwrap();
         table.remove(first);
@@ -484,7 +496,9 @@ mod tests {
         let both = interest_flags(Interest::READABLE | Interest::WRITABLE);
         let (r, _w) = pipe();
         let mut table = Registrations::default();
-        let (index, _) = table.insert(r.as_fd(), Token(0), both, false).unwrap();
+        let (index, _) = table
+            .insert(r.as_fd(), Token(0), both, false, Kind::Edge)
+            .unwrap();
         let entry = table.get_mut(index);
         assert!(!entry.delivered(libc::POLLOUT));
         assert!(entry.watched());

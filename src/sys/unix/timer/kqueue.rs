@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use crate::sys::selector::{apply, change, delete, filter, flags, Selector};
 use crate::sys::unix::kevent as sys;
 use crate::time::Schedule;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 /// Idents of timer filters, unique in the process.
@@ -82,6 +83,7 @@ impl Timer {
         selector: &Selector,
         token: Token,
         _: Interest,
+        _: Trigger,
     ) -> io::Result<()> {
         self.registration = Some((selector.try_clone()?, token));
         let result = self.submit();
@@ -91,7 +93,13 @@ impl Timer {
         result
     }
 
-    pub(crate) fn reregister(&mut self, _: &Selector, token: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(
+        &mut self,
+        _: &Selector,
+        token: Token,
+        _: Interest,
+        _: Trigger,
+    ) -> io::Result<()> {
         if let Some((_, old)) = &mut self.registration {
             *old = token;
         }

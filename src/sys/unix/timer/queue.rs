@@ -13,6 +13,7 @@ use crate::sys::selector::Shared;
 use crate::sys::timer_queue::TimerTable;
 use crate::sys::Selector;
 use crate::time::Schedule;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 /// A timer, and where it is registered.
@@ -57,6 +58,7 @@ impl Timer {
         selector: &Selector,
         token: Token,
         _: Interest,
+        _: Trigger,
     ) -> io::Result<()> {
         let shared = selector.shared();
         let id = shared.add_timer(token, self.schedule);
@@ -65,7 +67,13 @@ impl Timer {
     }
 
     /// Changes the token and re-arms, as for a descriptor.
-    pub(crate) fn reregister(&mut self, _: &Selector, token: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn reregister(
+        &mut self,
+        _: &Selector,
+        token: Token,
+        _: Interest,
+        _: Trigger,
+    ) -> io::Result<()> {
         if let Some((shared, id)) = &self.registration {
             shared.set_timer_token(*id, token);
             shared.set_timer(*id, self.schedule);

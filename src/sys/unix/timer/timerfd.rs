@@ -19,6 +19,7 @@ use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags};
 use crate::sys::timeout::timespec;
 use crate::sys::Selector;
 use crate::time::Schedule;
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 /// A timerfd.
@@ -73,8 +74,9 @@ impl Timer {
         selector: &Selector,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        selector.register(self.fd.as_fd(), token, interests)
+        selector.register(self.fd.as_fd(), token, interests, trigger)
     }
 
     pub(crate) fn reregister(
@@ -82,8 +84,9 @@ impl Timer {
         selector: &Selector,
         token: Token,
         interests: Interest,
+        trigger: Trigger,
     ) -> io::Result<()> {
-        selector.reregister(self.fd.as_fd(), token, interests)
+        selector.reregister(self.fd.as_fd(), token, interests, trigger)
     }
 
     pub(crate) fn deregister(&mut self, selector: &Selector) -> io::Result<()> {

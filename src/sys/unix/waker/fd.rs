@@ -7,6 +7,7 @@ use std::io;
 use std::os::fd::AsFd;
 
 use crate::sys::{Selector, WakeFd};
+use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 #[derive(Debug)]
@@ -18,7 +19,7 @@ impl Waker {
     pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
         let fd = WakeFd::new()?;
         // On error `fd` is dropped, and closed, here.
-        selector.register(fd.as_fd(), token, Interest::READABLE)?;
+        selector.register(fd.as_fd(), token, Interest::READABLE, Trigger::EDGE)?;
         Ok(Waker { fd })
     }
 
