@@ -65,8 +65,8 @@
 //! kqueue do not report back, and would make a plain `reregister` of mio's
 //! API mean different things depending on history.)
 //!
-//! `time::Timer` takes the mode on epoll (its `timerfd` is a descriptor);
-//! elsewhere a timer reports one event per expiration whatever the mode.
+//! A `time::Timer` reports one event per expiration whatever the mode (it
+//! has no descriptor: its deadline is in the `Poll`'s queue).
 //! Two source types have fewer modes than their backend: Windows' named
 //! pipes are edge-triggered only, and a `process::ChildExit` on Windows
 //! cannot be level-triggered (it reports an exit once per registration,

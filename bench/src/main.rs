@@ -19,6 +19,7 @@ mod floor;
 mod harness;
 mod report;
 mod timer;
+mod timers_many;
 mod udp_batch;
 mod udp_raw;
 
@@ -323,6 +324,17 @@ fn main() {
         eprintln!("{table}");
         std::fs::create_dir_all(&dir).expect("create the output directory");
         std::fs::write(dir.join("timer.md"), &table).expect("write timer.md");
+    }
+    if run
+        .only
+        .as_ref()
+        .is_none_or(|only| "timers: a million on one thread".contains(only.as_str()))
+    {
+        let rounds = if quick { 2 } else { 6 };
+        let table = timers_many::report(rounds).expect("a million timers");
+        eprintln!("{table}");
+        std::fs::create_dir_all(&dir).expect("create the output directory");
+        std::fs::write(dir.join("timers_many.md"), &table).expect("write timers_many.md");
     }
     run.rows.extend(tokio_rows(&dir, run.only.as_deref()));
     let table = report::table(&run.rows, &machine);

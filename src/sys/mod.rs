@@ -152,37 +152,15 @@ mod selector;
 
 pub(crate) use self::selector::{event, Event, Events, Selector};
 
-// `time::Timer`: each backend's timer, where it has one (see `crate::time`).
-#[cfg(evmux_selector = "epoll")]
-#[path = "unix/timer/timerfd.rs"]
-pub(crate) mod timer;
-#[cfg(any(
-    evmux_selector = "poll",
-    evmux_selector = "event_ports",
-    evmux_selector = "wasi"
-))]
+// `time::Timer`: a deadline in the selector's queue on every backend
+// (see `crate::time`).
+#[cfg(not(evmux_selector = "shell"))]
 #[path = "unix/timer/queue.rs"]
 pub(crate) mod timer;
-#[cfg(evmux_selector = "kqueue")]
-#[path = "unix/timer/kqueue.rs"]
-pub(crate) mod timer;
-#[cfg(evmux_selector = "iocp")]
-pub(crate) use self::windows::timer;
-#[cfg(not(any(
-    evmux_selector = "epoll",
-    evmux_selector = "poll",
-    evmux_selector = "event_ports",
-    evmux_selector = "wasi",
-    evmux_selector = "kqueue",
-    evmux_selector = "iocp"
-)))]
+#[cfg(evmux_selector = "shell")]
 #[path = "shell/timer.rs"]
 pub(crate) mod timer;
-#[cfg(any(
-    evmux_selector = "poll",
-    evmux_selector = "event_ports",
-    evmux_selector = "wasi"
-))]
+#[cfg(not(evmux_selector = "shell"))]
 #[path = "unix/selector/timer_queue.rs"]
 mod timer_queue;
 // Only the I/O types (features `net`, `os-ext`) use the per-source state.

@@ -5,8 +5,7 @@ use std::io;
 
 use crate::sys::Selector;
 use crate::time::Schedule;
-use crate::trigger::Trigger;
-use crate::{Interest, Token};
+use crate::Token;
 
 /// No timer: never constructed, since `new` fails.
 #[derive(Debug)]
@@ -24,15 +23,7 @@ impl Timer {
         Err(unsupported())
     }
 
-    pub(crate) fn arm(&mut self, _: Schedule) -> io::Result<()> {
-        Err(unsupported())
-    }
-
-    pub(crate) fn disarm(&mut self) -> io::Result<()> {
-        Err(unsupported())
-    }
-
-    pub(crate) fn after_read(&mut self, _: Option<Schedule>) -> io::Result<()> {
+    pub(crate) fn set(&mut self, _: Option<Schedule>) -> io::Result<()> {
         Err(unsupported())
     }
 
@@ -40,23 +31,14 @@ impl Timer {
         &mut self,
         _: &Selector,
         _: Token,
-        _: Interest,
-        _: Trigger,
+        _: Option<Schedule>,
     ) -> io::Result<()> {
         Err(unsupported())
     }
 
-    pub(crate) fn reregister(
-        &mut self,
-        _: &Selector,
-        _: Token,
-        _: Interest,
-        _: Trigger,
-    ) -> io::Result<()> {
+    pub(crate) fn reregister(&mut self, _: Token, _: Option<Schedule>) -> io::Result<()> {
         Err(unsupported())
     }
 
-    pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {
-        Err(unsupported())
-    }
+    pub(crate) fn deregister(&mut self) {}
 }

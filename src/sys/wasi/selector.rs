@@ -70,6 +70,9 @@ pub(crate) struct Selector {
     scratch: Mutex<Scratch>,
 }
 
+/// What `time::Timer`s registered here hold on to: the table.
+pub(crate) type TimerHost = Shared;
+
 pub(crate) struct Shared {
     id: usize,
     table: Mutex<Registrations>,
@@ -121,9 +124,10 @@ impl Selector {
         self.shared.id
     }
 
-    /// The registrations and timers, shared with the clones.
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    /// Where `time::Timer`s registered here keep their deadlines: the
+    /// registrations and timers, shared with the clones.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        Ok(&self.shared)
     }
 
     pub(crate) fn register(
@@ -343,7 +347,9 @@ impl TimerTable for Shared {
     }
 
     /// Nothing waits meanwhile: WASI preview 1 has no threads.
-    fn timers_changed(&self) {}
+    fn timers_changed(&self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl RegistrationTable for Shared {

@@ -1,4 +1,4 @@
-//! Waits on any waitable handle (a waitable timer, a process, an event)
+//! Waits on any waitable handle (a process, a waitable timer, an event)
 //! and reports it to a selector: each time the handle is signalled, an
 //! event carrying a token, readable, arrives through the selector's
 //! completion port.
@@ -20,7 +20,7 @@
 //! thread, but it is undocumented ntdll API of Windows 8 and later, and
 //! was not tried under Wine 8, which runs evmux's Windows tests; the
 //! thread-pool wait is documented everywhere and runs under Wine 8
-//! (`tests/timer.rs`, `examples/timers.rs`).
+//! (`tests/child_exit_windows.rs`).
 //!
 //! References: `RegisterWaitForSingleObject`, `UnregisterWaitEx`
 //! (Microsoft Learn).
@@ -43,11 +43,13 @@ const INFINITE: u32 = u32::MAX;
 /// How often a wait reports its handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 // Processes (`ChildExit`) wait once, and exist only with `os-ext`.
-#[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
 pub(crate) enum Repeat {
     /// Once, then never again (a process, a manual-reset object).
     Once,
     /// At every signal (an auto-reset object).
+    // No user since timers moved to the selector's queue; kept for the
+    // next auto-reset object.
+    #[allow(dead_code)]
     EachSignal,
 }
 

@@ -9,11 +9,12 @@
 mod afd;
 #[cfg(feature = "os-ext")]
 pub(crate) mod child_exit;
+#[cfg(feature = "os-ext")]
 pub(crate) mod handle_wait;
 mod iocp;
 pub(crate) mod selector;
 mod sock;
-pub(crate) mod timer;
+mod timers;
 pub(crate) mod waker;
 
 // Without `net`, only `base_socket` is used (by the selector).

@@ -66,9 +66,12 @@
 //! port until every leaked reference is back (bounded in time; if the
 //! kernel never answers, the memory is leaked, never freed early).
 //!
-//! # Timeouts
+//! # Timeouts and timers
 //!
 //! Milliseconds, rounded up; longer than `u32::MAX - 1` ms is clamped.
+//! `time::Timer`s keep their deadlines in one queue per selector, which
+//! shortens the wait and posts `KEY_TIMER` to end one early
+//! (`timers.rs`).
 //!
 //! References: `GetQueuedCompletionStatusEx`, `PostQueuedCompletionStatus`,
 //! `NtDeviceIoControlFile`, `NtCancelIoFileEx`, `WSAIoctl`
@@ -86,7 +89,10 @@ use windows_sys::Win32::Foundation::STATUS_CANCELLED;
 use super::afd::{is_nt_error, Afd, GROUP_SIZE, POLL_CONNECT_FAIL, POLL_LOCAL_CLOSE, POLL_RECEIVE};
 use super::iocp::{Completion, CompletionPort};
 use super::sock::{lock, PollState, SockState};
+use super::timers::Timers;
 use super::waker::WakeState;
+use crate::sys::timeout::Deadline;
+use crate::sys::timer_queue::{TimerQueue, TimerTable};
 use crate::sys::RawSource;
 use crate::trigger::Trigger;
 use crate::{Interest, Token};
@@ -103,6 +109,11 @@ pub(crate) const KEY_PIPE: usize = 3;
 /// Completion key of a packet that only ends a wait, so that `select`
 /// delivers an event put aside while it waited (it carries no pointer).
 const KEY_NUDGE: usize = 4;
+/// Completion key of the posts that end a wait for an earlier timer.
+const KEY_TIMER: usize = 5;
+
+/// What `time::Timer`s registered here hold on to.
+pub(crate) type TimerHost = Inner;
 
 /// How long dropping a selector waits for the kernel to hand back what it
 /// holds.
@@ -147,6 +158,7 @@ pub(crate) struct Inner {
     /// Events dequeued but not delivered (an `Events` of capacity zero).
     stash: Mutex<Vec<(Event, Origin)>>,
     completions: Mutex<Vec<Completion>>,
+    timers: Mutex<Timers>,
 }
 
 impl fmt::Debug for Selector {
@@ -178,6 +190,7 @@ impl Selector {
             in_flight: AtomicUsize::new(0),
             stash: Mutex::new(Vec::new()),
             completions: Mutex::new(vec![Completion::empty(); 256]),
+            timers: Mutex::default(),
         };
         Ok(Selector {
             inner: Arc::new(inner),
@@ -196,6 +209,11 @@ impl Selector {
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.inner
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        Ok(&self.inner)
     }
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
@@ -344,15 +362,16 @@ impl Inner {
         if self.deliver_stash(events) {
             return Ok(());
         }
-        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let mut deadline = Deadline::new(timeout);
         let mut completions = lock(&self.completions);
-        let mut wait = timeout;
-        loop {
+        while let Some(wait) = deadline.next_wait() {
+            let (wait, for_timer) = lock(&self.timers).begin_wait(wait);
             self.polling.store(true, Ordering::SeqCst);
             self.apply_updates();
             let room = (events.capacity() - events.len()).clamp(1, completions.len());
             let result = self.port.wait(&mut completions[..room], wait);
             self.polling.store(false, Ordering::SeqCst);
+            lock(&self.timers).end_wait();
             let dequeued = result?;
             for completion in &completions[..dequeued] {
                 if let Some((event, origin)) = self.complete(completion) {
@@ -363,22 +382,28 @@ impl Inner {
                     }
                 }
             }
+            self.expire_timers(events);
             // Events put aside while waiting (a request that could not be
             // issued) come with these.
             let stashed = self.deliver_stash(events);
-            if !events.is_empty() || stashed || dequeued == 0 || wait == Some(Duration::ZERO) {
+            let timed_out = dequeued == 0 && !for_timer;
+            if !events.is_empty() || stashed || timed_out || wait == Some(Duration::ZERO) {
                 return Ok(());
             }
-            // Only completions without events (cancellations, stale wakes):
-            // wait again for what is left of the timeout.
-            if let Some(deadline) = deadline {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(());
-                }
-                wait = Some(left);
-            }
+            // Only completions without events (cancellations, stale wakes,
+            // a timer's post) or a timer not yet due: wait again for what
+            // is left of the timeout.
         }
+        Ok(())
+    }
+
+    /// Reports the timers that are due, as room in `events` allows.
+    fn expire_timers(&self, events: &mut Events) {
+        let room = events.capacity() - events.len();
+        let mut timers = lock(&self.timers);
+        timers
+            .queue
+            .expire(Instant::now(), room, |token| events.push(wake_event(token)));
     }
 
     /// Moves stashed events that are still wanted into the room left in
@@ -452,6 +477,8 @@ impl Inner {
                 event.map(|(event, pipe)| (event, Origin::Pipe(pipe)))
             }
             KEY_NUDGE => None,
+            // Ends a wait for an earlier timer; `select` reports it.
+            KEY_TIMER => None,
             key => {
                 warn!("unexpected completion with key {}", key);
                 None
@@ -515,6 +542,22 @@ impl Inner {
             // the leaked one back, once.
             drop(unsafe { Arc::from_raw(pointer) });
         })
+    }
+}
+
+impl TimerTable for Inner {
+    fn with_timers<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> R {
+        f(&mut lock(&self.timers).queue)
+    }
+
+    /// Ends a wait in progress that would last past the earliest deadline.
+    fn timers_changed(&self) -> io::Result<()> {
+        if !lock(&self.timers).must_wake() {
+            return Ok(());
+        }
+        self.port
+            .post(KEY_TIMER, std::ptr::null())
+            .inspect_err(|_| lock(&self.timers).wake_failed())
     }
 }
 

@@ -375,17 +375,17 @@ mod tests {
         let second = Selector::new().unwrap();
         let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let mut state = IoSourceState::new();
-        let interest = Interest::READABLE;
+        let (interest, edge) = (Interest::READABLE, crate::trigger::Trigger::EDGE);
         state
-            .register(&first, socket.as_socket(), Token(0), interest)
+            .register(&first, socket.as_socket(), Token(0), interest, edge)
             .unwrap();
         let error = state
-            .reregister(&second, socket.as_socket(), Token(0), interest)
+            .reregister(&second, socket.as_socket(), Token(0), interest, edge)
             .unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
         let mut unregistered = IoSourceState::new();
         let error = unregistered
-            .reregister(&first, socket.as_socket(), Token(0), interest)
+            .reregister(&first, socket.as_socket(), Token(0), interest, edge)
             .unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }

@@ -49,6 +49,14 @@
 //! clamped there, which may end the wait early; `epoll_pwait2` has no such
 //! limit.
 //!
+//! # Timers
+//!
+//! `time::Timer`s keep their deadlines in one queue per selector, with one
+//! timerfd set to the earliest, relayed into the set so that its event
+//! can be told apart from any user's (`epoll_timers.rs`). While a timer
+//! is registered, a wait that ends with only that event and no timer due
+//! goes on for what is left of its timeout.
+//!
 //! # Man pages
 //!
 //! epoll(7), epoll_create1(2), epoll_ctl(2), epoll_wait(2) (and
@@ -64,17 +72,24 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::AtomicBool;
 #[cfg(target_os = "linux")]
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustix::event::epoll::{self, EventData, EventFlags};
 
 use crate::flag_names::FlagNames;
-use crate::sys::timeout::{is_whole_millis, millis_rounded_up};
+use crate::sys::timeout::{is_whole_millis, millis_rounded_up, Deadline};
 use crate::sys::RawSource;
 use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
+
+#[path = "epoll_timers.rs"]
+mod timers;
+
+/// What `time::Timer`s registered here hold on to: the deadline queue.
+pub(crate) type TimerHost = timers::Timers;
 
 /// The kernel's `struct epoll_event`, as rustix lays it out.
 #[derive(Clone, Copy)]
@@ -96,6 +111,8 @@ pub(crate) type Events = Vec<Event>;
 pub(crate) struct Selector {
     id: usize,
     ep: OwnedFd,
+    /// Shared with the clones.
+    timers: Arc<TimerHost>,
 }
 
 impl Selector {
@@ -104,12 +121,24 @@ impl Selector {
         Ok(Selector {
             id: crate::sys::next_selector_id(),
             ep,
+            timers: Arc::default(),
         })
     }
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
         let ep = rustix::io::fcntl_dupfd_cloexec(&self.ep, 0)?;
-        Ok(Selector { id: self.id, ep })
+        Ok(Selector {
+            id: self.id,
+            ep,
+            timers: Arc::clone(&self.timers),
+        })
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines; the
+    /// first call puts the timerfd into the set.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        self.timers.start(self.ep.as_fd())?;
+        Ok(&self.timers)
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -120,6 +149,39 @@ impl Selector {
     // poll that finds one event (measured by the dispatch benchmark).
     #[inline]
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        if self.timers.is_active() {
+            return self.select_with_timers(events, timeout);
+        }
+        self.select_once(events, timeout)?;
+        // The first timer was registered from another thread during the
+        // wait: its timerfd's event may be among these.
+        if self.timers.is_active() && events.capacity() != 0 {
+            self.timers.after_wait(events)?;
+        }
+        Ok(())
+    }
+
+    /// `select` once a timer was registered: each wait is followed by the
+    /// timers that are due, and a wait that ended for the timerfd with
+    /// nothing due goes on.
+    fn select_with_timers(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        let mut deadline = Deadline::new(timeout);
+        while let Some(wait) = deadline.next_wait() {
+            self.select_once(events, wait)?;
+            if events.capacity() == 0 {
+                break;
+            }
+            let fired = self.timers.after_wait(events)?;
+            if !fired || !events.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One wait.
+    #[inline]
+    fn select_once(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
         if events.capacity() == 0 {
             // An epoll descriptor is readable while events are pending.

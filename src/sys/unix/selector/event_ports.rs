@@ -98,6 +98,9 @@ struct Received(Vec<libc::port_event>);
 // a waker's id) and never dereferences them.
 unsafe impl Send for Received {}
 
+/// What `time::Timer`s registered here hold on to: the table.
+pub(crate) type TimerHost = Shared;
+
 pub(crate) struct Shared {
     id: usize,
     port: OwnedFd,
@@ -158,6 +161,11 @@ impl Selector {
     /// The port and table, shared with the selector's clones and wakers.
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        Ok(&self.shared)
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -447,16 +455,15 @@ impl TimerTable for Shared {
 
     /// Queues one `TIMERS_CHANGED` user event, so that a waiting `select`
     /// waits again for the new earliest deadline.
-    fn timers_changed(&self) {
+    fn timers_changed(&self) -> io::Result<()> {
         let mut table = self.lock();
         if std::mem::replace(&mut table.timers_wake_queued, true) {
-            return;
+            return Ok(());
         }
         drop(table);
-        if let Err(error) = self.send(TIMERS_CHANGED) {
+        self.send(TIMERS_CHANGED).inspect_err(|_| {
             self.lock().timers_wake_queued = false;
-            warn!("failed to wake the event port for a timer: {}", error);
-        }
+        })
     }
 }
 

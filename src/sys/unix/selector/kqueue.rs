@@ -60,9 +60,17 @@
 //!
 //! # Clones
 //!
-//! `Registry::try_clone`, wakers and timers share the selector's kqueue
+//! `Registry::try_clone` and wakers share the selector's kqueue
 //! descriptor (reference-counted) instead of duplicating it: no descriptor
 //! per clone, and the kqueue stays open while any of them lives.
+//!
+//! # Timers
+//!
+//! `time::Timer`s keep their deadlines in one queue per selector, with one
+//! `EVFILT_TIMER` filter of a reserved ident set to the earliest
+//! (`kqueue_timers.rs`). While a timer is registered, a wait that ends
+//! with only that filter's event and no timer due goes on for what is
+//! left of its timeout.
 //!
 //! # Man pages
 //!
@@ -80,13 +88,19 @@ use std::time::Duration;
 use std::{fmt, io, ptr};
 
 use crate::flag_names::FlagNames;
-use crate::sys::timeout::{timespec, MAX_TIMEOUT};
+use crate::sys::timeout::{timespec, Deadline, MAX_TIMEOUT};
 use crate::sys::unix::kevent as sys;
 use crate::sys::RawSource;
 use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
+
+#[path = "kqueue_timers.rs"]
+mod timers;
+
+/// What `time::Timer`s registered here hold on to: the deadline queue.
+pub(crate) type TimerHost = timers::Timers;
 
 /// `kevent`'s integer fields differ in type between systems (NetBSD's
 /// `filter` and `flags` are wider, `udata` is an integer there and a
@@ -145,6 +159,8 @@ pub(crate) type Events = Vec<Event>;
 pub(crate) struct Selector {
     id: usize,
     kq: Arc<OwnedFd>,
+    /// Shared with the clones.
+    timers: Arc<TimerHost>,
 }
 
 impl Selector {
@@ -152,6 +168,7 @@ impl Selector {
         Ok(Selector {
             id: crate::sys::next_selector_id(),
             kq: Arc::new(new_kqueue()?),
+            timers: Arc::default(),
         })
     }
 
@@ -159,7 +176,14 @@ impl Selector {
         Ok(Selector {
             id: self.id,
             kq: Arc::clone(&self.kq),
+            timers: Arc::clone(&self.timers),
         })
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        self.timers.start(self.kq.as_fd())?;
+        Ok(&self.timers)
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -167,6 +191,34 @@ impl Selector {
     }
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        if !self.timers.is_active() {
+            self.select_once(events, timeout)?;
+            // The first timer was registered from another thread during
+            // the wait: its filter's event may be among these.
+            if self.timers.is_active() && events.capacity() != 0 {
+                self.timers.after_wait(events)?;
+            }
+            return Ok(());
+        }
+        // Once a timer was registered: each wait is followed by the timers
+        // that are due, and a wait that ended for the timer filter with
+        // nothing due goes on.
+        let mut deadline = Deadline::new(timeout);
+        while let Some(wait) = deadline.next_wait() {
+            self.select_once(events, wait)?;
+            if events.capacity() == 0 {
+                break;
+            }
+            let fired = self.timers.after_wait(events)?;
+            if !fired || !events.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One wait.
+    fn select_once(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
         let timeout = timeout.map(|timeout| timeout.min(MAX_TIMEOUT));
         if events.capacity() == 0 {

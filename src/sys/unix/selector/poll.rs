@@ -125,6 +125,9 @@ pub(crate) struct Selector {
     snapshot: Mutex<Snapshot>,
 }
 
+/// What `time::Timer`s registered here hold on to: the table.
+pub(crate) type TimerHost = Shared;
+
 pub(crate) struct Shared {
     id: usize,
     wake_fd: WakeFd,
@@ -226,6 +229,11 @@ impl Selector {
     /// The table, shared with the selector's clones and wakers.
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Where `time::Timer`s registered here keep their deadlines.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        Ok(&self.shared)
     }
 
     pub(crate) fn id(&self) -> usize {
@@ -447,12 +455,11 @@ impl TimerTable for Shared {
 
     /// Wakes a waiting `select`, so that it waits for the new earliest
     /// deadline; the snapshot of descriptors is unaffected.
-    fn timers_changed(&self) {
+    fn timers_changed(&self) -> io::Result<()> {
         if self.lock().polling {
-            if let Err(error) = self.wake_fd.wake() {
-                warn!("failed to wake the poll(2) selector: {}", error);
-            }
+            self.wake_fd.wake()?;
         }
+        Ok(())
     }
 }
 

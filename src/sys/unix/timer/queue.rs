@@ -1,55 +1,39 @@
-//! `time::Timer` on the poll(2), event ports and WASI preview 1 selectors: no descriptor, a deadline in the
-//! selector's timer queue (`selector/timer_queue.rs`), which the selector
-//! folds into its wait and reports readable when due.
+//! `time::Timer` on every backend: no descriptor or handle, a deadline in
+//! the selector's timer queue (`selector/timer_queue.rs`), which the
+//! selector folds into its wait and reports readable when due.
 //!
-//! The timer keeps its schedule so that it can be set before it is
-//! registered; registering hands it to the selector. Trigger modes do not
-//! apply: a timer reports one event per due deadline.
+//! The timer's schedule is kept by `time::Timer`, so that it can be set
+//! before it is registered; registering hands it to the selector, and
+//! every change (a set, a disarm, a read that counted expirations) is
+//! handed on, so that the selector's copy never reports what was already
+//! counted. Trigger modes do not apply: a timer reports one event per due
+//! deadline.
 
 use std::io;
 use std::sync::Arc;
 
-use crate::sys::selector::Shared;
+use crate::sys::selector::TimerHost;
 use crate::sys::timer_queue::TimerTable;
 use crate::sys::Selector;
 use crate::time::Schedule;
-use crate::trigger::Trigger;
-use crate::{Interest, Token};
+use crate::Token;
 
-/// A timer, and where it is registered.
+/// Where a timer is registered: the selector's queue, and its id there.
 pub(crate) struct Timer {
-    schedule: Option<Schedule>,
-    registration: Option<(Arc<Shared>, u64)>,
+    registration: Option<(Arc<TimerHost>, u64)>,
 }
 
 impl Timer {
     pub(crate) fn new() -> io::Result<Timer> {
-        Ok(Timer {
-            schedule: None,
-            registration: None,
-        })
+        Ok(Timer { registration: None })
     }
 
-    pub(crate) fn arm(&mut self, schedule: Schedule) -> io::Result<()> {
-        self.set(Some(schedule));
-        Ok(())
-    }
-
-    pub(crate) fn disarm(&mut self) -> io::Result<()> {
-        self.set(None);
-        Ok(())
-    }
-
-    /// The queue moved a periodic timer on by itself; nothing to do.
-    pub(crate) fn after_read(&mut self, left: Option<Schedule>) -> io::Result<()> {
-        self.schedule = left;
-        Ok(())
-    }
-
-    fn set(&mut self, schedule: Option<Schedule>) {
-        self.schedule = schedule;
-        if let Some((shared, id)) = &self.registration {
-            shared.set_timer(*id, schedule);
+    /// Arms (`Some`) or disarms the timer in the selector's queue, if it is
+    /// registered.
+    pub(crate) fn set(&mut self, schedule: Option<Schedule>) -> io::Result<()> {
+        match &self.registration {
+            Some((host, id)) => host.set_timer(*id, schedule),
+            None => Ok(()),
         }
     }
 
@@ -57,35 +41,33 @@ impl Timer {
         &mut self,
         selector: &Selector,
         token: Token,
-        _: Interest,
-        _: Trigger,
+        schedule: Option<Schedule>,
     ) -> io::Result<()> {
-        let shared = selector.shared();
-        let id = shared.add_timer(token, self.schedule);
-        self.registration = Some((Arc::clone(shared), id));
+        let host = selector.timer_host()?;
+        let id = host.add_timer(token, schedule)?;
+        self.registration = Some((Arc::clone(host), id));
         Ok(())
     }
 
     /// Changes the token and re-arms, as for a descriptor.
     pub(crate) fn reregister(
         &mut self,
-        _: &Selector,
         token: Token,
-        _: Interest,
-        _: Trigger,
+        schedule: Option<Schedule>,
     ) -> io::Result<()> {
-        if let Some((shared, id)) = &self.registration {
-            shared.set_timer_token(*id, token);
-            shared.set_timer(*id, self.schedule);
+        match &self.registration {
+            Some((host, id)) => {
+                host.set_timer_token(*id, token);
+                host.set_timer(*id, schedule)
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    pub(crate) fn deregister(&mut self, _: &Selector) -> io::Result<()> {
-        if let Some((shared, id)) = self.registration.take() {
-            shared.remove_timer(id);
+    pub(crate) fn deregister(&mut self) {
+        if let Some((host, id)) = self.registration.take() {
+            host.remove_timer(id);
         }
-        Ok(())
     }
 }
 
@@ -98,8 +80,6 @@ impl std::fmt::Debug for Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if let Some((shared, id)) = self.registration.take() {
-            shared.remove_timer(id);
-        }
+        self.deregister();
     }
 }
