@@ -500,7 +500,8 @@ mod tests {
         let Ok(selector) = crate::sys::Selector::new() else {
             return;
         };
-        let check = |trigger, interests, reregister| check(&selector, trigger, interests, reregister);
+        let check =
+            |trigger, interests, reregister| check(&selector, trigger, interests, reregister);
         let read = Interest::READABLE;
         let kind = |result: io::Result<()>| result.unwrap_err().kind();
         if crate::sys::has_exclusive(&selector) {

@@ -27,7 +27,10 @@ pub const QUIET: Duration = Duration::from_millis(100);
 #[allow(dead_code)]
 pub fn backend(poll: &evmux::Poll) -> String {
     let debug = format!("{poll:?}");
-    let start = debug.find("backend: \"").expect("Poll's Debug names its backend") + 10;
+    let start = debug
+        .find("backend: \"")
+        .expect("Poll's Debug names its backend")
+        + 10;
     let end = start + debug[start..].find('"').unwrap();
     debug[start..end].to_owned()
 }

@@ -47,11 +47,20 @@
 //! wait (at once if a thread is waiting): the file is released then.
 //! Dropping the `Poll` (and its clones) releases every file.
 //!
+//! # Nesting
+//!
+//! Once the ring's descriptor has been asked for (`AsFd`, to put the
+//! `Poll` in another one), every change is submitted at once: the outer
+//! wait, not `select`, is then what sees the inner `Poll`'s readiness
+//! (the descriptor is readable while completions are queued).
+//!
 //! Man pages: io_uring_enter(2) (`IORING_OP_POLL_ADD`,
 //! `IORING_OP_POLL_REMOVE`), io_uring(7).
 
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -116,6 +125,9 @@ struct State {
     generations: Vec<u32>,
     batch: u64,
     relay: Option<RawFd>,
+    /// Completions taken out of the queue to make room while submitting
+    /// (`reap`), for the next `poll`: only those that may still be events.
+    backlog: VecDeque<Completion>,
 }
 
 /// The ring and its registrations, shared by a selector's clones and by
@@ -124,6 +136,10 @@ struct State {
 pub(crate) struct Shared {
     ring: Ring,
     state: Mutex<State>,
+    /// The ring's descriptor was handed out (`AsFd`: a `Poll` nested in
+    /// another): someone may wait on it rather than in `select`, so every
+    /// change is submitted at once.
+    exposed: AtomicBool,
 }
 
 /// An io_uring selector.
@@ -148,6 +164,7 @@ impl Selector {
             shared: Arc::new(Shared {
                 ring,
                 state: Mutex::new(state),
+                exposed: AtomicBool::new(false),
             }),
             timers: Arc::default(),
         })
@@ -203,7 +220,7 @@ impl Selector {
         interests: Interest,
         trigger: Trigger,
     ) -> io::Result<()> {
-        self.shared.register(fd.as_raw_fd(), token, interests, trigger)
+        self.shared.register(number(fd)?, token, interests, trigger)
     }
 
     pub(crate) fn reregister(
@@ -213,7 +230,7 @@ impl Selector {
         interests: Interest,
         trigger: Trigger,
     ) -> io::Result<()> {
-        let fd = fd.as_raw_fd();
+        let fd = number(fd)?;
         let mut state = self.shared.lock();
         if slot_of(&state, fd).is_none() {
             return Err(io::Error::from(io::ErrorKind::NotFound));
@@ -223,8 +240,20 @@ impl Selector {
     }
 
     pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
-        self.shared.deregister(fd.as_raw_fd())
+        self.shared.deregister(number(fd)?)
     }
+}
+
+/// The descriptor's number, if a request can carry it: a negative one is
+/// `EBADF` at once, as epoll answers. (Whether a number is open is only
+/// known when the request is submitted: a failed request is reported as an
+/// error event.)
+fn number(fd: RawSource<'_>) -> io::Result<RawFd> {
+    let fd = fd.as_raw_fd();
+    if !(0..1 << 30).contains(&fd) {
+        return Err(rustix::io::Errno::BADF.into());
+    }
+    Ok(fd)
 }
 
 fn slot_of(state: &State, fd: RawFd) -> Option<&Slot> {
@@ -267,7 +296,7 @@ impl Shared {
         interests: Interest,
         trigger: Trigger,
     ) -> io::Result<()> {
-        let index = usize::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let index = fd as usize;
         if state.slots.len() <= index {
             state.slots.resize(index + 1, None);
             state.generations.resize(index + 1, 0);
@@ -329,9 +358,10 @@ impl Shared {
                     "the io_uring submission queue stays full",
                 ));
             }
+            self.reap(state);
             self.submit_now(state)?;
         }
-        if state.waiting {
+        if state.waiting || self.exposed.load(Ordering::Relaxed) {
             self.submit_now(state)?;
         }
         Ok(())
@@ -352,12 +382,40 @@ impl Shared {
         }
     }
 
+    /// Empties the completion queue without a `poll` (a program that
+    /// changes many registrations between two): drops what can no longer
+    /// be an event (removals, stale generations), keeps the rest in the
+    /// backlog. Without this the kernel would keep every completion, in
+    /// memory of its own, until the next `poll`.
+    fn reap(&self, state: &mut State) {
+        while let Some(completion) = self.ring.peek(state.cq_head) {
+            state.cq_head = state.cq_head.wrapping_add(1);
+            if completion.user_data >> KIND_SHIFT == KIND_CONTROL {
+                continue;
+            }
+            let current = completion.user_data >> KIND_SHIFT != KIND_POLL || {
+                let fd = (completion.user_data >> 32 & 0x3fff_ffff) as RawFd;
+                slot_of(state, fd)
+                    .is_some_and(|slot| slot.generation == completion.user_data as u32)
+            };
+            if current {
+                state.backlog.push_back(completion);
+            }
+        }
+        self.ring.consumed(state.cq_head);
+    }
+
     /// Submits what is queued and waits for a completion, or `timeout`.
     fn wait(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let count = {
+        let (count, timeout) = {
             let mut state = self.lock();
             state.waiting = true;
-            self.ring.unsubmitted(state.sq_tail)
+            // Completions in the backlog are ready now.
+            let timeout = match state.backlog.is_empty() {
+                true => timeout,
+                false => Some(Duration::ZERO),
+            };
+            (self.ring.unsubmitted(state.sq_tail), timeout)
         };
         let result = self.ring.submit_and_wait(count, timeout);
         self.lock().waiting = false;
@@ -369,6 +427,12 @@ impl Shared {
     fn drain(&self, events: &mut Events) -> io::Result<()> {
         let mut state = self.lock();
         state.batch += 1;
+        while let Some(&completion) = state.backlog.front() {
+            if !self.complete(&mut state, completion, events)? {
+                return Ok(());
+            }
+            state.backlog.pop_front();
+        }
         let start = state.cq_head;
         while let Some(completion) = self.ring.peek(state.cq_head) {
             if !self.complete(&mut state, completion, events)? {
@@ -430,7 +494,10 @@ impl Shared {
         } else {
             slot.batch = batch;
             slot.at = events.len();
-            events.push(Event::new(EventFlags::from_bits_retain(flags), slot.token.0 as u64));
+            events.push(Event::new(
+                EventFlags::from_bits_retain(flags),
+                slot.token.0 as u64,
+            ));
         }
         if more {
             return Ok(true);
@@ -452,7 +519,10 @@ impl Shared {
         let mut state = self.lock();
         if slot_of(&state, fd).is_some() {
             if let Err(error) = self.remove(&mut state, fd) {
-                warn!("failed to remove a dropped source's poll request: {}", error);
+                warn!(
+                    "failed to remove a dropped source's poll request: {}",
+                    error
+                );
             }
         }
     }
@@ -460,6 +530,12 @@ impl Shared {
 
 impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
+        // Submit what is queued now, and every change from now on.
+        self.shared.exposed.store(true, Ordering::Relaxed);
+        let state = self.shared.lock();
+        if let Err(error) = self.shared.submit_now(&state) {
+            warn!("failed to submit to the io_uring: {}", error);
+        }
         self.shared.ring.as_fd()
     }
 }
