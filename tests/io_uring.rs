@@ -155,9 +155,9 @@ fn no_end_of_stream(peer: &mut TcpStream) -> bool {
     true
 }
 
-/// One of evmux's own sockets dropped while registered is closed for real:
-/// its poll request is removed (with the next wait), and the peer sees
-/// the end of the stream.
+/// One of evmux's own sockets dropped while registered is closed for real,
+/// at once: its poll request is removed when it is dropped, and the peer
+/// sees the end of the stream without another `poll`.
 #[test]
 fn a_dropped_registered_socket_is_closed() {
     let mut poll = Poll::new().unwrap();
@@ -169,7 +169,22 @@ fn a_dropped_registered_socket_is_closed() {
     // The registration reaches the kernel.
     poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
     drop(stream);
+    expect_end_of_stream(&mut peer);
+}
+
+/// Deregistered, then dropped before the next `poll` (while the removal is
+/// still queued): closed at once too.
+#[test]
+fn a_socket_dropped_right_after_deregister_is_closed() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut stream, mut peer) = tcp_pair();
+    poll.registry()
+        .register(&mut stream, Token(1), Interest::READABLE)
+        .unwrap();
     poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    poll.registry().deregister(&mut stream).unwrap();
+    drop(stream);
     expect_end_of_stream(&mut peer);
 }
 

@@ -495,3 +495,127 @@ pub fn bytes_per_source(count: usize) -> f64 {
 pub fn bytes_per_event_slot() -> f64 {
     std::mem::size_of::<api::event::Event>() as f64
 }
+
+/// Registration churn of a ready socket: register and deregister a UDP
+/// socket that has a datagram waiting, on one thread, without polling.
+pub struct ReadyChurn {
+    churn: Churn,
+    _sender: std::net::UdpSocket,
+}
+
+impl ReadyChurn {
+    pub fn new() -> ReadyChurn {
+        let churn = Churn::new();
+        let sender = std::net::UdpSocket::bind(fixtures::localhost()).expect("bind");
+        let address = churn.socket.local_addr().expect("local_addr");
+        sender.send_to(&MESSAGE, address).expect("send_to");
+        ReadyChurn {
+            churn,
+            _sender: sender,
+        }
+    }
+}
+
+impl Bench for ReadyChurn {
+    fn run(&mut self, iters: u64) -> Duration {
+        self.churn.run(iters)
+    }
+}
+
+/// The listener's token in the connection churn.
+const LISTENER: Token = Token(usize::MAX - 1);
+
+/// Connection churn, a single-threaded mio-style server: accept, register,
+/// read the request, write the reply, deregister, close; `wave` clients at
+/// a time. The clients (blocking std sockets on the same thread: connect,
+/// send the request, read the reply, close with a reset) are timed too, so
+/// that no work of the server's is left out: io_uring finishes some of it
+/// (the file's release after a removal) in task work that runs at the
+/// thread's next system call, whichever it is.
+pub struct ConnChurn {
+    poll: Poll,
+    events: Events,
+    listener: TcpListener,
+    address: SocketAddr,
+    wave: usize,
+    streams: Vec<Option<TcpStream>>,
+    free: Vec<usize>,
+}
+
+impl ConnChurn {
+    pub fn new(wave: usize) -> ConnChurn {
+        let poll = Poll::new().expect("Poll::new");
+        let mut listener = TcpListener::bind(fixtures::localhost()).expect("bind");
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .expect("register");
+        ConnChurn {
+            address: listener.local_addr().expect("local_addr"),
+            poll,
+            events: Events::with_capacity(256),
+            listener,
+            wave,
+            streams: (0..wave).map(|_| None).collect(),
+            free: (0..wave).collect(),
+        }
+    }
+
+    /// Serves `n` connections whose requests were sent.
+    fn serve(&mut self, n: usize) {
+        let mut buf = [0u8; 256];
+        let mut done = 0;
+        while done < n {
+            self.poll.poll(&mut self.events, None).expect("poll");
+            for event in self.events.iter() {
+                if event.token() == LISTENER {
+                    loop {
+                        match self.listener.accept() {
+                            Ok((mut stream, _)) => {
+                                let slot = self.free.pop().expect("more clients than the wave");
+                                self.poll
+                                    .registry()
+                                    .register(&mut stream, Token(slot), Interest::READABLE)
+                                    .expect("register");
+                                self.streams[slot] = Some(stream);
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(e) => panic!("accept: {e}"),
+                        }
+                    }
+                    continue;
+                }
+                let slot = event.token().0;
+                let Some(stream) = self.streams[slot].as_mut() else {
+                    continue;
+                };
+                match io::Read::read(stream, &mut buf) {
+                    Ok(0) => panic!("a client left early"),
+                    Ok(k) => {
+                        stream.write_all(&buf[..k]).expect("reply");
+                        self.poll.registry().deregister(stream).expect("deregister");
+                        self.streams[slot] = None;
+                        self.free.push(slot);
+                        done += 1;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("read: {e}"),
+                }
+            }
+        }
+    }
+}
+
+impl Bench for ConnChurn {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        let mut served = 0;
+        while served < iters {
+            let n = self.wave.min((iters - served) as usize);
+            let clients = fixtures::churn_clients(self.address, n);
+            self.serve(n);
+            fixtures::finish_clients(clients);
+            served += n as u64;
+        }
+        start.elapsed()
+    }
+}

@@ -40,12 +40,16 @@
 //!
 //! While a request is in the kernel it holds a reference to the file: a
 //! descriptor closed while registered stays open underneath (a socket
-//! sends no FIN) until the request is removed. evmux's own I/O types
-//! remove theirs when dropped (`IoSourceState`); a raw descriptor
+//! sends no FIN) until the request is removed. evmux's own I/O types see
+//! to it when dropped (`IoSourceState`): a source dropped registered has
+//! its request removed at once (one `io_uring_enter`), and one dropped
+//! after `deregister` has that removal submitted at once if it is still
+//! queued, so the close is a close, as on epoll. A raw descriptor
 //! (`unix::SourceFd`) must be deregistered before it is closed, which
-//! every correct mio program does anyway. The removal goes with the next
-//! wait (at once if a thread is waiting): the file is released then.
-//! Dropping the `Poll` (and its clones) releases every file.
+//! every correct mio program does anyway; its file is then released when
+//! the removal reaches the kernel: with the next `poll`, or at once if a
+//! thread is waiting in one. Dropping the `Poll` (and its clones)
+//! releases every file.
 //!
 //! # Nesting
 //!
@@ -280,11 +284,32 @@ impl Shared {
     }
 
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        self.deregister_at(fd).map(drop)
+    }
+
+    /// `deregister`, returning the submission queue position after the
+    /// removal (see `release`).
+    pub(crate) fn deregister_at(&self, fd: RawFd) -> io::Result<u32> {
         let mut state = self.lock();
         if slot_of(&state, fd).is_none() {
             return Err(io::Error::from(io::ErrorKind::NotFound));
         }
-        self.remove(&mut state, fd)
+        self.remove(&mut state, fd)?;
+        Ok(state.sq_tail)
+    }
+
+    /// Makes sure the kernel has the entries queued before `position`
+    /// (a removal), submitting them now if not: the descriptor is about to
+    /// be closed, and its file must not outlive it.
+    pub(crate) fn release(&self, position: u32) {
+        let state = self.lock();
+        let unsubmitted = self.ring.unsubmitted(state.sq_tail);
+        let first_unsubmitted = state.sq_tail.wrapping_sub(unsubmitted);
+        if (position.wrapping_sub(first_unsubmitted) as i32) > 0 {
+            if let Err(error) = self.submit_now(&state) {
+                warn!("failed to submit a removal to the io_uring: {}", error);
+            }
+        }
     }
 
     /// Records the registration and queues its request.
@@ -513,12 +538,15 @@ impl Shared {
         Ok(true)
     }
 
-    /// Removes what a dropped I/O source left registered (see the module
-    /// docs); nothing if it was not.
+    /// Removes what a dropped I/O source left registered, at once (see
+    /// the module docs); nothing if it was not.
     pub(crate) fn forget(&self, fd: RawFd) {
         let mut state = self.lock();
         if slot_of(&state, fd).is_some() {
-            if let Err(error) = self.remove(&mut state, fd) {
+            let removed = self
+                .remove(&mut state, fd)
+                .and_then(|()| self.submit_now(&state));
+            if let Err(error) = removed {
                 warn!(
                     "failed to remove a dropped source's poll request: {}",
                     error

@@ -150,7 +150,10 @@ impl AsRawFd for Selector {
 /// dropped `Poll`'s ring (and the files it holds) alive.
 #[derive(Debug, Default)]
 pub(crate) struct IoSourceState {
+    /// Registered: the ring and the descriptor.
     ring: Option<(Weak<uring::Shared>, RawFd)>,
+    /// Deregistered: the ring and where the removal was queued.
+    removal: Option<(Weak<uring::Shared>, u32)>,
 }
 
 impl IoSourceState {
@@ -177,6 +180,7 @@ impl IoSourceState {
         selector.register(source, token, interests, trigger)?;
         if let Selector::Uring(uring) = selector {
             self.ring = Some((Arc::downgrade(uring.shared()), source.as_raw_fd()));
+            self.removal = None;
         }
         Ok(())
     }
@@ -197,9 +201,15 @@ impl IoSourceState {
         selector: &Selector,
         source: RawSource<'_>,
     ) -> io::Result<()> {
-        selector.deregister(source)?;
-        self.ring = None;
-        Ok(())
+        match selector {
+            Selector::Uring(uring) => {
+                let position = uring.shared().deregister_at(source.as_raw_fd())?;
+                self.removal = Some((Arc::downgrade(uring.shared()), position));
+                self.ring = None;
+                Ok(())
+            }
+            Selector::Epoll(_) => selector.deregister(source),
+        }
     }
 }
 
@@ -208,6 +218,10 @@ impl Drop for IoSourceState {
         if let Some((ring, fd)) = self.ring.take() {
             if let Some(shared) = ring.upgrade() {
                 shared.forget(fd);
+            }
+        } else if let Some((ring, position)) = self.removal.take() {
+            if let Some(shared) = ring.upgrade() {
+                shared.release(position);
             }
         }
     }
