@@ -5,7 +5,7 @@
 //! # Registrations are submissions
 //!
 //! A registration is an `IORING_OP_POLL_ADD` request, a `deregister` an
-//! `IORING_OP_POLL_REMOVE`, a `reregister` both (the new request reports
+//! `IORING_OP_ASYNC_CANCEL` of it (by `user_data`), a `reregister` both (the new request reports
 //! the readiness there is at once, as `EPOLL_CTL_MOD` does). They are
 //! queued in the submission queue and go to the kernel with the next wait,
 //! in the same `io_uring_enter` (`IORING_ENTER_GETEVENTS |
@@ -59,7 +59,7 @@
 //! (the descriptor is readable while completions are queued).
 //!
 //! Man pages: io_uring_enter(2) (`IORING_OP_POLL_ADD`,
-//! `IORING_OP_POLL_REMOVE`), io_uring(7).
+//! `IORING_OP_ASYNC_CANCEL`), io_uring(7).
 
 use std::collections::VecDeque;
 use std::io;
@@ -69,7 +69,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rustix::event::epoll::EventFlags;
-use rustix::io_uring::{io_uring_sqe, io_uring_user_data, IoringOp, IoringPollFlags};
+use rustix::io_uring::{
+    addr_or_splice_off_in_union, io_uring_sqe, io_uring_user_data, len_union, op_flags_union,
+    IoringOp, IoringPollFlags,
+};
 
 use super::epoll::{Event, Events, TimerHost};
 use super::uring_ring::{Completion, Ring};
@@ -82,7 +85,7 @@ use crate::{Interest, Token};
 /// The kind of a request, in the top two bits of its `user_data`.
 const KIND_SHIFT: u32 = 62;
 const KIND_POLL: u64 = 0;
-/// Removals: their own completions mean nothing to the selector.
+/// Cancellations: their own completions mean nothing to the selector.
 const KIND_CONTROL: u64 = 1;
 /// The timers' relay (`epoll_timers.rs`).
 const KIND_RELAY: u64 = 2;
@@ -206,13 +209,14 @@ impl Selector {
                 break;
             }
             self.shared.drain(events)?;
-            let fired = self.timers.is_active() && self.timers.after_wait(events)?;
+            if self.timers.is_active() {
+                self.timers.after_wait(events)?;
+            }
             // Only stale completions, or the relay with no timer due: wait
             // again for what is left.
             if !events.is_empty() || wait == Some(Duration::ZERO) {
                 break;
             }
-            let _ = fired;
         }
         Ok(())
     }
@@ -354,12 +358,18 @@ impl Shared {
         if !slot.armed {
             return Ok(());
         }
-        let mut sqe = io_uring_sqe::default();
-        sqe.opcode = IoringOp::PollRemove;
-        sqe.fd = -1;
-        sqe.addr_or_splice_off_in.user_data =
-            io_uring_user_data::from_u64(poll_data(fd, slot.generation));
-        sqe.user_data = io_uring_user_data::from_u64(KIND_CONTROL << KIND_SHIFT);
+        let target = io_uring_user_data::from_u64(poll_data(fd, slot.generation));
+        // Not `IORING_OP_POLL_REMOVE`: it fails with `EALREADY`, leaving the
+        // request in place, when it meets the request in the middle of a
+        // wake-up (found by tests/model.rs); a cancellation marks the request
+        // cancelled whatever it is doing.
+        let sqe = io_uring_sqe {
+            opcode: IoringOp::AsyncCancel,
+            fd: -1,
+            addr_or_splice_off_in: addr_or_splice_off_in_union { user_data: target },
+            user_data: io_uring_user_data::from_u64(KIND_CONTROL << KIND_SHIFT),
+            ..io_uring_sqe::default()
+        };
         self.queue(state, &sqe)
     }
 
@@ -594,15 +604,20 @@ fn relay_add(fd: RawFd) -> io_uring_sqe {
 }
 
 fn poll_request(fd: RawFd, mask: u32, multishot: bool, user_data: u64) -> io_uring_sqe {
-    let mut sqe = io_uring_sqe::default();
-    sqe.opcode = IoringOp::PollAdd;
-    sqe.fd = fd;
-    sqe.op_flags.poll32_events = mask;
-    if multishot {
-        sqe.len.poll_flags = IoringPollFlags::ADD_MULTI;
+    let flags = match multishot {
+        true => IoringPollFlags::ADD_MULTI,
+        false => IoringPollFlags::empty(),
+    };
+    io_uring_sqe {
+        opcode: IoringOp::PollAdd,
+        fd,
+        op_flags: op_flags_union {
+            poll32_events: mask,
+        },
+        len: len_union { poll_flags: flags },
+        user_data: io_uring_user_data::from_u64(user_data),
+        ..io_uring_sqe::default()
     }
-    sqe.user_data = io_uring_user_data::from_u64(user_data);
-    sqe
 }
 
 #[cfg(test)]
