@@ -78,8 +78,8 @@
 //! ```
 //!
 //! What differs from epoll: `Trigger::exclusive` is `Unsupported`; a
-//! descriptor number that is not open is reported as an error event at
-//! the next `poll` rather than refused by `register`, and a regular file
+//! descriptor number that is not open is accepted by `register` (and
+//! forgotten when its request fails) rather than refused, and a regular file
 //! is reported ready rather than refused; a raw descriptor
 //! (`unix::SourceFd`) must be deregistered before it is closed (a poll
 //! request holds the file open, so a socket closed while registered would

@@ -82,9 +82,8 @@ fn invalid_descriptors_are_errors_not_panics() {
     let ebadf = Some(libc::EBADF);
     // io_uring refuses negative numbers at once; a number that is not open
     // is only seen by the kernel when the request is submitted, with the
-    // next wait, and reported then as an error event (an `EPOLLERR`
-    // completion): checking it here would cost the system call the
-    // backend exists to save.
+    // next wait, and forgotten then: checking it here would cost the
+    // system call the backend exists to save.
     let numbers: &[i32] = if util::backend(&poll) == "io_uring" {
         &[-1, -42, i32::MIN]
     } else {

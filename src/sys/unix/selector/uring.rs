@@ -254,8 +254,8 @@ impl Selector {
 
 /// The descriptor's number, if a request can carry it: a negative one is
 /// `EBADF` at once, as epoll answers. (Whether a number is open is only
-/// known when the request is submitted: a failed request is reported as an
-/// error event.)
+/// known when the request is submitted: one that is not is forgotten then,
+/// as a descriptor closed while registered is on epoll.)
 fn number(fd: RawSource<'_>) -> io::Result<RawFd> {
     let fd = fd.as_raw_fd();
     if !(0..1 << 30).contains(&fd) {
@@ -515,8 +515,13 @@ impl Shared {
         if slot.generation != generation {
             return Ok(true);
         }
-        // A failed request (a descriptor closed before it was submitted):
-        // an error event, once.
+        // A descriptor closed (or never open) before its request reached
+        // the kernel: forgotten, as epoll forgets a closed descriptor.
+        if c.res == -(rustix::io::Errno::BADF.raw_os_error()) {
+            state.slots[fd as usize] = None;
+            return Ok(true);
+        }
+        // Another failure: an error event, once.
         let flags = if c.res < 0 {
             EventFlags::ERR.bits()
         } else {
