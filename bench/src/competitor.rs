@@ -19,10 +19,28 @@ use api::{Events, Interest, Poll, Token, Waker};
 use crate::fixtures::{self, drain, MESSAGE};
 use crate::harness::Bench;
 
+/// `Poll::poll`, again after `Interrupted`: evmux's io_uring wait can end
+/// with `EINTR` when no signal was delivered (see the README's io_uring
+/// notes), which a loop that polls again, as tokio's does, absorbs.
+trait PollAgain {
+    fn poll_again(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl PollAgain for Poll {
+    fn poll_again(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        loop {
+            match self.poll(events, timeout) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
+    }
+}
+
 /// Polls until an event for `token` arrives.
 fn wait_for(poll: &mut Poll, events: &mut Events, token: Token) {
     loop {
-        poll.poll(events, None).expect("poll");
+        poll.poll_again(events, None).expect("poll");
         if events.iter().any(|event| event.token() == token) {
             return;
         }
@@ -65,7 +83,7 @@ impl Bench for Dispatch {
         // Take the events the other competitors' signals left queued here.
         loop {
             self.poll
-                .poll(&mut self.events, Some(Duration::ZERO))
+                .poll_again(&mut self.events, Some(Duration::ZERO))
                 .expect("poll");
             if self.events.is_empty() {
                 break;
@@ -78,7 +96,7 @@ impl Bench for Dispatch {
             }
             let start = Instant::now();
             self.poll
-                .poll(&mut self.events, Some(Duration::ZERO))
+                .poll_again(&mut self.events, Some(Duration::ZERO))
                 .expect("poll");
             let mut delivered = 0;
             for event in self.events.iter() {
@@ -144,7 +162,7 @@ impl WakerRoundTrip {
                 fixtures::pin_to_cpu(fixtures::HELPER_CPU);
                 let mut events = Events::with_capacity(8);
                 loop {
-                    helper_poll.poll(&mut events, None).expect("poll");
+                    helper_poll.poll_again(&mut events, None).expect("poll");
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
@@ -235,7 +253,7 @@ impl Bench for CrossCoreWake {
             self.requester.request();
             loop {
                 self.poll
-                    .poll(&mut self.events, Some(Duration::ZERO))
+                    .poll_again(&mut self.events, Some(Duration::ZERO))
                     .expect("poll");
                 if self.events.iter().any(|event| event.token() == Token(0)) {
                     break;
@@ -284,7 +302,7 @@ impl Bench for WakeStorm {
                 self.waker.wake().expect("wake");
             }
             self.poll
-                .poll(&mut self.events, Some(Duration::ZERO))
+                .poll_again(&mut self.events, Some(Duration::ZERO))
                 .expect("poll");
             assert_eq!(self.events.iter().count(), 1);
         }
@@ -392,7 +410,7 @@ impl Bench for TcpEcho {
             received.iter_mut().for_each(|count| *count = 0);
             let mut done = 0;
             while done < self.clients.len() {
-                self.poll.poll(&mut self.events, None).expect("poll");
+                self.poll.poll_again(&mut self.events, None).expect("poll");
                 for event in self.events.iter() {
                     let index = event.token().0 / 2;
                     if event.token().0 % 2 == 1 {
@@ -565,7 +583,7 @@ impl ConnChurn {
         let mut buf = [0u8; 256];
         let mut done = 0;
         while done < n {
-            self.poll.poll(&mut self.events, None).expect("poll");
+            self.poll.poll_again(&mut self.events, None).expect("poll");
             for event in self.events.iter() {
                 if event.token() == LISTENER {
                     loop {
