@@ -60,16 +60,25 @@ impl Epoll {
         assert_eq!(result, 0, "epoll_ctl DEL: {}", io::Error::last_os_error());
     }
 
-    /// Waits; returns the events.
+    /// Waits; returns the events. Waits again after `EINTR`: in a process
+    /// that also runs evmux's io_uring backend, io_uring's task work
+    /// interrupts a blocking `epoll_wait` without any signal (see the
+    /// README's io_uring notes).
     pub fn wait(&mut self, timeout_ms: i32) -> &[libc::epoll_event] {
-        // SAFETY: the buffer has room for `len` events, which the kernel fills.
-        let n = unsafe {
-            libc::epoll_wait(
-                self.fd.as_raw_fd(),
-                self.events.as_mut_ptr(),
-                self.events.len() as i32,
-                timeout_ms,
-            )
+        let n = loop {
+            // SAFETY: the buffer has room for `len` events, which the
+            // kernel fills.
+            let n = unsafe {
+                libc::epoll_wait(
+                    self.fd.as_raw_fd(),
+                    self.events.as_mut_ptr(),
+                    self.events.len() as i32,
+                    timeout_ms,
+                )
+            };
+            if n >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                break n;
+            }
         };
         assert!(n >= 0, "epoll_wait: {}", io::Error::last_os_error());
         &self.events[..n as usize]
