@@ -83,4 +83,9 @@
 //! is reported ready rather than refused; a raw descriptor
 //! (`unix::SourceFd`) must be deregistered before it is closed (a poll
 //! request holds the file open, so a socket closed while registered would
-//! send no FIN; evmux's own types deregister themselves when dropped).
+//! send no FIN; evmux's own types deregister themselves when dropped);
+//! io_uring runs its completion work in the thread that submitted a
+//! request, interrupting a blocking system call there: most restart by
+//! themselves, but an `epoll_wait` of another epoll instance in that
+//! thread (and, rarely, `Poll::poll` itself) returns `EINTR`
+//! (`ErrorKind::Interrupted`) with no signal sent: poll again.

@@ -51,6 +51,14 @@
 //! thread is waiting in one. Dropping the `Poll` (and its clones)
 //! releases every file.
 //!
+//! # Task work
+//!
+//! The kernel completes a poll request in task work of the thread that
+//! submitted it, signalled like a signal without one: a blocking system
+//! call in that thread is interrupted (restartable ones restart;
+//! `epoll_wait` returns `EINTR`), and a wait here may end with `EINTR`,
+//! reported as `Interrupted`, with no signal delivered.
+//!
 //! # Nesting
 //!
 //! Once the ring's descriptor has been asked for (`AsFd`, to put the
