@@ -214,6 +214,17 @@ impl Ring {
     /// Submits up to `count` entries and waits until a completion is in
     /// the queue, or `timeout` passes (`ETIME`), in one system call.
     pub(super) fn submit_and_wait(&self, count: u32, timeout: Option<Duration>) -> io::Result<()> {
+        if timeout == Some(Duration::ZERO) {
+            // No wait: no timer either (a zero timeout would still sleep
+            // for the thread's timer slack, 50 µs by default).
+            // SAFETY: as in `submit`; GETEVENTS with no minimum only runs
+            // the pending completion work and moves kept completions in.
+            let flags = IoringEnterFlags::GETEVENTS;
+            return match unsafe { io_uring_enter(&self.fd, count, 0, flags) } {
+                Ok(_) => Ok(()),
+                Err(error) => Err(error.into()),
+            };
+        }
         let ts = timeout.map(|timeout| rustix::fs::Timespec {
             tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
             tv_nsec: timeout.subsec_nanos() as _,
