@@ -44,11 +44,16 @@
 //!     `apple`);
 //!   - `evmux_mmsg`: `sendmmsg` and `recvmmsg` (with `MSG_WAITFORONE`), for
 //!     batched UDP.
+//! - `evmux_uring`: the epoll selector is wrapped by the io_uring one
+//!   (`--cfg evmux_io_uring` on Linux, when epoll is the backend): each
+//!   `Poll` uses io_uring where the kernel allows it, epoll otherwise
+//!   (`sys/unix/selector/uring_or_epoll.rs`).
 //! - `evmux_libkqueue`: the kqueue selector runs over libkqueue on Linux
 //!   (`--cfg evmux_force_kqueue`); only the binding of `struct kevent` and
 //!   its constants (`sys/unix/kevent.rs`) looks at it.
 //!
-//! Three cfgs given by the user in RUSTFLAGS force other backends so that
+//! `--cfg evmux_io_uring` (see `evmux_uring`) selects the io_uring
+//! backend on Linux. Three cfgs given by the user in RUSTFLAGS force other backends so that
 //! the whole test suite can run against them on Linux:
 //! `--cfg evmux_force_poll` (the poll(2) selector),
 //! `--cfg evmux_force_pipe_waker` (the pipe waker), and
@@ -101,11 +106,13 @@ const CAPABILITIES: &[&str] = &[
     "evmux_mmsg",
     "evmux_selector_fd",
     "evmux_libkqueue",
+    "evmux_uring",
 ];
 const USER_CFGS: &[&str] = &[
     "evmux_force_poll",
     "evmux_force_pipe_waker",
     "evmux_force_kqueue",
+    "evmux_io_uring",
     "mio_unsupported_force_poll_poll",
 ];
 
@@ -118,6 +125,7 @@ struct Target {
     force_poll: bool,
     force_pipe_waker: bool,
     force_kqueue: bool,
+    io_uring: bool,
 }
 
 impl Target {
@@ -133,6 +141,7 @@ impl Target {
                 || set("CARGO_CFG_MIO_UNSUPPORTED_FORCE_POLL_POLL"),
             force_pipe_waker: set("CARGO_CFG_EVMUX_FORCE_PIPE_WAKER"),
             force_kqueue: set("CARGO_CFG_EVMUX_FORCE_KQUEUE"),
+            io_uring: set("CARGO_CFG_EVMUX_IO_URING"),
         }
     }
 
@@ -355,6 +364,9 @@ fn main() {
     }
     if target.libkqueue(&groups) {
         link_libkqueue();
+    }
+    if target.io_uring && selector == "epoll" && target.os == "linux" {
+        println!("cargo:rustc-cfg=evmux_uring");
     }
     if target.is_unix() && selector != "poll" {
         println!("cargo:rustc-cfg=evmux_selector_fd");

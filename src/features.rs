@@ -59,3 +59,33 @@
 //! from a kernel's kqueue in a few documented ways (the tests that meet one
 //! say which); it is a way to run kqueue code on Linux, not a platform to
 //! deploy on.
+//!
+//! ## io_uring (Linux)
+//!
+//! `--cfg evmux_io_uring` builds the io_uring backend for Linux: each
+//! `Poll` watches its sources with poll requests on an io_uring (Linux
+//! 5.13 or later), whose registration changes go to the kernel inside the
+//! wait's own system call, so `register` and `deregister` cost no system
+//! call of their own. `Poll::new` falls back to epoll, for that `Poll`,
+//! where io_uring is unavailable (an older kernel, the
+//! `kernel.io_uring_disabled` sysctl, a seccomp profile that refuses it);
+//! the environment variable `EVMUX_IO_URING=0` chooses epoll in a binary
+//! built with io_uring, to compare the two. `Poll`'s `Debug` names the
+//! backend it got.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg evmux_io_uring" cargo test --all-features
+//! ```
+//!
+//! What differs from epoll: `Trigger::exclusive` is `Unsupported`; a
+//! descriptor number that is not open is accepted by `register` (and
+//! forgotten when its request fails) rather than refused, and a regular file
+//! is reported ready rather than refused; a raw descriptor
+//! (`unix::SourceFd`) must be deregistered before it is closed (a poll
+//! request holds the file open, so a socket closed while registered would
+//! send no FIN; evmux's own types deregister themselves when dropped);
+//! io_uring runs its completion work in the thread that submitted a
+//! request, interrupting a blocking system call there: most restart by
+//! themselves, but an `epoll_wait` of another epoll instance in that
+//! thread (and, rarely, `Poll::poll` itself) returns `EINTR`
+//! (`ErrorKind::Interrupted`) with no signal sent: poll again.

@@ -107,6 +107,7 @@
         evmux_mmsg,
         evmux_selector_fd,
         evmux_libkqueue,
+        evmux_uring,
         evmux_selector = "epoll",
         evmux_selector = "kqueue",
         evmux_selector = "event_ports",
@@ -133,6 +134,7 @@
         evmux_force_poll,
         evmux_force_pipe_waker,
         evmux_force_kqueue,
+        evmux_io_uring,
         evmux_force_udp_loop,
         mio_unsupported_force_poll_poll,
         loom

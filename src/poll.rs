@@ -415,7 +415,9 @@ impl Registry {
 
 impl fmt::Debug for Poll {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Poll").finish_non_exhaustive()
+        f.debug_struct("Poll")
+            .field("backend", &sys::backend_name(self.registry.selector()))
+            .finish_non_exhaustive()
     }
 }
 

@@ -240,26 +240,9 @@ impl Default for Trigger {
     }
 }
 
-/// The backend's name, for error messages.
-const BACKEND: &str = if cfg!(evmux_selector = "epoll") {
-    "epoll"
-} else if cfg!(evmux_selector = "kqueue") {
-    "kqueue"
-} else if cfg!(evmux_selector = "poll") {
-    "poll(2)"
-} else if cfg!(evmux_selector = "event_ports") {
-    "event ports"
-} else if cfg!(evmux_selector = "wasi") {
-    "WASI preview 1"
-} else if cfg!(evmux_selector = "iocp") {
-    "Windows (IOCP + AFD)"
-} else {
-    "this target (no backend)"
-};
-
-/// Whether this backend can have `kind` at all.
-fn backend_has(kind: Kind, exclusive: bool) -> bool {
-    if exclusive && !cfg!(evmux_selector = "epoll") {
+/// Whether the backend of `selector` can have `kind` at all.
+fn backend_has(selector: &crate::sys::Selector, kind: Kind, exclusive: bool) -> bool {
+    if exclusive && !crate::sys::has_exclusive(selector) {
         return false;
     }
     match kind {
@@ -270,11 +253,17 @@ fn backend_has(kind: Kind, exclusive: bool) -> bool {
 
 /// Checks `trigger` against the backend and the OS's rules before the
 /// source is touched (see the module docs).
-pub(crate) fn check(trigger: Trigger, interests: Interest, reregister: bool) -> io::Result<()> {
-    if !backend_has(trigger.kind, trigger.exclusive) {
+pub(crate) fn check(
+    selector: &crate::sys::Selector,
+    trigger: Trigger,
+    interests: Interest,
+    reregister: bool,
+) -> io::Result<()> {
+    if !backend_has(selector, trigger.kind, trigger.exclusive) {
         let message = format!(
-            "{} registration is not supported on {BACKEND}",
-            trigger.name()
+            "{} registration is not supported on {}",
+            trigger.name(),
+            crate::sys::backend_name(selector)
         );
         return Err(io::Error::new(io::ErrorKind::Unsupported, message));
     }
@@ -350,7 +339,7 @@ impl Registry {
     /// ```
     pub fn supports(&self, trigger: Trigger) -> bool {
         let forbidden = trigger.exclusive && trigger.is_oneshot();
-        backend_has(trigger.kind, trigger.exclusive) && !forbidden
+        backend_has(self.selector(), trigger.kind, trigger.exclusive) && !forbidden
     }
 
     /// Whether [`Trigger::EDGE`] is available: true on every backend.
@@ -431,7 +420,7 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        check(trigger, interests, false)?;
+        check(self.selector(), trigger, interests, false)?;
         trace!(
             "registering source: token={:?}, interests={:?}, trigger={:?}",
             token,
@@ -492,7 +481,7 @@ impl Registry {
     where
         S: Source + ?Sized,
     {
-        check(trigger, interests, true)?;
+        check(self.selector(), trigger, interests, true)?;
         trace!(
             "reregistering source: token={:?}, interests={:?}, trigger={:?}",
             token,
@@ -509,9 +498,15 @@ mod tests {
 
     #[test]
     fn exclusive_follows_the_kernel_rules() {
+        // The shell has no selector to ask.
+        let Ok(selector) = crate::sys::Selector::new() else {
+            return;
+        };
+        let check =
+            |trigger, interests, reregister| check(&selector, trigger, interests, reregister);
         let read = Interest::READABLE;
         let kind = |result: io::Result<()>| result.unwrap_err().kind();
-        if cfg!(evmux_selector = "epoll") {
+        if crate::sys::has_exclusive(&selector) {
             assert!(check(Trigger::LEVEL.exclusive(), read, false).is_ok());
             assert!(check(Trigger::EDGE.exclusive(), read, false).is_ok());
             let oneshot = check(Trigger::ONESHOT.exclusive(), read, false);
@@ -526,7 +521,8 @@ mod tests {
         } else {
             let error = check(Trigger::EDGE.exclusive(), read, false).unwrap_err();
             assert_eq!(error.kind(), io::ErrorKind::Unsupported);
-            assert!(error.to_string().contains(BACKEND), "{error}");
+            let backend = crate::sys::backend_name(&selector);
+            assert!(error.to_string().contains(backend), "{error}");
         }
     }
 

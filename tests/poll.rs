@@ -136,7 +136,10 @@ fn poll_registry_and_waker_are_send_and_sync() {
 #[test]
 fn debug_output() {
     let poll = Poll::new().unwrap();
-    assert_eq!(format!("{poll:?}"), "Poll { .. }");
+    // The backend by name (with `--cfg evmux_io_uring`, chosen per `Poll`).
+    let expected = format!("Poll {{ backend: {:?}, .. }}", util::backend(&poll));
+    assert_eq!(format!("{poll:?}"), expected);
+    assert!(!util::backend(&poll).is_empty());
     let registry = format!("{:?}", poll.registry());
     assert!(registry.starts_with("Registry { poll_id: "), "{registry}");
     let clone = poll.registry().try_clone().unwrap();

@@ -86,7 +86,16 @@ fn invalid_descriptors_are_errors_not_panics() {
     let poll = Poll::new().unwrap();
     let registry = poll.registry();
     let ebadf = Some(libc::EBADF);
-    for fd in [-1, -42, i32::MIN, 1_000_000] {
+    // io_uring refuses negative numbers at once; a number that is not open
+    // is only seen by the kernel when the request is submitted, with the
+    // next wait, and forgotten then: checking it here would cost the
+    // system call the backend exists to save.
+    let numbers: &[i32] = if util::backend(&poll) == "io_uring" {
+        &[-1, -42, i32::MIN]
+    } else {
+        &[-1, -42, i32::MIN, 1_000_000]
+    };
+    for &fd in numbers {
         let error = registry
             .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
             .unwrap_err();
@@ -115,6 +124,11 @@ fn invalid_descriptors_are_errors_not_panics() {
 fn a_regular_file_is_refused_with_a_clear_error() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
+    // A poll request on a regular file reports it ready, as poll(2) does:
+    // io_uring has no `EPERM` to give at registration.
+    if util::backend(&poll) == "io_uring" {
+        return;
+    }
     let file = std::fs::File::open("Cargo.toml").unwrap();
     let fd = file.as_raw_fd();
     let result = poll
@@ -296,6 +310,13 @@ fn a_dropped_source_leaves_nothing_behind() {
 )]
 fn close_without_deregister_then_number_reuse() {
     let mut poll = Poll::new().unwrap();
+    // Not on io_uring: a registered descriptor must be deregistered before
+    // it is closed there (the poll request holds the file open; the
+    // selector cannot tell a reused number from a second registration
+    // without a system call). tests/io_uring.rs tests that rule.
+    if util::backend(&poll) == "io_uring" {
+        return;
+    }
     let mut events = Events::with_capacity(8);
     let (old, _old_peer) = stream_pair();
     let mut number = std::os::fd::OwnedFd::from(old);

@@ -19,10 +19,28 @@ use api::{Events, Interest, Poll, Token, Waker};
 use crate::fixtures::{self, drain, MESSAGE};
 use crate::harness::Bench;
 
+/// `Poll::poll`, again after `Interrupted`: evmux's io_uring wait can end
+/// with `EINTR` when no signal was delivered (see the README's io_uring
+/// notes), which a loop that polls again, as tokio's does, absorbs.
+trait PollAgain {
+    fn poll_again(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl PollAgain for Poll {
+    fn poll_again(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        loop {
+            match self.poll(events, timeout) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
+    }
+}
+
 /// Polls until an event for `token` arrives.
 fn wait_for(poll: &mut Poll, events: &mut Events, token: Token) {
     loop {
-        poll.poll(events, None).expect("poll");
+        poll.poll_again(events, None).expect("poll");
         if events.iter().any(|event| event.token() == token) {
             return;
         }
@@ -65,7 +83,7 @@ impl Bench for Dispatch {
         // Take the events the other competitors' signals left queued here.
         loop {
             self.poll
-                .poll(&mut self.events, Some(Duration::ZERO))
+                .poll_again(&mut self.events, Some(Duration::ZERO))
                 .expect("poll");
             if self.events.is_empty() {
                 break;
@@ -78,7 +96,7 @@ impl Bench for Dispatch {
             }
             let start = Instant::now();
             self.poll
-                .poll(&mut self.events, Some(Duration::ZERO))
+                .poll_again(&mut self.events, Some(Duration::ZERO))
                 .expect("poll");
             let mut delivered = 0;
             for event in self.events.iter() {
@@ -144,7 +162,7 @@ impl WakerRoundTrip {
                 fixtures::pin_to_cpu(fixtures::HELPER_CPU);
                 let mut events = Events::with_capacity(8);
                 loop {
-                    helper_poll.poll(&mut events, None).expect("poll");
+                    helper_poll.poll_again(&mut events, None).expect("poll");
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
@@ -235,7 +253,7 @@ impl Bench for CrossCoreWake {
             self.requester.request();
             loop {
                 self.poll
-                    .poll(&mut self.events, Some(Duration::ZERO))
+                    .poll_again(&mut self.events, Some(Duration::ZERO))
                     .expect("poll");
                 if self.events.iter().any(|event| event.token() == Token(0)) {
                     break;
@@ -284,7 +302,7 @@ impl Bench for WakeStorm {
                 self.waker.wake().expect("wake");
             }
             self.poll
-                .poll(&mut self.events, Some(Duration::ZERO))
+                .poll_again(&mut self.events, Some(Duration::ZERO))
                 .expect("poll");
             assert_eq!(self.events.iter().count(), 1);
         }
@@ -392,7 +410,7 @@ impl Bench for TcpEcho {
             received.iter_mut().for_each(|count| *count = 0);
             let mut done = 0;
             while done < self.clients.len() {
-                self.poll.poll(&mut self.events, None).expect("poll");
+                self.poll.poll_again(&mut self.events, None).expect("poll");
                 for event in self.events.iter() {
                     let index = event.token().0 / 2;
                     if event.token().0 % 2 == 1 {
@@ -494,4 +512,128 @@ pub fn bytes_per_source(count: usize) -> f64 {
 /// Bytes per `Events` slot.
 pub fn bytes_per_event_slot() -> f64 {
     std::mem::size_of::<api::event::Event>() as f64
+}
+
+/// Registration churn of a ready socket: register and deregister a UDP
+/// socket that has a datagram waiting, on one thread, without polling.
+pub struct ReadyChurn {
+    churn: Churn,
+    _sender: std::net::UdpSocket,
+}
+
+impl ReadyChurn {
+    pub fn new() -> ReadyChurn {
+        let churn = Churn::new();
+        let sender = std::net::UdpSocket::bind(fixtures::localhost()).expect("bind");
+        let address = churn.socket.local_addr().expect("local_addr");
+        sender.send_to(&MESSAGE, address).expect("send_to");
+        ReadyChurn {
+            churn,
+            _sender: sender,
+        }
+    }
+}
+
+impl Bench for ReadyChurn {
+    fn run(&mut self, iters: u64) -> Duration {
+        self.churn.run(iters)
+    }
+}
+
+/// The listener's token in the connection churn.
+const LISTENER: Token = Token(usize::MAX - 1);
+
+/// Connection churn, a single-threaded mio-style server: accept, register,
+/// read the request, write the reply, deregister, close; `wave` clients at
+/// a time. The clients (blocking std sockets on the same thread: connect,
+/// send the request, read the reply, close with a reset) are timed too, so
+/// that no work of the server's is left out: io_uring finishes some of it
+/// (the file's release after a removal) in task work that runs at the
+/// thread's next system call, whichever it is.
+pub struct ConnChurn {
+    poll: Poll,
+    events: Events,
+    listener: TcpListener,
+    address: SocketAddr,
+    wave: usize,
+    streams: Vec<Option<TcpStream>>,
+    free: Vec<usize>,
+}
+
+impl ConnChurn {
+    pub fn new(wave: usize) -> ConnChurn {
+        let poll = Poll::new().expect("Poll::new");
+        let mut listener = TcpListener::bind(fixtures::localhost()).expect("bind");
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .expect("register");
+        ConnChurn {
+            address: listener.local_addr().expect("local_addr"),
+            poll,
+            events: Events::with_capacity(256),
+            listener,
+            wave,
+            streams: (0..wave).map(|_| None).collect(),
+            free: (0..wave).collect(),
+        }
+    }
+
+    /// Serves `n` connections whose requests were sent.
+    fn serve(&mut self, n: usize) {
+        let mut buf = [0u8; 256];
+        let mut done = 0;
+        while done < n {
+            self.poll.poll_again(&mut self.events, None).expect("poll");
+            for event in self.events.iter() {
+                if event.token() == LISTENER {
+                    loop {
+                        match self.listener.accept() {
+                            Ok((mut stream, _)) => {
+                                let slot = self.free.pop().expect("more clients than the wave");
+                                self.poll
+                                    .registry()
+                                    .register(&mut stream, Token(slot), Interest::READABLE)
+                                    .expect("register");
+                                self.streams[slot] = Some(stream);
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(e) => panic!("accept: {e}"),
+                        }
+                    }
+                    continue;
+                }
+                let slot = event.token().0;
+                let Some(stream) = self.streams[slot].as_mut() else {
+                    continue;
+                };
+                match io::Read::read(stream, &mut buf) {
+                    Ok(0) => panic!("a client left early"),
+                    Ok(k) => {
+                        stream.write_all(&buf[..k]).expect("reply");
+                        self.poll.registry().deregister(stream).expect("deregister");
+                        self.streams[slot] = None;
+                        self.free.push(slot);
+                        done += 1;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("read: {e}"),
+                }
+            }
+        }
+    }
+}
+
+impl Bench for ConnChurn {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        let mut served = 0;
+        while served < iters {
+            let n = self.wave.min((iters - served) as usize);
+            let clients = fixtures::churn_clients(self.address, n);
+            self.serve(n);
+            fixtures::finish_clients(clients);
+            served += n as u64;
+        }
+        start.elapsed()
+    }
 }

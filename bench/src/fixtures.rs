@@ -224,3 +224,41 @@ pub fn cache_line_round_trip() -> f64 {
     batches.sort_by(f64::total_cmp);
     batches[batches.len() / 2]
 }
+
+/// Clients of the connection churn: `n` connections to `address`, each
+/// with its request sent, closed with a reset (`SO_LINGER` 0) so that a
+/// long run leaves no `TIME_WAIT` sockets behind.
+pub fn churn_clients(address: SocketAddr, n: usize) -> Vec<std::net::TcpStream> {
+    use std::io::Write;
+    (0..n)
+        .map(|_| {
+            let mut client = std::net::TcpStream::connect(address).expect("connect");
+            let linger = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            // SAFETY: the option value lives across the call, with its size.
+            let result = unsafe {
+                libc::setsockopt(
+                    client.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    (&linger as *const libc::linger).cast(),
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(result, 0, "SO_LINGER: {}", std::io::Error::last_os_error());
+            client.write_all(&MESSAGE).expect("request");
+            client
+        })
+        .collect()
+}
+
+/// Reads each client's whole reply, then drops (resets) them.
+pub fn finish_clients(clients: Vec<std::net::TcpStream>) {
+    use std::io::Read;
+    for mut client in clients {
+        let mut reply = [0u8; MESSAGE.len()];
+        client.read_exact(&mut reply).expect("reply");
+    }
+}

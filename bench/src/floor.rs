@@ -60,16 +60,25 @@ impl Epoll {
         assert_eq!(result, 0, "epoll_ctl DEL: {}", io::Error::last_os_error());
     }
 
-    /// Waits; returns the events.
+    /// Waits; returns the events. Waits again after `EINTR`: in a process
+    /// that also runs evmux's io_uring backend, io_uring's task work
+    /// interrupts a blocking `epoll_wait` without any signal (see the
+    /// README's io_uring notes).
     pub fn wait(&mut self, timeout_ms: i32) -> &[libc::epoll_event] {
-        // SAFETY: the buffer has room for `len` events, which the kernel fills.
-        let n = unsafe {
-            libc::epoll_wait(
-                self.fd.as_raw_fd(),
-                self.events.as_mut_ptr(),
-                self.events.len() as i32,
-                timeout_ms,
-            )
+        let n = loop {
+            // SAFETY: the buffer has room for `len` events, which the
+            // kernel fills.
+            let n = unsafe {
+                libc::epoll_wait(
+                    self.fd.as_raw_fd(),
+                    self.events.as_mut_ptr(),
+                    self.events.len() as i32,
+                    timeout_ms,
+                )
+            };
+            if n >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                break n;
+            }
         };
         assert!(n >= 0, "epoll_wait: {}", io::Error::last_os_error());
         &self.events[..n as usize]
@@ -437,4 +446,128 @@ pub fn bytes_per_source() -> f64 {
 
 pub fn bytes_per_event_slot() -> f64 {
     std::mem::size_of::<libc::epoll_event>() as f64
+}
+
+/// Registration churn of a ready socket (see `competitor.rs`).
+pub struct ReadyChurn {
+    churn: Churn,
+    _sender: UdpSocket,
+}
+
+impl ReadyChurn {
+    pub fn new() -> ReadyChurn {
+        let churn = Churn::new();
+        let sender = UdpSocket::bind(fixtures::localhost()).expect("bind");
+        let address = churn.socket.local_addr().expect("local_addr");
+        sender.send_to(&MESSAGE, address).expect("send_to");
+        ReadyChurn {
+            churn,
+            _sender: sender,
+        }
+    }
+}
+
+impl Bench for ReadyChurn {
+    fn run(&mut self, iters: u64) -> Duration {
+        self.churn.run(iters)
+    }
+}
+
+const LISTENER: u64 = u64::MAX - 1;
+
+/// Connection churn on raw epoll (see `competitor.rs`): `accept4` with
+/// `SOCK_NONBLOCK`, `EPOLL_CTL_ADD`, read, write, `EPOLL_CTL_DEL`, close.
+pub struct ConnChurn {
+    epoll: Epoll,
+    listener: TcpListener,
+    address: SocketAddr,
+    wave: usize,
+    streams: Vec<Option<TcpStream>>,
+    free: Vec<usize>,
+}
+
+impl ConnChurn {
+    pub fn new(wave: usize) -> ConnChurn {
+        let listener = TcpListener::bind(fixtures::localhost()).expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let epoll = Epoll::new(256);
+        epoll.add(listener.as_raw_fd(), LISTENER);
+        ConnChurn {
+            address: listener.local_addr().expect("local_addr"),
+            epoll,
+            listener,
+            wave,
+            streams: (0..wave).map(|_| None).collect(),
+            free: (0..wave).collect(),
+        }
+    }
+
+    fn accept(&self) -> Option<TcpStream> {
+        let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+        // SAFETY: null address and length: the peer's address is not asked.
+        let fd = unsafe {
+            libc::accept4(
+                self.listener.as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                flags,
+            )
+        };
+        if fd < 0 {
+            let error = io::Error::last_os_error();
+            assert_eq!(error.kind(), io::ErrorKind::WouldBlock, "accept4: {error}");
+            return None;
+        }
+        // SAFETY: a new descriptor that nothing else owns.
+        Some(unsafe { TcpStream::from_raw_fd(fd) })
+    }
+
+    fn serve(&mut self, n: usize) {
+        let mut buf = [0u8; 256];
+        let mut done = 0;
+        while done < n {
+            let tokens: Vec<u64> = self.epoll.wait(-1).iter().map(|e| e.u64).collect();
+            for token in tokens {
+                if token == LISTENER {
+                    while let Some(stream) = self.accept() {
+                        let slot = self.free.pop().expect("more clients than the wave");
+                        self.epoll.add(stream.as_raw_fd(), slot as u64);
+                        self.streams[slot] = Some(stream);
+                    }
+                    continue;
+                }
+                let slot = token as usize;
+                let Some(stream) = self.streams[slot].as_mut() else {
+                    continue;
+                };
+                match io::Read::read(stream, &mut buf) {
+                    Ok(0) => panic!("a client left early"),
+                    Ok(k) => {
+                        stream.write_all(&buf[..k]).expect("reply");
+                        self.epoll.delete(stream.as_raw_fd());
+                        self.streams[slot] = None;
+                        self.free.push(slot);
+                        done += 1;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("read: {e}"),
+                }
+            }
+        }
+    }
+}
+
+impl Bench for ConnChurn {
+    fn run(&mut self, iters: u64) -> Duration {
+        let start = Instant::now();
+        let mut served = 0;
+        while served < iters {
+            let n = self.wave.min((iters - served) as usize);
+            let clients = fixtures::churn_clients(self.address, n);
+            self.serve(n);
+            fixtures::finish_clients(clients);
+            served += n as u64;
+        }
+        start.elapsed()
+    }
 }

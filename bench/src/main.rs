@@ -169,6 +169,10 @@ fn main() {
         config.rounds = rounds.parse().expect("--rounds takes a number");
     }
     fixtures::raise_descriptor_limit();
+    if let Some(i) = args.iter().position(|arg| arg == "--churn-only") {
+        churn_only(&args[i + 1..]);
+        return;
+    }
     let machine = format!(
         "{}, cache line round trip between the two pinned processors {:.0} ns",
         machine(),
@@ -226,6 +230,26 @@ fn main() {
         1.0,
         competitors!(Churn),
     );
+    run.time(
+        "registration churn, ready socket (register + deregister)".into(),
+        "ns/op",
+        1.0,
+        competitors!(ReadyChurn),
+    );
+    for wave in [1, 64] {
+        run.time(
+            format!("connection churn, {wave} concurrent clients"),
+            "ns/conn",
+            1.0,
+            || -> [Box<dyn Bench>; 3] {
+                [
+                    Box::new(on_evmux::ConnChurn::new(wave)),
+                    Box::new(on_mio::ConnChurn::new(wave)),
+                    Box::new(floor::ConnChurn::new(wave)),
+                ]
+            },
+        );
+    }
     run.time(
         "waker: cross-thread wake, round trip".into(),
         "ns/rtt",
@@ -344,6 +368,28 @@ fn main() {
     report::write_csv(&run.rows, &dir.join("summary.csv")).expect("write summary.csv");
     report::write_svg(&run.rows, &machine, &dir.join("summary.svg")).expect("write summary.svg");
     eprintln!("wrote {}", dir.join("summary.{csv,svg,md}").display());
+}
+
+/// `--churn-only WHO WAVE CONNECTIONS`: only the connection churn of one
+/// competitor (`evmux`, `mio` or `floor`), for counting its system calls
+/// with `strace -c -f` (see the README's io_uring section).
+fn churn_only(args: &[String]) {
+    let [who, wave, connections] = args else {
+        panic!("--churn-only takes WHO WAVE CONNECTIONS");
+    };
+    let wave: usize = wave.parse().expect("WAVE is a number");
+    let connections: u64 = connections.parse().expect("CONNECTIONS is a number");
+    let mut bench: Box<dyn Bench> = match who.as_str() {
+        "evmux" => Box::new(on_evmux::ConnChurn::new(wave)),
+        "mio" => Box::new(on_mio::ConnChurn::new(wave)),
+        "floor" => Box::new(floor::ConnChurn::new(wave)),
+        _ => panic!("WHO is evmux, mio or floor"),
+    };
+    let spent = bench.run(connections);
+    eprintln!(
+        "{who}: {connections} connections, {wave} at a time: {:.0} ns/conn",
+        spent.as_nanos() as f64 / connections as f64
+    );
 }
 
 /// Batched UDP: evmux's batched calls (`send_many`/`recv_many`, GSO,

@@ -122,8 +122,11 @@ mod poll_events;
 )]
 #[path = "unix/selector/registrations.rs"]
 mod registrations;
-#[cfg(evmux_selector = "epoll")]
+#[cfg(all(evmux_selector = "epoll", not(evmux_uring)))]
 #[path = "unix/selector/epoll.rs"]
+mod selector;
+#[cfg(evmux_uring)]
+#[path = "unix/selector/uring_or_epoll.rs"]
 mod selector;
 #[cfg(evmux_selector = "kqueue")]
 #[path = "unix/selector/kqueue.rs"]
@@ -254,10 +257,47 @@ pub(crate) use self::waker::Waker;
 pub(crate) const WAKER_COALESCES: bool = cfg!(any(evmux_waker = "port", evmux_waker = "iocp"));
 
 // Unused without the I/O types, and by the backends that keep per-source
-// state (poll(2), event ports); Windows' has a different registration.
+// state (poll(2), event ports, io_uring); Windows' has a different
+// registration.
 #[cfg(not(evmux_selector = "iocp"))]
 #[allow(dead_code)]
 mod stateless_io_source;
+
+/// The backend's name, for messages and `Poll`'s `Debug`.
+pub(crate) fn backend_name(selector: &Selector) -> &'static str {
+    #[cfg(evmux_uring)]
+    return selector.name();
+    #[cfg(not(evmux_uring))]
+    {
+        let _ = selector;
+        if cfg!(evmux_selector = "epoll") {
+            "epoll"
+        } else if cfg!(evmux_selector = "kqueue") {
+            "kqueue"
+        } else if cfg!(evmux_selector = "poll") {
+            "poll(2)"
+        } else if cfg!(evmux_selector = "event_ports") {
+            "event ports"
+        } else if cfg!(evmux_selector = "wasi") {
+            "WASI preview 1"
+        } else if cfg!(evmux_selector = "iocp") {
+            "Windows (IOCP + AFD)"
+        } else {
+            "this target (no backend)"
+        }
+    }
+}
+
+/// Whether the backend has `Trigger::exclusive` (`EPOLLEXCLUSIVE`).
+pub(crate) fn has_exclusive(selector: &Selector) -> bool {
+    #[cfg(evmux_uring)]
+    return selector.has_exclusive();
+    #[cfg(not(evmux_uring))]
+    {
+        let _ = selector;
+        cfg!(evmux_selector = "epoll")
+    }
+}
 
 /// Locks a mutex, ignoring poisoning: no code panics while holding evmux's
 /// locks, and the data stays consistent if one ever did.

@@ -21,6 +21,26 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 /// How long a test waits to conclude that nothing happens.
 pub const QUIET: Duration = Duration::from_millis(100);
 
+/// The backend a `Poll` runs on, as its `Debug` names it ("epoll",
+/// "io_uring", "kqueue", ...): with `--cfg evmux_io_uring` a `Poll` picks
+/// io_uring or epoll when it is made.
+#[allow(dead_code)]
+pub fn backend(poll: &evmux::Poll) -> String {
+    let debug = format!("{poll:?}");
+    let start = debug
+        .find("backend: \"")
+        .expect("Poll's Debug names its backend")
+        + 10;
+    let end = start + debug[start..].find('"').unwrap();
+    debug[start..end].to_owned()
+}
+
+/// Whether a new `Poll` runs on epoll (not io_uring, poll(2) or kqueue).
+#[allow(dead_code)]
+pub fn on_epoll() -> bool {
+    backend(&evmux::Poll::new().unwrap()) == "epoll"
+}
+
 /// What a test expects of one event: its token and the flags that must be
 /// set (flags not listed are not checked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -83,6 +83,7 @@ use crate::sys::RawSource;
 use crate::trigger::{Kind, Trigger};
 use crate::{Interest, Token};
 
+#[cfg_attr(evmux_uring, allow(unused_imports))]
 pub(crate) use crate::sys::stateless_io_source::IoSourceState;
 
 #[path = "epoll_timers.rs"]
@@ -105,6 +106,27 @@ unsafe impl Send for Event {}
 unsafe impl Sync for Event {}
 
 pub(crate) type Events = Vec<Event>;
+
+impl Event {
+    /// An event with `flags` for `data` (a token), as the kernel makes
+    /// them; the io_uring selector reports its poll results so.
+    #[cfg_attr(not(evmux_uring), allow(dead_code))]
+    pub(crate) fn new(flags: EventFlags, data: u64) -> Event {
+        Event(epoll::Event {
+            flags,
+            data: EventData::new_u64(data),
+        })
+    }
+
+    /// This event with `flags` (raw epoll bits) added.
+    #[cfg_attr(not(evmux_uring), allow(dead_code))]
+    pub(crate) fn with_flags(self, flags: u32) -> Event {
+        // Copied out: the struct is packed on x86-64.
+        let epoll::Event { flags: old, data } = self.0;
+        let flags = old | EventFlags::from_bits_retain(flags);
+        Event(epoll::Event { flags, data })
+    }
+}
 
 /// An epoll instance.
 #[derive(Debug)]
@@ -137,7 +159,8 @@ impl Selector {
     /// Where `time::Timer`s registered here keep their deadlines; the
     /// first call puts the timerfd into the set.
     pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
-        self.timers.start(self.ep.as_fd())?;
+        let ep = self.ep.as_fd();
+        self.timers.start(|nest| timers::add_relay(ep, nest))?;
         Ok(&self.timers)
     }
 

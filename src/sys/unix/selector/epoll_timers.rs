@@ -29,7 +29,7 @@
 //! descriptor in an epoll set).
 
 use std::io;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -77,15 +77,23 @@ impl OsTimer for Relay {
     }
 }
 
+/// Adds the relay `nest` to the selector's epoll set `ep`.
+pub(super) fn add_relay(ep: BorrowedFd<'_>, nest: BorrowedFd<'_>) -> io::Result<()> {
+    let relayed = EventFlags::IN | MARK | EventFlags::ET;
+    epoll::add(ep, nest, EventData::new_u64(u64::MAX), relayed)?;
+    Ok(())
+}
+
 impl Relay {
-    /// A disarmed timerfd in a new epoll instance, added to `ep`.
-    fn new(ep: BorrowedFd<'_>) -> io::Result<Relay> {
+    /// A disarmed timerfd in a new epoll instance, which `add` puts into
+    /// the selector (the io_uring selector watches it with a poll request
+    /// and reports its event with `MARK` too).
+    fn new(add: impl FnOnce(BorrowedFd<'_>) -> io::Result<()>) -> io::Result<Relay> {
         let flags = TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC;
         let timerfd = rustix::time::timerfd_create(TimerfdClockId::Monotonic, flags)?;
         let nest = epoll::create(epoll::CreateFlags::CLOEXEC)?;
         epoll::add(&nest, &timerfd, EventData::new_u64(0), EventFlags::IN)?;
-        let relayed = EventFlags::IN | MARK | EventFlags::ET;
-        epoll::add(ep, &nest, EventData::new_u64(u64::MAX), relayed)?;
+        add(nest.as_fd())?;
         Ok(Relay {
             timerfd,
             _nest: nest,
@@ -101,17 +109,21 @@ impl Timers {
         self.active.load(Ordering::SeqCst)
     }
 
-    /// Creates the relay in `ep`'s set, once. `active` is set first: a
-    /// `select` that sees the relay's event (after `epoll_ctl` added it)
-    /// then sees `active` too, and takes the event out.
-    pub(crate) fn start(&self, ep: BorrowedFd<'_>) -> io::Result<()> {
+    /// Creates the relay and puts it into the selector with `add`, once.
+    /// `active` is set first: a `select` that sees the relay's event
+    /// (after `add` added it) then sees `active` too, and takes the event
+    /// out.
+    pub(crate) fn start(
+        &self,
+        add: impl FnOnce(BorrowedFd<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
         if self.is_active() {
             return Ok(());
         }
         let mut state = lock(&self.state);
         if state.relay.is_none() {
             self.active.store(true, Ordering::SeqCst);
-            match Relay::new(ep) {
+            match Relay::new(add) {
                 Ok(relay) => state.relay = Some(relay),
                 Err(error) => {
                     self.active.store(false, Ordering::SeqCst);

@@ -6,21 +6,32 @@
 use std::io;
 use std::os::fd::AsFd;
 
-use crate::sys::{Selector, WakeFd};
+use crate::sys::{IoSourceState, Selector, WakeFd};
 use crate::trigger::Trigger;
 use crate::{Interest, Token};
 
 #[derive(Debug)]
 pub(crate) struct Waker {
+    // Before `fd`: a backend that keeps a registration alive past a close
+    // (io_uring's poll request holds the file) removes it first; nothing
+    // on epoll and kqueue.
+    _state: IoSourceState,
     fd: WakeFd,
 }
 
 impl Waker {
     pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
         let fd = WakeFd::new()?;
+        let mut state = IoSourceState::new();
         // On error `fd` is dropped, and closed, here.
-        selector.register(fd.as_fd(), token, Interest::READABLE, Trigger::EDGE)?;
-        Ok(Waker { fd })
+        state.register(
+            selector,
+            fd.as_fd(),
+            token,
+            Interest::READABLE,
+            Trigger::EDGE,
+        )?;
+        Ok(Waker { _state: state, fd })
     }
 
     pub(crate) fn wake(&self) -> io::Result<()> {

@@ -1,0 +1,647 @@
+//! The io_uring selector (Linux 5.13+, `--cfg evmux_io_uring`): readiness
+//! through poll requests on a ring, with mio's semantics and fewer system
+//! calls than epoll allows.
+//!
+//! # Registrations are submissions
+//!
+//! A registration is an `IORING_OP_POLL_ADD` request, a `deregister` an
+//! `IORING_OP_ASYNC_CANCEL` of it (by `user_data`), a `reregister` both (the new request reports
+//! the readiness there is at once, as `EPOLL_CTL_MOD` does). They are
+//! queued in the submission queue and go to the kernel with the next wait,
+//! in the same `io_uring_enter` (`IORING_ENTER_GETEVENTS |
+//! IORING_ENTER_EXT_ARG`, the timeout in nanoseconds): no system call of
+//! their own. A change made while another thread is in that wait is
+//! submitted at once, so that it takes effect in the wait, as on epoll;
+//! so is a full submission queue.
+//!
+//! Each request's `user_data` carries the descriptor and a generation
+//! that every registration change bumps: a completion of an older
+//! generation is dropped, never reported under the old token.
+//!
+//! # Trigger model
+//!
+//! | Mode | Request |
+//! |------|---------|
+//! | `EDGE` | multishot poll (`IORING_POLL_ADD_MULTI`): one completion per readiness change, as `EPOLLET` (the kernel filters wake-ups by interest as epoll does) |
+//! | `ONESHOT` | a one-shot poll; armed again by `reregister` |
+//! | `LEVEL` | a one-shot poll, re-armed after each event with the next wait (whose first check reports the source again while it is ready) |
+//! | exclusive | `Unsupported` |
+//!
+//! A multishot request that the kernel ends (no `IORING_CQE_F_MORE`, as
+//! when the completion queue overflowed) is submitted again; completions
+//! the queue could not hold are kept by the kernel (`IORING_FEAT_NODROP`)
+//! and moved in by the next wait. Completions of one registration within
+//! one `poll` are merged into one event, as epoll reports a descriptor
+//! once per wait. Events are epoll's (`Event` is `epoll_event`), so the
+//! close and error mapping is epoll's: a poll result is a mask of the same
+//! `EPOLL*` bits.
+//!
+//! # A poll request holds its file
+//!
+//! While a request is in the kernel it holds a reference to the file: a
+//! descriptor closed while registered stays open underneath (a socket
+//! sends no FIN) until the request is removed. evmux's own I/O types see
+//! to it when dropped (`IoSourceState`): a source dropped registered has
+//! its request removed at once (one `io_uring_enter`), and one dropped
+//! after `deregister` has that removal submitted at once if it is still
+//! queued, so the close is a close, as on epoll. A raw descriptor
+//! (`unix::SourceFd`) must be deregistered before it is closed, which
+//! every correct mio program does anyway; its file is then released when
+//! the removal reaches the kernel: with the next `poll`, or at once if a
+//! thread is waiting in one. Dropping the `Poll` (and its clones)
+//! releases every file.
+//!
+//! # Task work
+//!
+//! The kernel completes a poll request in task work of the thread that
+//! submitted it, signalled like a signal without one: a blocking system
+//! call in that thread is interrupted (restartable ones restart;
+//! `epoll_wait` returns `EINTR`), and a wait here may end with `EINTR`,
+//! reported as `Interrupted`, with no signal delivered.
+//!
+//! # Nesting
+//!
+//! Once the ring's descriptor has been asked for (`AsFd`, to put the
+//! `Poll` in another one), every change is submitted at once: the outer
+//! wait, not `select`, is then what sees the inner `Poll`'s readiness
+//! (the descriptor is readable while completions are queued).
+//!
+//! Man pages: io_uring_enter(2) (`IORING_OP_POLL_ADD`,
+//! `IORING_OP_ASYNC_CANCEL`), io_uring(7).
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rustix::event::epoll::EventFlags;
+use rustix::io_uring::{
+    addr_or_splice_off_in_union, io_uring_sqe, io_uring_user_data, len_union, op_flags_union,
+    IoringOp, IoringPollFlags,
+};
+
+use super::epoll::{Event, Events, TimerHost};
+use super::uring_ring::{Completion, Ring};
+use crate::sys::lock;
+use crate::sys::timeout::Deadline;
+use crate::sys::RawSource;
+use crate::trigger::{Kind, Trigger};
+use crate::{Interest, Token};
+
+/// The kind of a request, in the top two bits of its `user_data`.
+const KIND_SHIFT: u32 = 62;
+const KIND_POLL: u64 = 0;
+/// Cancellations: their own completions mean nothing to the selector.
+const KIND_CONTROL: u64 = 1;
+/// The timers' relay (`epoll_timers.rs`).
+const KIND_RELAY: u64 = 2;
+/// `IORING_CQE_F_MORE`: the multishot request goes on.
+const CQE_F_MORE: u32 = 1 << 1;
+
+fn poll_data(fd: RawFd, generation: u32) -> u64 {
+    KIND_POLL << KIND_SHIFT | (fd as u32 as u64) << 32 | u64::from(generation)
+}
+
+/// How a registration is armed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Edge,
+    Level,
+    OneShot,
+}
+
+/// A descriptor's registration.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    token: Token,
+    mask: u32,
+    mode: Mode,
+    generation: u32,
+    /// Whether a request is in the kernel (or queued).
+    armed: bool,
+    /// The `poll` that last reported it, and where (for merging).
+    batch: u64,
+    at: usize,
+}
+
+/// What the lock protects: the queues' positions and the registrations.
+#[derive(Debug, Default)]
+struct State {
+    sq_tail: u32,
+    cq_head: u32,
+    /// A thread is in (or about to enter) the wait.
+    waiting: bool,
+    /// Registrations by descriptor number.
+    slots: Vec<Option<Slot>>,
+    /// Generations outlive registrations, so that a completion of an
+    /// earlier registration of a number never matches a later one.
+    generations: Vec<u32>,
+    batch: u64,
+    relay: Option<RawFd>,
+    /// Completions taken out of the queue to make room while submitting
+    /// (`reap`), for the next `poll`: only those that may still be events.
+    backlog: VecDeque<Completion>,
+}
+
+/// The ring and its registrations, shared by a selector's clones and by
+/// the sources registered with it (weakly: see `IoSourceState`).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    ring: Ring,
+    state: Mutex<State>,
+    /// The ring's descriptor was handed out (`AsFd`: a `Poll` nested in
+    /// another): someone may wait on it rather than in `select`, so every
+    /// change is submitted at once.
+    exposed: AtomicBool,
+}
+
+/// An io_uring selector.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    id: usize,
+    shared: Arc<Shared>,
+    timers: Arc<TimerHost>,
+}
+
+impl Selector {
+    /// A new ring, or the reason there is none (the caller falls back).
+    pub(crate) fn new() -> io::Result<Selector> {
+        let ring = Ring::new()?;
+        let state = State {
+            sq_tail: ring.sq_tail(),
+            cq_head: ring.cq_head(),
+            ..State::default()
+        };
+        Ok(Selector {
+            id: crate::sys::next_selector_id(),
+            shared: Arc::new(Shared {
+                ring,
+                state: Mutex::new(state),
+                exposed: AtomicBool::new(false),
+            }),
+            timers: Arc::default(),
+        })
+    }
+
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        Ok(Selector {
+            id: self.id,
+            shared: Arc::clone(&self.shared),
+            timers: Arc::clone(&self.timers),
+        })
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Where `time::Timer`s keep their deadlines; the first call puts the
+    /// relay's poll request on the ring.
+    pub(crate) fn timer_host(&self) -> io::Result<&Arc<TimerHost>> {
+        self.timers.start(|nest| self.shared.add_relay(nest))?;
+        Ok(&self.timers)
+    }
+
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.clear();
+        let mut deadline = Deadline::new(timeout);
+        while let Some(wait) = deadline.next_wait() {
+            self.shared.wait(wait)?;
+            if events.capacity() == 0 {
+                break;
+            }
+            self.shared.drain(events)?;
+            if self.timers.is_active() {
+                self.timers.after_wait(events)?;
+            }
+            // Only stale completions, or the relay with no timer due: wait
+            // again for what is left.
+            if !events.is_empty() || wait == Some(Duration::ZERO) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn register(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        self.shared.register(number(fd)?, token, interests, trigger)
+    }
+
+    pub(crate) fn reregister(
+        &self,
+        fd: RawSource<'_>,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        let fd = number(fd)?;
+        let mut state = self.shared.lock();
+        if slot_of(&state, fd).is_none() {
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        self.shared.remove(&mut state, fd)?;
+        self.shared.add(&mut state, fd, token, interests, trigger)
+    }
+
+    pub(crate) fn deregister(&self, fd: RawSource<'_>) -> io::Result<()> {
+        self.shared.deregister(number(fd)?)
+    }
+}
+
+/// The descriptor's number, if a request can carry it: a negative one is
+/// `EBADF` at once, as epoll answers. (Whether a number is open is only
+/// known when the request is submitted: one that is not is forgotten then,
+/// as a descriptor closed while registered is on epoll.)
+fn number(fd: RawSource<'_>) -> io::Result<RawFd> {
+    let fd = fd.as_raw_fd();
+    if !(0..1 << 30).contains(&fd) {
+        return Err(rustix::io::Errno::BADF.into());
+    }
+    Ok(fd)
+}
+
+fn slot_of(state: &State, fd: RawFd) -> Option<&Slot> {
+    state.slots.get(fd as usize).and_then(Option::as_ref)
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    pub(crate) fn register(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        let mut state = self.lock();
+        if slot_of(&state, fd).is_some() {
+            return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+        }
+        self.add(&mut state, fd, token, interests, trigger)
+    }
+
+    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        self.deregister_at(fd).map(drop)
+    }
+
+    /// `deregister`, returning the submission queue position after the
+    /// removal (see `release`).
+    pub(crate) fn deregister_at(&self, fd: RawFd) -> io::Result<u32> {
+        let mut state = self.lock();
+        if slot_of(&state, fd).is_none() {
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        self.remove(&mut state, fd)?;
+        Ok(state.sq_tail)
+    }
+
+    /// Makes sure the kernel has the entries queued before `position`
+    /// (a removal), submitting them now if not: the descriptor is about to
+    /// be closed, and its file must not outlive it.
+    pub(crate) fn release(&self, position: u32) {
+        let state = self.lock();
+        let unsubmitted = self.ring.unsubmitted(state.sq_tail);
+        let first_unsubmitted = state.sq_tail.wrapping_sub(unsubmitted);
+        if (position.wrapping_sub(first_unsubmitted) as i32) > 0 {
+            if let Err(error) = self.submit_now(&state) {
+                warn!("failed to submit a removal to the io_uring: {}", error);
+            }
+        }
+    }
+
+    /// Records the registration and queues its request.
+    fn add(
+        &self,
+        state: &mut State,
+        fd: RawFd,
+        token: Token,
+        interests: Interest,
+        trigger: Trigger,
+    ) -> io::Result<()> {
+        let index = fd as usize;
+        if state.slots.len() <= index {
+            state.slots.resize(index + 1, None);
+            state.generations.resize(index + 1, 0);
+        }
+        let generation = state.generations[index].wrapping_add(1);
+        state.generations[index] = generation;
+        let mode = match trigger.kind() {
+            Kind::Edge => Mode::Edge,
+            Kind::Level => Mode::Level,
+            Kind::OneShot => Mode::OneShot,
+        };
+        let slot = Slot {
+            token,
+            mask: poll_mask(interests),
+            mode,
+            generation,
+            armed: true,
+            batch: 0,
+            at: 0,
+        };
+        state.slots[index] = Some(slot);
+        self.queue(state, &poll_add(fd, &slot))
+    }
+
+    /// Forgets the registration and queues the removal of its request.
+    fn remove(&self, state: &mut State, fd: RawFd) -> io::Result<()> {
+        let Some(slot) = state.slots[fd as usize].take() else {
+            return Ok(());
+        };
+        if !slot.armed {
+            return Ok(());
+        }
+        let target = io_uring_user_data::from_u64(poll_data(fd, slot.generation));
+        // Not `IORING_OP_POLL_REMOVE`: it fails with `EALREADY`, leaving the
+        // request in place, when it meets the request in the middle of a
+        // wake-up (found by tests/model.rs); a cancellation marks the request
+        // cancelled whatever it is doing.
+        let sqe = io_uring_sqe {
+            opcode: IoringOp::AsyncCancel,
+            fd: -1,
+            addr_or_splice_off_in: addr_or_splice_off_in_union { user_data: target },
+            user_data: io_uring_user_data::from_u64(KIND_CONTROL << KIND_SHIFT),
+            ..io_uring_sqe::default()
+        };
+        self.queue(state, &sqe)
+    }
+
+    /// The relay's multishot request, for readable (`epoll_timers.rs`
+    /// tells its event apart by `EPOLLRDNORM`, which `drain` sets).
+    fn add_relay(&self, nest: BorrowedFd<'_>) -> io::Result<()> {
+        let mut state = self.lock();
+        state.relay = Some(nest.as_raw_fd());
+        self.queue(&mut state, &relay_add(nest.as_raw_fd()))
+    }
+
+    /// Puts `sqe` in the submission queue; submits at once if the queue
+    /// is full or a thread is waiting (so the change reaches its wait).
+    fn queue(&self, state: &mut State, sqe: &io_uring_sqe) -> io::Result<()> {
+        let mut tries = 0;
+        while !self.ring.push(&mut state.sq_tail, sqe) {
+            tries += 1;
+            if tries > 1000 {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "the io_uring submission queue stays full",
+                ));
+            }
+            self.reap(state);
+            self.submit_now(state)?;
+        }
+        if state.waiting || self.exposed.load(Ordering::Relaxed) {
+            self.submit_now(state)?;
+        }
+        Ok(())
+    }
+
+    fn submit_now(&self, state: &State) -> io::Result<()> {
+        let count = self.ring.unsubmitted(state.sq_tail);
+        if count == 0 {
+            return Ok(());
+        }
+        match self.ring.submit(count) {
+            Ok(_) => Ok(()),
+            // The kernel could not take them now (memory for overflowed
+            // completions): they stay queued for the next wait.
+            Err(e) if e.kind() == io::ErrorKind::ResourceBusy => Ok(()),
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::AGAIN.raw_os_error()) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Empties the completion queue without a `poll` (a program that
+    /// changes many registrations between two): drops what can no longer
+    /// be an event (removals, stale generations), keeps the rest in the
+    /// backlog. Without this the kernel would keep every completion, in
+    /// memory of its own, until the next `poll`.
+    fn reap(&self, state: &mut State) {
+        while let Some(completion) = self.ring.peek(state.cq_head) {
+            state.cq_head = state.cq_head.wrapping_add(1);
+            if completion.user_data >> KIND_SHIFT == KIND_CONTROL {
+                continue;
+            }
+            let current = completion.user_data >> KIND_SHIFT != KIND_POLL || {
+                let fd = (completion.user_data >> 32 & 0x3fff_ffff) as RawFd;
+                slot_of(state, fd)
+                    .is_some_and(|slot| slot.generation == completion.user_data as u32)
+            };
+            if current {
+                state.backlog.push_back(completion);
+            }
+        }
+        self.ring.consumed(state.cq_head);
+    }
+
+    /// Submits what is queued and waits for a completion, or `timeout`.
+    fn wait(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let (count, timeout) = {
+            let mut state = self.lock();
+            state.waiting = true;
+            // Completions in the backlog are ready now.
+            let timeout = match state.backlog.is_empty() {
+                true => timeout,
+                false => Some(Duration::ZERO),
+            };
+            (self.ring.unsubmitted(state.sq_tail), timeout)
+        };
+        let result = self.ring.submit_and_wait(count, timeout);
+        self.lock().waiting = false;
+        result
+    }
+
+    /// Turns completions into events, as room in `events` allows; leaves
+    /// the rest in the queue for the next `poll`.
+    fn drain(&self, events: &mut Events) -> io::Result<()> {
+        let mut state = self.lock();
+        state.batch += 1;
+        while let Some(&completion) = state.backlog.front() {
+            if !self.complete(&mut state, completion, events)? {
+                return Ok(());
+            }
+            state.backlog.pop_front();
+        }
+        let start = state.cq_head;
+        while let Some(completion) = self.ring.peek(state.cq_head) {
+            if !self.complete(&mut state, completion, events)? {
+                break;
+            }
+            state.cq_head = state.cq_head.wrapping_add(1);
+        }
+        if state.cq_head != start {
+            self.ring.consumed(state.cq_head);
+        }
+        if self.ring.cq_overflowed() && events.len() < events.capacity() {
+            // The next wait moves the kept completions in at once.
+            trace!("io_uring completion queue overflowed; completions kept by the kernel");
+        }
+        Ok(())
+    }
+
+    /// Handles one completion; false if it needs room `events` lacks (it
+    /// stays in the queue).
+    fn complete(&self, state: &mut State, c: Completion, events: &mut Events) -> io::Result<bool> {
+        let more = c.flags & CQE_F_MORE != 0;
+        match c.user_data >> KIND_SHIFT {
+            KIND_POLL => {}
+            KIND_RELAY => {
+                if events.len() == events.capacity() {
+                    return Ok(false);
+                }
+                let mark = EventFlags::IN | EventFlags::RDNORM;
+                events.push(Event::new(mark, u64::MAX));
+                if !more {
+                    if let Some(relay) = state.relay {
+                        self.queue(state, &relay_add(relay))?;
+                    }
+                }
+                return Ok(true);
+            }
+            _ => return Ok(true),
+        }
+        let fd = (c.user_data >> 32 & 0x3fff_ffff) as RawFd;
+        let generation = c.user_data as u32;
+        let batch = state.batch;
+        let Some(slot) = state.slots.get_mut(fd as usize).and_then(Option::as_mut) else {
+            return Ok(true);
+        };
+        if slot.generation != generation {
+            return Ok(true);
+        }
+        // A descriptor closed (or never open) before its request reached
+        // the kernel: forgotten, as epoll forgets a closed descriptor.
+        if c.res == -(rustix::io::Errno::BADF.raw_os_error()) {
+            state.slots[fd as usize] = None;
+            return Ok(true);
+        }
+        // Another failure: an error event, once.
+        let flags = if c.res < 0 {
+            EventFlags::ERR.bits()
+        } else {
+            c.res as u32
+        };
+        if slot.batch == batch {
+            events[slot.at] = events[slot.at].with_flags(flags);
+        } else if events.len() == events.capacity() {
+            return Ok(false);
+        } else {
+            slot.batch = batch;
+            slot.at = events.len();
+            events.push(Event::new(
+                EventFlags::from_bits_retain(flags),
+                slot.token.0 as u64,
+            ));
+        }
+        if more {
+            return Ok(true);
+        }
+        // The request ended: a multishot one the kernel stopped, or a
+        // one-shot one that fired.
+        let rearm = c.res >= 0 && matches!(slot.mode, Mode::Edge | Mode::Level);
+        slot.armed = rearm;
+        if rearm {
+            let sqe = poll_add(fd, slot);
+            self.queue(state, &sqe)?;
+        }
+        Ok(true)
+    }
+
+    /// Removes what a dropped I/O source left registered, at once (see
+    /// the module docs); nothing if it was not.
+    pub(crate) fn forget(&self, fd: RawFd) {
+        let mut state = self.lock();
+        if slot_of(&state, fd).is_some() {
+            let removed = self
+                .remove(&mut state, fd)
+                .and_then(|()| self.submit_now(&state));
+            if let Err(error) = removed {
+                warn!(
+                    "failed to remove a dropped source's poll request: {}",
+                    error
+                );
+            }
+        }
+    }
+}
+
+impl AsFd for Selector {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // Submit what is queued now, and every change from now on.
+        self.shared.exposed.store(true, Ordering::Relaxed);
+        let state = self.shared.lock();
+        if let Err(error) = self.shared.submit_now(&state) {
+            warn!("failed to submit to the io_uring: {}", error);
+        }
+        self.shared.ring.as_fd()
+    }
+}
+
+/// The poll mask of `interests`, with epoll's bits (which are poll's).
+fn poll_mask(interests: Interest) -> u32 {
+    let mut mask = EventFlags::empty();
+    if interests.is_readable() {
+        mask |= EventFlags::IN | EventFlags::RDHUP;
+    }
+    if interests.is_writable() {
+        mask |= EventFlags::OUT;
+    }
+    if interests.is_priority() {
+        mask |= EventFlags::PRI;
+    }
+    mask.bits()
+}
+
+fn poll_add(fd: RawFd, slot: &Slot) -> io_uring_sqe {
+    let multishot = slot.mode == Mode::Edge;
+    poll_request(fd, slot.mask, multishot, poll_data(fd, slot.generation))
+}
+
+fn relay_add(fd: RawFd) -> io_uring_sqe {
+    let mask = EventFlags::IN.bits();
+    poll_request(fd, mask, true, KIND_RELAY << KIND_SHIFT)
+}
+
+fn poll_request(fd: RawFd, mask: u32, multishot: bool, user_data: u64) -> io_uring_sqe {
+    let flags = match multishot {
+        true => IoringPollFlags::ADD_MULTI,
+        false => IoringPollFlags::empty(),
+    };
+    io_uring_sqe {
+        opcode: IoringOp::PollAdd,
+        fd,
+        op_flags: op_flags_union {
+            poll32_events: mask,
+        },
+        len: len_union { poll_flags: flags },
+        user_data: io_uring_user_data::from_u64(user_data),
+        ..io_uring_sqe::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_data_keeps_descriptor_and_generation() {
+        let data = poll_data(0x3fff_ffff, u32::MAX);
+        assert_eq!(data >> KIND_SHIFT, KIND_POLL);
+        assert_eq!((data >> 32 & 0x3fff_ffff) as RawFd, 0x3fff_ffff);
+        assert_eq!(data as u32, u32::MAX);
+    }
+}

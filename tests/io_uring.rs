@@ -1,0 +1,311 @@
+//! The io_uring backend (`--cfg evmux_io_uring`): its fallback to epoll,
+//! the switch that turns it off, what it promises beyond the shared suite
+//! (stale completions never reported, full queues losing nothing), and the
+//! file a poll request holds. Built for every Linux configuration: without
+//! io_uring each test checks what epoll does instead.
+#![cfg(all(target_os = "linux", feature = "os-poll", feature = "net"))]
+
+mod util;
+
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use evmux::net::TcpStream;
+use evmux::unix::SourceFd;
+use evmux::{Events, Interest, Poll, Token};
+
+use util::{expect_events, expect_no_events, tcp_pair, write_all_within_deadline, READABLE};
+
+fn on_io_uring(poll: &Poll) -> bool {
+    util::backend(poll) == "io_uring"
+}
+
+/// Installs, on the calling thread only, a seccomp filter that fails
+/// `io_uring_setup` with `EPERM`, as a container's default profile does.
+fn refuse_io_uring_setup() {
+    const LOAD_NR: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const RET: u16 = 0x06; // BPF_RET | BPF_K
+    let nr = libc::SYS_io_uring_setup as u32;
+    // `seccomp_data.nr` is at offset 0. (The architecture is not checked:
+    // this filter only lives as long as the test's thread.)
+    let filter = [
+        libc::sock_filter {
+            code: LOAD_NR,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        libc::sock_filter {
+            code: JEQ,
+            jt: 0,
+            jf: 1,
+            k: nr,
+        },
+        libc::sock_filter {
+            code: RET,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ERRNO | libc::EPERM as u32,
+        },
+        libc::sock_filter {
+            code: RET,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ALLOW,
+        },
+    ];
+    let program = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: prctl with integer arguments; no memory is passed.
+    assert_eq!(
+        unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) },
+        0
+    );
+    // SAFETY: `program` points to `filter`, both alive for the call; the
+    // kernel copies the program. Without SECCOMP_FILTER_FLAG_TSYNC the
+    // filter applies to this thread alone.
+    let result = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &program as *const libc::sock_fprog,
+        )
+    };
+    assert_eq!(result, 0, "{}", io::Error::last_os_error());
+}
+
+/// A `Poll` made where `io_uring_setup` is refused (`EPERM`) runs on
+/// epoll, fully: events, and epoll's own modes.
+#[test]
+fn a_refused_io_uring_falls_back_to_epoll() {
+    std::thread::spawn(|| {
+        refuse_io_uring_setup();
+        let mut poll = Poll::new().expect("no fallback");
+        assert_eq!(util::backend(&poll), "epoll");
+        assert!(poll.registry().supports_exclusive());
+        let mut events = Events::with_capacity(8);
+        let (mut reader, mut writer) = tcp_pair();
+        poll.registry()
+            .register(&mut reader, Token(1), Interest::READABLE)
+            .unwrap();
+        write_all_within_deadline(&mut writer, b"fallback");
+        expect_events(&mut poll, &mut events, &[(Token(1), READABLE)]);
+    })
+    .join()
+    .unwrap();
+}
+
+/// `EVMUX_IO_URING=0` turns io_uring off for an installed binary: this
+/// test runs itself again in a child process with the variable set.
+#[test]
+fn the_environment_switch_selects_epoll() {
+    if std::env::var_os("EVMUX_IO_URING").is_some_and(|value| value == "0") {
+        assert_eq!(util::backend(&Poll::new().unwrap()), "epoll");
+        return;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["the_environment_switch_selects_epoll", "--exact", "--quiet"])
+        .env("EVMUX_IO_URING", "0")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let expected = if cfg!(evmux_io_uring) {
+        "io_uring"
+    } else {
+        "epoll"
+    };
+    assert_eq!(util::backend(&Poll::new().unwrap()), expected);
+}
+
+/// Reads from `peer` until the end of the stream, within the deadline.
+fn expect_end_of_stream(peer: &mut TcpStream) {
+    let start = Instant::now();
+    let mut buf = [0; 64];
+    loop {
+        assert!(start.elapsed() < util::DEADLINE, "no end of stream");
+        match peer.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+/// Whether `peer` stays without an end of stream for `QUIET`.
+fn no_end_of_stream(peer: &mut TcpStream) -> bool {
+    let start = Instant::now();
+    let mut buf = [0; 64];
+    while start.elapsed() < util::QUIET {
+        match peer.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    true
+}
+
+/// One of evmux's own sockets dropped while registered is closed for real,
+/// at once: its poll request is removed when it is dropped, and the peer
+/// sees the end of the stream without another `poll`.
+#[test]
+fn a_dropped_registered_socket_is_closed() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut stream, mut peer) = tcp_pair();
+    poll.registry()
+        .register(&mut stream, Token(1), Interest::READABLE)
+        .unwrap();
+    // The registration reaches the kernel.
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    drop(stream);
+    expect_end_of_stream(&mut peer);
+}
+
+/// Deregistered, then dropped before the next `poll` (while the removal is
+/// still queued): closed at once too.
+#[test]
+fn a_socket_dropped_right_after_deregister_is_closed() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut stream, mut peer) = tcp_pair();
+    poll.registry()
+        .register(&mut stream, Token(1), Interest::READABLE)
+        .unwrap();
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    poll.registry().deregister(&mut stream).unwrap();
+    drop(stream);
+    expect_end_of_stream(&mut peer);
+}
+
+/// The raw-descriptor path: deregistered before it is closed, a descriptor
+/// is closed for real. Closed while registered, on io_uring it stays open
+/// underneath (the request holds the file) until the `Poll` is dropped;
+/// on epoll it closes at once.
+#[test]
+fn a_raw_descriptor_must_be_deregistered_before_close() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (stream, mut peer) = tcp_pair();
+    let fd = owned(stream);
+    let raw = fd.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&raw), Token(1), Interest::READABLE)
+        .unwrap();
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    poll.registry().deregister(&mut SourceFd(&raw)).unwrap();
+    drop(fd);
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    expect_end_of_stream(&mut peer);
+
+    let (stream, mut peer) = tcp_pair();
+    let fd = owned(stream);
+    let raw = fd.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&raw), Token(2), Interest::READABLE)
+        .unwrap();
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    drop(fd);
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    let held = no_end_of_stream(&mut peer);
+    assert_eq!(held, on_io_uring(&poll));
+    drop(poll);
+    expect_end_of_stream(&mut peer);
+}
+
+/// The stream's descriptor, owned.
+fn owned(stream: TcpStream) -> OwnedFd {
+    // SAFETY: `into_raw_fd` gives up the unregistered stream's descriptor,
+    // which is owned from here on.
+    unsafe { OwnedFd::from_raw_fd(stream.into_raw_fd()) }
+}
+
+/// Completions posted for a registration that was then changed are never
+/// reported under the old token, nor after `deregister`.
+#[test]
+fn stale_completions_are_dropped() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut reader, mut writer) = tcp_pair();
+    poll.registry()
+        .register(&mut reader, Token(1), Interest::READABLE)
+        .unwrap();
+    expect_no_events(&mut poll, &mut events);
+    // A completion for token 1 is posted, then the token changes before
+    // any poll takes it.
+    write_all_within_deadline(&mut writer, b"one");
+    std::thread::sleep(Duration::from_millis(20));
+    poll.registry()
+        .reregister(&mut reader, Token(2), Interest::READABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(2), READABLE)]);
+    assert!(events.iter().all(|event| event.token() == Token(2)));
+    // Posted, then deregistered: nothing.
+    write_all_within_deadline(&mut writer, b"two");
+    std::thread::sleep(Duration::from_millis(20));
+    poll.registry().deregister(&mut reader).unwrap();
+    expect_no_events(&mut poll, &mut events);
+}
+
+/// More registration changes than the submission queue holds (256), and
+/// more completions than the completion queue holds (4096), between two
+/// polls: every source is reported.
+#[test]
+fn full_queues_lose_nothing() {
+    const SOURCES: usize = 5000;
+    util::allow_descriptors(SOURCES as u64 + 256);
+    let mut poll = Poll::new().unwrap();
+    let mut fds = Vec::with_capacity(SOURCES);
+    for i in 0..SOURCES {
+        // SAFETY: eventfd takes integers; a new descriptor is owned here.
+        let raw = unsafe { libc::eventfd(1, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        assert!(raw >= 0, "{}", io::Error::last_os_error());
+        // SAFETY: `raw` is a new descriptor no one else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        poll.registry()
+            .register(&mut SourceFd(&fd.as_raw_fd()), Token(i), Interest::READABLE)
+            .unwrap();
+        fds.push(fd);
+    }
+    let mut seen = vec![false; SOURCES];
+    let mut left = SOURCES;
+    let mut events = Events::with_capacity(1024);
+    let start = Instant::now();
+    while left > 0 {
+        assert!(
+            start.elapsed() < util::DEADLINE,
+            "{left} sources never reported"
+        );
+        poll.poll(&mut events, Some(util::QUIET)).unwrap();
+        for event in events.iter() {
+            let seen = &mut seen[event.token().0];
+            if !*seen {
+                *seen = true;
+                left -= 1;
+            }
+        }
+    }
+    for fd in &fds {
+        poll.registry()
+            .deregister(&mut SourceFd(&fd.as_raw_fd()))
+            .unwrap();
+    }
+}
+
+/// Run by .ci/io_uring.sh first: a build with `--cfg evmux_io_uring` on a
+/// kernel that allows io_uring really runs on it (not on the fallback).
+#[cfg(evmux_io_uring)]
+#[test]
+fn backend_is_io_uring_here() {
+    assert_eq!(util::backend(&Poll::new().unwrap()), "io_uring");
+}
