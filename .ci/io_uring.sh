@@ -38,23 +38,7 @@ cargo test --quiet --all-features --test io_uring -- --exact backend_is_io_uring
 step "the whole test suite on io_uring"
 cargo test --all-features --no-fail-fast 2>&1 | tee "$out/suite.log" |
     grep -E '^test result|FAILED|panicked' || true
-awk '
-    /^ *(Running|Doc-tests) / {
-        name = ($1 == "Doc-tests") ? "doctests" : $2
-        sub(/^.*\//, "", name)
-    }
-    /^test result:/ {
-        for (i = 1; i <= NF; i++) {
-            if ($(i + 1) ~ /^passed/) passed = $i
-            if ($(i + 1) ~ /^failed/) failed = $i
-            if ($(i + 1) ~ /^ignored/) ignored = $i
-        }
-        if (passed + failed + ignored > 0)
-            printf "%-34s %5d passed %3d skipped %3d failed\n", name, passed, ignored, failed
-        tp += passed; tf += failed; ti += ignored
-    }
-    END { printf "%-34s %5d passed %3d skipped %3d failed\n", "total", tp, ti, tf }
-' "$out/suite.log" | tee "$out/counts.txt"
+awk -f .ci/test-counts.awk "$out/suite.log" | tee "$out/counts.txt"
 grep -q ' 0 failed$' <(tail -1 "$out/counts.txt")
 
 step "tokio's tests on evmux's io_uring backend"
