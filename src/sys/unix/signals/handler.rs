@@ -47,6 +47,7 @@ use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Mutex;
 
 use super::fork_lock::ForkLock;
 use super::SignalSet;
@@ -69,6 +70,11 @@ struct Chain {
 /// `publish`. A replaced `Chain` is never freed, since a handler may still
 /// be reading it; `publish` allocates only when the value changes.
 static PREVIOUS: [AtomicPtr<Chain>; COUNT] = [const { AtomicPtr::new(ptr::null_mut()) }; COUNT];
+
+/// The `Chain`s `publish` replaced, kept (never freed, see `PREVIOUS`) where
+/// they stay reachable: memory that nothing points to any more is what a
+/// leak checker reports. One per change of what a signal chains to.
+static REPLACED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 /// The bookkeeping, changed only outside signal handlers, under a lock.
 struct Table {
@@ -337,7 +343,13 @@ fn publish(signal: c_int, action: &libc::sigaction) {
     if unsafe { previous.load(Ordering::SeqCst).as_ref() } == Some(&chain) {
         return;
     }
-    previous.store(Box::into_raw(Box::new(chain)), Ordering::SeqCst);
+    let replaced = previous.swap(Box::into_raw(Box::new(chain)), Ordering::SeqCst);
+    if !replaced.is_null() {
+        let mut kept = REPLACED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.push(replaced as usize);
+    }
 }
 
 /// evmux's handler. Async-signal-safe: see the module docs.
