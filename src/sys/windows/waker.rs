@@ -70,7 +70,8 @@ impl Waker {
 
 impl Waker {
     /// Makes a wake still queued yield no event (used once the waker is no
-    /// longer wanted).
+    /// longer wanted). Only `handle_wait` (feature `os-ext`) calls it.
+    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
     pub(crate) fn discard_queued(&self) {
         self.state.alive.store(false, Ordering::SeqCst);
     }
