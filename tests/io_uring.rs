@@ -306,6 +306,60 @@ fn full_queues_lose_nothing() {
     }
 }
 
+/// More level-triggered sources ready in one `poll` than the submission
+/// queue holds (256): each event re-arms its source while the completions
+/// are being read, so the queue fills in the middle of that reading. (It
+/// once made room by reading the rest of the completion queue under the
+/// reader's feet and then spun on entries the kernel never posted.)
+#[test]
+fn level_rearms_beyond_the_submission_queue_in_one_poll() {
+    const SOURCES: usize = 600;
+    util::allow_descriptors(SOURCES as u64 + 256);
+    let mut fds = Vec::with_capacity(SOURCES);
+    for _ in 0..SOURCES {
+        // SAFETY: eventfd takes integers; a new descriptor is owned here.
+        let raw = unsafe { libc::eventfd(1, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        assert!(raw >= 0, "{}", io::Error::last_os_error());
+        // SAFETY: `raw` is a new descriptor no one else owns.
+        fds.push(unsafe { OwnedFd::from_raw_fd(raw) });
+    }
+    // The polls run on a thread of their own, so that a spinning `poll`
+    // fails the test at the deadline instead of hanging it.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut poll = Poll::new().unwrap();
+        for (i, fd) in fds.iter().enumerate() {
+            poll.registry()
+                .register_with(
+                    &mut SourceFd(&fd.as_raw_fd()),
+                    Token(i),
+                    Interest::READABLE,
+                    evmux::trigger::Trigger::LEVEL,
+                )
+                .unwrap();
+        }
+        let mut events = Events::with_capacity(2 * SOURCES);
+        // Every round reports every source again: they stay readable.
+        for _round in 0..3 {
+            let mut seen = vec![false; SOURCES];
+            let mut left = SOURCES;
+            while left > 0 {
+                poll.poll(&mut events, Some(util::QUIET)).unwrap();
+                for event in events.iter() {
+                    let seen = &mut seen[event.token().0];
+                    if !std::mem::replace(seen, true) {
+                        left -= 1;
+                    }
+                }
+            }
+        }
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(util::DEADLINE)
+        .expect("level-triggered sources were not all reported again");
+}
+
 /// Run by .ci/io_uring.sh first: a build with `--cfg evmux_io_uring` on a
 /// kernel that allows io_uring really runs on it (not on the fallback).
 #[cfg(evmux_io_uring)]

@@ -143,6 +143,20 @@ struct State {
     /// Completions taken out of the queue to make room while submitting
     /// (`reap`), for the next `poll`: only those that may still be events.
     backlog: VecDeque<Completion>,
+    /// Requests that ended while `drain` read the completion queue, to be
+    /// queued again once it is done: queueing may have to make room by
+    /// reading that same queue (`reap`), which must not happen under the
+    /// reader's feet.
+    rearms: Vec<Rearm>,
+}
+
+/// A request to put on the ring again (see `State::rearms`).
+#[derive(Clone, Copy, Debug)]
+enum Rearm {
+    /// The registration of this descriptor, if still this generation.
+    Poll(RawFd, u32),
+    /// The timers' relay.
+    Relay(RawFd),
 }
 
 /// The ring and its registrations, shared by a selector's clones and by
@@ -401,7 +415,12 @@ impl Shared {
                     "the io_uring submission queue stays full",
                 ));
             }
-            self.reap(state);
+            // Room for completions, so that the kernel takes the queued
+            // entries; not under a waiting thread's feet: it would find
+            // the completions it was woken for gone (it drains them itself).
+            if !state.waiting {
+                self.reap(state);
+            }
             self.submit_now(state)?;
         }
         if state.waiting || self.exposed.load(Ordering::Relaxed) {
@@ -470,15 +489,17 @@ impl Shared {
     fn drain(&self, events: &mut Events) -> io::Result<()> {
         let mut state = self.lock();
         state.batch += 1;
+        let mut room = true;
         while let Some(&completion) = state.backlog.front() {
-            if !self.complete(&mut state, completion, events)? {
-                return Ok(());
+            room = self.complete(&mut state, completion, events);
+            if !room {
+                break;
             }
             state.backlog.pop_front();
         }
         let start = state.cq_head;
-        while let Some(completion) = self.ring.peek(state.cq_head) {
-            if !self.complete(&mut state, completion, events)? {
+        while let Some(completion) = self.ring.peek(state.cq_head).filter(|_| room) {
+            if !self.complete(&mut state, completion, events) {
                 break;
             }
             state.cq_head = state.cq_head.wrapping_add(1);
@@ -486,6 +507,7 @@ impl Shared {
         if state.cq_head != start {
             self.ring.consumed(state.cq_head);
         }
+        self.rearm(&mut state)?;
         if self.ring.cq_overflowed() && events.len() < events.capacity() {
             // The next wait moves the kept completions in at once.
             trace!("io_uring completion queue overflowed; completions kept by the kernel");
@@ -495,39 +517,39 @@ impl Shared {
 
     /// Handles one completion; false if it needs room `events` lacks (it
     /// stays in the queue).
-    fn complete(&self, state: &mut State, c: Completion, events: &mut Events) -> io::Result<bool> {
+    fn complete(&self, state: &mut State, c: Completion, events: &mut Events) -> bool {
         let more = c.flags & CQE_F_MORE != 0;
         match c.user_data >> KIND_SHIFT {
             KIND_POLL => {}
             KIND_RELAY => {
                 if events.len() == events.capacity() {
-                    return Ok(false);
+                    return false;
                 }
                 let mark = EventFlags::IN | EventFlags::RDNORM;
                 events.push(Event::new(mark, u64::MAX));
                 if !more {
                     if let Some(relay) = state.relay {
-                        self.queue(state, &relay_add(relay))?;
+                        state.rearms.push(Rearm::Relay(relay));
                     }
                 }
-                return Ok(true);
+                return true;
             }
-            _ => return Ok(true),
+            _ => return true,
         }
         let fd = (c.user_data >> 32 & 0x3fff_ffff) as RawFd;
         let generation = c.user_data as u32;
         let batch = state.batch;
         let Some(slot) = state.slots.get_mut(fd as usize).and_then(Option::as_mut) else {
-            return Ok(true);
+            return true;
         };
         if slot.generation != generation {
-            return Ok(true);
+            return true;
         }
         // A descriptor closed (or never open) before its request reached
         // the kernel: forgotten, as epoll forgets a closed descriptor.
         if c.res == -(rustix::io::Errno::BADF.raw_os_error()) {
             state.slots[fd as usize] = None;
-            return Ok(true);
+            return true;
         }
         // Another failure: an error event, once.
         let flags = if c.res < 0 {
@@ -538,7 +560,7 @@ impl Shared {
         if slot.batch == batch {
             events[slot.at] = events[slot.at].with_flags(flags);
         } else if events.len() == events.capacity() {
-            return Ok(false);
+            return false;
         } else {
             slot.batch = batch;
             slot.at = events.len();
@@ -548,17 +570,34 @@ impl Shared {
             ));
         }
         if more {
-            return Ok(true);
+            return true;
         }
         // The request ended: a multishot one the kernel stopped, or a
         // one-shot one that fired.
         let rearm = c.res >= 0 && matches!(slot.mode, Mode::Edge | Mode::Level);
         slot.armed = rearm;
         if rearm {
-            let sqe = poll_add(fd, slot);
-            self.queue(state, &sqe)?;
+            state.rearms.push(Rearm::Poll(fd, generation));
         }
-        Ok(true)
+        true
+    }
+
+    /// Queues the requests that ended during `drain` again. One that
+    /// cannot be queued now stays listed for the next `poll`.
+    fn rearm(&self, state: &mut State) -> io::Result<()> {
+        while let Some(&rearm) = state.rearms.last() {
+            let sqe = match rearm {
+                Rearm::Relay(fd) => Some(relay_add(fd)),
+                Rearm::Poll(fd, generation) => slot_of(state, fd)
+                    .filter(|slot| slot.generation == generation && slot.armed)
+                    .map(|slot| poll_add(fd, slot)),
+            };
+            if let Some(sqe) = sqe {
+                self.queue(state, &sqe)?;
+            }
+            state.rearms.pop();
+        }
+        Ok(())
     }
 
     /// Removes what a dropped I/O source left registered, at once (see
