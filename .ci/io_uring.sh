@@ -26,8 +26,10 @@ step() {
     printf '\n=== io_uring: %s\n' "$*"
 }
 
-export RUSTFLAGS="--cfg evmux_io_uring"
+# Doctests are compiled by rustdoc, which takes RUSTDOCFLAGS.
+export RUSTFLAGS="--cfg evmux_io_uring" RUSTDOCFLAGS="--cfg evmux_io_uring"
 export CARGO_TARGET_DIR=$PWD/target/suite-uring
+export PROPTEST_CASES=${PROPTEST_CASES:-1000}
 unset EVMUX_IO_URING
 out=$CARGO_TARGET_DIR/ci
 mkdir -p "$out"
@@ -35,11 +37,15 @@ mkdir -p "$out"
 step "the kernel allows io_uring"
 cargo test --quiet --all-features --test io_uring -- --exact backend_is_io_uring_here
 
+step "clippy with the io_uring backend"
+cargo clippy --quiet --all-targets --all-features -- -D warnings
+
 step "the whole test suite on io_uring"
 cargo test --all-features --no-fail-fast 2>&1 | tee "$out/suite.log" |
     grep -E '^test result|FAILED|panicked' || true
 awk -f .ci/test-counts.awk "$out/suite.log" | tee "$out/counts.txt"
 grep -q ' 0 failed$' <(tail -1 "$out/counts.txt")
+.ci/suite-ratio.sh io_uring "$out/counts.txt"
 
 step "tokio's tests on evmux's io_uring backend"
 (cd compat/tokio && CARGO_TARGET_DIR=$PWD/target/uring cargo test --locked --workspace)

@@ -46,17 +46,7 @@ cargo test --all-features --no-fail-fast 2>&1 | tee "$out/suite.log" |
     grep -E '^test result|FAILED|panicked' || true
 awk -f .ci/test-counts.awk "$out/suite.log" | tee "$out/counts.txt"
 grep -q ' 0 failed$' <(tail -1 "$out/counts.txt")
-# Set against the tests the default backend (epoll) has, listed from its
-# build (the README's test command, run before this step).
-listed() {
-    env -u RUSTFLAGS -u RUSTDOCFLAGS -u CARGO_TARGET_DIR \
-        cargo test --quiet --all-features -- --list "$@" 2>/dev/null | grep -c ': test$' || true
-}
-default=$(($(listed) - $(listed --ignored)))
-passed=$(awk '$1 == "total" { print $2 }' "$out/counts.txt")
-printf 'kqueue passes %d of the %d tests the default backend runs (%d.%d%%)\n' \
-    "$passed" "$default" $((passed * 100 / default)) $((passed * 1000 / default % 10)) |
-    tee -a "$out/counts.txt"
+.ci/suite-ratio.sh kqueue "$out/counts.txt"
 
 step "examples on kqueue"
 cargo build --quiet --examples --features os-ext,net
