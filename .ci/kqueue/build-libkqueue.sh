@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds libkqueue (../shared/vendor, release 2.7.0) into $1 (an install
-# prefix: lib/libkqueue.a, include/kqueue/sys/event.h), unless it is there.
+# prefix: lib/libkqueue.a, include/kqueue/sys/event.h), unless this same
+# script built it there already (a stamp holds the script's SHA-256, so a
+# build made before a change to the patches below is made again).
 #
 # Four changes are made to its source first, each toward what a kernel's
 # kqueue does, where libkqueue's Linux code differs in a way evmux's tests
@@ -43,7 +45,9 @@
 #     copy_bidirectional and 8 MiB echoes stalled at their end.)
 set -euo pipefail
 prefix=$1
-[ -f "$prefix/lib/libkqueue.a" ] && exit 0
+stamp=$prefix/evmux-build-libkqueue.sha256
+script_sum=$(sha256sum "$0" | cut -d' ' -f1)
+[ -f "$prefix/lib/libkqueue.a" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$script_sum" ] && exit 0
 here=$(cd "$(dirname "$0")" && pwd)
 vendor=$(ls "$here"/../../../shared/vendor/libkqueue-*.tar.gz | head -1)
 if ! command -v cmake >/dev/null; then
@@ -83,3 +87,4 @@ mkdir -p "$work/build"
     cmake -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" "$source" >/dev/null &&
     make -j"$(nproc)" install >/dev/null)
 test -f "$prefix/lib/libkqueue.a"
+echo "$script_sum" >"$stamp"
