@@ -112,12 +112,6 @@ fn a_proxy_with_one_side_blocked_moves_every_byte() {
 /// only there: not on Windows.
 #[test]
 #[cfg_attr(
-    evmux_libkqueue,
-    ignore = "over libkqueue a peer's FIN that arrives after a short read is never reported \
-              (the socket reads 0, no event comes; the same code reports it on epoll, and a \
-              kernel's EVFILT_READ reports EV_EOF, kevent(2)): not yet traced inside libkqueue"
-)]
-#[cfg_attr(
     windows,
     ignore = "not how a Windows program may drive mio: Windows emulates edge triggering, re-armed \
               only by WouldBlock, so tokio takes short reads as drained only on epoll and kqueue \

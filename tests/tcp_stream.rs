@@ -422,6 +422,49 @@ fn read_shutdown_after_an_unread_readable_event_is_reported() {
     assert_eq!(read_available(&mut client), (b"unread".to_vec(), true));
 }
 
+/// The same with the stream registered for writing too, after a short read
+/// (less than was there), as tokio reads: the shutdown that follows comes
+/// with data still unread and must be reported as `read_closed`, as epoll
+/// and a kernel's kqueue (`EV_EOF` on `EVFILT_READ`, kevent(2)) report it.
+/// libkqueue once lost it when a descriptor had both filters.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine 8 reports AFD_POLL_DISCONNECT only once the unread data has been read"
+)]
+#[cfg_attr(
+    wasip2,
+    ignore = "wasi-libc's poll(2) reports no hangup: the end of the stream is only readable"
+)]
+fn read_shutdown_after_a_short_read_is_reported_with_both_interests() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut client, server) = connected_pair();
+    poll.registry()
+        .register(
+            &mut client,
+            Token(4),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+        .unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(4), WRITABLE)]);
+    (&server).write_all(b"more than one byte").unwrap();
+    expect_events(&mut poll, &mut events, &[(Token(4), READABLE)]);
+    let mut first = [0; 1];
+    assert_eq!(client.read(&mut first).unwrap(), 1);
+    server.shutdown(Shutdown::Write).unwrap();
+    let closed = Readiness {
+        read_closed: true,
+        ..READABLE
+    };
+    expect_events(&mut poll, &mut events, &[(Token(4), closed)]);
+    let (rest, ended) = read_available(&mut client);
+    assert_eq!(
+        (&first[..], &rest[..], ended),
+        (&b"m"[..], &b"ore than one byte"[..], true)
+    );
+}
+
 #[cfg(windows)]
 #[test]
 fn socket_conversions_keep_the_socket() {

@@ -131,12 +131,6 @@ fn try_read_and_try_write_loops() {
 }
 
 #[test]
-#[cfg_attr(
-    evmux_force_kqueue,
-    ignore = "over libkqueue a peer's FIN that arrives after a short read is never reported \
-              (the socket reads 0, no event comes; the same code reports it on epoll, and a \
-              kernel's EVFILT_READ reports EV_EOF, kevent(2)): not yet traced inside libkqueue"
-)]
 fn copy_bidirectional_with_one_side_blocked() {
     bounded(current_thread, || async {
         // client <-> proxy(a) ... proxy(b) <-> echo server

@@ -62,11 +62,6 @@ async fn echo_small_messages_one_at_a_time() {
 }
 
 #[tokio::test]
-#[cfg_attr(
-    evmux_force_kqueue,
-    ignore = "over libkqueue a peer's FIN that arrives after a short read is never reported \
-              (see tests/proxy.rs of evmux): the echo never ends"
-)]
 async fn echo_a_large_transfer_on_the_current_thread() {
     let addr = echo_server().await;
     let data = pattern(8 << 20, 7);
@@ -74,11 +69,6 @@ async fn echo_a_large_transfer_on_the_current_thread() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    evmux_force_kqueue,
-    ignore = "over libkqueue a peer's FIN that arrives after a short read is never reported \
-              (see tests/proxy.rs of evmux): the echo never ends"
-)]
 async fn echo_a_large_transfer_across_threads() {
     let addr = echo_server().await;
     let data = pattern(8 << 20, 9);
