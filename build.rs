@@ -14,9 +14,10 @@
 //!   port with sockets polled through the AFD driver; `wasi`: WASI preview
 //!   1's `poll_oneoff`; `poll` also serves WASI preview 2, through
 //!   wasi-libc's poll(2)).
-//! - `evmux_waker = "fd" | "poll" | "kqueue" | "port" | "iocp" | "wasi" | "shell"`: how a
+//! - `evmux_waker = "fd" | "uring" | "poll" | "kqueue" | "port" | "iocp" | "wasi" | "shell"`: how a
 //!   `Waker` interrupts a blocked `poll`: a descriptor registered like any
-//!   source (`fd`), the poll(2) selector's own notification (`poll`),
+//!   source (`fd`), a no-op request on the io_uring (`uring`, with `fd`'s
+//!   eventfd where a `Poll` fell back to epoll), the poll(2) selector's own notification (`poll`),
 //!   `EVFILT_USER` (`kqueue`), `port_send` (`port`),
 //!   `PostQueuedCompletionStatus` (`iocp`); `wasi` has none.
 //! - `evmux_no_waker`: the public `Waker` does not exist (WASI preview 1, as
@@ -79,7 +80,9 @@ const SELECTORS: &[&str] = &[
     "wasi",
     "shell",
 ];
-const WAKERS: &[&str] = &["fd", "poll", "kqueue", "port", "iocp", "wasi", "shell"];
+const WAKERS: &[&str] = &[
+    "fd", "uring", "poll", "kqueue", "port", "iocp", "wasi", "shell",
+];
 const WAKE_FDS: &[&str] = &["eventfd", "pipe", "none"];
 const ERRNOS: &[&str] = &[
     "__errno_location",
@@ -250,10 +253,17 @@ impl Target {
         capabilities
     }
 
+    /// Whether the epoll selector is wrapped by the io_uring one
+    /// (`evmux_uring`).
+    fn uring(&self, selector: &str) -> bool {
+        self.io_uring && selector == "epoll" && self.os == "linux"
+    }
+
     /// How a `Waker` reaches the selector.
     fn waker(&self, selector: &str, groups: &[&str]) -> &'static str {
         let has = |group: &str| groups.contains(&group);
         match selector {
+            "epoll" if self.uring(selector) && !self.force_pipe_waker => "uring",
             "shell" => "shell",
             "poll" => "poll",
             "iocp" => "iocp",
@@ -365,13 +375,13 @@ fn main() {
     if target.libkqueue(&groups) {
         link_libkqueue();
     }
-    if target.io_uring && selector == "epoll" && target.os == "linux" {
+    if target.uring(selector) {
         println!("cargo:rustc-cfg=evmux_uring");
     }
     if target.is_unix() && selector != "poll" {
         println!("cargo:rustc-cfg=evmux_selector_fd");
     }
-    if waker == "fd" || waker == "poll" {
+    if waker == "fd" || waker == "uring" || waker == "poll" {
         println!(
             "cargo:rustc-cfg=evmux_wake_fd=\"{}\"",
             target.wake_fd(&groups)

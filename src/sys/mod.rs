@@ -233,6 +233,9 @@ pub(crate) use self::wake_fd::WakeFd;
 #[cfg(evmux_waker = "fd")]
 #[path = "unix/waker/fd.rs"]
 mod waker;
+#[cfg(evmux_waker = "uring")]
+#[path = "unix/waker/uring.rs"]
+mod waker;
 #[cfg(evmux_waker = "kqueue")]
 #[path = "unix/waker/kqueue.rs"]
 mod waker;

@@ -84,6 +84,7 @@ use rustix::io_uring::{
 
 use super::epoll::{Event, Events, TimerHost};
 use super::uring_ring::{Completion, Ring};
+use super::uring_waker::{RingWaker, WakerId, Wakers};
 use crate::sys::lock;
 use crate::sys::timeout::Deadline;
 use crate::sys::RawSource;
@@ -97,6 +98,8 @@ const KIND_POLL: u64 = 0;
 const KIND_CONTROL: u64 = 1;
 /// The timers' relay (`epoll_timers.rs`).
 const KIND_RELAY: u64 = 2;
+/// A `Waker`'s no-op (`uring_waker.rs`).
+const KIND_WAKE: u64 = 3;
 /// `IORING_CQE_F_MORE`: the multishot request goes on.
 const CQE_F_MORE: u32 = 1 << 1;
 
@@ -148,6 +151,7 @@ struct State {
     /// reading that same queue (`reap`), which must not happen under the
     /// reader's feet.
     rearms: Vec<Rearm>,
+    wakers: Wakers,
 }
 
 /// A request to put on the ring again (see `State::rearms`).
@@ -213,6 +217,12 @@ impl Selector {
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// A `Waker` whose wakes are no-op requests on this ring.
+    pub(crate) fn waker(&self, token: Token) -> RingWaker {
+        let id = self.shared.lock().wakers.add(token);
+        RingWaker::new(Arc::downgrade(&self.shared), id)
     }
 
     /// Where `time::Timer`s keep their deadlines; the first call puts the
@@ -543,6 +553,16 @@ impl Shared {
                 }
                 return true;
             }
+            KIND_WAKE => {
+                if events.len() == events.capacity() {
+                    return false;
+                }
+                let id = WakerId::from_bits(c.user_data);
+                if let Some(token) = state.wakers.complete(id) {
+                    events.push(Event::new(EventFlags::IN, token.0 as u64));
+                }
+                return true;
+            }
             _ => return true,
         }
         let fd = (c.user_data >> 32 & 0x3fff_ffff) as RawFd;
@@ -607,6 +627,30 @@ impl Shared {
             state.rearms.pop();
         }
         Ok(())
+    }
+
+    /// Wakes the `poll` in progress, or the next one: queues a no-op,
+    /// submitted at once if a thread waits (`uring_waker.rs`).
+    pub(super) fn wake(&self, id: WakerId) -> io::Result<()> {
+        let mut state = self.lock();
+        if !state.wakers.start_wake(id) {
+            return Ok(());
+        }
+        let nop = io_uring_sqe {
+            opcode: IoringOp::Nop,
+            fd: -1,
+            user_data: io_uring_user_data::from_u64(KIND_WAKE << KIND_SHIFT | id.bits()),
+            ..io_uring_sqe::default()
+        };
+        let queued = self.queue(&mut state, &nop);
+        if queued.is_err() {
+            state.wakers.abandon_wake(id);
+        }
+        queued
+    }
+
+    pub(super) fn remove_waker(&self, id: WakerId) {
+        self.lock().wakers.remove(id);
     }
 
     /// Removes what a dropped I/O source left registered, at once (see

@@ -30,8 +30,11 @@ mod epoll;
 mod uring;
 #[path = "uring_ring.rs"]
 mod uring_ring;
+#[path = "uring_waker.rs"]
+mod uring_waker;
 
 pub(crate) use self::epoll::{event, Event, Events, TimerHost};
+pub(crate) use self::uring_waker::RingWaker;
 
 /// The environment variable that turns io_uring off (`0`).
 const SWITCH: &str = "EVMUX_IO_URING";
@@ -52,6 +55,15 @@ impl Selector {
             }
         }
         epoll::Selector::new().map(Selector::Epoll)
+    }
+
+    /// A `Waker` of the ring's own on io_uring; `None` on epoll (the
+    /// eventfd waker serves).
+    pub(crate) fn ring_waker(&self, token: Token) -> Option<RingWaker> {
+        match self {
+            Selector::Uring(s) => Some(s.waker(token)),
+            Selector::Epoll(_) => None,
+        }
     }
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
