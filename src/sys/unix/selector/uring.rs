@@ -59,6 +59,10 @@
 //! `epoll_wait` returns `EINTR`), and a wait here may end with `EINTR`,
 //! reported as `Interrupted`, with no signal delivered.
 //!
+//! A `Waker` does not go through a poll request, and so through no task
+//! work: its wake is a no-op request, completed in the waking thread
+//! (`uring_waker.rs`).
+//!
 //! # Nesting
 //!
 //! Once the ring's descriptor has been asked for (`AsFd`, to put the
