@@ -280,9 +280,15 @@ mod tests {
             .write(true)
             .open(&name)
             .unwrap();
-        let state = State::default();
-        let data = vec![7; 4 * BUFFER_SIZE];
-        pipe.start_on(&port, &state, Kind::Write, data).unwrap();
+        // Issued on another thread: the drain cancels what any thread
+        // issued.
+        thread::scope(|scope| {
+            scope.spawn(|| {
+                let data = vec![7; 4 * BUFFER_SIZE];
+                pipe.start_on(&port, &State::default(), Kind::Write, data)
+                    .unwrap();
+            });
+        });
         assert_eq!(port.in_flight(), 1);
 
         let limits = Limits {

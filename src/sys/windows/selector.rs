@@ -235,6 +235,9 @@ impl Inner {
         let mut writers = lock(&self.writers);
         if writers.len() == writers.capacity() {
             writers.retain(|pipe| pipe.strong_count() > 0);
+            // As much room again as is kept: sweeps stay amortized O(1).
+            let kept = writers.len();
+            writers.reserve(kept);
         }
         writers.push(pipe);
     }
