@@ -1,10 +1,13 @@
-//! An I/O completion port: the queue every Windows event arrives through.
+//! An I/O completion port: the queue every Windows event arrives through,
+//! and the count of references lent to the kernel through it (the
+//! selector's ownership rule), which whoever owns the port takes back.
 //!
 //! References: `CreateIoCompletionPort`, `GetQueuedCompletionStatusEx`,
 //! `PostQueuedCompletionStatus` (Microsoft Learn).
 
 use std::io;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle, RawHandle};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{HANDLE, INVALID_HANDLE_VALUE, WAIT_TIMEOUT};
@@ -22,6 +25,9 @@ const INFINITE: u32 = u32::MAX;
 #[derive(Debug)]
 pub(crate) struct CompletionPort {
     handle: OwnedHandle,
+    /// References lent to the kernel or to the port (requests, wakes, pipe
+    /// operations) whose completions are not yet dequeued.
+    in_flight: AtomicUsize,
 }
 
 /// One dequeued completion.
@@ -64,7 +70,26 @@ impl CompletionPort {
         }
         // SAFETY: the port was just created and nothing else owns it.
         let handle = unsafe { OwnedHandle::from_raw_handle(handle as RawHandle) };
-        Ok(CompletionPort { handle })
+        Ok(CompletionPort {
+            handle,
+            in_flight: AtomicUsize::new(0),
+        })
+    }
+
+    /// Counts a reference lent to the kernel or the port, which the
+    /// completion it comes back with will take back (`reclaimed`).
+    pub(crate) fn leaked(&self) {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a lent reference taken back.
+    pub(crate) fn reclaimed(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// How many lent references are not yet back.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     pub(crate) fn raw(&self) -> HANDLE {

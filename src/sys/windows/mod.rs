@@ -1,7 +1,8 @@
 //! The Windows platform layer: an I/O completion port with sockets polled
 //! through the AFD driver (`selector.rs` has the trigger model, the flag
-//! mapping and the ownership rule), wakers posting to the port, socket
-//! creation, and named pipes over overlapped I/O.
+//! mapping and the ownership rule; `reclaim.rs` takes back what the kernel
+//! hands back, also after the selector is gone), wakers posting to the
+//! port, socket creation, and named pipes over overlapped I/O.
 
 // Without `net` no socket is ever registered, and the AFD half is unused.
 #![cfg_attr(not(feature = "net"), allow(dead_code))]
@@ -12,6 +13,7 @@ pub(crate) mod child_exit;
 #[cfg(feature = "os-ext")]
 pub(crate) mod handle_wait;
 mod iocp;
+mod reclaim;
 pub(crate) mod selector;
 mod sock;
 mod timers;

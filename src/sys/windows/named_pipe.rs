@@ -20,7 +20,13 @@
 //! - treats `ERROR_MORE_DATA` (a message longer than the buffer, on
 //!   message-mode handles) as data, the rest following in the next read
 //!   (mio #1921);
-//! - never panics on an unexpected state.
+//! - never panics on an unexpected state;
+//! - finishes a write still in flight when its `Poll` is dropped (the
+//!   drop returns at once, as mio's), and then closes the handle, so that
+//!   a client that reads gets the data and the end of stream; a write no
+//!   client reads is cancelled 30 s after the drop, or fails when the
+//!   client leaves (`reclaim.rs`). mio's is never taken back, so its
+//!   handle stays open for good.
 //!
 //! As mio's, it reports nothing for a server end until a client connects
 //! (then writable), lets a pending write finish when the pipe is dropped
@@ -34,7 +40,7 @@ use std::ffi::OsStr;
 use std::io::{self, Read, Write};
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle, RawHandle};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::{fmt, mem};
 
 use windows_sys::Win32::Foundation::{ERROR_NO_DATA, ERROR_PIPE_CONNECTED, INVALID_HANDLE_VALUE};
@@ -493,9 +499,15 @@ impl Drop for NamedPipe {
         // their completions are dequeued; cancel the read and the connect
         // so that this happens soon, and let go of the selector so that it
         // can drain them. A write goes on: `write` reported its data as
-        // written (as mio, which lets writes finish while the `Poll` runs).
+        // written (as mio, which lets writes finish while the `Poll` runs,
+        // and unlike mio also once the `Poll` is gone: the selector's
+        // drain takes it back, and cancels it past its limit).
         self.shared.cancel_read_and_connect(&mut state);
         let port = state.port.take();
+        if let (Some(port), WriteState::Pending) = (&port, &state.write) {
+            let pipe: Weak<Shared> = Arc::downgrade(&self.shared);
+            port.write_outlives_pipe(pipe);
+        }
         // Drop the selector only after unlocking: if this was its last
         // handle, it drains its port, completing this pipe's operations.
         drop(state);

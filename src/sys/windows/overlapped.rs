@@ -28,7 +28,8 @@ use windows_sys::Win32::System::Pipes::ConnectNamedPipe;
 use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
 
 use super::afd::{POLL_CONNECT_FAIL, POLL_DISCONNECT, POLL_RECEIVE, POLL_SEND};
-use super::iocp::Completion;
+use super::iocp::{Completion, CompletionPort};
+use super::reclaim::Cancel;
 use super::selector::{Event, Inner, KEY_PIPE};
 use crate::{Interest, Token};
 
@@ -150,14 +151,15 @@ impl Shared {
         buf: Vec<u8>,
     ) -> io::Result<usize> {
         let port = state.port.as_ref().ok_or_else(io_before_registration)?;
-        self.start_on(port, state, kind, buf)
+        self.start_on(port.port(), state, kind, buf)
     }
 
-    /// As `start`, through `port` (the selector the handle is associated
-    /// with, which a dropped pipe no longer holds).
-    fn start_on(
+    /// As `start`, through `port` (the port of the selector the handle is
+    /// associated with, which a dropped pipe no longer holds, and which
+    /// outlives its selector while the drain runs).
+    pub(crate) fn start_on(
         self: &Arc<Self>,
-        port: &Inner,
+        port: &CompletionPort,
         state: &State,
         kind: Kind,
         buf: Vec<u8>,
@@ -195,7 +197,7 @@ impl Shared {
             }
         };
         let result = if kind == Kind::Notify {
-            port.port().post(KEY_PIPE, overlapped)
+            port.post(KEY_PIPE, overlapped)
         } else if ok != 0 {
             Ok(())
         } else {
@@ -275,7 +277,7 @@ pub(crate) fn write_len(len: usize) -> usize {
 /// The completion's pointer must be one leaked by `Shared::start`.
 pub(crate) unsafe fn complete(
     completion: &Completion,
-    port: &Inner,
+    port: &CompletionPort,
 ) -> Option<(Event, Arc<dyn Check>)> {
     // SAFETY: the caller guarantees that the pointer is a leaked `Op`,
     // whose reference is taken back once, here.
@@ -423,6 +425,12 @@ pub(crate) trait Check: Send + Sync {
     /// The event for `flags` under the current registration (its token,
     /// what its interest asks for), or `None` if it is no longer wanted.
     fn current(&self, flags: u32) -> Option<Event>;
+}
+
+impl Cancel for Shared {
+    fn cancel(&self) {
+        self.cancel_all();
+    }
 }
 
 impl Check for Shared {

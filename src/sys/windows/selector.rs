@@ -62,9 +62,11 @@
 //! the cancelled request still completes (`STATUS_CANCELLED`), and the
 //! memory goes when that completion is dequeued. Wakes and named pipe
 //! operations follow the same rule with their own states. When the last
-//! handle to the selector goes, it cancels what is in flight and drains the
-//! port until every leaked reference is back (bounded in time; if the
-//! kernel never answers, the memory is leaked, never freed early).
+//! handle to the selector goes, it cancels its sockets' requests and
+//! returns at once: the port, with what is still in flight (a pipe write
+//! to a client that has not read it yet), goes to a background drain that
+//! takes every leaked reference back, bounded in time; what the kernel
+//! never hands back is leaked, never freed early (`reclaim.rs`).
 //!
 //! # Timeouts and timers
 //!
@@ -79,8 +81,8 @@
 
 use std::collections::HashMap;
 use std::os::windows::io::AsRawSocket;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use std::{fmt, io};
 
@@ -88,6 +90,7 @@ use windows_sys::Win32::Foundation::STATUS_CANCELLED;
 
 use super::afd::{is_nt_error, Afd, GROUP_SIZE, POLL_CONNECT_FAIL, POLL_LOCAL_CLOSE, POLL_RECEIVE};
 use super::iocp::{Completion, CompletionPort};
+use super::reclaim::{self, Cancel, Reclaimed};
 use super::sock::{lock, PollState, SockState};
 use super::timers::Timers;
 use super::waker::WakeState;
@@ -109,14 +112,10 @@ pub(crate) const KEY_PIPE: usize = 3;
 /// Completion key of a packet that only ends a wait, so that `select`
 /// delivers an event put aside while it waited, or waits again for an
 /// earlier timer (it carries no pointer).
-const KEY_NUDGE: usize = 4;
+pub(crate) const KEY_NUDGE: usize = 4;
 
 /// What `time::Timer`s registered here hold on to.
 pub(crate) type TimerHost = Inner;
-
-/// How long dropping a selector waits for the kernel to hand back what it
-/// holds.
-const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// One readiness report: AFD event bits (also for wakes and pipes).
 #[derive(Clone, Copy, Debug)]
@@ -143,7 +142,9 @@ pub(crate) struct Selector {
 
 pub(crate) struct Inner {
     id: usize,
-    port: CompletionPort,
+    /// Shared with the background drain, which owns it once the selector
+    /// is gone (`reclaim.rs`).
+    port: Arc<CompletionPort>,
     afds: Mutex<Vec<Arc<Afd>>>,
     /// Registered sockets, by the address of their state.
     sockets: Mutex<HashMap<usize, Arc<SockState>>>,
@@ -151,9 +152,9 @@ pub(crate) struct Inner {
     updates: Mutex<Vec<Arc<SockState>>>,
     /// True while `select` waits on the port.
     polling: AtomicBool,
-    /// References leaked to the kernel or the port (requests, wakes, pipe
-    /// operations) not yet taken back.
-    in_flight: AtomicUsize,
+    /// Pipes dropped with a write in flight (which goes on): the drain
+    /// cancels those that outlast its limit.
+    writers: Mutex<Vec<Weak<dyn Cancel>>>,
     /// Events dequeued but not delivered (an `Events` of capacity zero).
     stash: Mutex<Vec<(Event, Origin)>>,
     completions: Mutex<Vec<Completion>>,
@@ -181,12 +182,12 @@ impl Selector {
         super::init_winsock();
         let inner = Inner {
             id: crate::sys::next_selector_id(),
-            port: CompletionPort::new()?,
+            port: Arc::new(CompletionPort::new()?),
             afds: Mutex::new(Vec::new()),
             sockets: Mutex::new(HashMap::new()),
             updates: Mutex::new(Vec::new()),
             polling: AtomicBool::new(false),
-            in_flight: AtomicUsize::new(0),
+            writers: Mutex::new(Vec::new()),
             stash: Mutex::new(Vec::new()),
             completions: Mutex::new(vec![Completion::empty(); 256]),
             timers: Mutex::default(),
@@ -226,14 +227,19 @@ impl Inner {
         &self.port
     }
 
-    /// Counts a reference leaked to the port (taken back by `complete`).
-    pub(crate) fn leaked(&self) {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Counts a leaked reference taken back.
-    pub(crate) fn reclaimed(&self) {
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    /// Records a pipe dropped with a write in flight, for the drain to
+    /// cancel if the selector goes and the write outlasts the drain's
+    /// limit. Pipes whose writes are done are forgotten as the list grows.
+    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    pub(crate) fn write_outlives_pipe(&self, pipe: Weak<dyn Cancel>) {
+        let mut writers = lock(&self.writers);
+        if writers.len() == writers.capacity() {
+            writers.retain(|pipe| pipe.strong_count() > 0);
+            // As much room again as is kept: sweeps stay amortized O(1).
+            let kept = writers.len();
+            writers.reserve(kept);
+        }
+        writers.push(pipe);
     }
 
     pub(crate) fn register(
@@ -329,9 +335,9 @@ impl Inner {
         let armed = reg.armed;
         match reg.poll {
             PollState::Idle if armed != 0 => {
-                self.leaked();
+                self.port.leaked();
                 if let Err(error) = SockState::submit(sock, &mut reg, armed) {
-                    self.reclaimed();
+                    self.port.reclaimed();
                     // The socket cannot be polled (closed, or not a socket
                     // AFD knows): report it as failed, once.
                     trace!("AFD poll failed: {}", error);
@@ -449,38 +455,15 @@ impl Inner {
     /// Takes back the reference a completion carries and turns it into an
     /// event, if it makes one.
     fn complete(&self, completion: &Completion) -> Option<(Event, Origin)> {
-        let pointer = completion.overlapped();
-        match completion.key() {
-            KEY_AFD if !pointer.is_null() => {
-                // SAFETY: every completion on an AFD handle is a poll
-                // request whose `ApcContext` is a reference to its state
-                // leaked by `SockState::submit`; it is taken back once, here.
-                let sock = unsafe { Arc::from_raw(pointer as *const SockState) };
-                self.reclaimed();
-                self.complete_poll(sock)
-            }
-            KEY_WAKE if !pointer.is_null() => {
-                // SAFETY: wakes are posted by `Waker::wake` with a leaked
-                // reference to the waker's state; taken back once, here.
-                let wake = unsafe { Arc::from_raw(pointer as *const WakeState) };
-                self.reclaimed();
+        match reclaim::reclaim(completion, &self.port) {
+            Reclaimed::Sock(sock) => self.complete_poll(sock),
+            Reclaimed::Wake(wake) => {
                 let event = wake.take()?;
                 Some((event, Origin::Wake(wake)))
             }
             #[cfg(feature = "os-ext")]
-            KEY_PIPE if !pointer.is_null() => {
-                // SAFETY: completions with this key come only from named
-                // pipes' operations, whose pointers `overlapped` leaked.
-                let event = unsafe { super::overlapped::complete(completion, self) };
-                self.reclaimed();
-                event.map(|(event, pipe)| (event, Origin::Pipe(pipe)))
-            }
-            // Only ends a wait (a stashed event, an earlier timer).
-            KEY_NUDGE => None,
-            key => {
-                warn!("unexpected completion with key {}", key);
-                None
-            }
+            Reclaimed::Pipe(event) => event.map(|(event, pipe)| (event, Origin::Pipe(pipe))),
+            Reclaimed::Nothing => None,
         }
     }
 
@@ -533,9 +516,9 @@ impl Inner {
     /// Posts a wake for `wake`, lending the port one reference to it.
     pub(crate) fn post_wake(&self, wake: &Arc<WakeState>) -> io::Result<()> {
         let pointer = Arc::into_raw(Arc::clone(wake));
-        self.leaked();
+        self.port.leaked();
         self.port.post(KEY_WAKE, pointer.cast()).inspect_err(|_| {
-            self.reclaimed();
+            self.port.reclaimed();
             // SAFETY: the post failed, so the port holds no reference: take
             // the leaked one back, once.
             drop(unsafe { Arc::from_raw(pointer) });
@@ -566,29 +549,8 @@ impl Drop for Inner {
             reg.deleted = true;
             sock.cancel(&mut reg);
         }
-        let start = Instant::now();
-        let mut completions = vec![Completion::empty(); 64];
-        while self.in_flight.load(Ordering::SeqCst) > 0 && start.elapsed() < DRAIN_LIMIT {
-            let wait = Some(Duration::from_millis(100));
-            match self.port.wait(&mut completions, wait) {
-                Ok(dequeued) => {
-                    for completion in &completions[..dequeued] {
-                        drop(self.complete(completion));
-                    }
-                }
-                Err(error) => {
-                    warn!("draining the completion port failed: {}", error);
-                    break;
-                }
-            }
-        }
-        let left = self.in_flight.load(Ordering::SeqCst);
-        if left > 0 {
-            warn!(
-                "{} operations still in flight: their memory is leaked",
-                left
-            );
-        }
+        let writers = std::mem::take(&mut *lock(&self.writers));
+        reclaim::drain(Arc::clone(&self.port), writers);
     }
 }
 
