@@ -1,12 +1,18 @@
-//! The tokio echo benchmark: tokio on evmux against tokio on mio.
+//! The tokio benchmark (echo and connection churn): tokio on evmux against
+//! tokio on mio.
 //!
 //! ```text
 //! # from compat/tokio (see .ci/tokio.sh for the quick mode CI runs)
 //! cargo build --release --bins
 //! cargo build --release --manifest-path on-mio/Cargo.toml --target-dir target
-//! target/release/tokio-bench              # about a minute
-//! target/release/tokio-bench --quick      # a few seconds
+//! target/release/tokio-bench              # about two minutes
+//! target/release/tokio-bench --quick      # under ten seconds
 //! target/release/tokio-bench --rounds 121 # more samples on a noisy machine
+//! target/release/tokio-bench --only churn # the connection churn only
+//! # evmux on io_uring: its program built apart, then given to the driver
+//! RUSTFLAGS="--cfg evmux_io_uring" CARGO_TARGET_DIR=target/uring-bench \
+//!     cargo build --release --bin tokio-echo-evmux
+//! target/release/tokio-bench --evmux target/uring-bench/release/tokio-echo-evmux
 //! ```
 //!
 //! The same program, bench/echo.rs, is built twice: `tokio-echo-evmux` in
