@@ -33,7 +33,9 @@
 //! client and server threads) and connection churn (see bench/churn.rs: a
 //! fresh connection per request, 1 and 64 clients at once, on a
 //! current-thread and on a two-worker multi-thread runtime). `--only TEXT`
-//! runs the workloads whose name contains TEXT (e.g. `--only churn`). On
+//! runs the workloads whose name contains TEXT (e.g. `--only churn`; the
+//! files written then hold those rows only, `--out DIR` puts them
+//! elsewhere). On
 //! Linux the driver names each program's backend as it finds it in the
 //! program's descriptors (`io_uring` or `epoll`), so that a build with
 //! `--cfg evmux_io_uring` is seen to run on io_uring (`EVMUX_IO_URING=0`
