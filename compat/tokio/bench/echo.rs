@@ -21,6 +21,11 @@
 //!   `MESSAGES NANOSECONDS P50_NS P99_NS CPU_NS` (the round trips
 //!   completed, the time they took, the median and 99th-percentile round
 //!   trip, and the processor time the process used meanwhile).
+//!
+//! With `--churn CLIENTS` it runs the connection churn of `churn.rs`
+//! instead, under the same commands.
+
+mod churn;
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
@@ -107,8 +112,11 @@ fn measure(
             latencies.append(&mut more);
         }
     });
-    let elapsed = start.elapsed();
-    let cpu = cpu_time() - cpu;
+    result_line(latencies, start.elapsed(), cpu_time() - cpu)
+}
+
+/// A sample's result line: `COUNT NANOSECONDS P50_NS P99_NS CPU_NS`.
+fn result_line(mut latencies: Vec<u32>, elapsed: Duration, cpu: Duration) -> String {
     latencies.sort_unstable();
     let quantile = |q: f64| {
         latencies
@@ -203,6 +211,19 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|arg| arg == "--churn") {
+        let multi_thread = match args.iter().position(|arg| arg == "--runtime") {
+            None => false,
+            Some(i) => match args.get(i + 1).map(String::as_str) {
+                Some("current-thread") => false,
+                Some("multi-thread") => true,
+                other => panic!("--runtime current-thread|multi-thread, not {other:?}"),
+            },
+        };
+        let churn = churn::Churn::start(arg(&args, "--churn", 1), multi_thread);
+        serve_commands(|length| churn.measure(length));
+        return;
+    }
     let connections = arg(&args, "--connections", 1);
     let size = arg(&args, "--size", 64);
 
@@ -231,6 +252,12 @@ fn main() {
         streams
     });
 
+    serve_commands(|length| measure(&client, &mut streams, size, length));
+}
+
+/// Prints `ready`, then runs `sample` for each `run MILLIS` command on
+/// standard input and prints its result line, until the input ends.
+fn serve_commands(mut sample: impl FnMut(Duration) -> String) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     writeln!(out, "ready")
@@ -242,7 +269,7 @@ fn main() {
             .strip_prefix("run ")
             .and_then(|millis| millis.trim().parse().ok())
             .unwrap_or_else(|| panic!("unknown command {line:?}"));
-        let result = measure(&client, &mut streams, size, Duration::from_millis(millis));
+        let result = sample(Duration::from_millis(millis));
         writeln!(out, "{result}")
             .and_then(|()| out.flush())
             .expect("write");
