@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tokio on evmux: the `mio` crate that re-exports evmux (compat/tokio/mio),
 # the tokio integration tests with `[patch.crates-io]` active, and the tokio
-# echo benchmark in its quick mode (tokio on evmux against tokio on mio).
+# echo and connection-churn benchmark in its quick mode (tokio on evmux against tokio on mio).
 # Everything happens in compat/tokio, a workspace of its own, so the main
 # workspace keeps the real mio its API pins and benchmarks compare against.
 # Run it before .ci/bench.sh: the main benchmark adds the tokio rows that
