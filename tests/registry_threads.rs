@@ -117,3 +117,46 @@ fn rearm_while_poll_blocks() {
     tokens_until_wake(&tokens);
     handle.join().unwrap();
 }
+
+/// A source (and a waker) registered by a thread that has since exited
+/// reports its readiness as any other: an event, not an error, and again
+/// on the next change. On io_uring the registering thread submits the
+/// request itself when another thread is in `poll` or, as here, when the
+/// `Poll`'s descriptor was handed out; the kernel then cancelled the
+/// request when it got ready after that thread's exit (`ECANCELED`), which
+/// was reported as an error event and left the source dead.
+#[test]
+fn a_registering_thread_that_exited_leaves_a_live_registration() {
+    use std::os::fd::AsRawFd;
+
+    let mut poll = Poll::new().unwrap();
+    let _ = poll.as_raw_fd();
+    let registry = poll.registry().try_clone().unwrap();
+    let (a, mut b) = UnixStream::pair().unwrap();
+    let (mut a, waker) = thread::spawn(move || {
+        let mut a = a;
+        registry
+            .register(&mut a, SOURCE, Interest::READABLE)
+            .unwrap();
+        (a, Waker::new(&registry, WAKE).unwrap())
+    })
+    .join()
+    .unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut buf = [0; 64];
+    for round in 0..2 {
+        b.write_all(b"ready").unwrap();
+        waker.wake().unwrap();
+        let mut seen = Vec::new();
+        while !(seen.contains(&SOURCE) && seen.contains(&WAKE)) {
+            poll.poll(&mut events, Some(DEADLINE)).unwrap();
+            assert!(!events.is_empty(), "round {round}: only {seen:?} reported");
+            for event in events.iter() {
+                assert!(!event.is_error(), "round {round}: {event:?}");
+                assert!(event.is_readable(), "round {round}: {event:?}");
+                seen.push(event.token());
+            }
+        }
+        assert_eq!(a.read(&mut buf).unwrap(), 5);
+    }
+}

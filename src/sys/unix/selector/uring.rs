@@ -57,7 +57,10 @@
 //! submitted it, signalled like a signal without one: a blocking system
 //! call in that thread is interrupted (restartable ones restart;
 //! `epoll_wait` returns `EINTR`), and a wait here may end with `EINTR`,
-//! reported as `Interrupted`, with no signal delivered.
+//! reported as `Interrupted`, with no signal delivered. A request whose
+//! thread has exited is cancelled by the kernel when it gets ready
+//! (`ECANCELED`: its work can no longer run there); `drain` queues it
+//! again, from the polling thread, without an event.
 //!
 //! # Nesting
 //!
@@ -549,6 +552,15 @@ impl Shared {
         // the kernel: forgotten, as epoll forgets a closed descriptor.
         if c.res == -(rustix::io::Errno::BADF.raw_os_error()) {
             state.slots[fd as usize] = None;
+            return true;
+        }
+        // Ended by the kernel, not by evmux (whose removals and changes
+        // move the generation on first): the thread that submitted the
+        // request exited, so the work that would have posted its
+        // completion could not run there. Not an event: queued again from
+        // this thread, the request reports the readiness there is at once.
+        if c.res == -(rustix::io::Errno::CANCELED.raw_os_error()) {
+            state.rearms.push(Rearm::Poll(fd, generation));
             return true;
         }
         // Another failure: an error event, once.
