@@ -160,3 +160,56 @@ fn a_registering_thread_that_exited_leaves_a_live_registration() {
         assert_eq!(a.read(&mut buf).unwrap(), 5);
     }
 }
+
+/// A thread that registers a source while another polls, then
+/// blocks in a call of its own (a receive with a timeout), is not
+/// interrupted when the source gets ready, as on epoll. On io_uring that
+/// thread submitted the poll request, so the kernel completes it in task
+/// work of that thread, which ends its receive with `EINTR`.
+#[cfg(target_os = "linux")]
+#[test]
+#[cfg_attr(
+    evmux_io_uring,
+    ignore = "defect: on io_uring a thread that registered while another polls gets EINTR in its blocking recv (SO_RCVTIMEO) when the source gets ready (task work)"
+)]
+fn readiness_does_not_interrupt_a_registering_threads_blocking_calls() {
+    use std::os::fd::AsRawFd;
+
+    let (poll, registry, waker, _a, _b) = setup();
+    // Handed out, the descriptor makes io_uring submit each change at once
+    // from the thread that makes it, as it does whenever another thread is
+    // in `poll` (here without racing the poller into its wait).
+    let _ = poll.as_raw_fd();
+    let (handle, tokens) = poller(poll);
+    let (c, mut d) = UnixStream::pair().unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(DEADLINE)).unwrap();
+    let address = udp.local_addr().unwrap();
+    let (started, me) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let mut c = c;
+        registry
+            .register(&mut c, Token(2), Interest::READABLE)
+            .unwrap();
+        started.send(util::gettid()).unwrap();
+        let mut buf = [0; 16];
+        (c, udp.recv(&mut buf).map_err(|e| e.kind()))
+    });
+    let me = me.recv_timeout(DEADLINE).unwrap();
+    util::wait_in_syscall(me, libc::SYS_recvfrom);
+    d.write_all(b"ready").unwrap();
+    assert_eq!(tokens.recv_timeout(DEADLINE), Ok(Token(2)));
+    // The receive stays in its call unless interrupted (`QUIET` to
+    // conclude it was not); then the datagram it waits for is sent.
+    let start = std::time::Instant::now();
+    while util::in_syscall(me, libc::SYS_recvfrom) && start.elapsed() < util::QUIET {
+        thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.send_to(b"datagram", address).unwrap();
+    let (_c, received) = worker.join().unwrap();
+    assert_eq!(received, Ok(8), "recv with a timeout");
+    waker.wake().unwrap();
+    tokens_until_wake(&tokens);
+    handle.join().unwrap();
+}
