@@ -213,3 +213,37 @@ fn readiness_does_not_interrupt_a_registering_threads_blocking_calls() {
     tokens_until_wake(&tokens);
     handle.join().unwrap();
 }
+
+/// A `Poll` that polled on a thread that has since exited, moved to
+/// another thread, reports its sources as before. (On io_uring the exited
+/// thread submitted their poll requests, which the kernel cancelled when
+/// they got ready: an error event, and no event after.)
+#[test]
+fn a_poll_moved_from_a_thread_that_exited_keeps_its_sources() {
+    let (a, mut b) = UnixStream::pair().unwrap();
+    let (mut poll, mut a) = thread::spawn(move || {
+        let mut a = a;
+        let mut poll = Poll::new().unwrap();
+        poll.registry()
+            .register(&mut a, SOURCE, Interest::READABLE)
+            .unwrap();
+        expect_no_events(&mut poll, &mut Events::with_capacity(8));
+        (poll, a)
+    })
+    .join()
+    .unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut buf = [0; 64];
+    for round in 0..2 {
+        b.write_all(b"ready").unwrap();
+        poll.poll(&mut events, Some(DEADLINE)).unwrap();
+        let got: Vec<_> = events.iter().collect();
+        assert_eq!(got.len(), 1, "round {round}: {got:?}");
+        assert_eq!(got[0].token(), SOURCE, "round {round}: {got:?}");
+        assert!(
+            got[0].is_readable() && !got[0].is_error(),
+            "round {round}: {got:?}"
+        );
+        assert_eq!(a.read(&mut buf).unwrap(), 5);
+    }
+}
