@@ -70,7 +70,8 @@
 //! (the descriptor is readable while completions are queued).
 //!
 //! Man pages: io_uring_enter(2) (`IORING_OP_POLL_ADD`,
-//! `IORING_OP_ASYNC_CANCEL`), io_uring(7).
+//! `IORING_OP_ASYNC_CANCEL`), io_uring(7), poll(2) (whether priority data
+//! is there: see `reported`).
 
 use std::collections::VecDeque;
 use std::io;
@@ -80,6 +81,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rustix::event::epoll::EventFlags;
+use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io_uring::{
     addr_or_splice_off_in_union, io_uring_sqe, io_uring_user_data, len_union, op_flags_union,
     IoringOp, IoringPollFlags,
@@ -567,8 +569,16 @@ impl Shared {
         let flags = if c.res < 0 {
             EventFlags::ERR.bits()
         } else {
-            c.res as u32
+            reported(fd, slot.mask, c.res as u32)
         };
+        // Nothing the registration asked for (see `reported`): no event;
+        // a request that ended is queued again, whatever its mode.
+        if flags == 0 {
+            if !more {
+                state.rearms.push(Rearm::Poll(fd, generation));
+            }
+            return true;
+        }
         if slot.batch == batch {
             events[slot.at] = events[slot.at].with_flags(flags);
         } else if events.len() == events.capacity() {
@@ -652,9 +662,42 @@ fn poll_mask(interests: Interest) -> u32 {
         mask |= EventFlags::OUT;
     }
     if interests.is_priority() {
-        mask |= EventFlags::PRI;
+        // The kernel matches a wake-up against a request's mask without
+        // `EPOLLPRI`; a socket's "data arrived" wake-up also carries
+        // `EPOLLRDBAND`, which wakes a priority-only request (`reported`
+        // drops it from the result).
+        mask |= EventFlags::PRI | EventFlags::RDBAND;
     }
     mask.bits()
+}
+
+/// The flags a completion reports, of `res`. A poll request's result is
+/// the wake-up's own mask where the wake-up carried one, not the file's
+/// state: a socket's "data arrived" wake-up carries `EPOLLPRI`, so
+/// ordinary data would read as priority. With `EPOLLPRI` asked for,
+/// poll(2) tells whether it holds now, as epoll polls the file again.
+/// `EPOLLRDBAND` is only there to be woken (`poll_mask`). Zero: nothing
+/// the registration asked for.
+fn reported(fd: RawFd, mask: u32, res: u32) -> u32 {
+    let pri = EventFlags::PRI.bits();
+    let mut flags = res & !EventFlags::RDBAND.bits();
+    if mask & pri != 0 && flags & pri != 0 && !has_priority_data(fd) {
+        flags &= !pri;
+    }
+    flags
+}
+
+/// Whether `fd` has priority data now: poll(2), without waiting.
+fn has_priority_data(fd: RawFd) -> bool {
+    // SAFETY: `fd` has a current registration, so it is open: a
+    // registered descriptor must not be closed (see the module docs).
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut fds = [PollFd::new(&fd, PollFlags::PRI)];
+    match rustix::event::poll(&mut fds, Some(&Timespec::default())) {
+        Ok(_) => fds[0].revents().contains(PollFlags::PRI),
+        // Cannot tell: as the kernel said.
+        Err(_) => true,
+    }
 }
 
 fn poll_add(fd: RawFd, slot: &Slot) -> io_uring_sqe {
