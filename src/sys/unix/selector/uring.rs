@@ -62,6 +62,14 @@
 //! (`ECANCELED`: its work can no longer run there); `drain` queues it
 //! again, from the polling thread, without an event.
 //!
+//! # Fork
+//!
+//! The queues are memory a forked child shares with its parent. A child
+//! (told apart by a page it sees zeroed: `Ring::inherited`) must not touch
+//! them: the sources it inherited are dropped without removing the
+//! parent's requests (closing the child's descriptors, as on epoll), and
+//! any other use of the inherited `Poll` is `Unsupported`.
+//!
 //! # Nesting
 //!
 //! Once the ring's descriptor has been asked for (`AsFd`, to put the
@@ -229,6 +237,7 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
+        self.shared.owned()?;
         let mut deadline = Deadline::new(timeout);
         while let Some(wait) = deadline.next_wait() {
             self.shared.wait(wait)?;
@@ -266,6 +275,7 @@ impl Selector {
         trigger: Trigger,
     ) -> io::Result<()> {
         let fd = number(fd)?;
+        self.shared.owned()?;
         let mut state = self.shared.lock();
         if slot_of(&state, fd).is_none() {
             return Err(io::Error::from(io::ErrorKind::NotFound));
@@ -300,6 +310,19 @@ impl Shared {
         lock(&self.state)
     }
 
+    /// `Unsupported` in a process forked from the ring's: the queues are
+    /// memory shared with the parent, whose positions only it knows (a
+    /// child that touched them would break the parent's `Poll`).
+    fn owned(&self) -> io::Result<()> {
+        match self.ring.inherited() {
+            false => Ok(()),
+            true => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "an io_uring `Poll` cannot be used in a process forked from the one that made it",
+            )),
+        }
+    }
+
     pub(crate) fn register(
         &self,
         fd: RawFd,
@@ -307,6 +330,7 @@ impl Shared {
         interests: Interest,
         trigger: Trigger,
     ) -> io::Result<()> {
+        self.owned()?;
         let mut state = self.lock();
         if slot_of(&state, fd).is_some() {
             return Err(io::Error::from(io::ErrorKind::AlreadyExists));
@@ -321,6 +345,7 @@ impl Shared {
     /// `deregister`, returning the submission queue position after the
     /// removal (see `release`).
     pub(crate) fn deregister_at(&self, fd: RawFd) -> io::Result<u32> {
+        self.owned()?;
         let mut state = self.lock();
         if slot_of(&state, fd).is_none() {
             return Err(io::Error::from(io::ErrorKind::NotFound));
@@ -333,6 +358,10 @@ impl Shared {
     /// (a removal), submitting them now if not: the descriptor is about to
     /// be closed, and its file must not outlive it.
     pub(crate) fn release(&self, position: u32) {
+        // A forked child's copy of a source: the parent's ring is not its.
+        if self.ring.inherited() {
+            return;
+        }
         let state = self.lock();
         let unsubmitted = self.ring.unsubmitted(state.sq_tail);
         let first_unsubmitted = state.sq_tail.wrapping_sub(unsubmitted);
@@ -403,6 +432,7 @@ impl Shared {
     /// The relay's multishot request, for readable (`epoll_timers.rs`
     /// tells its event apart by `EPOLLRDNORM`, which `drain` sets).
     fn add_relay(&self, nest: BorrowedFd<'_>) -> io::Result<()> {
+        self.owned()?;
         let mut state = self.lock();
         state.relay = Some(nest.as_raw_fd());
         self.queue(&mut state, &relay_add(nest.as_raw_fd()))
@@ -625,6 +655,10 @@ impl Shared {
     /// Removes what a dropped I/O source left registered, at once (see
     /// the module docs); nothing if it was not.
     pub(crate) fn forget(&self, fd: RawFd) {
+        // A forked child's copy of a source: the parent's ring is not its.
+        if self.ring.inherited() {
+            return;
+        }
         let mut state = self.lock();
         if slot_of(&state, fd).is_some() {
             let removed = self
@@ -645,7 +679,9 @@ impl AsFd for Selector {
         // Submit what is queued now, and every change from now on.
         self.shared.exposed.store(true, Ordering::Relaxed);
         let state = self.shared.lock();
-        if let Err(error) = self.shared.submit_now(&state) {
+        if self.shared.ring.inherited() {
+            // Nothing to submit: see `Shared::owned`.
+        } else if let Err(error) = self.shared.submit_now(&state) {
             warn!("failed to submit to the io_uring: {}", error);
         }
         self.shared.ring.as_fd()
