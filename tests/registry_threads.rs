@@ -251,3 +251,94 @@ fn a_poll_moved_from_a_thread_that_exited_keeps_its_sources() {
         assert_eq!(a.read(&mut buf).unwrap(), 5);
     }
 }
+
+/// The child of the test below: reads one byte from the descriptor in
+/// `arg`, then exits.
+#[cfg(target_os = "linux")]
+extern "C" fn wait_for_release(arg: *mut libc::c_void) -> libc::c_int {
+    let mut byte = 0u8;
+    // SAFETY: `byte` has room for the one byte read; _exit ends the child
+    // without touching the memory it shares with its parent.
+    unsafe {
+        libc::read(
+            arg as usize as libc::c_int,
+            (&mut byte as *mut u8).cast(),
+            1,
+        );
+        libc::_exit(0)
+    }
+}
+
+/// A source's readiness reaches a waiting `poll` at once even while the
+/// thread that registered it is in an uninterruptible wait: here a
+/// vfork-style `clone` whose child waits for this test (as `posix_spawn`'s
+/// caller waits until the child execs; a thread in disk I/O waits the
+/// same way).
+/// On io_uring that thread submitted the poll request, and the kernel
+/// posts its completion in task work of that thread, which cannot run
+/// until the wait ends: the event came only after it.
+#[cfg(target_os = "linux")]
+#[test]
+#[cfg_attr(
+    evmux_io_uring,
+    ignore = "defect: on io_uring readiness waits until the thread that submitted the poll request leaves an uninterruptible wait (task work)"
+)]
+fn readiness_is_not_held_up_by_a_registering_thread_in_an_uninterruptible_wait() {
+    let mut poll = Poll::new().unwrap();
+    hand_out_descriptor(&poll);
+    let registry = poll.registry().try_clone().unwrap();
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let mut ends = [0; 2];
+    // SAFETY: `ends` has room for the two descriptors pipe2 writes.
+    assert_eq!(
+        unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) },
+        0
+    );
+    let [release_reader, release_writer] = ends;
+    let (started, me) = mpsc::channel();
+    let spawner = thread::spawn(move || {
+        registry
+            .register(&mut a, SOURCE, Interest::READABLE)
+            .unwrap();
+        started.send(util::gettid()).unwrap();
+        // A vfork-style child (it shares this memory, on a stack of its
+        // own) that waits for the test: this thread waits with it.
+        let mut stack = vec![0u8; 64 * 1024];
+        // SAFETY: the stack is live until the child has exited (the
+        // thread waits for that, uninterruptibly, inside clone); the
+        // child function only makes raw system calls.
+        let child = unsafe {
+            libc::clone(
+                wait_for_release,
+                stack.as_mut_ptr().add(stack.len()).cast(),
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                release_reader as usize as *mut libc::c_void,
+            )
+        };
+        assert!(child > 0, "clone: {}", io::Error::last_os_error());
+        let mut status = 0;
+        // SAFETY: `status` is valid for writes; the child is ours.
+        assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+        a
+    });
+    let me = me.recv_timeout(DEADLINE).unwrap();
+    util::wait_in_syscall(me, libc::SYS_clone);
+    b.write_all(b"ready").unwrap();
+    let mut events = Events::with_capacity(8);
+    poll.poll(&mut events, Some(DEADLINE)).unwrap();
+    let reported = events.iter().any(|event| event.token() == SOURCE);
+    let still_waiting = util::in_syscall(me, libc::SYS_clone);
+    // SAFETY: writes one byte from a live buffer; releases the child.
+    assert_eq!(
+        unsafe { libc::write(release_writer, b"x".as_ptr().cast(), 1) },
+        1
+    );
+    let _a = spawner.join().unwrap();
+    // SAFETY: both ends are this test's, closed once.
+    unsafe {
+        libc::close(release_reader);
+        libc::close(release_writer);
+    }
+    assert!(reported, "no event while the registering thread waited");
+    assert!(still_waiting, "the event came only once the wait was over");
+}
