@@ -154,6 +154,49 @@ fn out_of_band_data_is_priority() {
     expect_events(&mut poll, &mut events, &[(Token(4), urgent)]);
 }
 
+/// Out-of-band data wakes a registration for `PRIORITY` alone; ordinary
+/// data does not, and is not priority with `READABLE | PRIORITY` either.
+/// (io_uring's poll requests ignore `EPOLLPRI` when they match a wake-up
+/// against the interest, so a priority-only request slept through the
+/// urgent byte; and they report the wake-up's mask, in which a socket's
+/// ordinary data carries `EPOLLPRI`.)
+#[cfg(all(linux_like, not(evmux_selector = "kqueue")))]
+#[test]
+fn out_of_band_data_wakes_a_priority_only_interest() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let mut sender = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (receiver, _) = listener.accept().unwrap();
+    receiver.set_nonblocking(true).unwrap();
+    register(&poll, &receiver, Token(5), Interest::PRIORITY);
+    util::expect_no_events(&mut poll, &mut events);
+    sender.write_all(b"ordinary").unwrap();
+    util::expect_no_events(&mut poll, &mut events);
+
+    rustix::net::send(&sender, b"!", rustix::net::SendFlags::OOB).unwrap();
+    let urgent = Readiness {
+        priority: true,
+        ..Readiness::default()
+    };
+    expect_events(&mut poll, &mut events, &[(Token(5), urgent)]);
+
+    let mut sender = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (receiver, _) = listener.accept().unwrap();
+    receiver.set_nonblocking(true).unwrap();
+    register(
+        &poll,
+        &receiver,
+        Token(6),
+        Interest::READABLE | Interest::PRIORITY,
+    );
+    // Armed before the data arrives: woken by it.
+    util::expect_no_events(&mut poll, &mut events);
+    sender.write_all(b"ordinary").unwrap();
+    let seen = expect_events(&mut poll, &mut events, &[(Token(6), READABLE)]);
+    assert!(!seen[&Token(6)].priority, "{seen:?}");
+}
+
 #[test]
 fn debug_names_the_os_flags() {
     let mut poll = Poll::new().unwrap();

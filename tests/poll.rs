@@ -236,3 +236,63 @@ fn a_wake_before_poll_ends_a_wait_without_timeout() {
     let error = poll.poll(&mut events, None).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+/// Readiness changes of registered sources do not interrupt the polling
+/// thread's own blocking calls between two polls, as on epoll: a receive
+/// with a timeout returns its datagram, an `epoll_wait` its timeout.
+/// On io_uring the kernel completes a poll request in task work of the
+/// thread that submitted it, which interrupts that thread's sleep: calls
+/// that are not restarted (a socket call with `SO_RCVTIMEO`, `epoll_wait`)
+/// fail with `EINTR` though no signal was sent.
+#[cfg(all(target_os = "linux", feature = "net"))]
+#[test]
+#[cfg_attr(
+    evmux_io_uring,
+    ignore = "defect: on io_uring a readiness change interrupts the polling thread's blocking recv (SO_RCVTIMEO) and epoll_wait with EINTR (task work)"
+)]
+fn readiness_does_not_interrupt_the_polling_threads_blocking_calls() {
+    use std::io::{self, Write};
+    use std::os::fd::AsRawFd;
+
+    use evmux::Interest;
+
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut reader, mut writer) = util::tcp_pair();
+    poll.registry()
+        .register(&mut reader, Token(1), Interest::READABLE)
+        .unwrap();
+    poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+    let udp = std::net::UdpSocket::bind(util::any_local_v4()).unwrap();
+    udp.set_read_timeout(Some(util::DEADLINE)).unwrap();
+    let address = udp.local_addr().unwrap();
+    let epoll = rustix::event::epoll::create(rustix::event::epoll::CreateFlags::CLOEXEC).unwrap();
+    let me = util::gettid();
+    let helper = thread::spawn(move || {
+        util::wait_in_syscall(me, libc::SYS_recvfrom);
+        util::write_all_within_deadline(&mut writer, b"1");
+        // The receive stays in its call unless interrupted (`QUIET` to
+        // conclude it was not); then the datagram it waits for is sent.
+        let start = Instant::now();
+        while util::in_syscall(me, libc::SYS_recvfrom) && start.elapsed() < util::QUIET {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let sender = std::net::UdpSocket::bind(util::any_local_v4()).unwrap();
+        sender.send_to(b"datagram", address).unwrap();
+        util::wait_in_syscall(me, libc::SYS_epoll_wait);
+        writer.write_all(b"2").unwrap();
+        writer
+    });
+    let mut buf = [0; 16];
+    let received = udp.recv(&mut buf).map_err(|e| e.kind());
+    let mut ready = [libc::epoll_event { events: 0, u64: 0 }];
+    // SAFETY: `ready` has room for the one event the call may write.
+    let waited = unsafe { libc::epoll_wait(epoll.as_raw_fd(), ready.as_mut_ptr(), 1, 200) };
+    let waited = match waited {
+        -1 => Err(io::Error::last_os_error().kind()),
+        n => Ok(n),
+    };
+    let _writer = helper.join().unwrap();
+    assert_eq!(received, Ok(8), "recv with a timeout");
+    assert_eq!(waited, Ok(0), "epoll_wait");
+}

@@ -1,7 +1,9 @@
 //! `unix::Signals` across fork(2) without exec: a child's signals never
 //! reach the parent's listeners, a child never takes the parent's
 //! wake-ups, and a child forked while another thread was creating or
-//! dropping a listener can still create its own. In its own test binary:
+//! dropping a listener can still create its own. Also a `Poll`'s sources:
+//! a child that drops the ones it inherited leaves the parent's
+//! registrations as they were. In its own test binary:
 //! it forks, and each child runs only the few steps a test gives it, then
 //! `_exit`s.
 // Unix only: fork(2) and POSIX signals. Not on the kqueue systems, whose
@@ -166,4 +168,47 @@ fn a_child_forked_while_a_listener_is_created_can_create_one() {
     }
     stop.store(true, Ordering::Relaxed);
     churn.join().unwrap();
+}
+
+/// A child that drops sources it inherited registered (as a forking
+/// server's child drops the listener) leaves the parent's `Poll` as it
+/// was, as on epoll, where the child only closes its own descriptors. (On
+/// io_uring the child removed the parent's poll requests through the ring
+/// they share, and its queue positions broke the parent's `Poll`: "the
+/// io_uring submission queue stays full".)
+#[test]
+fn a_child_dropping_inherited_sources_leaves_the_parents_poll_alone() {
+    use std::io::Write;
+
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut sender, receiver) = evmux::unix::pipe::new().unwrap();
+    let mut receiver = Some(receiver);
+    for receiver in receiver.iter_mut() {
+        poll.registry()
+            .register(receiver, Token(1), Interest::READABLE)
+            .unwrap();
+    }
+    // The registration reaches the kernel.
+    expect_no_events(&mut poll, &mut events);
+
+    let child = fork(|| {
+        drop(receiver.take());
+        0
+    });
+    assert_eq!(exit_code(child), 0);
+    sender.write_all(b"after the child").unwrap();
+    poll_until(&mut poll, &mut events, "the inherited source", |events| {
+        events.iter().any(|event| event.token() == Token(1))
+    });
+    // The parent's registrations still change as they should.
+    let (mut sender, mut other) = evmux::unix::pipe::new().unwrap();
+    poll.registry()
+        .register(&mut other, Token(2), Interest::READABLE)
+        .unwrap();
+    sender.write_all(b"new").unwrap();
+    poll_until(&mut poll, &mut events, "a new source", |events| {
+        events.iter().any(|event| event.token() == Token(2))
+    });
+    assert!(receiver.is_some());
 }

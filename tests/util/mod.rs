@@ -688,3 +688,33 @@ pub fn set_recv_buffer(socket: &impl std::os::windows::io::AsRawSocket, bytes: u
 /// Where the receive buffer cannot be set (WASI preview 2): the default.
 #[cfg(not(any(unix, windows)))]
 pub fn set_recv_buffer<T>(_socket: &T, _bytes: usize) {}
+
+/// The calling thread's id, for `wait_in_syscall`.
+#[cfg(target_os = "linux")]
+pub fn gettid() -> i32 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// Whether thread `tid` of this process is in system call `nr` (a
+/// `libc::SYS_*` number), as /proc shows it.
+#[cfg(target_os = "linux")]
+pub fn in_syscall(tid: i32, nr: libc::c_long) -> bool {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall"));
+    text.is_ok_and(|text| text.split(' ').next() == Some(nr.to_string().as_str()))
+}
+
+/// Waits (within `DEADLINE`) until thread `tid` of this process is blocked
+/// in system call `nr`: for a test that needs something to happen while
+/// a thread is in that call.
+#[cfg(target_os = "linux")]
+pub fn wait_in_syscall(tid: i32, nr: libc::c_long) {
+    let start = Instant::now();
+    while !in_syscall(tid, nr) {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "thread {tid} never blocked in system call {nr}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

@@ -57,7 +57,18 @@
 //! submitted it, signalled like a signal without one: a blocking system
 //! call in that thread is interrupted (restartable ones restart;
 //! `epoll_wait` returns `EINTR`), and a wait here may end with `EINTR`,
-//! reported as `Interrupted`, with no signal delivered.
+//! reported as `Interrupted`, with no signal delivered. A request whose
+//! thread has exited is cancelled by the kernel when it gets ready
+//! (`ECANCELED`: its work can no longer run there); `drain` queues it
+//! again, from the polling thread, without an event.
+//!
+//! # Fork
+//!
+//! The queues are memory a forked child shares with its parent. A child
+//! (told apart by a page it sees zeroed: `Ring::inherited`) must not touch
+//! them: the sources it inherited are dropped without removing the
+//! parent's requests (closing the child's descriptors, as on epoll), and
+//! any other use of the inherited `Poll` is `Unsupported`.
 //!
 //! A `Waker` does not go through a poll request, and so through no task
 //! work: its wake is a no-op request, completed in the waking thread
@@ -71,7 +82,8 @@
 //! (the descriptor is readable while completions are queued).
 //!
 //! Man pages: io_uring_enter(2) (`IORING_OP_POLL_ADD`,
-//! `IORING_OP_ASYNC_CANCEL`), io_uring(7).
+//! `IORING_OP_ASYNC_CANCEL`), io_uring(7), poll(2) (whether priority data
+//! is there: see `reported`).
 
 use std::collections::VecDeque;
 use std::io;
@@ -81,6 +93,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rustix::event::epoll::EventFlags;
+use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io_uring::{
     addr_or_splice_off_in_union, io_uring_sqe, io_uring_user_data, len_union, op_flags_union,
     IoringOp, IoringPollFlags,
@@ -238,6 +251,7 @@ impl Selector {
 
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
+        self.shared.owned()?;
         let mut deadline = Deadline::new(timeout);
         while let Some(wait) = deadline.next_wait() {
             self.shared.wait(wait)?;
@@ -275,6 +289,7 @@ impl Selector {
         trigger: Trigger,
     ) -> io::Result<()> {
         let fd = number(fd)?;
+        self.shared.owned()?;
         let mut state = self.shared.lock();
         if slot_of(&state, fd).is_none() {
             return Err(io::Error::from(io::ErrorKind::NotFound));
@@ -309,6 +324,19 @@ impl Shared {
         lock(&self.state)
     }
 
+    /// `Unsupported` in a process forked from the ring's: the queues are
+    /// memory shared with the parent, whose positions only it knows (a
+    /// child that touched them would break the parent's `Poll`).
+    fn owned(&self) -> io::Result<()> {
+        match self.ring.inherited() {
+            false => Ok(()),
+            true => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "an io_uring `Poll` cannot be used in a process forked from the one that made it",
+            )),
+        }
+    }
+
     pub(crate) fn register(
         &self,
         fd: RawFd,
@@ -316,6 +344,7 @@ impl Shared {
         interests: Interest,
         trigger: Trigger,
     ) -> io::Result<()> {
+        self.owned()?;
         let mut state = self.lock();
         if slot_of(&state, fd).is_some() {
             return Err(io::Error::from(io::ErrorKind::AlreadyExists));
@@ -330,6 +359,7 @@ impl Shared {
     /// `deregister`, returning the submission queue position after the
     /// removal (see `release`).
     pub(crate) fn deregister_at(&self, fd: RawFd) -> io::Result<u32> {
+        self.owned()?;
         let mut state = self.lock();
         if slot_of(&state, fd).is_none() {
             return Err(io::Error::from(io::ErrorKind::NotFound));
@@ -342,6 +372,10 @@ impl Shared {
     /// (a removal), submitting them now if not: the descriptor is about to
     /// be closed, and its file must not outlive it.
     pub(crate) fn release(&self, position: u32) {
+        // A forked child's copy of a source: the parent's ring is not its.
+        if self.ring.inherited() {
+            return;
+        }
         let state = self.lock();
         let unsubmitted = self.ring.unsubmitted(state.sq_tail);
         let first_unsubmitted = state.sq_tail.wrapping_sub(unsubmitted);
@@ -412,6 +446,7 @@ impl Shared {
     /// The relay's multishot request, for readable (`epoll_timers.rs`
     /// tells its event apart by `EPOLLRDNORM`, which `drain` sets).
     fn add_relay(&self, nest: BorrowedFd<'_>) -> io::Result<()> {
+        self.owned()?;
         let mut state = self.lock();
         state.relay = Some(nest.as_raw_fd());
         self.queue(&mut state, &relay_add(nest.as_raw_fd()))
@@ -584,12 +619,29 @@ impl Shared {
             state.slots[fd as usize] = None;
             return true;
         }
+        // Ended by the kernel, not by evmux (whose removals and changes
+        // move the generation on first): the thread that submitted the
+        // request exited, so the work that would have posted its
+        // completion could not run there. Not an event: queued again from
+        // this thread, the request reports the readiness there is at once.
+        if c.res == -(rustix::io::Errno::CANCELED.raw_os_error()) {
+            state.rearms.push(Rearm::Poll(fd, generation));
+            return true;
+        }
         // Another failure: an error event, once.
         let flags = if c.res < 0 {
             EventFlags::ERR.bits()
         } else {
-            c.res as u32
+            reported(fd, slot.mask, c.res as u32)
         };
+        // Nothing the registration asked for (see `reported`): no event;
+        // a request that ended is queued again, whatever its mode.
+        if flags == 0 {
+            if !more {
+                state.rearms.push(Rearm::Poll(fd, generation));
+            }
+            return true;
+        }
         if slot.batch == batch {
             events[slot.at] = events[slot.at].with_flags(flags);
         } else if events.len() == events.capacity() {
@@ -636,6 +688,7 @@ impl Shared {
     /// Wakes the `poll` in progress, or the next one: queues a no-op,
     /// submitted at once if a thread waits (`uring_waker.rs`).
     pub(super) fn wake(&self, id: WakerId) -> io::Result<()> {
+        self.owned()?;
         let mut state = self.lock();
         if !state.wakers.start_wake(id) {
             return Ok(());
@@ -660,6 +713,10 @@ impl Shared {
     /// Removes what a dropped I/O source left registered, at once (see
     /// the module docs); nothing if it was not.
     pub(crate) fn forget(&self, fd: RawFd) {
+        // A forked child's copy of a source: the parent's ring is not its.
+        if self.ring.inherited() {
+            return;
+        }
         let mut state = self.lock();
         if slot_of(&state, fd).is_some() {
             let removed = self
@@ -680,7 +737,9 @@ impl AsFd for Selector {
         // Submit what is queued now, and every change from now on.
         self.shared.exposed.store(true, Ordering::Relaxed);
         let state = self.shared.lock();
-        if let Err(error) = self.shared.submit_now(&state) {
+        if self.shared.ring.inherited() {
+            // Nothing to submit: see `Shared::owned`.
+        } else if let Err(error) = self.shared.submit_now(&state) {
             warn!("failed to submit to the io_uring: {}", error);
         }
         self.shared.ring.as_fd()
@@ -697,9 +756,42 @@ fn poll_mask(interests: Interest) -> u32 {
         mask |= EventFlags::OUT;
     }
     if interests.is_priority() {
-        mask |= EventFlags::PRI;
+        // The kernel matches a wake-up against a request's mask without
+        // `EPOLLPRI`; a socket's "data arrived" wake-up also carries
+        // `EPOLLRDBAND`, which wakes a priority-only request (`reported`
+        // drops it from the result).
+        mask |= EventFlags::PRI | EventFlags::RDBAND;
     }
     mask.bits()
+}
+
+/// The flags a completion reports, of `res`. A poll request's result is
+/// the wake-up's own mask where the wake-up carried one, not the file's
+/// state: a socket's "data arrived" wake-up carries `EPOLLPRI`, so
+/// ordinary data would read as priority. With `EPOLLPRI` asked for,
+/// poll(2) tells whether it holds now, as epoll polls the file again.
+/// `EPOLLRDBAND` is only there to be woken (`poll_mask`). Zero: nothing
+/// the registration asked for.
+fn reported(fd: RawFd, mask: u32, res: u32) -> u32 {
+    let pri = EventFlags::PRI.bits();
+    let mut flags = res & !EventFlags::RDBAND.bits();
+    if mask & pri != 0 && flags & pri != 0 && !has_priority_data(fd) {
+        flags &= !pri;
+    }
+    flags
+}
+
+/// Whether `fd` has priority data now: poll(2), without waiting.
+fn has_priority_data(fd: RawFd) -> bool {
+    // SAFETY: `fd` has a current registration, so it is open: a
+    // registered descriptor must not be closed (see the module docs).
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut fds = [PollFd::new(&fd, PollFlags::PRI)];
+    match rustix::event::poll(&mut fds, Some(&Timespec::default())) {
+        Ok(_) => fds[0].revents().contains(PollFlags::PRI),
+        // Cannot tell: as the kernel said.
+        Err(_) => true,
+    }
 }
 
 fn poll_add(fd: RawFd, slot: &Slot) -> io_uring_sqe {

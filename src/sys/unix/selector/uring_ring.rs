@@ -15,7 +15,9 @@
 //! which stands for the 5.13 poll requests (multishot poll and poll
 //! update came in that release, without a feature bit of their own).
 //!
-//! Man pages: io_uring_setup(2), io_uring_enter(2), io_uring(7), mmap(2).
+//! Man pages: io_uring_setup(2), io_uring_enter(2), io_uring(7), mmap(2),
+//! madvise(2) (`MADV_WIPEONFORK`: the ring's process is told from a forked
+//! child by a page the child sees zeroed).
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -28,7 +30,7 @@ use rustix::io_uring::{
     io_uring_ptr, io_uring_setup, io_uring_sqe, IoringEnterFlags, IoringFeatureFlags,
     IoringSetupFlags, IoringSqFlags, IORING_OFF_SQES, IORING_OFF_SQ_RING,
 };
-use rustix::mm::{MapFlags, ProtFlags};
+use rustix::mm::{Advice, MapFlags, ProtFlags};
 
 /// Entries of the submission queue: registration changes between two
 /// waits; a fuller queue is submitted at once.
@@ -71,6 +73,24 @@ impl Mapping {
         Ok(Mapping { ptr, len })
     }
 
+    /// A private page that a forked child sees zeroed (`MADV_WIPEONFORK`),
+    /// holding a non-zero word: the mark of the ring's own process.
+    fn owner_mark() -> io::Result<Mapping> {
+        let len = size_of::<AtomicU32>();
+        let prot = ProtFlags::READ | ProtFlags::WRITE;
+        // SAFETY: a new private mapping at an address the kernel picks
+        // aliases no Rust object.
+        let ptr =
+            unsafe { rustix::mm::mmap_anonymous(ptr::null_mut(), len, prot, MapFlags::PRIVATE)? };
+        let ptr = NonNull::new(ptr.cast()).ok_or_else(|| io::Error::other("mmap returned null"))?;
+        let mapping = Mapping { ptr, len };
+        // SAFETY: the range is this new mapping's (rounded up to its page).
+        unsafe { rustix::mm::madvise(ptr.as_ptr().cast(), len, Advice::LinuxWipeOnFork)? };
+        // SAFETY: the page is mapped, writable and aligned for a u32.
+        unsafe { (*mapping.at::<AtomicU32>(0)).store(1, Ordering::Relaxed) };
+        Ok(mapping)
+    }
+
     /// The `T` at byte `offset` (an offset the kernel gave for this map).
     fn at<T>(&self, offset: u32) -> *mut T {
         debug_assert!((offset as usize) < self.len);
@@ -92,6 +112,8 @@ pub(super) struct Ring {
     // Declared before `fd`: unmapped before the ring is closed.
     rings: Mapping,
     _sqes_map: Mapping,
+    /// Zero in a forked child (see `inherited`).
+    owner: Mapping,
     fd: OwnedFd,
     sq_head: *const AtomicU32,
     sq_tail: *const AtomicU32,
@@ -157,6 +179,7 @@ impl Ring {
             cqes: rings.at(cq.cqes),
             rings,
             _sqes_map: sqes_map,
+            owner: Mapping::owner_mark()?,
             fd,
         };
         // The index array maps slot i to entry i, once and for all.
@@ -173,6 +196,13 @@ impl Ring {
         // SAFETY: `word` points into the ring's mapping, which lives as
         // long as `self`, and is only accessed atomically.
         unsafe { (*word).load(order) }
+    }
+
+    /// Whether this is a process forked from the one that made the ring:
+    /// the queues are memory it shares with that process, whose positions
+    /// it does not know, so it must not touch them.
+    pub(super) fn inherited(&self) -> bool {
+        Self::load(self.owner.at(0), Ordering::Relaxed) == 0
     }
 
     /// Queues `sqe` at `tail` (the selector's copy of the submission tail)
