@@ -28,6 +28,8 @@ use crate::{Interest, Token};
 mod epoll;
 #[path = "uring.rs"]
 mod uring;
+#[path = "uring_requests.rs"]
+mod uring_requests;
 #[path = "uring_ring.rs"]
 mod uring_ring;
 #[path = "uring_waker.rs"]
