@@ -1,0 +1,325 @@
+//! The background drain of a dropped `Poll` (`sys/windows/reclaim.rs`),
+//! seen from outside: its threads end when what they wait for is back, and
+//! the process exits while one waits. Each case runs in a child process
+//! (this binary, filtered to `child`), where the threads can be counted
+//! without the other tests' threads.
+
+#![cfg(all(windows, feature = "os-ext"))]
+
+mod util;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
+};
+use windows_sys::Win32::System::Threading::GetCurrentProcessId;
+
+use evmux::windows::NamedPipe;
+use evmux::{Events, Interest, Poll, Token};
+
+const MODE: &str = "EVMUX_DRAIN_PROBE";
+
+fn unique_name() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!(r"\\.\pipe\evmux-drain-{}-{n}", std::process::id())
+}
+
+/// The threads of this process.
+fn threads() -> usize {
+    // SAFETY: a snapshot of every thread takes no pointers.
+    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) };
+    assert_ne!(snapshot, INVALID_HANDLE_VALUE);
+    // SAFETY: plain data; dwSize is set before use.
+    let mut entry: THREADENTRY32 = unsafe { std::mem::zeroed() };
+    entry.dwSize = std::mem::size_of::<THREADENTRY32>() as u32;
+    // SAFETY: no arguments.
+    let me = unsafe { GetCurrentProcessId() };
+    let mut count = 0;
+    // SAFETY: `snapshot` is open and `entry` is a live, sized local.
+    let mut more = unsafe { Thread32First(snapshot, &mut entry) } != 0;
+    while more {
+        if entry.th32OwnerProcessID == me {
+            count += 1;
+        }
+        // SAFETY: as above.
+        more = unsafe { Thread32Next(snapshot, &mut entry) } != 0;
+    }
+    // SAFETY: the snapshot is ours, closed once.
+    unsafe { CloseHandle(snapshot) };
+    count
+}
+
+/// Waits until at most `want` threads are left; returns the count.
+fn wait_for_threads(want: usize) -> usize {
+    let start = Instant::now();
+    loop {
+        let now = threads();
+        if now <= want || start.elapsed() > util::DEADLINE {
+            return now;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `Poll` with a pipe whose write (more than the pipe holds) is in
+/// flight to a client that has not read, both dropped; the client end.
+fn drop_a_poll_with_a_write_pending() -> File {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, Token(0), Interest::WRITABLE)
+        .unwrap();
+    let _ = server.connect();
+    let client = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    let start = Instant::now();
+    while events.is_empty() {
+        assert!(start.elapsed() < util::DEADLINE, "no writable event");
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+    }
+    assert_eq!(server.write(&[7; 1 << 20]).unwrap(), 1 << 20);
+    drop(server);
+    drop(poll);
+    client
+}
+
+/// Runs this binary's `child` with `mode`; its exit status and how long it
+/// took (killed past `limit`).
+fn run_child(mode: &str, limit: Duration) -> (bool, Duration, String) {
+    let start = Instant::now();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .env(MODE, mode)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+            return (status.success(), start.elapsed(), out);
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the child ({mode}) still runs after {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The body of the child process (does nothing unless run by a test).
+#[test]
+fn child() {
+    let Ok(mode) = std::env::var(MODE) else {
+        return;
+    };
+    let mut out = std::io::stdout();
+    match mode.as_str() {
+        "exit" => {
+            // A drain waits for this write (30 s before it cancels it);
+            // the client stays, not reading, until the process ends.
+            std::mem::forget(drop_a_poll_with_a_write_pending());
+        }
+        "leave" => {
+            let base = threads();
+            for _ in 0..16 {
+                drop(drop_a_poll_with_a_write_pending());
+            }
+            let after = wait_for_threads(base);
+            writeln!(out, "threads: {base} before, {after} after").unwrap();
+            assert!(after <= base, "{} drain threads left", after - base);
+        }
+        "stay" => {
+            let base = threads();
+            let clients: Vec<File> = (0..16)
+                .map(|_| drop_a_poll_with_a_write_pending())
+                .collect();
+            let during = threads();
+            writeln!(out, "threads: {base} before, {during} with 16 drains").unwrap();
+            drop(clients);
+            let after = wait_for_threads(base);
+            writeln!(out, "threads: {after} after the clients left").unwrap();
+            assert!(after <= base, "{} drain threads left", after - base);
+        }
+        "socket" => {
+            let base = threads();
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            for _ in 0..8 {
+                let mut poll = Poll::new().unwrap();
+                let mut events = Events::with_capacity(8);
+                let mut stream =
+                    evmux::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+                let (_accepted, _) = listener.accept().unwrap();
+                poll.registry()
+                    .register(&mut stream, Token(1), Interest::READABLE)
+                    .unwrap();
+                // Issues the request; nothing is readable.
+                poll.poll(&mut events, Some(Duration::from_millis(20)))
+                    .unwrap();
+                drop(poll);
+                drop(stream);
+            }
+            let after = wait_for_threads(base);
+            writeln!(out, "threads: {base} before, {after} after").unwrap();
+            assert!(after <= base, "{} drain threads left", after - base);
+        }
+        "mixed" => {
+            let base = threads();
+            mixed_use();
+            let after = wait_for_threads(base);
+            writeln!(out, "threads: {base} before, {after} after").unwrap();
+            assert!(after <= base, "{} drain threads left", after - base);
+        }
+        other => panic!("unknown mode {other}"),
+    }
+}
+
+/// The process exits at once while a drain thread waits for a write no
+/// client reads (its limit is 30 s away): nothing waits for the thread.
+#[test]
+fn the_process_exits_while_a_drain_waits() {
+    let (ok, took, _) = run_child("exit", Duration::from_secs(60));
+    assert!(ok, "the child failed");
+    assert!(took < Duration::from_secs(20), "the child took {took:?}");
+}
+
+/// Sixteen `Poll`s dropped in a row, each with a write to a client that
+/// then leaves: every drain thread ends.
+#[test]
+fn drain_threads_end_when_their_clients_leave() {
+    let (ok, _, out) = run_child("leave", Duration::from_secs(60));
+    print!("{out}");
+    assert!(ok, "the child failed: {out}");
+}
+
+/// Sixteen drains waiting for clients that do not read: one thread each,
+/// until the clients leave.
+#[test]
+fn drain_threads_wait_for_clients_and_end_when_they_leave() {
+    let (ok, _, out) = run_child("stay", Duration::from_secs(60));
+    print!("{out}");
+    assert!(ok, "the child failed: {out}");
+}
+
+/// A socket whose AFD poll is in flight, dropped after its `Poll`: the
+/// cancelled request comes back at once, so no drain thread lingers.
+#[test]
+fn a_socket_dropped_after_its_poll_leaves_no_drain_thread() {
+    let (ok, _, out) = run_child("socket", Duration::from_secs(60));
+    print!("{out}");
+    assert!(ok, "the child failed: {out}");
+}
+
+/// An evmux client end of the pipe `name`.
+fn pipe_client(name: &str) -> NamedPipe {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::{FromRawHandle, IntoRawHandle};
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OVERLAPPED)
+        .open(name)
+        .unwrap();
+    // SAFETY: just opened, overlapped, owned by nobody else.
+    unsafe { NamedPipe::from_raw_handle(file.into_raw_handle()) }
+}
+
+/// Every kind of operation a selector lends, each `Poll` dropped when all
+/// of it has come back (nothing left for a drain to wait for): pipe
+/// transfers both ways, connects found connected, writes after the client
+/// left, `disconnect` with a read in flight, socket transfers, wakes.
+fn mixed_use() {
+    use std::io::Read;
+    // Pipes, both ends evmux, through `transfer`'s own `Poll`.
+    for server_writes in [true, false] {
+        let name = unique_name();
+        let mut server = NamedPipe::new(&name).unwrap();
+        let mut client = pipe_client(&name);
+        if server_writes {
+            util::transfer(&mut server, &mut client, 1 << 20, 100_000, 10_000);
+        } else {
+            util::transfer(&mut client, &mut server, 1 << 20, 100_000, 10_000);
+        }
+        drop((server, client));
+    }
+
+    // Sockets.
+    let (mut a, mut b) = util::tcp_pair();
+    util::transfer(&mut a, &mut b, 1 << 20, 100_000, 10_000);
+    drop((a, b));
+
+    // A connect that finds the client there, a write after it left, a
+    // disconnect with a read in flight, and wakes.
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let waker = evmux::Waker::new(poll.registry(), Token(9)).unwrap();
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    let client = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    poll.registry()
+        .register(
+            &mut server,
+            Token(0),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+        .unwrap();
+    server.connect().unwrap();
+    util::expect_events(&mut poll, &mut events, &[(Token(0), util::WRITABLE)]);
+    let mut buf = [0; 8];
+    assert_eq!(
+        server.read(&mut buf).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
+    drop(client);
+    util::expect_events(&mut poll, &mut events, &[(Token(0), util::READABLE)]);
+    assert!(server.write(b"gone").is_err());
+    server.disconnect().unwrap();
+    assert_eq!(
+        server.connect().unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
+    let _client = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    util::expect_events(&mut poll, &mut events, &[(Token(0), util::WRITABLE)]);
+    for _ in 0..5 {
+        waker.wake().unwrap();
+        util::expect_events(&mut poll, &mut events, &[(Token(9), util::READABLE)]);
+    }
+    // A read in flight when the pipe goes (cancelled).
+    let _ = server.read(&mut buf);
+    drop(server);
+    drop(waker);
+    drop(poll);
+}
+
+/// After a mix of every operation, each `Poll` dropped with nothing in
+/// flight: no drain thread is left (a miscount of what is lent would keep
+/// one waiting for the drain's limits, 35 s).
+#[test]
+fn no_drain_thread_is_left_after_ordinary_use() {
+    let (ok, _, out) = run_child("mixed", Duration::from_secs(90));
+    print!("{out}");
+    assert!(ok, "the child failed: {out}");
+}
