@@ -15,11 +15,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, INVALID_HANDLE_VALUE};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
-use windows_sys::Win32::System::Threading::GetCurrentProcessId;
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcessId, GetThreadDescription, OpenThread, THREAD_QUERY_LIMITED_INFORMATION,
+};
 
 use evmux::windows::NamedPipe;
 use evmux::{Events, Interest, Poll, Token};
@@ -32,8 +34,9 @@ fn unique_name() -> String {
     format!(r"\\.\pipe\evmux-drain-{}-{n}", std::process::id())
 }
 
-/// The threads of this process.
-fn threads() -> usize {
+/// The threads of this process: all of them, and those named
+/// `evmux-drain` (std names its threads with `SetThreadDescription`).
+fn thread_counts() -> (usize, usize) {
     // SAFETY: a snapshot of every thread takes no pointers.
     let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) };
     assert_ne!(snapshot, INVALID_HANDLE_VALUE);
@@ -42,26 +45,65 @@ fn threads() -> usize {
     entry.dwSize = std::mem::size_of::<THREADENTRY32>() as u32;
     // SAFETY: no arguments.
     let me = unsafe { GetCurrentProcessId() };
-    let mut count = 0;
+    let (mut all, mut drains) = (0, 0);
     // SAFETY: `snapshot` is open and `entry` is a live, sized local.
     let mut more = unsafe { Thread32First(snapshot, &mut entry) } != 0;
     while more {
         if entry.th32OwnerProcessID == me {
-            count += 1;
+            all += 1;
+            if thread_name(entry.th32ThreadID).as_deref() == Some("evmux-drain") {
+                drains += 1;
+            }
         }
         // SAFETY: as above.
         more = unsafe { Thread32Next(snapshot, &mut entry) } != 0;
     }
     // SAFETY: the snapshot is ours, closed once.
     unsafe { CloseHandle(snapshot) };
-    count
+    (all, drains)
 }
 
-/// Waits until at most `want` threads are left; returns the count.
-fn wait_for_threads(want: usize) -> usize {
+/// The name of thread `id`, if it has one (and still runs).
+fn thread_name(id: u32) -> Option<String> {
+    // SAFETY: opening a thread by id takes no pointers; NULL on failure.
+    let thread = unsafe { OpenThread(THREAD_QUERY_LIMITED_INFORMATION, 0, id) };
+    if thread.is_null() {
+        return None;
+    }
+    let mut name: *mut u16 = std::ptr::null_mut();
+    // SAFETY: `thread` is open; `name` is a live local the call writes.
+    let result = unsafe { GetThreadDescription(thread, &mut name) };
+    // SAFETY: opened above, closed once.
+    unsafe { CloseHandle(thread) };
+    if result < 0 || name.is_null() {
+        return None;
+    }
+    // SAFETY: on success `name` is a NUL-terminated string the system
+    // allocated with LocalAlloc, freed once below.
+    let text = unsafe {
+        let len = (0..).take_while(|&i| *name.add(i) != 0).count();
+        let text = String::from_utf16_lossy(std::slice::from_raw_parts(name, len));
+        LocalFree(name.cast());
+        text
+    };
+    Some(text)
+}
+
+/// The threads of this process.
+fn threads() -> usize {
+    thread_counts().0
+}
+
+/// The drain threads of this process.
+fn drain_threads() -> usize {
+    thread_counts().1
+}
+
+/// Waits until at most `want` drain threads are left; returns the count.
+fn wait_for_drains(want: usize) -> usize {
     let start = Instant::now();
     loop {
-        let now = threads();
+        let now = drain_threads();
         if now <= want || start.elapsed() > util::DEADLINE {
             return now;
         }
@@ -136,28 +178,33 @@ fn child() {
             std::mem::forget(drop_a_poll_with_a_write_pending());
         }
         "leave" => {
-            let base = threads();
+            let base = drain_threads();
             for _ in 0..16 {
                 drop(drop_a_poll_with_a_write_pending());
             }
-            let after = wait_for_threads(base);
-            writeln!(out, "threads: {base} before, {after} after").unwrap();
+            let after = wait_for_drains(base);
+            writeln!(out, "drain threads: {base} before, {after} after").unwrap();
             assert!(after <= base, "{} drain threads left", after - base);
         }
         "stay" => {
-            let base = threads();
+            let base = drain_threads();
             let clients: Vec<File> = (0..16)
                 .map(|_| drop_a_poll_with_a_write_pending())
                 .collect();
-            let during = threads();
-            writeln!(out, "threads: {base} before, {during} with 16 drains").unwrap();
+            let during = drain_threads();
+            writeln!(
+                out,
+                "drain threads: {base} before, {during} with 16 drains ({} threads in all)",
+                threads()
+            )
+            .unwrap();
             drop(clients);
-            let after = wait_for_threads(base);
-            writeln!(out, "threads: {after} after the clients left").unwrap();
+            let after = wait_for_drains(base);
+            writeln!(out, "drain threads: {after} after the clients left").unwrap();
             assert!(after <= base, "{} drain threads left", after - base);
         }
         "socket" => {
-            let base = threads();
+            let base = drain_threads();
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             for _ in 0..8 {
                 let mut poll = Poll::new().unwrap();
@@ -174,15 +221,26 @@ fn child() {
                 drop(poll);
                 drop(stream);
             }
-            let after = wait_for_threads(base);
-            writeln!(out, "threads: {base} before, {after} after").unwrap();
+            let after = wait_for_drains(base);
+            writeln!(out, "drain threads: {base} before, {after} after").unwrap();
             assert!(after <= base, "{} drain threads left", after - base);
         }
         "mixed" => {
-            let base = threads();
+            let base = drain_threads();
             mixed_use();
-            let after = wait_for_threads(base);
-            writeln!(out, "threads: {base} before, {after} after").unwrap();
+            let after = wait_for_drains(base);
+            writeln!(out, "drain threads: {base} before, {after} after").unwrap();
+            assert!(after <= base, "{} drain threads left", after - base);
+        }
+        "tls" => {
+            tls_drop();
+            writeln!(out, "tls: done").unwrap();
+        }
+        "leftover" => {
+            let base = drain_threads();
+            leftover();
+            let after = wait_for_drains(base);
+            writeln!(out, "drain threads: {base} before, {after} after").unwrap();
             assert!(after <= base, "{} drain threads left", after - base);
         }
         other => panic!("unknown mode {other}"),
@@ -320,6 +378,130 @@ fn mixed_use() {
 #[test]
 fn no_drain_thread_is_left_after_ordinary_use() {
     let (ok, _, out) = run_child("mixed", Duration::from_secs(90));
+    print!("{out}");
+    assert!(ok, "the child failed: {out}");
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Option<(Poll, NamedPipe)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A thread keeps its `Poll` and a pipe with a write in flight in a
+/// thread-local, and exits: the `Poll` goes in the thread's TLS
+/// destructors, which hand the write to a drain; the client reading
+/// afterwards gets every byte and the end of stream.
+fn tls_drop() {
+    use std::io::Read;
+    let name = unique_name();
+    let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 239) as u8).collect();
+    let (client_tx, client_rx) = std::sync::mpsc::channel();
+    let thread = {
+        let name = name.clone();
+        let data = data.clone();
+        thread::spawn(move || {
+            let mut poll = Poll::new().unwrap();
+            let mut events = Events::with_capacity(8);
+            let mut server = NamedPipe::new(&name).unwrap();
+            poll.registry()
+                .register(&mut server, Token(0), Interest::WRITABLE)
+                .unwrap();
+            let _ = server.connect();
+            let client = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&name)
+                .unwrap();
+            util::expect_events(&mut poll, &mut events, &[(Token(0), util::WRITABLE)]);
+            assert_eq!(server.write(&data).unwrap(), data.len());
+            client_tx.send(client).unwrap();
+            KEPT.with(|kept| *kept.borrow_mut() = Some((poll, server)));
+        })
+    };
+    let mut client = client_rx.recv_timeout(util::DEADLINE).unwrap();
+    let start = Instant::now();
+    while !thread.is_finished() {
+        assert!(start.elapsed() < util::DEADLINE, "the thread did not exit");
+        thread::sleep(Duration::from_millis(10));
+    }
+    thread.join().unwrap();
+    let got = util::within_deadline(move || {
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).map(|_| got)
+    })
+    .expect("read the client end");
+    assert!(got == data, "got {} of {} bytes", got.len(), data.len());
+}
+
+/// A `Poll` dropped by a thread's TLS destructors, with a write in flight:
+/// the drain starts from there (no abort, no hang) and delivers.
+#[test]
+fn a_poll_dropped_in_tls_destructors_drains() {
+    let (ok, took, out) = run_child("tls", Duration::from_secs(60));
+    print!("{out}");
+    assert!(ok, "the child failed: {out}");
+    assert!(took < Duration::from_secs(30), "the child took {took:?}");
+}
+
+/// Sources that outlive their `Poll` and get completions nobody dequeues:
+/// a waker woken many times, a coalescing one, a child's exit, a socket
+/// with data arriving, a pipe whose client writes and leaves. Dropping
+/// them takes every completion back at once: no drain thread is left.
+fn leftover() {
+    use std::io::Write as _;
+    let poll = Poll::new().unwrap();
+    let waker = evmux::Waker::new(poll.registry(), Token(1)).unwrap();
+    let coalescing = evmux::Waker::new_coalescing(poll.registry(), Token(2)).unwrap();
+    let mut child = std::process::Command::new("cmd")
+        .args(["/c", "exit 3"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut exit = evmux::process::ChildExit::new(&child).unwrap();
+    poll.registry()
+        .register(&mut exit, Token(3), Interest::READABLE)
+        .unwrap();
+    let (mut a, mut b) = util::tcp_pair();
+    poll.registry()
+        .register(&mut a, Token(4), Interest::READABLE | Interest::WRITABLE)
+        .unwrap();
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    let mut client = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    poll.registry()
+        .register(&mut server, Token(5), Interest::READABLE)
+        .unwrap();
+    let _ = server.connect();
+    drop(poll);
+    for _ in 0..1000 {
+        waker.wake().unwrap();
+        coalescing.wake().unwrap();
+    }
+    util::write_all_within_deadline(&mut b, b"data for a");
+    client.write_all(b"data for the server").unwrap();
+    drop(client);
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < util::DEADLINE, "the child runs on");
+        thread::sleep(Duration::from_millis(10));
+    }
+    // The callback that posts the exit may still be on its way.
+    thread::sleep(Duration::from_millis(100));
+    eprintln!("child exited after {:?}", start.elapsed());
+    let start = Instant::now();
+    drop((waker, coalescing, exit, a, b, server));
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "dropping took {took:?}");
+}
+
+/// See `leftover`.
+#[test]
+fn completions_nobody_dequeued_are_taken_back_without_a_drain_thread() {
+    let (ok, _, out) = run_child("leftover", Duration::from_secs(90));
     print!("{out}");
     assert!(ok, "the child failed: {out}");
 }
