@@ -781,3 +781,53 @@ fn a_slow_but_steady_reader_gets_everything_after_the_poll_is_dropped() {
     assert_eq!(got.len(), data.len(), "the data was cut short");
     assert!(got == data, "the bytes differ from what was written");
 }
+
+/// mio 1.2.5 under the same conditions as
+/// `a_slow_but_steady_reader_gets_everything_after_the_poll_is_dropped`:
+/// its client gets every byte (mio never cancels the write; it never sends
+/// the end of stream either, so this reads exactly the length). Slow: 40 s.
+#[test]
+#[ignore = "slow comparison with mio (40 s)"]
+fn mio_gives_a_slow_but_steady_reader_everything_after_the_poll_is_dropped() {
+    let mut poll = mio::Poll::new().unwrap();
+    let mut events = mio::Events::with_capacity(8);
+    let name = unique_name();
+    let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 241) as u8).collect();
+    let mut server = mio::windows::NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, mio::Token(0), mio::Interest::WRITABLE)
+        .unwrap();
+    let _ = server.connect();
+    let mut client = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    let start = Instant::now();
+    while events.is_empty() {
+        assert!(start.elapsed() < util::DEADLINE, "no writable event");
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+    }
+    assert_eq!(server.write(&data).unwrap(), data.len());
+    drop(server);
+    drop(poll);
+    let mut got = Vec::new();
+    let mut buf = vec![0; 64 * 1024];
+    let start = Instant::now();
+    while got.len() < data.len() {
+        let n = client.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        assert!(start.elapsed() < Duration::from_secs(120), "no end");
+        thread::sleep(Duration::from_millis(2500));
+    }
+    eprintln!(
+        "read {} of {} bytes in {:?}",
+        got.len(),
+        data.len(),
+        start.elapsed()
+    );
+    assert!(got == data, "got {} of {} bytes", got.len(), data.len());
+}

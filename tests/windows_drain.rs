@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Foundation::{
+    CloseHandle, GetHandleInformation, LocalFree, INVALID_HANDLE_VALUE,
+};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
@@ -92,6 +94,20 @@ fn thread_name(id: u32) -> Option<String> {
 /// The threads of this process.
 fn threads() -> usize {
     thread_counts().0
+}
+
+/// The handles this process holds, counted by asking about every handle
+/// value in turn (Wine's `GetProcessHandleCount` answers 0).
+fn handles() -> usize {
+    (1..=0x4000)
+        .filter(|value| {
+            let mut flags = 0;
+            let handle = (value * 4) as windows_sys::Win32::Foundation::HANDLE;
+            // SAFETY: asking about a handle value that may not be open is
+            // allowed (it fails); `flags` is a live local.
+            unsafe { GetHandleInformation(handle, &mut flags) != 0 }
+        })
+        .count()
 }
 
 /// The drain threads of this process.
@@ -242,6 +258,25 @@ fn child() {
             let after = wait_for_drains(base);
             writeln!(out, "drain threads: {base} before, {after} after").unwrap();
             assert!(after <= base, "{} drain threads left", after - base);
+        }
+        "handles" => {
+            // Warm up: Winsock, the first pipe, the first Poll.
+            drop(drop_a_poll_with_a_write_pending());
+            mixed_use();
+            wait_for_drains(0);
+            let base = handles();
+            // The count sees one handle more.
+            let pipe = NamedPipe::new(unique_name()).unwrap();
+            assert_eq!(handles(), base + 1);
+            drop(pipe);
+            for _ in 0..20 {
+                drop(drop_a_poll_with_a_write_pending());
+                mixed_use();
+            }
+            assert_eq!(wait_for_drains(0), 0, "drain threads left");
+            let after = handles();
+            writeln!(out, "handles: {base} before, {after} after 20 rounds").unwrap();
+            assert!(after <= base, "{} handles more", after - base);
         }
         other => panic!("unknown mode {other}"),
     }
@@ -502,6 +537,16 @@ fn leftover() {
 #[test]
 fn completions_nobody_dequeued_are_taken_back_without_a_drain_thread() {
     let (ok, _, out) = run_child("leftover", Duration::from_secs(90));
+    print!("{out}");
+    assert!(ok, "the child failed: {out}");
+}
+
+/// Twenty rounds of drains that end (clients that leave) and of ordinary
+/// use: the process holds no more handles than before (a pipe, port, AFD
+/// or thread handle kept would show).
+#[test]
+fn drains_leave_no_handles_behind() {
+    let (ok, _, out) = run_child("handles", Duration::from_secs(120));
     print!("{out}");
     assert!(ok, "the child failed: {out}");
 }
