@@ -115,12 +115,21 @@ fn drain_threads() -> usize {
     thread_counts().1
 }
 
-/// Waits until at most `want` drain threads are left; returns the count.
+/// Waits until at most `want` drain threads are left, and still are
+/// `QUIET` later (a thread spawned just now is named by itself once it
+/// runs); returns the count.
 fn wait_for_drains(want: usize) -> usize {
     let start = Instant::now();
     loop {
         let now = drain_threads();
-        if now <= want || start.elapsed() > util::DEADLINE {
+        if now <= want {
+            thread::sleep(util::QUIET);
+            let again = drain_threads();
+            if again <= want {
+                return again;
+            }
+        }
+        if start.elapsed() > util::DEADLINE {
             return now;
         }
         thread::sleep(Duration::from_millis(20));
@@ -524,9 +533,6 @@ fn leftover() {
         assert!(start.elapsed() < util::DEADLINE, "the child runs on");
         thread::sleep(Duration::from_millis(10));
     }
-    // The callback that posts the exit may still be on its way.
-    thread::sleep(Duration::from_millis(100));
-    eprintln!("child exited after {:?}", start.elapsed());
     let start = Instant::now();
     drop((waker, coalescing, exit, a, b, server));
     let took = start.elapsed();
