@@ -615,3 +615,219 @@ fn a_client_that_leaves_ends_the_drain_of_its_unread_write() {
         thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Waits until the pipe `name` has no instance left (its server's handle
+/// closed): `NotFound`, where an open instance answers busy or connects.
+fn wait_until_the_name_is_gone(name: &str) {
+    let start = Instant::now();
+    loop {
+        match OpenOptions::new().read(true).write(true).open(name) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+            Err(e) => assert_eq!(e.raw_os_error(), Some(231), "{e}"), // ERROR_PIPE_BUSY
+            Ok(_) => panic!("a client connected to the dropped server end"),
+        }
+        assert!(
+            start.elapsed() < util::DEADLINE,
+            "the server's handle is still open"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A server end waiting for its client (connect in flight) when it and
+/// its `Poll` are dropped: the drop returns at once, the connect is
+/// cancelled and taken back, and the handle closes (no client can connect
+/// to the orphaned instance).
+#[test]
+fn a_connect_pending_when_the_poll_is_dropped_is_cancelled_and_closes() {
+    let poll = Poll::new().unwrap();
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, SERVER, both())
+        .unwrap();
+    assert_eq!(
+        server.connect().unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    let start = Instant::now();
+    drop(server);
+    drop(poll);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "dropping took {took:?}");
+    wait_until_the_name_is_gone(&name);
+}
+
+/// A pipe dropped with a read and a write in flight, then its `Poll`: the
+/// read is cancelled, the write goes on; a client that reads afterwards
+/// gets every byte, then the end of stream.
+#[test]
+fn a_pipe_dropped_with_a_read_and_a_write_pending_delivers_then_ends() {
+    let mut poll = Poll::new().unwrap();
+    let name = unique_name();
+    let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();
+    let (mut server, mut client) = a_write_in_flight(&mut poll, &name, &data);
+    let mut buf = [0; 16];
+    assert_eq!(
+        server.read(&mut buf).unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    drop(server);
+    drop(poll);
+    let got = util::within_deadline(move || {
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).map(|_| got)
+    })
+    .expect("read the client end");
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "the bytes differ from what was written");
+    wait_until_the_name_is_gone(&name);
+}
+
+/// A clone of the `Registry` keeps the selector: a pipe registered through
+/// it once the `Poll` is gone writes, and when the pipe and the clone go,
+/// the client gets the data and the end of stream.
+#[test]
+fn a_registry_clone_registers_a_pipe_after_the_poll_is_dropped() {
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+    drop(poll);
+    let name = unique_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    let mut client = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    registry.register(&mut server, SERVER, both()).unwrap();
+    // The client is there already: connected at once.
+    server.connect().unwrap();
+    let data = vec![9; 200_000];
+    assert_eq!(server.write(&data).unwrap(), data.len());
+    let start = Instant::now();
+    drop(server);
+    drop(registry);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "dropping took {took:?}");
+    let got = util::within_deadline(move || {
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).map(|_| got)
+    })
+    .expect("read the client end");
+    assert!(got == data, "got {} bytes", got.len());
+}
+
+/// A `Waker` and a registered socket (its AFD poll in flight) outlive the
+/// `Poll`: waking still succeeds, and dropping them (the last owners of
+/// the selector) returns at once, with a pipe write also pending.
+#[test]
+fn a_waker_and_a_socket_outliving_the_poll_drop_at_once() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let name = unique_name();
+    let (server, _client) = a_write_in_flight(&mut poll, &name, &[7; 1 << 20]);
+    let waker = evmux::Waker::new(poll.registry(), Token(5)).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut stream = evmux::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (_accepted, _) = listener.accept().unwrap();
+    poll.registry()
+        .register(&mut stream, Token(6), Interest::READABLE)
+        .unwrap();
+    // Issue the socket's request (nothing is readable: it stays in flight).
+    poll.poll(&mut events, Some(Duration::from_millis(50)))
+        .unwrap();
+    waker.wake().unwrap();
+    drop(server);
+    drop(poll);
+    waker.wake().unwrap();
+    let start = Instant::now();
+    drop(waker);
+    drop(stream);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "dropping took {took:?}");
+}
+
+/// A client that reads steadily but slowly (the whole write takes longer
+/// than the drain's 30 s write limit) after the server and its `Poll` are
+/// dropped still gets every byte `write` accepted. Slow: about 40 s.
+#[test]
+#[ignore = "defect: the drain cancels a write 30 s after the drop even while its client reads steadily; the client sees a clean end of stream after 768 KiB of 1 MiB (slow: 40 s)"]
+fn a_slow_but_steady_reader_gets_everything_after_the_poll_is_dropped() {
+    let mut poll = Poll::new().unwrap();
+    let name = unique_name();
+    let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 241) as u8).collect();
+    let (server, mut client) = a_write_in_flight(&mut poll, &name, &data);
+    drop(server);
+    drop(poll);
+    let mut got = Vec::new();
+    let mut buf = vec![0; 64 * 1024];
+    let start = Instant::now();
+    loop {
+        // 16 reads of 64 KiB, 2.5 s apart: 40 s in all.
+        let n = client.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        assert!(start.elapsed() < Duration::from_secs(120), "no end");
+        thread::sleep(Duration::from_millis(2500));
+    }
+    eprintln!(
+        "read {} of {} bytes in {:?}",
+        got.len(),
+        data.len(),
+        start.elapsed()
+    );
+    assert_eq!(got.len(), data.len(), "the data was cut short");
+    assert!(got == data, "the bytes differ from what was written");
+}
+
+/// mio 1.2.5 under the same conditions as
+/// `a_slow_but_steady_reader_gets_everything_after_the_poll_is_dropped`:
+/// its client gets every byte (mio never cancels the write; it never sends
+/// the end of stream either, so this reads exactly the length). Slow: 40 s.
+#[test]
+#[ignore = "slow comparison with mio (40 s)"]
+fn mio_gives_a_slow_but_steady_reader_everything_after_the_poll_is_dropped() {
+    let mut poll = mio::Poll::new().unwrap();
+    let mut events = mio::Events::with_capacity(8);
+    let name = unique_name();
+    let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 241) as u8).collect();
+    let mut server = mio::windows::NamedPipe::new(&name).unwrap();
+    poll.registry()
+        .register(&mut server, mio::Token(0), mio::Interest::WRITABLE)
+        .unwrap();
+    let _ = server.connect();
+    let mut client = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    let start = Instant::now();
+    while events.is_empty() {
+        assert!(start.elapsed() < util::DEADLINE, "no writable event");
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+    }
+    assert_eq!(server.write(&data).unwrap(), data.len());
+    drop(server);
+    drop(poll);
+    let mut got = Vec::new();
+    let mut buf = vec![0; 64 * 1024];
+    let start = Instant::now();
+    while got.len() < data.len() {
+        let n = client.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        assert!(start.elapsed() < Duration::from_secs(120), "no end");
+        thread::sleep(Duration::from_millis(2500));
+    }
+    eprintln!(
+        "read {} of {} bytes in {:?}",
+        got.len(),
+        data.len(),
+        start.elapsed()
+    );
+    assert!(got == data, "got {} of {} bytes", got.len(), data.len());
+}

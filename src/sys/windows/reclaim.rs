@@ -21,7 +21,10 @@
 //!
 //! - a write to a client that disconnects fails at once, and is back;
 //! - `WRITE_LIMIT` after the drop, the pipes dropped with a write in
-//!   flight (a client that does not read) have their I/O cancelled;
+//!   flight (a client that does not read, or one that still reads: a
+//!   steady reader that needs longer gets part of the data and then the
+//!   end of stream, a known defect, where mio delivers everything) have
+//!   their I/O cancelled;
 //! - `CANCEL_LIMIT` after that, whatever the kernel still holds (it never
 //!   answered a cancellation) is leaked, never freed, and the thread ends.
 //!
