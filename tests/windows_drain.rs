@@ -198,8 +198,8 @@ fn child() {
     let mut out = std::io::stdout();
     match mode.as_str() {
         "exit" => {
-            // A drain waits for this write (30 s before it cancels it);
-            // the client stays, not reading, until the process ends.
+            // A drain waits for this write; the client stays, not
+            // reading, until the process ends.
             std::mem::forget(drop_a_poll_with_a_write_pending());
         }
         "leave" => {
@@ -292,7 +292,7 @@ fn child() {
 }
 
 /// The process exits at once while a drain thread waits for a write no
-/// client reads (its limit is 30 s away): nothing waits for the thread.
+/// client reads: nothing waits for the thread.
 #[test]
 fn the_process_exits_while_a_drain_waits() {
     let (ok, took, _) = run_child("exit", Duration::from_secs(60));

@@ -23,10 +23,8 @@
 //! - never panics on an unexpected state;
 //! - finishes a write still in flight when its `Poll` is dropped (the
 //!   drop returns at once, as mio's), and then closes the handle, so that
-//!   a client that reads gets the data and the end of stream; a write
-//!   still in flight 30 s after the drop is cancelled (also one a client
-//!   still reads, slowly: it gets part of the data, then the end of
-//!   stream, a known defect), or fails when the client leaves
+//!   a client that reads gets the data and the end of stream, however
+//!   slowly it reads; the write fails when the client leaves
 //!   (`reclaim.rs`). mio's is never taken back, so its
 //!   handle stays open for good.
 //!
@@ -42,7 +40,7 @@ use std::ffi::OsStr;
 use std::io::{self, Read, Write};
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle, RawHandle};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::{fmt, mem};
 
 use windows_sys::Win32::Foundation::{ERROR_NO_DATA, ERROR_PIPE_CONNECTED, INVALID_HANDLE_VALUE};
@@ -503,13 +501,9 @@ impl Drop for NamedPipe {
         // can drain them. A write goes on: `write` reported its data as
         // written (as mio, which lets writes finish while the `Poll` runs,
         // and unlike mio also once the `Poll` is gone: the selector's
-        // drain takes it back, and cancels it past its limit).
+        // drain takes it back when it ends).
         self.shared.cancel_read_and_connect(&mut state);
         let port = state.port.take();
-        if let (Some(port), WriteState::Pending) = (&port, &state.write) {
-            let pipe: Weak<Shared> = Arc::downgrade(&self.shared);
-            port.write_outlives_pipe(pipe);
-        }
         // Drop the selector only after unlocking: if this was its last
         // handle, it drains its port, completing this pipe's operations.
         drop(state);

@@ -29,7 +29,6 @@ use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED
 
 use super::afd::{POLL_CONNECT_FAIL, POLL_DISCONNECT, POLL_RECEIVE, POLL_SEND};
 use super::iocp::{Completion, CompletionPort};
-use super::reclaim::Cancel;
 use super::selector::{Event, Inner, KEY_PIPE};
 use crate::{Interest, Token};
 
@@ -425,12 +424,6 @@ pub(crate) trait Check: Send + Sync {
     /// The event for `flags` under the current registration (its token,
     /// what its interest asks for), or `None` if it is no longer wanted.
     fn current(&self, flags: u32) -> Option<Event>;
-}
-
-impl Cancel for Shared {
-    fn cancel(&self) {
-        self.cancel_all();
-    }
 }
 
 impl Check for Shared {

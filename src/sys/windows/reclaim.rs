@@ -17,16 +17,14 @@
 //! completed already and, if anything is left, hands the port to a thread
 //! of its own (`evmux-drain`), which owns the port from then on, takes
 //! back each completion as it comes, and ends once everything is back,
-//! closing the port. The thread's life is bounded:
-//!
-//! - a write to a client that disconnects fails at once, and is back;
-//! - `WRITE_LIMIT` after the drop, the pipes dropped with a write in
-//!   flight (a client that does not read, or one that still reads: a
-//!   steady reader that needs longer gets part of the data and then the
-//!   end of stream, a known defect, where mio delivers everything) have
-//!   their I/O cancelled;
-//! - `CANCEL_LIMIT` after that, whatever the kernel still holds (it never
-//!   answered a cancellation) is leaked, never freed, and the thread ends.
+//! closing the port. What is left is pipe writes: socket polls, reads and
+//! connects are cancelled, and come back at once. A write ends when its
+//! client has read it all, however slowly, or fails when the client
+//! leaves; a client that stays connected and never reads keeps the thread
+//! (blocked, costing its stack) as long as the process runs, where mio
+//! keeps the write's memory and the pipe's handle for good. No write is
+//! cut short: a client that reads gets everything `write` accepted, then
+//! the end of stream.
 //!
 //! One thread per selector that still owes something, for as long as it
 //! does: a wait (`GetQueuedCompletionStatusEx`) dequeues from one port
@@ -36,9 +34,9 @@
 //! References: `CreateIoCompletionPort`, `GetQueuedCompletionStatusEx`,
 //! `CancelIoEx` (Microsoft Learn).
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::iocp::{Completion, CompletionPort};
 #[cfg(feature = "os-ext")]
@@ -48,13 +46,6 @@ use super::selector::{Event, KEY_PIPE};
 use super::selector::{KEY_AFD, KEY_NUDGE, KEY_WAKE};
 use super::sock::SockState;
 use super::waker::WakeState;
-
-/// How long the writes of dropped pipes may go on once their selector is
-/// gone, before they are cancelled.
-const WRITE_LIMIT: Duration = Duration::from_secs(30);
-/// How long the kernel has to hand back cancelled operations before what
-/// it still holds is leaked.
-const CANCEL_LIMIT: Duration = Duration::from_secs(5);
 
 /// What a completion hands back.
 pub(crate) enum Reclaimed {
@@ -110,36 +101,17 @@ pub(crate) fn reclaim(completion: &Completion, port: &CompletionPort) -> Reclaim
     }
 }
 
-/// A pipe whose operations the drain may cancel.
-pub(crate) trait Cancel: Send + Sync {
-    /// Cancels every operation in flight on the pipe's handle (their
-    /// completions still come).
-    fn cancel(&self);
-}
-
-/// The bounds of a drain (see the module docs).
-#[derive(Clone, Copy, Debug)]
-struct Limits {
-    writes: Duration,
-    cancel: Duration,
-}
-
 /// Takes back everything still lent through `port`, whose selector is
 /// gone: at once what has completed, the rest on a thread of its own that
-/// owns the port from now on. `writers`: the pipes dropped with a write
-/// in flight, cancelled if it lasts past `WRITE_LIMIT`.
-pub(crate) fn drain(port: Arc<CompletionPort>, writers: Vec<Weak<dyn Cancel>>) {
+/// owns the port from now on.
+pub(crate) fn drain(port: Arc<CompletionPort>) {
     let mut completions = vec![Completion::empty(); 64];
     if take_back_ready(&port, &mut completions) {
         return;
     }
-    let limits = Limits {
-        writes: WRITE_LIMIT,
-        cancel: CANCEL_LIMIT,
-    };
     let spawned = thread::Builder::new()
         .name("evmux-drain".to_owned())
-        .spawn(move || run(&port, &writers, limits, &mut completions));
+        .spawn(move || take_back_all(&port, &mut completions));
     if let Err(error) = spawned {
         // The port goes with the closure: what is in flight is never taken
         // back, so never freed.
@@ -166,49 +138,18 @@ fn take_back_ready(port: &CompletionPort, completions: &mut [Completion]) -> boo
     true
 }
 
-/// The drain's thread: true if everything came back.
-fn run(
-    port: &CompletionPort,
-    writers: &[Weak<dyn Cancel>],
-    limits: Limits,
-    completions: &mut [Completion],
-) -> bool {
-    if take_back_until(port, Instant::now() + limits.writes, completions) {
-        return true;
-    }
-    trace!(
-        "cancelling the writes of dropped pipes after {:?}",
-        limits.writes
-    );
-    for pipe in writers.iter().filter_map(Weak::upgrade) {
-        pipe.cancel();
-    }
-    if take_back_until(port, Instant::now() + limits.cancel, completions) {
-        return true;
-    }
-    warn!(
-        "{} operations still in flight: their memory is leaked",
-        port.in_flight()
-    );
-    false
-}
-
-/// Takes back completions as they come until nothing is in flight (true)
-/// or `deadline` passes (false).
-fn take_back_until(
-    port: &CompletionPort,
-    deadline: Instant,
-    completions: &mut [Completion],
-) -> bool {
+/// The drain's thread: takes back completions as they come until nothing
+/// is in flight (true), or the port fails (false: what is left is leaked).
+fn take_back_all(port: &CompletionPort, completions: &mut [Completion]) -> bool {
     while port.in_flight() > 0 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return false;
-        }
-        match port.wait(completions, Some(left)) {
+        match port.wait(completions, None) {
             Ok(dequeued) => take_back(port, &completions[..dequeued]),
             Err(error) => {
-                warn!("draining the completion port failed: {}", error);
+                warn!(
+                    "draining the completion port failed, {} operations leaked: {}",
+                    port.in_flight(),
+                    error
+                );
                 return false;
             }
         }
@@ -268,46 +209,31 @@ mod tests {
         })
     }
 
-    /// A write to a client that never reads is cancelled at the drain's
-    /// limit, and then taken back: the operation and the pipe are freed
-    /// (nothing is leaked), and nothing is left in flight.
+    /// A write to a client that does not read stays in flight until the
+    /// client leaves; then the drain takes it back: the operation and the
+    /// pipe are freed (nothing is leaked), and nothing is left in flight.
     #[test]
-    fn a_write_nobody_reads_is_cancelled_at_the_limit_and_taken_back() {
+    fn a_write_nobody_reads_is_taken_back_when_its_client_leaves() {
         let name = format!(r"\\.\pipe\evmux-reclaim-{}", std::process::id());
         let pipe = server(&name);
         let port = CompletionPort::new().unwrap();
         port.associate(pipe.raw(), KEY_PIPE).unwrap();
-        // A client that never reads: the write stays in flight.
-        let _client = OpenOptions::new()
+        let client = OpenOptions::new()
             .read(true)
             .write(true)
             .open(&name)
             .unwrap();
-        // Issued on another thread: the drain cancels what any thread
-        // issued.
-        thread::scope(|scope| {
-            scope.spawn(|| {
-                let data = vec![7; 4 * BUFFER_SIZE];
-                pipe.start_on(&port, &State::default(), Kind::Write, data)
-                    .unwrap();
-            });
-        });
+        let data = vec![7; 4 * BUFFER_SIZE];
+        pipe.start_on(&port, &State::default(), Kind::Write, data)
+            .unwrap();
         assert_eq!(port.in_flight(), 1);
-
-        let limits = Limits {
-            writes: Duration::from_millis(200),
-            cancel: Duration::from_secs(10),
-        };
-        let writer: Weak<Shared> = Arc::downgrade(&pipe);
         let mut completions = vec![Completion::empty(); 8];
-        let start = Instant::now();
-        assert!(run(
-            &port,
-            &[writer as Weak<dyn Cancel>],
-            limits,
-            &mut completions
-        ));
-        assert!(start.elapsed() >= limits.writes, "back before the limit");
+        assert!(
+            !take_back_ready(&port, &mut completions),
+            "a write nobody reads completed"
+        );
+        drop(client);
+        assert!(take_back_all(&port, &mut completions));
         assert_eq!(port.in_flight(), 0);
         assert_eq!(Arc::strong_count(&pipe), 1, "the operation was not freed");
     }

@@ -82,7 +82,7 @@
 use std::collections::HashMap;
 use std::os::windows::io::AsRawSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use std::{fmt, io};
 
@@ -90,7 +90,7 @@ use windows_sys::Win32::Foundation::STATUS_CANCELLED;
 
 use super::afd::{is_nt_error, Afd, GROUP_SIZE, POLL_CONNECT_FAIL, POLL_LOCAL_CLOSE, POLL_RECEIVE};
 use super::iocp::{Completion, CompletionPort};
-use super::reclaim::{self, Cancel, Reclaimed};
+use super::reclaim::{self, Reclaimed};
 use super::sock::{lock, PollState, SockState};
 use super::timers::Timers;
 use super::waker::WakeState;
@@ -152,9 +152,6 @@ pub(crate) struct Inner {
     updates: Mutex<Vec<Arc<SockState>>>,
     /// True while `select` waits on the port.
     polling: AtomicBool,
-    /// Pipes dropped with a write in flight (which goes on): the drain
-    /// cancels those that outlast its limit.
-    writers: Mutex<Vec<Weak<dyn Cancel>>>,
     /// Events dequeued but not delivered (an `Events` of capacity zero).
     stash: Mutex<Vec<(Event, Origin)>>,
     completions: Mutex<Vec<Completion>>,
@@ -187,7 +184,6 @@ impl Selector {
             sockets: Mutex::new(HashMap::new()),
             updates: Mutex::new(Vec::new()),
             polling: AtomicBool::new(false),
-            writers: Mutex::new(Vec::new()),
             stash: Mutex::new(Vec::new()),
             completions: Mutex::new(vec![Completion::empty(); 256]),
             timers: Mutex::default(),
@@ -225,21 +221,6 @@ impl Inner {
     #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
     pub(crate) fn port(&self) -> &CompletionPort {
         &self.port
-    }
-
-    /// Records a pipe dropped with a write in flight, for the drain to
-    /// cancel if the selector goes and the write outlasts the drain's
-    /// limit. Pipes whose writes are done are forgotten as the list grows.
-    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
-    pub(crate) fn write_outlives_pipe(&self, pipe: Weak<dyn Cancel>) {
-        let mut writers = lock(&self.writers);
-        if writers.len() == writers.capacity() {
-            writers.retain(|pipe| pipe.strong_count() > 0);
-            // As much room again as is kept: sweeps stay amortized O(1).
-            let kept = writers.len();
-            writers.reserve(kept);
-        }
-        writers.push(pipe);
     }
 
     pub(crate) fn register(
@@ -549,8 +530,7 @@ impl Drop for Inner {
             reg.deleted = true;
             sock.cancel(&mut reg);
         }
-        let writers = std::mem::take(&mut *lock(&self.writers));
-        reclaim::drain(Arc::clone(&self.port), writers);
+        reclaim::drain(Arc::clone(&self.port));
     }
 }
 
