@@ -367,3 +367,89 @@ fn level_rearms_beyond_the_submission_queue_in_one_poll() {
 fn backend_is_io_uring_here() {
     assert_eq!(util::backend(&Poll::new().unwrap()), "io_uring");
 }
+
+/// An eventfd of this test, with `initial` as its count.
+fn eventfd(initial: u32) -> OwnedFd {
+    // SAFETY: eventfd takes integers; a new descriptor is owned here.
+    let raw = unsafe { libc::eventfd(initial, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    assert!(raw >= 0, "{}", io::Error::last_os_error());
+    // SAFETY: `raw` is a new descriptor no one else owns.
+    unsafe { OwnedFd::from_raw_fd(raw) }
+}
+
+/// Makes `fd` (an eventfd) readable.
+fn bump(fd: &OwnedFd) {
+    let one = 1u64.to_ne_bytes();
+    // SAFETY: writes 8 bytes from a live buffer.
+    let written = unsafe { libc::write(fd.as_raw_fd(), one.as_ptr().cast(), 8) };
+    assert_eq!(written, 8, "{}", io::Error::last_os_error());
+}
+
+/// A wake made while no thread polls, into a submission queue that the
+/// polling thread's registrations filled (256 between two polls), does
+/// not make the waking thread submit those registrations: their poll
+/// requests would complete in task work of that thread, interrupting its
+/// blocking calls (here `epoll_wait`, with `EINTR`) and, were it in an
+/// uninterruptible wait, holding their events back. A `Waker` promises
+/// no task work (`uring_waker.rs`). Every source and the wake are still
+/// reported once.
+#[test]
+fn a_wake_into_a_full_submission_queue_leaves_the_waking_thread_alone() {
+    const SOURCES: usize = 256;
+    util::allow_descriptors(SOURCES as u64 + 256);
+    let poll = Poll::new().unwrap();
+    let waker = evmux::Waker::new(poll.registry(), Token(usize::MAX)).unwrap();
+    let fds: Vec<OwnedFd> = (0..SOURCES).map(|_| eventfd(0)).collect();
+    for (i, fd) in fds.iter().enumerate() {
+        poll.registry()
+            .register(&mut SourceFd(&fd.as_raw_fd()), Token(i), Interest::READABLE)
+            .unwrap();
+    }
+    let (started, waking_thread) = std::sync::mpsc::channel();
+    let waking = std::thread::spawn(move || {
+        waker.wake().unwrap();
+        started.send(util::gettid()).unwrap();
+        // SAFETY: creates a descriptor closed below.
+        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(epoll >= 0, "{}", io::Error::last_os_error());
+        let mut out = [libc::epoll_event { events: 0, u64: 0 }];
+        // Long enough for the test to make every source ready meanwhile.
+        // SAFETY: `out` has room for the one event asked for.
+        let ready = unsafe { libc::epoll_wait(epoll, out.as_mut_ptr(), 1, 500) };
+        let result = match ready {
+            -1 => Err(io::Error::last_os_error()),
+            ready => Ok(ready),
+        };
+        // SAFETY: the descriptor made above, closed once.
+        unsafe { libc::close(epoll) };
+        (waker, result)
+    });
+    let tid = waking_thread.recv_timeout(util::DEADLINE).unwrap();
+    util::wait_in_syscall(tid, libc::SYS_epoll_wait);
+    for fd in &fds {
+        bump(fd);
+    }
+    let (_waker, result) = waking.join().unwrap();
+    let mut poll = poll;
+    let mut events = Events::with_capacity(2 * SOURCES);
+    let mut seen = std::collections::HashMap::new();
+    let start = Instant::now();
+    while seen.len() < SOURCES + 1 {
+        assert!(start.elapsed() < util::DEADLINE, "saw only {}", seen.len());
+        poll.poll(&mut events, Some(util::QUIET)).unwrap();
+        for event in events.iter() {
+            *seen.entry(event.token()).or_insert(0) += 1;
+        }
+    }
+    expect_no_events(&mut poll, &mut events);
+    assert!(seen.values().all(|&count| count == 1), "{seen:?}");
+    for fd in &fds {
+        poll.registry()
+            .deregister(&mut SourceFd(&fd.as_raw_fd()))
+            .unwrap();
+    }
+    assert!(
+        result.is_ok(),
+        "the waking thread's epoll_wait was interrupted: {result:?}"
+    );
+}

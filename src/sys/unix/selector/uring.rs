@@ -71,7 +71,8 @@
 //! any other use of the inherited `Poll` is `Unsupported`.
 //!
 //! A `Waker` does not go through a poll request, and so through no task
-//! work: its wake is a no-op request, completed in the waking thread
+//! work: its wake is a no-op request, completed in the waking thread, or,
+//! while no thread waits, only noted for the next `poll`
 //! (`uring_waker.rs`).
 //!
 //! # Nesting
@@ -521,7 +522,8 @@ impl Shared {
         let (count, timeout) = {
             let mut state = self.lock();
             // Completions in the backlog are ready now.
-            let timeout = match state.backlog.is_empty() {
+            // So are noted wakes (`uring_waker.rs`).
+            let timeout = match state.backlog.is_empty() && !state.wakers.any_noted() {
                 true => timeout,
                 false => Some(Duration::ZERO),
             };
@@ -565,6 +567,13 @@ impl Shared {
         if state.cq_head != start {
             self.ring.consumed(state.cq_head);
         }
+        state.wakers.report_noted(|token| {
+            let room = events.len() < events.capacity();
+            if room {
+                events.push(Event::new(EventFlags::IN, token.0 as u64));
+            }
+            room
+        });
         self.rearm(&mut state)?;
         if self.ring.cq_overflowed() && events.len() < events.capacity() {
             // The next wait moves the kept completions in at once.
@@ -693,17 +702,34 @@ impl Shared {
         if !state.wakers.start_wake(id) {
             return Ok(());
         }
-        let nop = io_uring_sqe {
-            opcode: IoringOp::Nop,
-            fd: -1,
-            user_data: io_uring_user_data::from_u64(KIND_WAKE << KIND_SHIFT | id.bits()),
-            ..io_uring_sqe::default()
-        };
-        let queued = self.queue(&mut state, &nop);
+        // No thread waits: the next `poll` finds the wake noted. Queueing
+        // a request instead could make this thread submit the polling
+        // thread's queued registrations (a full queue), whose completions
+        // would then be task work of this thread.
+        if !state.waiting && !self.exposed.load(Ordering::Relaxed) {
+            state.wakers.note(id);
+            return Ok(());
+        }
+        let queued = self.queue(&mut state, &wake_nop(id));
         if queued.is_err() {
             state.wakers.abandon_wake(id);
         }
         queued
+    }
+
+    /// Submits what is queued, with a request for each noted wake: the
+    /// ring's descriptor is handed out, and whoever waits on it sees only
+    /// completions.
+    fn expose(&self, state: &mut State) -> io::Result<()> {
+        let mut result = Ok(());
+        for id in state.wakers.unnote() {
+            if let Err(error) = self.queue(state, &wake_nop(id)) {
+                // Not on its way after all: the next wake tries again.
+                state.wakers.abandon_wake(id);
+                result = Err(error);
+            }
+        }
+        result.and_then(|()| self.submit_now(state))
     }
 
     pub(super) fn remove_waker(&self, id: WakerId) {
@@ -736,10 +762,10 @@ impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
         // Submit what is queued now, and every change from now on.
         self.shared.exposed.store(true, Ordering::Relaxed);
-        let state = self.shared.lock();
+        let mut state = self.shared.lock();
         if self.shared.ring.inherited() {
             // Nothing to submit: see `Shared::owned`.
-        } else if let Err(error) = self.shared.submit_now(&state) {
+        } else if let Err(error) = self.shared.expose(&mut state) {
             warn!("failed to submit to the io_uring: {}", error);
         }
         self.shared.ring.as_fd()
@@ -791,6 +817,16 @@ fn has_priority_data(fd: RawFd) -> bool {
         Ok(_) => fds[0].revents().contains(PollFlags::PRI),
         // Cannot tell: as the kernel said.
         Err(_) => true,
+    }
+}
+
+/// A `Waker`'s no-op request.
+fn wake_nop(id: WakerId) -> io_uring_sqe {
+    io_uring_sqe {
+        opcode: IoringOp::Nop,
+        fd: -1,
+        user_data: io_uring_user_data::from_u64(KIND_WAKE << KIND_SHIFT | id.bits()),
+        ..io_uring_sqe::default()
     }
 }
 

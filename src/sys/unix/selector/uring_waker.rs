@@ -10,11 +10,17 @@
 //! when it is running elsewhere), which is what made a single wake from
 //! another core take tens of microseconds where epoll takes one.
 //!
-//! A wake made while no thread waits is only queued: the next `poll`
-//! submits it with its own wait, and returns at once. While a wake's
-//! request is on its way (queued, or completed and not yet reported),
-//! further wakes add nothing, as further writes to an eventfd add no new
-//! readiness: the next `poll` reports the waker once.
+//! A wake made while no thread waits needs no request: it is noted
+//! (`Slot::noted`), and the next `poll` reports it without waiting. (A
+//! request queued then would have to be submitted by the waking thread
+//! when the submission queue is full of the polling thread's
+//! registrations, which would make their poll requests task work of the
+//! waking thread.) Only a wake made while a thread waits, or while the
+//! ring's descriptor is handed out (a nested `Poll`, whose readiness is a
+//! completion), submits its no-op. While a wake is on its way (noted, or
+//! its request queued or completed and not yet reported), further wakes
+//! add nothing, as further writes to an eventfd add no new readiness: the
+//! next `poll` reports the waker once.
 
 use std::io;
 use std::sync::Weak;
@@ -79,8 +85,12 @@ impl WakerId {
 struct Slot {
     token: Token,
     generation: u32,
-    /// A wake's request is queued or completed and not yet reported.
+    /// A wake is on its way: noted, or its request queued or completed,
+    /// and not yet reported.
     pending: bool,
+    /// The wake on its way is noted, without a request (no thread was
+    /// waiting): the next `poll` reports it.
+    noted: bool,
 }
 
 /// The wakers of one ring (under the selector's lock).
@@ -88,6 +98,8 @@ struct Slot {
 pub(super) struct Wakers {
     slots: Vec<Option<Slot>>,
     next_generation: u32,
+    /// How many slots are `noted`.
+    noted: usize,
 }
 
 impl Wakers {
@@ -97,6 +109,7 @@ impl Wakers {
             token,
             generation: self.next_generation,
             pending: false,
+            noted: false,
         };
         let index = match self.slots.iter().position(Option::is_none) {
             Some(index) => index,
@@ -113,8 +126,10 @@ impl Wakers {
     }
 
     pub(super) fn remove(&mut self, id: WakerId) {
-        if self.slot(id).is_some() {
+        if let Some(slot) = self.slot(id) {
+            let noted = slot.noted;
             self.slots[id.index as usize] = None;
+            self.noted -= usize::from(noted);
         }
     }
 
@@ -128,6 +143,56 @@ impl Wakers {
             }
             _ => false,
         }
+    }
+
+    /// The wake `start_wake` began is noted, without a request.
+    pub(super) fn note(&mut self, id: WakerId) {
+        if let Some(slot) = self.slot(id) {
+            debug_assert!(slot.pending && !slot.noted);
+            slot.noted = true;
+            self.noted += 1;
+        }
+    }
+
+    /// Whether a noted wake waits to be reported.
+    pub(super) fn any_noted(&self) -> bool {
+        self.noted > 0
+    }
+
+    /// Reports noted wakes, as long as `report` has room (returns true);
+    /// the rest stay noted for the next `poll`.
+    pub(super) fn report_noted(&mut self, mut report: impl FnMut(Token) -> bool) {
+        for slot in self.slots.iter_mut().flatten() {
+            if self.noted == 0 {
+                return;
+            }
+            if slot.noted {
+                if !report(slot.token) {
+                    return;
+                }
+                slot.noted = false;
+                slot.pending = false;
+                self.noted -= 1;
+            }
+        }
+    }
+
+    /// Turns the noted wakes into wakes on their way by request (the ring's
+    /// descriptor was handed out: see `Shared::wake`): the wakers whose
+    /// no-op the caller queues.
+    pub(super) fn unnote(&mut self) -> Vec<WakerId> {
+        let mut ids = Vec::new();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(slot) = slot.as_mut().filter(|slot| slot.noted) {
+                slot.noted = false;
+                ids.push(WakerId {
+                    index: index as u32,
+                    generation: slot.generation,
+                });
+            }
+        }
+        self.noted = 0;
+        ids
     }
 
     /// The request a wake started could not be queued.
@@ -175,6 +240,35 @@ mod tests {
         assert!(
             wakers.start_wake(second),
             "reported: the next wake queues again"
+        );
+    }
+
+    #[test]
+    fn a_noted_wake_is_reported_once_and_forgotten_with_its_waker() {
+        let mut wakers = Wakers::default();
+        let first = wakers.add(Token(1));
+        let second = wakers.add(Token(2));
+        assert!(wakers.start_wake(first));
+        wakers.note(first);
+        assert!(wakers.start_wake(second));
+        wakers.note(second);
+        assert!(!wakers.start_wake(first), "noted: on its way");
+        let mut reported = Vec::new();
+        // Room for one.
+        wakers.report_noted(|token| {
+            let room = reported.is_empty();
+            if room {
+                reported.push(token);
+            }
+            room
+        });
+        assert_eq!(reported, [Token(1)]);
+        assert!(wakers.any_noted(), "the second had no room");
+        wakers.remove(second);
+        assert!(!wakers.any_noted(), "dropped with its waker");
+        assert!(
+            wakers.start_wake(first),
+            "reported: the next wake starts again"
         );
     }
 }
