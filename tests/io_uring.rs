@@ -453,3 +453,25 @@ fn a_wake_into_a_full_submission_queue_leaves_the_waking_thread_alone() {
         "the waking thread's epoll_wait was interrupted: {result:?}"
     );
 }
+
+/// Two wakers woken before every `poll`, with room for one event: they
+/// take turns, as on epoll (whose ready list is round-robin). A wake
+/// made while no thread waits is noted on io_uring; the notes are
+/// reported in the order made, not the wakers' order of creation.
+#[test]
+fn busy_wakers_take_turns_when_events_hold_one() {
+    let mut poll = Poll::new().unwrap();
+    let first = evmux::Waker::new(poll.registry(), Token(0)).unwrap();
+    let second = evmux::Waker::new(poll.registry(), Token(1)).unwrap();
+    let mut events = Events::with_capacity(1);
+    let mut seen = [0; 2];
+    for _ in 0..20 {
+        first.wake().unwrap();
+        second.wake().unwrap();
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+        for event in events.iter() {
+            seen[event.token().0] += 1;
+        }
+    }
+    assert_eq!(seen, [10, 10]);
+}

@@ -11,7 +11,8 @@
 //! another core take tens of microseconds where epoll takes one.
 //!
 //! A wake made while no thread waits needs no request: it is noted
-//! (`Slot::noted`), and the next `poll` reports it without waiting. (A
+//! (`Wakers::noted`, in the order made, so that wakers take turns when
+//! `Events` has room for fewer), and the next `poll` reports it without waiting. (A
 //! request queued then would have to be submitted by the waking thread
 //! when the submission queue is full of the polling thread's
 //! registrations, which would make their poll requests task work of the
@@ -22,6 +23,7 @@
 //! add nothing, as further writes to an eventfd add no new readiness: the
 //! next `poll` reports the waker once.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Weak;
 
@@ -88,9 +90,6 @@ struct Slot {
     /// A wake is on its way: noted, or its request queued or completed,
     /// and not yet reported.
     pending: bool,
-    /// The wake on its way is noted, without a request (no thread was
-    /// waiting): the next `poll` reports it.
-    noted: bool,
 }
 
 /// The wakers of one ring (under the selector's lock).
@@ -98,8 +97,9 @@ struct Slot {
 pub(super) struct Wakers {
     slots: Vec<Option<Slot>>,
     next_generation: u32,
-    /// How many slots are `noted`.
-    noted: usize,
+    /// Wakes on their way without a request (no thread was waiting), in
+    /// the order made: the next `poll` reports them.
+    noted: VecDeque<WakerId>,
 }
 
 impl Wakers {
@@ -109,7 +109,6 @@ impl Wakers {
             token,
             generation: self.next_generation,
             pending: false,
-            noted: false,
         };
         let index = match self.slots.iter().position(Option::is_none) {
             Some(index) => index,
@@ -126,10 +125,9 @@ impl Wakers {
     }
 
     pub(super) fn remove(&mut self, id: WakerId) {
-        if let Some(slot) = self.slot(id) {
-            let noted = slot.noted;
+        if self.slot(id).is_some() {
             self.slots[id.index as usize] = None;
-            self.noted -= usize::from(noted);
+            self.noted.retain(|&noted| noted != id);
         }
     }
 
@@ -147,33 +145,28 @@ impl Wakers {
 
     /// The wake `start_wake` began is noted, without a request.
     pub(super) fn note(&mut self, id: WakerId) {
-        if let Some(slot) = self.slot(id) {
-            debug_assert!(slot.pending && !slot.noted);
-            slot.noted = true;
-            self.noted += 1;
+        if self.slot(id).is_some() {
+            debug_assert!(!self.noted.contains(&id));
+            self.noted.push_back(id);
         }
     }
 
     /// Whether a noted wake waits to be reported.
     pub(super) fn any_noted(&self) -> bool {
-        self.noted > 0
+        !self.noted.is_empty()
     }
 
     /// Reports noted wakes, as long as `report` has room (returns true);
     /// the rest stay noted for the next `poll`.
     pub(super) fn report_noted(&mut self, mut report: impl FnMut(Token) -> bool) {
-        for slot in self.slots.iter_mut().flatten() {
-            if self.noted == 0 {
-                return;
-            }
-            if slot.noted {
+        while let Some(&id) = self.noted.front() {
+            if let Some(slot) = self.slot(id) {
                 if !report(slot.token) {
                     return;
                 }
-                slot.noted = false;
                 slot.pending = false;
-                self.noted -= 1;
             }
+            self.noted.pop_front();
         }
     }
 
@@ -181,18 +174,7 @@ impl Wakers {
     /// descriptor was handed out: see `Shared::wake`): the wakers whose
     /// no-op the caller queues.
     pub(super) fn unnote(&mut self) -> Vec<WakerId> {
-        let mut ids = Vec::new();
-        for (index, slot) in self.slots.iter_mut().enumerate() {
-            if let Some(slot) = slot.as_mut().filter(|slot| slot.noted) {
-                slot.noted = false;
-                ids.push(WakerId {
-                    index: index as u32,
-                    generation: slot.generation,
-                });
-            }
-        }
-        self.noted = 0;
-        ids
+        self.noted.drain(..).collect()
     }
 
     /// The request a wake started could not be queued.
@@ -246,8 +228,8 @@ mod tests {
     #[test]
     fn a_noted_wake_is_reported_once_and_forgotten_with_its_waker() {
         let mut wakers = Wakers::default();
-        let first = wakers.add(Token(1));
         let second = wakers.add(Token(2));
+        let first = wakers.add(Token(1));
         assert!(wakers.start_wake(first));
         wakers.note(first);
         assert!(wakers.start_wake(second));
@@ -262,7 +244,7 @@ mod tests {
             }
             room
         });
-        assert_eq!(reported, [Token(1)]);
+        assert_eq!(reported, [Token(1)], "in the order noted");
         assert!(wakers.any_noted(), "the second had no room");
         wakers.remove(second);
         assert!(!wakers.any_noted(), "dropped with its waker");
