@@ -475,3 +475,87 @@ fn busy_wakers_take_turns_when_events_hold_one() {
     }
     assert_eq!(seen, [10, 10]);
 }
+
+/// What a forked child may do with an inherited `Poll` whose lock another
+/// thread of the parent held at the fork (it registers and deregisters in
+/// a loop): drop an inherited `Waker`, ask for the `Poll`'s descriptor,
+/// make a `Waker` (`Unsupported` on io_uring), all without waiting for a
+/// lock no thread of the child will ever release. Each child is given
+/// two seconds; one that hangs is killed and fails the test.
+#[test]
+fn a_child_forked_while_the_lock_is_held_does_not_hang() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let poll = Poll::new().unwrap();
+    let on_io_uring = on_io_uring(&poll);
+    let registry = poll.registry().try_clone().unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let churn = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let fd = eventfd(0);
+            while !stop.load(Ordering::Relaxed) {
+                let mut source = SourceFd(&fd.as_raw_fd());
+                registry
+                    .register(&mut source, Token(1), Interest::READABLE)
+                    .unwrap();
+                registry.deregister(&mut source).unwrap();
+            }
+        })
+    };
+    let mut failures = Vec::new();
+    for round in 0..100 {
+        let waker = evmux::Waker::new(poll.registry(), Token(2)).unwrap();
+        // SAFETY: the child only drops, makes and asks for what this test
+        // made, then `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            drop(waker);
+            let _ = poll.as_raw_fd();
+            let code = match evmux::Waker::new(poll.registry(), Token(3)) {
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => 10,
+                Err(_) => 11,
+                Ok(_) => 12,
+            };
+            // SAFETY: ends the child without running the parent's exit code.
+            unsafe { libc::_exit(code) };
+        }
+        assert!(pid > 0, "fork: {}", io::Error::last_os_error());
+        drop(waker);
+        match wait_for_child(pid, Duration::from_secs(2)) {
+            None => failures.push(format!("round {round}: the child hung")),
+            Some(code) if on_io_uring && code != 10 => {
+                failures.push(format!("round {round}: Waker::new in the child: {code}"))
+            }
+            Some(_) => {}
+        }
+        if !failures.is_empty() {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// The exit code of child `pid`, or `None` (and the child killed) if it
+/// has not exited within `limit`.
+fn wait_for_child(pid: libc::pid_t, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is valid for writes; the child is this test's.
+        let waited = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if waited == pid {
+            return Some(libc::WEXITSTATUS(status));
+        }
+        if start.elapsed() > limit {
+            // SAFETY: the child is this test's, not yet reaped.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

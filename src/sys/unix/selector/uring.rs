@@ -66,9 +66,11 @@
 //!
 //! The queues are memory a forked child shares with its parent. A child
 //! (told apart by a page it sees zeroed: `Ring::inherited`) must not touch
-//! them: the sources it inherited are dropped without removing the
-//! parent's requests (closing the child's descriptors, as on epoll), and
-//! any other use of the inherited `Poll` is `Unsupported`.
+//! them: the sources and wakers it inherited are dropped without removing
+//! the parent's requests (closing the child's descriptors, as on epoll)
+//! and without the lock (a thread of the parent may have held it at the
+//! fork), and any other use of the inherited `Poll`, a new `Waker`
+//! included, is `Unsupported`.
 //!
 //! A `Waker` does not go through a poll request, and so through no task
 //! work: its wake is a no-op request, completed in the waking thread, or,
@@ -238,9 +240,10 @@ impl Selector {
     }
 
     /// A `Waker` whose wakes are no-op requests on this ring.
-    pub(crate) fn waker(&self, token: Token) -> RingWaker {
+    pub(crate) fn waker(&self, token: Token) -> io::Result<RingWaker> {
+        self.shared.owned()?;
         let id = self.shared.lock().wakers.add(token);
-        RingWaker::new(Arc::downgrade(&self.shared), id)
+        Ok(RingWaker::new(Arc::downgrade(&self.shared), id))
     }
 
     /// Where `time::Timer`s keep their deadlines; the first call puts the
@@ -733,6 +736,12 @@ impl Shared {
     }
 
     pub(super) fn remove_waker(&self, id: WakerId) {
+        // A forked child's copy of a waker: the lock may have been held
+        // by a thread of the parent at the fork, and nothing is reported
+        // in the child anyway.
+        if self.ring.inherited() {
+            return;
+        }
         self.lock().wakers.remove(id);
     }
 
@@ -762,11 +771,13 @@ impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
         // Submit what is queued now, and every change from now on.
         self.shared.exposed.store(true, Ordering::Relaxed);
-        let mut state = self.shared.lock();
-        if self.shared.ring.inherited() {
-            // Nothing to submit: see `Shared::owned`.
-        } else if let Err(error) = self.shared.expose(&mut state) {
-            warn!("failed to submit to the io_uring: {}", error);
+        // In a forked child nothing is submitted (see `Shared::owned`),
+        // and the lock may have been held by a thread of the parent.
+        if !self.shared.ring.inherited() {
+            let mut state = self.shared.lock();
+            if let Err(error) = self.shared.expose(&mut state) {
+                warn!("failed to submit to the io_uring: {}", error);
+            }
         }
         self.shared.ring.as_fd()
     }
