@@ -561,22 +561,26 @@ impl Shared {
             state.backlog.pop_front();
         }
         let start = state.cq_head;
-        while let Some(completion) = self.ring.peek(state.cq_head).filter(|_| room) {
+        // Noted wakes (`uring_waker.rs`) in their place among the
+        // completions: before the first one posted after them.
+        while room {
+            let head = state.cq_head;
+            room = state.wakers.report_noted(Some(head), wake_into(events));
+            let Some(completion) = self.ring.peek(head).filter(|_| room) else {
+                break;
+            };
             if !self.complete(&mut state, completion, events) {
+                room = false;
                 break;
             }
-            state.cq_head = state.cq_head.wrapping_add(1);
+            state.cq_head = head.wrapping_add(1);
+        }
+        if room {
+            state.wakers.report_noted(None, wake_into(events));
         }
         if state.cq_head != start {
             self.ring.consumed(state.cq_head);
         }
-        state.wakers.report_noted(|token| {
-            let room = events.len() < events.capacity();
-            if room {
-                events.push(Event::new(EventFlags::IN, token.0 as u64));
-            }
-            room
-        });
         self.rearm(&mut state)?;
         if self.ring.cq_overflowed() && events.len() < events.capacity() {
             // The next wait moves the kept completions in at once.
@@ -710,7 +714,8 @@ impl Shared {
         // thread's queued registrations (a full queue), whose completions
         // would then be task work of this thread.
         if !state.waiting && !self.exposed.load(Ordering::Relaxed) {
-            state.wakers.note(id);
+            let cq_tail = self.ring.cq_tail();
+            state.wakers.note(id, cq_tail);
             return Ok(());
         }
         let queued = self.queue(&mut state, &wake_nop(id));
@@ -828,6 +833,18 @@ fn has_priority_data(fd: RawFd) -> bool {
         Ok(_) => fds[0].revents().contains(PollFlags::PRI),
         // Cannot tell: as the kernel said.
         Err(_) => true,
+    }
+}
+
+/// Reports a noted wake into `events`, if they have room (see
+/// `Wakers::report_noted`).
+fn wake_into(events: &mut Events) -> impl FnMut(Token) -> bool + '_ {
+    |token| {
+        let room = events.len() < events.capacity();
+        if room {
+            events.push(Event::new(EventFlags::IN, token.0 as u64));
+        }
+        room
     }
 }
 

@@ -11,8 +11,10 @@
 //! another core take tens of microseconds where epoll takes one.
 //!
 //! A wake made while no thread waits needs no request: it is noted
-//! (`Wakers::noted`, in the order made, so that wakers take turns when
-//! `Events` has room for fewer), and the next `poll` reports it without waiting. (A
+//! (`Wakers::noted`), with the completion queue's tail at that moment,
+//! and `poll` reports it between the completions posted before and those
+//! posted after, as its no-op's completion would have been: when `Events`
+//! has room for fewer, wakers and sources take turns. So the next `poll` reports it without waiting. (A
 //! request queued then would have to be submitted by the waking thread
 //! when the submission queue is full of the polling thread's
 //! registrations, which would make their poll requests task work of the
@@ -98,8 +100,9 @@ pub(super) struct Wakers {
     slots: Vec<Option<Slot>>,
     next_generation: u32,
     /// Wakes on their way without a request (no thread was waiting), in
-    /// the order made: the next `poll` reports them.
-    noted: VecDeque<WakerId>,
+    /// the order made, each with the completion queue's tail when it was
+    /// made: the next `poll` reports them.
+    noted: VecDeque<(WakerId, u32)>,
 }
 
 impl Wakers {
@@ -127,7 +130,7 @@ impl Wakers {
     pub(super) fn remove(&mut self, id: WakerId) {
         if self.slot(id).is_some() {
             self.slots[id.index as usize] = None;
-            self.noted.retain(|&noted| noted != id);
+            self.noted.retain(|&(noted, _)| noted != id);
         }
     }
 
@@ -143,11 +146,11 @@ impl Wakers {
         }
     }
 
-    /// The wake `start_wake` began is noted, without a request.
-    pub(super) fn note(&mut self, id: WakerId) {
+    /// The wake `start_wake` began is noted, without a request, when the
+    /// completion queue's tail is `cq_tail`.
+    pub(super) fn note(&mut self, id: WakerId, cq_tail: u32) {
         if self.slot(id).is_some() {
-            debug_assert!(!self.noted.contains(&id));
-            self.noted.push_back(id);
+            self.noted.push_back((id, cq_tail));
         }
     }
 
@@ -156,25 +159,35 @@ impl Wakers {
         !self.noted.is_empty()
     }
 
-    /// Reports noted wakes, as long as `report` has room (returns true);
-    /// the rest stay noted for the next `poll`.
-    pub(super) fn report_noted(&mut self, mut report: impl FnMut(Token) -> bool) {
-        while let Some(&id) = self.noted.front() {
+    /// Reports the noted wakes made before the completion at position
+    /// `before` of the completion queue was posted (all with `None`), as
+    /// long as `report` has room (returns true); false if it ran out. The
+    /// rest stay noted for later.
+    pub(super) fn report_noted(
+        &mut self,
+        before: Option<u32>,
+        mut report: impl FnMut(Token) -> bool,
+    ) -> bool {
+        while let Some(&(id, at)) = self.noted.front() {
+            if before.is_some_and(|position| (position.wrapping_sub(at) as i32) < 0) {
+                return true;
+            }
             if let Some(slot) = self.slot(id) {
                 if !report(slot.token) {
-                    return;
+                    return false;
                 }
                 slot.pending = false;
             }
             self.noted.pop_front();
         }
+        true
     }
 
     /// Turns the noted wakes into wakes on their way by request (the ring's
     /// descriptor was handed out: see `Shared::wake`): the wakers whose
     /// no-op the caller queues.
     pub(super) fn unnote(&mut self) -> Vec<WakerId> {
-        self.noted.drain(..).collect()
+        self.noted.drain(..).map(|(id, _)| id).collect()
     }
 
     /// The request a wake started could not be queued.
@@ -231,19 +244,24 @@ mod tests {
         let second = wakers.add(Token(2));
         let first = wakers.add(Token(1));
         assert!(wakers.start_wake(first));
-        wakers.note(first);
+        wakers.note(first, 7);
         assert!(wakers.start_wake(second));
-        wakers.note(second);
+        wakers.note(second, 9);
         assert!(!wakers.start_wake(first), "noted: on its way");
         let mut reported = Vec::new();
-        // Room for one.
-        wakers.report_noted(|token| {
+        // Before the completion at 7: the first was noted when it was
+        // not yet posted.
+        let mut report = |token| {
             let room = reported.is_empty();
             if room {
                 reported.push(token);
             }
             room
-        });
+        };
+        assert!(wakers.report_noted(Some(6), &mut report));
+        assert!(wakers.report_noted(Some(7), &mut report));
+        // Room for one.
+        assert!(!wakers.report_noted(None, &mut report));
         assert_eq!(reported, [Token(1)], "in the order noted");
         assert!(wakers.any_noted(), "the second had no room");
         wakers.remove(second);
