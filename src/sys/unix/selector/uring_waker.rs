@@ -11,19 +11,20 @@
 //! another core take tens of microseconds where epoll takes one.
 //!
 //! A wake made while no thread waits needs no request: it is noted
-//! (`Wakers::noted`), with the completion queue's tail at that moment,
-//! and `poll` reports it between the completions posted before and those
-//! posted after, as its no-op's completion would have been: when `Events`
-//! has room for fewer, wakers and sources take turns. So the next `poll` reports it without waiting. (A
+//! (`Wakers::noted`), and the next `poll` returns at once with it. (A
 //! request queued then would have to be submitted by the waking thread
-//! when the submission queue is full of the polling thread's
-//! registrations, which would make their poll requests task work of the
-//! waking thread.) Only a wake made while a thread waits, or while the
-//! ring's descriptor is handed out (a nested `Poll`, whose readiness is a
-//! completion), submits its no-op. While a wake is on its way (noted, or
-//! its request queued or completed and not yet reported), further wakes
-//! add nothing, as further writes to an eventfd add no new readiness: the
-//! next `poll` reports the waker once.
+//! when the polling thread's registrations filled the submission queue,
+//! which would make their poll requests task work of the waking thread.)
+//! A note keeps the completion queue's tail at the moment it was made:
+//! `poll` reports it between the completions posted before and those
+//! posted after, where its no-op's completion would have been, so that
+//! wakers and sources take turns when `Events` has room for fewer. Only a
+//! wake made while a thread waits, or while the ring's descriptor is
+//! handed out (a nested `Poll`, whose readiness is a completion), submits
+//! its no-op. While a wake is on its way (noted, or its request queued or
+//! completed and not yet reported), further wakes add nothing, as further
+//! writes to an eventfd add no new readiness: the next `poll` reports the
+//! waker once.
 
 use std::collections::VecDeque;
 use std::io;
