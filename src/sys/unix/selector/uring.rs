@@ -701,8 +701,8 @@ impl Shared {
         Ok(())
     }
 
-    /// Wakes the `poll` in progress, or the next one: queues a no-op,
-    /// submitted at once if a thread waits (`uring_waker.rs`).
+    /// Wakes the `poll` in progress, by a no-op submitted at once, or the
+    /// next one, by a note (`uring_waker.rs`).
     pub(super) fn wake(&self, id: WakerId) -> io::Result<()> {
         self.owned()?;
         let mut state = self.lock();
