@@ -101,6 +101,10 @@ pub(crate) struct WakeState {
     /// (`Poll::poll` takes `&mut self`), on the same cache line as `word`,
     /// which it writes at the same time.
     returned: AtomicUsize,
+    /// Set when the waker is dropped: `WakeDedup` forgets the state at
+    /// its next change (see `WakeDedup::remove`). Not part of the
+    /// protocol, hence std's atomic under loom too.
+    dropped: std::sync::atomic::AtomicBool,
 }
 
 impl WakeState {
@@ -108,7 +112,12 @@ impl WakeState {
         WakeState {
             word: AtomicUsize::new(0),
             returned: AtomicUsize::new(0),
+            dropped: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    fn is_dropped(&self) -> bool {
+        self.dropped.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Runs `wake`, the system call, unless a wake made earlier is known
@@ -167,14 +176,21 @@ impl WakeDedup {
     /// returns an event with that token.
     pub(crate) fn add(&self, token: Token) -> Arc<WakeState> {
         let state = Arc::new(WakeState::new());
-        lock(&self.wakers).push((token, Arc::clone(&state)));
+        let mut wakers = lock(&self.wakers);
+        wakers.retain(|(_, other)| !other.is_dropped());
+        wakers.push((token, Arc::clone(&state)));
         self.changed.store(true, Ordering::Release);
         state
     }
 
-    /// Forgets the state of a waker being dropped.
+    /// Forgets the state of a waker being dropped: marks it, for the next
+    /// `add` or `events_returned` to remove from the list. Takes no lock:
+    /// a forked child may drop a waker it inherited while a thread of the
+    /// parent held the lock at the fork, and nothing would release it.
     pub(crate) fn remove(&self, state: &Arc<WakeState>) {
-        lock(&self.wakers).retain(|(_, other)| !Arc::ptr_eq(other, state));
+        state
+            .dropped
+            .store(true, std::sync::atomic::Ordering::Release);
         self.changed.store(true, Ordering::Release);
     }
 
@@ -189,7 +205,9 @@ impl WakeDedup {
         returned: impl Fn(Token) -> bool,
     ) {
         if self.changed.load(Ordering::Relaxed) && self.changed.swap(false, Ordering::Acquire) {
-            copy.clone_from(&lock(&self.wakers));
+            let mut wakers = lock(&self.wakers);
+            wakers.retain(|(_, other)| !other.is_dropped());
+            copy.clone_from(&wakers);
         }
         for (token, state) in copy.iter() {
             if returned(*token) {

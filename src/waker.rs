@@ -34,6 +34,11 @@ use crate::{sys, Registry, Token};
 /// system call queues an event of its own, so every waker there skips the
 /// call while one of its wakes is still queued, as a coalescing one does.
 ///
+/// On io_uring (`--cfg evmux_io_uring`) a wake made while a thread waits
+/// in `poll` is one system call (a no-op request on the ring); one made
+/// while none does makes none: it is noted, and the next `poll` returns
+/// with it at once.
+///
 /// There is no `Waker` on WASI preview 1 (nor on any WASI target in mio).
 /// On WASI preview 2, which has no threads, `Waker` is evmux's addition: a
 /// wake made from the polling thread itself (a callback, a task scheduler

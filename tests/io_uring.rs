@@ -367,3 +367,238 @@ fn level_rearms_beyond_the_submission_queue_in_one_poll() {
 fn backend_is_io_uring_here() {
     assert_eq!(util::backend(&Poll::new().unwrap()), "io_uring");
 }
+
+/// An eventfd of this test, with `initial` as its count.
+fn eventfd(initial: u32) -> OwnedFd {
+    // SAFETY: eventfd takes integers; a new descriptor is owned here.
+    let raw = unsafe { libc::eventfd(initial, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    assert!(raw >= 0, "{}", io::Error::last_os_error());
+    // SAFETY: `raw` is a new descriptor no one else owns.
+    unsafe { OwnedFd::from_raw_fd(raw) }
+}
+
+/// Makes `fd` (an eventfd) readable.
+fn bump(fd: &OwnedFd) {
+    let one = 1u64.to_ne_bytes();
+    // SAFETY: writes 8 bytes from a live buffer.
+    let written = unsafe { libc::write(fd.as_raw_fd(), one.as_ptr().cast(), 8) };
+    assert_eq!(written, 8, "{}", io::Error::last_os_error());
+}
+
+/// A wake made while no thread polls, into a submission queue that the
+/// polling thread's registrations filled (256 between two polls), does
+/// not make the waking thread submit those registrations: their poll
+/// requests would complete in task work of that thread, interrupting its
+/// blocking calls (here `epoll_wait`, with `EINTR`) and, were it in an
+/// uninterruptible wait, holding their events back. A `Waker` promises
+/// no task work (`uring_waker.rs`). Every source and the wake are still
+/// reported once.
+#[test]
+fn a_wake_into_a_full_submission_queue_leaves_the_waking_thread_alone() {
+    const SOURCES: usize = 256;
+    util::allow_descriptors(SOURCES as u64 + 256);
+    let poll = Poll::new().unwrap();
+    let waker = evmux::Waker::new(poll.registry(), Token(usize::MAX)).unwrap();
+    let fds: Vec<OwnedFd> = (0..SOURCES).map(|_| eventfd(0)).collect();
+    for (i, fd) in fds.iter().enumerate() {
+        poll.registry()
+            .register(&mut SourceFd(&fd.as_raw_fd()), Token(i), Interest::READABLE)
+            .unwrap();
+    }
+    let (started, waking_thread) = std::sync::mpsc::channel();
+    let waking = std::thread::spawn(move || {
+        waker.wake().unwrap();
+        started.send(util::gettid()).unwrap();
+        // SAFETY: creates a descriptor closed below.
+        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(epoll >= 0, "{}", io::Error::last_os_error());
+        let mut out = [libc::epoll_event { events: 0, u64: 0 }];
+        // Long enough for the test to make every source ready meanwhile.
+        // SAFETY: `out` has room for the one event asked for.
+        let ready = unsafe { libc::epoll_wait(epoll, out.as_mut_ptr(), 1, 500) };
+        let result = match ready {
+            -1 => Err(io::Error::last_os_error()),
+            ready => Ok(ready),
+        };
+        // SAFETY: the descriptor made above, closed once.
+        unsafe { libc::close(epoll) };
+        (waker, result)
+    });
+    let tid = waking_thread.recv_timeout(util::DEADLINE).unwrap();
+    util::wait_in_syscall(tid, libc::SYS_epoll_wait);
+    for fd in &fds {
+        bump(fd);
+    }
+    let (_waker, result) = waking.join().unwrap();
+    let mut poll = poll;
+    let mut events = Events::with_capacity(2 * SOURCES);
+    let mut seen = std::collections::HashMap::new();
+    let start = Instant::now();
+    while seen.len() < SOURCES + 1 {
+        assert!(start.elapsed() < util::DEADLINE, "saw only {}", seen.len());
+        poll.poll(&mut events, Some(util::QUIET)).unwrap();
+        for event in events.iter() {
+            *seen.entry(event.token()).or_insert(0) += 1;
+        }
+    }
+    expect_no_events(&mut poll, &mut events);
+    assert!(seen.values().all(|&count| count == 1), "{seen:?}");
+    for fd in &fds {
+        poll.registry()
+            .deregister(&mut SourceFd(&fd.as_raw_fd()))
+            .unwrap();
+    }
+    assert!(
+        result.is_ok(),
+        "the waking thread's epoll_wait was interrupted: {result:?}"
+    );
+}
+
+/// Two wakers woken before every `poll`, with room for one event: they
+/// take turns, as on epoll (whose ready list is round-robin). A wake
+/// made while no thread waits is noted on io_uring; the notes are
+/// reported in the order made, not the wakers' order of creation.
+#[test]
+fn busy_wakers_take_turns_when_events_hold_one() {
+    let mut poll = Poll::new().unwrap();
+    let first = evmux::Waker::new(poll.registry(), Token(0)).unwrap();
+    let second = evmux::Waker::new(poll.registry(), Token(1)).unwrap();
+    let mut events = Events::with_capacity(1);
+    let mut seen = [0; 2];
+    for _ in 0..20 {
+        first.wake().unwrap();
+        second.wake().unwrap();
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+        for event in events.iter() {
+            seen[event.token().0] += 1;
+        }
+    }
+    assert_eq!(seen, [10, 10]);
+}
+
+/// What a forked child may do with an inherited `Poll` whose lock another
+/// thread of the parent held at the fork (it registers and deregisters in
+/// a loop): drop an inherited `Waker`, ask for the `Poll`'s descriptor,
+/// make a `Waker` (`Unsupported` on io_uring), all without waiting for a
+/// lock no thread of the child will ever release. Each child is given
+/// two seconds; one that hangs is killed and fails the test.
+#[test]
+fn a_child_forked_while_the_lock_is_held_does_not_hang() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let poll = Poll::new().unwrap();
+    let on_io_uring = on_io_uring(&poll);
+    let registry = poll.registry().try_clone().unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let churn = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let fd = eventfd(0);
+            while !stop.load(Ordering::Relaxed) {
+                let mut source = SourceFd(&fd.as_raw_fd());
+                registry
+                    .register(&mut source, Token(1), Interest::READABLE)
+                    .unwrap();
+                registry.deregister(&mut source).unwrap();
+            }
+        })
+    };
+    let mut failures = Vec::new();
+    for round in 0..100 {
+        let waker = evmux::Waker::new(poll.registry(), Token(2)).unwrap();
+        // SAFETY: the child only drops, makes and asks for what this test
+        // made, then `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            drop(waker);
+            let _ = poll.as_raw_fd();
+            let code = match evmux::Waker::new(poll.registry(), Token(3)) {
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => 10,
+                Err(_) => 11,
+                Ok(_) => 12,
+            };
+            // SAFETY: ends the child without running the parent's exit code.
+            unsafe { libc::_exit(code) };
+        }
+        assert!(pid > 0, "fork: {}", io::Error::last_os_error());
+        drop(waker);
+        match wait_for_child(pid, Duration::from_secs(2)) {
+            None => failures.push(format!("round {round}: the child hung")),
+            Some(code) if on_io_uring && code != 10 => {
+                failures.push(format!("round {round}: Waker::new in the child: {code}"))
+            }
+            Some(_) => {}
+        }
+        if !failures.is_empty() {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// The exit code of child `pid`, or `None` (and the child killed) if it
+/// has not exited within `limit`.
+fn wait_for_child(pid: libc::pid_t, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is valid for writes; the child is this test's.
+        let waited = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if waited == pid {
+            return Some(libc::WEXITSTATUS(status));
+        }
+        if start.elapsed() > limit {
+            // SAFETY: the child is this test's, not yet reaped.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// With room for one event, a level-triggered source that stays ready
+/// and a waker woken before every `poll` take turns, as on epoll (whose
+/// ready list puts a reported level-triggered descriptor last): neither
+/// keeps the other out. So do a source and a waker woken once.
+#[test]
+fn a_wake_and_a_ready_level_source_take_turns_when_events_hold_one() {
+    let mut poll = Poll::new().unwrap();
+    let fd = eventfd(1);
+    poll.registry()
+        .register_with(
+            &mut SourceFd(&fd.as_raw_fd()),
+            Token(0),
+            Interest::READABLE,
+            evmux::trigger::Trigger::LEVEL,
+        )
+        .unwrap();
+    let waker = evmux::Waker::new(poll.registry(), Token(1)).unwrap();
+    let mut events = Events::with_capacity(1);
+    // Woken once: reported within a few polls, never twice.
+    waker.wake().unwrap();
+    let mut seen = [0; 2];
+    for _ in 0..10 {
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+        for event in events.iter() {
+            seen[event.token().0] += 1;
+        }
+    }
+    assert_eq!(seen[1], 1, "the single wake: {seen:?}");
+    // Woken before every poll.
+    let mut seen = [0; 2];
+    for _ in 0..20 {
+        waker.wake().unwrap();
+        poll.poll(&mut events, Some(util::DEADLINE)).unwrap();
+        for event in events.iter() {
+            seen[event.token().0] += 1;
+        }
+    }
+    assert!(seen[0] >= 5 && seen[1] >= 5, "{seen:?}");
+    poll.registry()
+        .deregister(&mut SourceFd(&fd.as_raw_fd()))
+        .unwrap();
+}

@@ -225,3 +225,63 @@ fn no_wake_is_lost_while_the_poller_runs() {
         }
     }
 }
+
+/// A child forked while another thread of the parent makes and drops
+/// coalescing wakers (each taking the list of wakers' lock) drops its
+/// copy of a coalescing waker without waiting for that lock, which no
+/// thread of the child would ever release. Each child is given two
+/// seconds; one that hangs is killed and fails the test. Run where the
+/// backend's own waker takes no lock of the `Poll` when dropped (an
+/// eventfd or pipe, the io_uring no-op); poll(2)'s and kqueue's do (a
+/// known gap: the same hang is possible there).
+#[cfg(any(evmux_waker = "fd", evmux_waker = "uring"))]
+#[test]
+fn a_forked_child_drops_an_inherited_coalescing_waker_without_hanging() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let churn = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                drop(Waker::new_coalescing(&registry, Token(9)).unwrap());
+            }
+        })
+    };
+    let mut hung = None;
+    for round in 0..300 {
+        let waker = Waker::new_coalescing(poll.registry(), Token(2)).unwrap();
+        // SAFETY: the child only drops the waker, then `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            drop(waker);
+            // SAFETY: ends the child without running the parent's exit code.
+            unsafe { libc::_exit(0) };
+        }
+        assert!(pid > 0, "fork: {}", std::io::Error::last_os_error());
+        drop(waker);
+        let start = Instant::now();
+        let mut status = 0;
+        // SAFETY: `status` is valid for writes; the child is this test's.
+        while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } != pid {
+            if start.elapsed() > Duration::from_secs(2) {
+                // SAFETY: the child is this test's, not yet reaped.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                }
+                hung = Some(round);
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        if hung.is_some() {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    assert_eq!(hung, None, "a child hung dropping its waker");
+}

@@ -66,12 +66,15 @@
 //!
 //! The queues are memory a forked child shares with its parent. A child
 //! (told apart by a page it sees zeroed: `Ring::inherited`) must not touch
-//! them: the sources it inherited are dropped without removing the
-//! parent's requests (closing the child's descriptors, as on epoll), and
-//! any other use of the inherited `Poll` is `Unsupported`.
+//! them: the sources and wakers it inherited are dropped without removing
+//! the parent's requests (closing the child's descriptors, as on epoll)
+//! and without the lock (a thread of the parent may have held it at the
+//! fork), and any other use of the inherited `Poll`, a new `Waker`
+//! included, is `Unsupported`.
 //!
 //! A `Waker` does not go through a poll request, and so through no task
-//! work: its wake is a no-op request, completed in the waking thread
+//! work: its wake is a no-op request, completed in the waking thread, or,
+//! while no thread waits, only noted for the next `poll`
 //! (`uring_waker.rs`).
 //!
 //! # Nesting
@@ -221,9 +224,10 @@ impl Selector {
     }
 
     /// A `Waker` whose wakes are no-op requests on this ring.
-    pub(crate) fn waker(&self, token: Token) -> RingWaker {
+    pub(crate) fn waker(&self, token: Token) -> io::Result<RingWaker> {
+        self.shared.owned()?;
         let id = self.shared.lock().wakers.add(token);
-        RingWaker::new(Arc::downgrade(&self.shared), id)
+        Ok(RingWaker::new(Arc::downgrade(&self.shared), id))
     }
 
     /// Where `time::Timer`s keep their deadlines; the first call puts the
@@ -494,7 +498,8 @@ impl Shared {
         let (count, timeout) = {
             let mut state = self.lock();
             // Completions in the backlog are ready now.
-            let timeout = match state.backlog.is_empty() {
+            // So are noted wakes (`uring_waker.rs`).
+            let timeout = match state.backlog.is_empty() && !state.wakers.any_noted() {
                 true => timeout,
                 false => Some(Duration::ZERO),
             };
@@ -529,11 +534,22 @@ impl Shared {
             state.backlog.pop_front();
         }
         let start = state.cq_head;
-        while let Some(completion) = self.ring.peek(state.cq_head).filter(|_| room) {
+        // Noted wakes (`uring_waker.rs`) in their place among the
+        // completions: before the first one posted after them.
+        while room {
+            let head = state.cq_head;
+            room = state.wakers.report_noted(Some(head), wake_into(events));
+            let Some(completion) = self.ring.peek(head).filter(|_| room) else {
+                break;
+            };
             if !self.complete(&mut state, completion, events) {
+                room = false;
                 break;
             }
-            state.cq_head = state.cq_head.wrapping_add(1);
+            state.cq_head = head.wrapping_add(1);
+        }
+        if room {
+            state.wakers.report_noted(None, wake_into(events));
         }
         if state.cq_head != start {
             self.ring.consumed(state.cq_head);
@@ -658,12 +674,21 @@ impl Shared {
         Ok(())
     }
 
-    /// Wakes the `poll` in progress, or the next one: queues a no-op,
-    /// submitted at once if a thread waits (`uring_waker.rs`).
+    /// Wakes the `poll` in progress, by a no-op submitted at once, or the
+    /// next one, by a note (`uring_waker.rs`).
     pub(super) fn wake(&self, id: WakerId) -> io::Result<()> {
         self.owned()?;
         let mut state = self.lock();
         if !state.wakers.start_wake(id) {
+            return Ok(());
+        }
+        // No thread waits: the next `poll` finds the wake noted. Queueing
+        // a request instead could make this thread submit the polling
+        // thread's queued registrations (a full queue), whose completions
+        // would then be task work of this thread.
+        if !state.waiting && !self.exposed.load(Ordering::Relaxed) {
+            let cq_tail = self.ring.cq_tail();
+            state.wakers.note(id, cq_tail);
             return Ok(());
         }
         let queued = self.queue(&mut state, &wake_request(id.bits()));
@@ -673,7 +698,28 @@ impl Shared {
         queued
     }
 
+    /// Submits what is queued, with a request for each noted wake: the
+    /// ring's descriptor is handed out, and whoever waits on it sees only
+    /// completions.
+    fn expose(&self, state: &mut State) -> io::Result<()> {
+        let mut result = Ok(());
+        for id in state.wakers.unnote() {
+            if let Err(error) = self.queue(state, &wake_request(id.bits())) {
+                // Not on its way after all: the next wake tries again.
+                state.wakers.abandon_wake(id);
+                result = Err(error);
+            }
+        }
+        result.and_then(|()| self.submit_now(state))
+    }
+
     pub(super) fn remove_waker(&self, id: WakerId) {
+        // A forked child's copy of a waker: the lock may have been held
+        // by a thread of the parent at the fork, and nothing is reported
+        // in the child anyway.
+        if self.ring.inherited() {
+            return;
+        }
         self.lock().wakers.remove(id);
     }
 
@@ -703,13 +749,27 @@ impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
         // Submit what is queued now, and every change from now on.
         self.shared.exposed.store(true, Ordering::Relaxed);
-        let state = self.shared.lock();
-        if self.shared.ring.inherited() {
-            // Nothing to submit: see `Shared::owned`.
-        } else if let Err(error) = self.shared.submit_now(&state) {
-            warn!("failed to submit to the io_uring: {}", error);
+        // In a forked child nothing is submitted (see `Shared::owned`),
+        // and the lock may have been held by a thread of the parent.
+        if !self.shared.ring.inherited() {
+            let mut state = self.shared.lock();
+            if let Err(error) = self.shared.expose(&mut state) {
+                warn!("failed to submit to the io_uring: {}", error);
+            }
         }
         self.shared.ring.as_fd()
+    }
+}
+
+/// Reports a noted wake into `events`, if they have room (see
+/// `Wakers::report_noted`).
+fn wake_into(events: &mut Events) -> impl FnMut(Token) -> bool + '_ {
+    |token| {
+        let room = events.len() < events.capacity();
+        if room {
+            events.push(Event::new(EventFlags::IN, token.0 as u64));
+        }
+        room
     }
 }
 

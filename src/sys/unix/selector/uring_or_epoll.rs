@@ -59,9 +59,9 @@ impl Selector {
         epoll::Selector::new().map(Selector::Epoll)
     }
 
-    /// A `Waker` of the ring's own on io_uring; `None` on epoll (the
-    /// eventfd waker serves).
-    pub(crate) fn ring_waker(&self, token: Token) -> Option<RingWaker> {
+    /// A `Waker` of the ring's own on io_uring (`Unsupported` in a forked
+    /// child); `None` on epoll (the eventfd waker serves).
+    pub(crate) fn ring_waker(&self, token: Token) -> Option<io::Result<RingWaker>> {
         match self {
             Selector::Uring(s) => Some(s.waker(token)),
             Selector::Epoll(_) => None,

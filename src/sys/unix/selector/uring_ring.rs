@@ -296,6 +296,11 @@ impl Ring {
         unsafe { (*self.cq_head).store(head, Ordering::Release) };
     }
 
+    /// Where the kernel posts its next completion.
+    pub(super) fn cq_tail(&self) -> u32 {
+        Self::load(self.cq_tail, Ordering::Acquire)
+    }
+
     /// The completion head as the kernel last saw it (at creation: 0).
     pub(super) fn cq_head(&self) -> u32 {
         Self::load(self.cq_head, Ordering::Acquire)

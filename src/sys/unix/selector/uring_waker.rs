@@ -10,12 +10,23 @@
 //! when it is running elsewhere), which is what made a single wake from
 //! another core take tens of microseconds where epoll takes one.
 //!
-//! A wake made while no thread waits is only queued: the next `poll`
-//! submits it with its own wait, and returns at once. While a wake's
-//! request is on its way (queued, or completed and not yet reported),
-//! further wakes add nothing, as further writes to an eventfd add no new
-//! readiness: the next `poll` reports the waker once.
+//! A wake made while no thread waits needs no request: it is noted
+//! (`Wakers::noted`), and the next `poll` returns at once with it. (A
+//! request queued then would have to be submitted by the waking thread
+//! when the polling thread's registrations filled the submission queue,
+//! which would make their poll requests task work of the waking thread.)
+//! A note keeps the completion queue's tail at the moment it was made:
+//! `poll` reports it between the completions posted before and those
+//! posted after, where its no-op's completion would have been, so that
+//! wakers and sources take turns when `Events` has room for fewer. Only a
+//! wake made while a thread waits, or while the ring's descriptor is
+//! handed out (a nested `Poll`, whose readiness is a completion), submits
+//! its no-op. While a wake is on its way (noted, or its request queued or
+//! completed and not yet reported), further wakes add nothing, as further
+//! writes to an eventfd add no new readiness: the next `poll` reports the
+//! waker once.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Weak;
 
@@ -79,7 +90,8 @@ impl WakerId {
 struct Slot {
     token: Token,
     generation: u32,
-    /// A wake's request is queued or completed and not yet reported.
+    /// A wake is on its way: noted, or its request queued or completed,
+    /// and not yet reported.
     pending: bool,
 }
 
@@ -88,6 +100,10 @@ struct Slot {
 pub(super) struct Wakers {
     slots: Vec<Option<Slot>>,
     next_generation: u32,
+    /// Wakes on their way without a request (no thread was waiting), in
+    /// the order made, each with the completion queue's tail when it was
+    /// made: the next `poll` reports them.
+    noted: VecDeque<(WakerId, u32)>,
 }
 
 impl Wakers {
@@ -115,6 +131,7 @@ impl Wakers {
     pub(super) fn remove(&mut self, id: WakerId) {
         if self.slot(id).is_some() {
             self.slots[id.index as usize] = None;
+            self.noted.retain(|&(noted, _)| noted != id);
         }
     }
 
@@ -128,6 +145,50 @@ impl Wakers {
             }
             _ => false,
         }
+    }
+
+    /// The wake `start_wake` began is noted, without a request, when the
+    /// completion queue's tail is `cq_tail`.
+    pub(super) fn note(&mut self, id: WakerId, cq_tail: u32) {
+        if self.slot(id).is_some() {
+            self.noted.push_back((id, cq_tail));
+        }
+    }
+
+    /// Whether a noted wake waits to be reported.
+    pub(super) fn any_noted(&self) -> bool {
+        !self.noted.is_empty()
+    }
+
+    /// Reports the noted wakes made before the completion at position
+    /// `before` of the completion queue was posted (all with `None`), as
+    /// long as `report` has room (returns true); false if it ran out. The
+    /// rest stay noted for later.
+    pub(super) fn report_noted(
+        &mut self,
+        before: Option<u32>,
+        mut report: impl FnMut(Token) -> bool,
+    ) -> bool {
+        while let Some(&(id, at)) = self.noted.front() {
+            if before.is_some_and(|position| (position.wrapping_sub(at) as i32) < 0) {
+                return true;
+            }
+            if let Some(slot) = self.slot(id) {
+                if !report(slot.token) {
+                    return false;
+                }
+                slot.pending = false;
+            }
+            self.noted.pop_front();
+        }
+        true
+    }
+
+    /// Turns the noted wakes into wakes on their way by request (the ring's
+    /// descriptor was handed out: see `Shared::wake`): the wakers whose
+    /// no-op the caller queues.
+    pub(super) fn unnote(&mut self) -> Vec<WakerId> {
+        self.noted.drain(..).map(|(id, _)| id).collect()
     }
 
     /// The request a wake started could not be queued.
@@ -175,6 +236,40 @@ mod tests {
         assert!(
             wakers.start_wake(second),
             "reported: the next wake queues again"
+        );
+    }
+
+    #[test]
+    fn a_noted_wake_is_reported_once_and_forgotten_with_its_waker() {
+        let mut wakers = Wakers::default();
+        let second = wakers.add(Token(2));
+        let first = wakers.add(Token(1));
+        assert!(wakers.start_wake(first));
+        wakers.note(first, 7);
+        assert!(wakers.start_wake(second));
+        wakers.note(second, 9);
+        assert!(!wakers.start_wake(first), "noted: on its way");
+        let mut reported = Vec::new();
+        // Before the completion at 7: the first was noted when it was
+        // not yet posted.
+        let mut report = |token| {
+            let room = reported.is_empty();
+            if room {
+                reported.push(token);
+            }
+            room
+        };
+        assert!(wakers.report_noted(Some(6), &mut report));
+        assert!(wakers.report_noted(Some(7), &mut report));
+        // Room for one.
+        assert!(!wakers.report_noted(None, &mut report));
+        assert_eq!(reported, [Token(1)], "in the order noted");
+        assert!(wakers.any_noted(), "the second had no room");
+        wakers.remove(second);
+        assert!(!wakers.any_noted(), "dropped with its waker");
+        assert!(
+            wakers.start_wake(first),
+            "reported: the next wake starts again"
         );
     }
 }

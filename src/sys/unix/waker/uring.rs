@@ -21,7 +21,7 @@ pub(crate) enum Waker {
 impl Waker {
     pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
         match selector.ring_waker(token) {
-            Some(waker) => Ok(Waker::Ring(waker)),
+            Some(waker) => waker.map(Waker::Ring),
             None => fd::Waker::new(selector, token).map(Waker::Fd),
         }
     }
