@@ -494,7 +494,8 @@ fn a_child_forked_while_the_lock_is_held_does_not_hang() {
         std::thread::spawn(move || {
             let fd = eventfd(0);
             while !stop.load(Ordering::Relaxed) {
-                let mut source = SourceFd(&fd.as_raw_fd());
+                let raw = fd.as_raw_fd();
+                let mut source = SourceFd(&raw);
                 registry
                     .register(&mut source, Token(1), Interest::READABLE)
                     .unwrap();
