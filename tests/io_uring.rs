@@ -481,7 +481,10 @@ fn busy_wakers_take_turns_when_events_hold_one() {
 /// a loop): drop an inherited `Waker`, ask for the `Poll`'s descriptor,
 /// make a `Waker` (`Unsupported` on io_uring), all without waiting for a
 /// lock no thread of the child will ever release. Each child is given
-/// two seconds; one that hangs is killed and fails the test.
+/// two seconds; one that hangs is killed and fails the test. On the
+/// epoll selector (io_uring, its fallback, the default build) only: the
+/// poll(2) and kqueue wakers take a lock when dropped.
+#[cfg(evmux_selector = "epoll")]
 #[test]
 fn a_child_forked_while_the_lock_is_held_does_not_hang() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -540,6 +543,7 @@ fn a_child_forked_while_the_lock_is_held_does_not_hang() {
 
 /// The exit code of child `pid`, or `None` (and the child killed) if it
 /// has not exited within `limit`.
+#[cfg(evmux_selector = "epoll")]
 fn wait_for_child(pid: libc::pid_t, limit: Duration) -> Option<i32> {
     let start = Instant::now();
     let mut status = 0;
